@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import packageJson from '../package.json' with { type: 'json' };
+import { authPlugin } from './auth/plugin.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { apiKeyRoutes } from './features/api-keys/routes.js';
+import { healthRoutes } from './features/health/routes.js';
+import { municipalityRoutes } from './features/municipalities/routes.js';
+import { errorHandlerPlugin } from './http/error-handler.js';
+import { openApiPlugin } from './http/openapi.js';
+import type { RouteDeps } from './http/route-context.js';
+
+const { version } = packageJson;
+
+export interface AppDeps {
+  config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'>;
+  database: Database;
+  /** A pino logger; omit for a silent app (tests). */
+  logger?: FastifyBaseLogger;
+  /** The clock; tests inject one to move time. */
+  now?: () => Date;
+}
+
+/** Accept a caller's request id only when it is short and harmless in logs. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the application, ready for `inject()` or `listen()`. Never listens itself. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
+        ? incoming
+        : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  // JSON only: any other body type is answered 415 (Fastify would parse text/plain too).
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const routeDeps: RouteDeps = { database: deps.database, now: deps.now ?? (() => new Date()) };
+
+  // External plugins, then application plugins, then routes.
+  await app.register(openApiPlugin, { version });
+  await app.register(errorHandlerPlugin);
+  await app.register(authPlugin, routeDeps);
+
+  await app.register(healthRoutes, routeDeps);
+  await app.register(municipalityRoutes, routeDeps);
+  await app.register(apiKeyRoutes, routeDeps);
+
+  await app.ready();
+  return app;
+}

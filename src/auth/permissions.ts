@@ -1,0 +1,49 @@
+/** Roles a principal (API key, later an identity-provider user) can have. */
+export const roles = [
+  'platform_admin',
+  'municipality_admin',
+  'unit_leader',
+  'unit_staff',
+  'social_worker',
+  'analyst',
+  'integration',
+] as const;
+export type Role = (typeof roles)[number];
+
+/** Roles whose keys must be limited to named units: they see only their units' children. */
+export const unitLimitedRoles: readonly Role[] = ['unit_leader', 'unit_staff'];
+/** Roles for which a unit limit makes no sense (they act for a whole municipality or more). */
+export const municipalityWideRoles: readonly Role[] = [
+  'platform_admin',
+  'municipality_admin',
+  'analyst',
+];
+
+/**
+ * The permission table: which roles may perform each action. Every `/v1` route names exactly
+ * one action (the app refuses to start otherwise); the README's role table mirrors this one
+ * and a test keeps the two equal.
+ */
+export const permissions = {
+  'session:read': roles,
+  'municipality:create': ['platform_admin'],
+  'municipality:list': ['platform_admin'],
+  'municipality:read': [
+    'platform_admin',
+    'municipality_admin',
+    'unit_leader',
+    'unit_staff',
+    'social_worker',
+    'analyst',
+    'integration',
+  ],
+  'api_key:manage': ['platform_admin', 'municipality_admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Action = keyof typeof permissions;
+
+export const actions = Object.keys(permissions) as Action[];
+
+export function isAllowed(role: Role, action: Action): boolean {
+  return (permissions[action] as readonly Role[]).includes(role);
+}

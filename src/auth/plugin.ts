@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import { ForbiddenError, UnauthorizedError } from '../http/errors.js';
+import { parseToken, tokenMatches } from './api-key-token.js';
+import { type Action, isAllowed, type Role } from './permissions.js';
+import type { Principal } from './principal.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission-table action this route performs; required on every `/v1` route. */
+    permission?: Action;
+  }
+  interface FastifyRequest {
+    /** Set by authentication on every route that names a permission. */
+    principal: Principal | null;
+  }
+}
+
+/** `last_used_at` is written at most this often per key, to keep reads free of writes. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+interface KeyRow {
+  id: string;
+  key_hash: Uint8Array;
+  municipality_id: string | null;
+  role: string;
+  unit_ids: string[];
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export async function authenticate(
+  database: Database,
+  authorization: string | undefined,
+  now: Date,
+): Promise<Principal> {
+  if (!authorization) {
+    throw new UnauthorizedError('Send an API key as `Authorization: Bearer <key>`.');
+  }
+  const [scheme, token, ...rest] = authorization.trim().split(/\s+/);
+  if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length > 0) {
+    throw new UnauthorizedError(
+      'The Authorization header must be `Bearer <key>`.',
+      'invalid_token',
+    );
+  }
+  const parsed = parseToken(token);
+  if (!parsed) throw new UnauthorizedError('The API key is malformed.', 'invalid_token');
+  const { rows } = await sql<KeyRow>`SELECT * FROM lineal_find_api_key(${parsed.keyId})`.execute(
+    database.db,
+  );
+  const row = rows[0];
+  if (!row || !tokenMatches(token, row.key_hash)) {
+    throw new UnauthorizedError('The API key is not valid.', 'invalid_token');
+  }
+  if (row.revoked_at) throw new UnauthorizedError('The API key is revoked.', 'invalid_token');
+  if (row.expires_at && row.expires_at <= now) {
+    throw new UnauthorizedError('The API key has expired.', 'invalid_token');
+  }
+  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS) {
+    await sql`SELECT lineal_touch_api_key(${row.id})`.execute(database.db);
+  }
+  return {
+    kind: 'api_key',
+    id: row.id,
+    role: row.role as Role,
+    municipalityId: row.municipality_id,
+    unitIds: row.unit_ids,
+  };
+}
+
+export function authorize(principal: Principal, action: Action): void {
+  if (!isAllowed(principal.role, action)) {
+    throw new ForbiddenError(`The role ${principal.role} may not perform ${action}.`);
+  }
+}
+
+/**
+ * Authentication and authorisation for every route whose config names a `permission`: the key
+ * is checked in `onRequest`, before the body is read, so unauthenticated callers cost little.
+ * Registering a `/v1` route without a permission fails at start-up.
+ */
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: { database: Database; now: () => Date }) => {
+    app.decorateRequest('principal', null);
+
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/v1') && !route.config?.permission) {
+        throw new Error(`Route ${route.method} ${route.url} must declare config.permission`);
+      }
+    });
+
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      const action = request.routeOptions.config.permission;
+      if (!action) return;
+      const principal = await authenticate(
+        opts.database,
+        request.headers.authorization,
+        opts.now(),
+      );
+      request.principal = principal;
+      authorize(principal, action);
+    });
+  },
+  { name: 'lineal-auth', dependencies: ['lineal-errors'] },
+);
+
+/** The authenticated principal of a route that declares a permission. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('principalOf() on a route without a permission');
+  return request.principal;
+}

@@ -1,0 +1,83 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import { migrationStatus } from './db/migrations.js';
+import { openDatabase, runMigrations } from './db/open.js';
+import { createPlatformAdminKey } from './features/api-keys/service.js';
+import { generateOpenApi, openApiFile } from './openapi-document.js';
+
+const usage = `Usage: lineal <command>
+
+Commands:
+  migrate                      apply pending migrations (PostgreSQL: as DATABASE_MIGRATION_URL)
+  migrate-status               list pending migrations
+  create-platform-key [--name NAME]
+                               create a platform administrator API key and print it once
+  openapi [--check]            write openapi/openapi.json from the routes (--check: compare only)
+`;
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'migrate': {
+      const config = loadConfig();
+      const applied = await runMigrations(config.database);
+      console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Already up to date.');
+      return 0;
+    }
+    case 'migrate-status': {
+      const database = await openDatabase(loadConfig().database);
+      try {
+        const { pending, unknown } = await migrationStatus(database.db);
+        console.log(
+          pending.length > 0 ? `Pending: ${pending.join(', ')}` : 'No pending migrations.',
+        );
+        if (unknown.length > 0)
+          console.log(`Applied but unknown to this code: ${unknown.join(', ')}`);
+        return pending.length > 0 ? 2 : 0;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'create-platform-key': {
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' } } });
+      const database = await openDatabase(loadConfig().database);
+      try {
+        const key = await createPlatformAdminKey(database, values.name ?? 'Platform administrator');
+        console.log(`Created platform administrator key ${key.id} (shown only now):\n${key.token}`);
+        return 0;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'openapi': {
+      const { values } = parseArgs({ args: rest, options: { check: { type: 'boolean' } } });
+      const generated = await generateOpenApi();
+      if (values.check) {
+        const committed = await readFile(openApiFile, 'utf8').catch(() => '');
+        if (committed !== generated) {
+          console.error('openapi/openapi.json is out of date: run npm run openapi');
+          return 1;
+        }
+        console.log('openapi/openapi.json is current.');
+        return 0;
+      }
+      await writeFile(openApiFile, generated);
+      console.log(`Wrote ${openApiFile}`);
+      return 0;
+    }
+    default:
+      process.stderr.write(usage);
+      return command === undefined || command === 'help' ? 0 : 64;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      error instanceof ConfigError || error instanceof Error ? `${error.message}\n` : `${error}\n`,
+    );
+    process.exit(1);
+  },
+);

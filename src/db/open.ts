@@ -1,0 +1,50 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database } from './database.js';
+import { migrateToLatest } from './migrations.js';
+import { openEmbeddedDatabase } from './pglite.js';
+import { createPool, openPostgresDatabase } from './postgres.js';
+import type { DB } from './schema.js';
+
+export interface OpenHooks {
+  onMigrated?: (applied: string[]) => void;
+  onPoolError?: (error: Error) => void;
+}
+
+/** The engine the configuration names: PostgreSQL when DATABASE_URL is set, else embedded. */
+export function openDatabase(config: Config['database'], hooks: OpenHooks = {}): Promise<Database> {
+  return config.engine === 'postgres'
+    ? openPostgresDatabase({
+        url: config.url,
+        poolMax: config.poolMax,
+        allowRlsBypass: config.allowRlsBypass,
+        ...(hooks.onPoolError ? { onPoolError: hooks.onPoolError } : {}),
+      })
+    : openEmbeddedDatabase({
+        dataDir: config.dataDir,
+        ...(hooks.onMigrated ? { onMigrated: hooks.onMigrated } : {}),
+      });
+}
+
+/** Applies pending migrations: on PostgreSQL as the migration (owner) role. */
+export async function runMigrations(config: Config['database']): Promise<string[]> {
+  if (config.engine === 'pglite') {
+    let applied: string[] = [];
+    const database = await openEmbeddedDatabase({
+      dataDir: config.dataDir,
+      onMigrated: (names) => {
+        applied = names;
+      },
+    });
+    await database.close();
+    return applied;
+  }
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: createPool(config.migrationUrl, 1) }),
+  });
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}

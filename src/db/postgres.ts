@@ -1,0 +1,89 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { type Database, scopedTransaction, typeParsers } from './database.js';
+import type { DB } from './schema.js';
+
+export interface PostgresOptions {
+  url: string;
+  poolMax?: number;
+  /** Allow an application role that bypasses row-level security (superuser, owner). */
+  allowRlsBypass?: boolean;
+  onPoolError?: (error: Error) => void;
+}
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    const parser = typeParsers[oid];
+    // biome-ignore lint/suspicious/noExplicitAny: pg's own typing of getTypeParser is overloaded
+    return parser && format !== 'binary' ? parser : pg.types.getTypeParser(oid, format as any);
+  },
+} as pg.CustomTypesConfig;
+
+export function createPool(url: string, max = 10): pg.Pool {
+  return new pg.Pool({ connectionString: url, max, types: pgTypes });
+}
+
+export class RlsBypassError extends Error {
+  constructor(role: string, reasons: string[]) {
+    super(
+      `The database role "${role}" bypasses row-level security (${reasons.join(', ')}). ` +
+        'Connect the service as a role that is a member of lineal_app and owns no tables ' +
+        '(see README, "Running on PostgreSQL"), or set DATABASE_ALLOW_RLS_BYPASS=true to accept ' +
+        'the risk.',
+    );
+    this.name = 'RlsBypassError';
+  }
+}
+
+/** Why the connected role would not be subject to row-level security, if it would not. */
+export async function rlsBypassReasons(
+  db: Kysely<DB>,
+): Promise<{ role: string; reasons: string[] }> {
+  const { rows } = await sql<{
+    role: string;
+    superuser: boolean;
+    bypassrls: boolean;
+    owns_tables: boolean;
+  }>`
+    SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
+           EXISTS (
+             SELECT 1 FROM pg_tables t
+             WHERE t.schemaname = current_schema()
+               AND t.tablename IN ('municipalities', 'api_keys')
+               AND pg_has_role(current_user, t.tableowner, 'USAGE')
+           ) AS owns_tables
+    FROM pg_roles r WHERE r.rolname = current_user
+  `.execute(db);
+  const row = rows[0];
+  if (!row) return { role: 'unknown', reasons: ['role not found'] };
+  const reasons: string[] = [];
+  if (row.superuser) reasons.push('superuser');
+  if (row.bypassrls) reasons.push('BYPASSRLS');
+  if (row.owns_tables) reasons.push('owns the tables');
+  return { role: row.role, reasons };
+}
+
+/** Opens PostgreSQL through a pool. Migrations are not run here (`npm run migrate`). */
+export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
+  const pool = createPool(options.url, options.poolMax);
+  pool.on('error', (error) => options.onPoolError?.(error));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    const { role, reasons } = await rlsBypassReasons(db);
+    if (reasons.length > 0 && !options.allowRlsBypass) throw new RlsBypassError(role, reasons);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  let closed = false;
+  return {
+    engine: 'postgres',
+    db,
+    transaction: scopedTransaction(db),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

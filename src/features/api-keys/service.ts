@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { generateToken } from '../../auth/api-key-token.js';
+import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/permissions.js';
+import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
+import { type Database, municipalityScope, platformScope } from '../../db/database.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { decodeCursor, toPage } from '../../http/pagination.js';
+import type { FieldError } from '../../http/problem.js';
+import { findMunicipality } from '../municipalities/repository.js';
+import {
+  type ApiKeyRow,
+  countApiKeys,
+  findApiKey,
+  insertApiKey,
+  type KeyState,
+  listApiKeys,
+  revokeApiKey,
+} from './repository.js';
+import type { ApiKey, CreateApiKey } from './schemas.js';
+
+export function toApiKey(row: ApiKeyRow, now: Date): ApiKey {
+  const status = row.revoked_at
+    ? 'revoked'
+    : row.expires_at && row.expires_at <= now
+      ? 'expired'
+      : 'active';
+  return {
+    id: row.id,
+    keyId: `lnl_${row.key_id}`,
+    name: row.name,
+    role: row.role as Role,
+    municipalityId: row.municipality_id,
+    unitIds: row.unit_ids,
+    status,
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    revokedBy: row.revoked_by,
+    lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  };
+}
+
+/** The rules a new key must satisfy beyond its schema; every broken rule is reported. */
+export function apiKeyRuleViolations(input: CreateApiKey, now: Date): FieldError[] {
+  const errors: FieldError[] = [];
+  if (unitLimitedRoles.includes(input.role) && input.unitIds.length === 0) {
+    errors.push({
+      path: 'body.unitIds',
+      message: `a ${input.role} key must be limited to at least one unit`,
+      code: 'required_for_role',
+    });
+  }
+  if (municipalityWideRoles.includes(input.role) && input.unitIds.length > 0) {
+    errors.push({
+      path: 'body.unitIds',
+      message: `a ${input.role} key acts for the whole municipality and cannot be limited to units`,
+      code: 'not_allowed_for_role',
+    });
+  }
+  if (new Set(input.unitIds).size !== input.unitIds.length) {
+    errors.push({ path: 'body.unitIds', message: 'lists a unit twice', code: 'duplicate' });
+  }
+  if (input.expiresAt && new Date(input.expiresAt) <= now) {
+    errors.push({ path: 'body.expiresAt', message: 'must be in the future', code: 'not_future' });
+  }
+  return errors;
+}
+
+export async function createApiKey(
+  database: Database,
+  principal: Principal,
+  municipalityId: string,
+  input: CreateApiKey,
+  now: Date,
+): Promise<ApiKey & { token: string }> {
+  requireMunicipalityAccess(principal, municipalityId);
+  const errors = apiKeyRuleViolations(input, now);
+  if (errors.length > 0) throw new ValidationFailedError('The key cannot be created.', errors);
+  const generated = generateToken();
+  const row = await database.transaction(municipalityScope(municipalityId), async (trx) => {
+    if (!(await findMunicipality(trx, municipalityId))) {
+      throw new NotFoundError('municipality', municipalityId);
+    }
+    return insertApiKey(trx, {
+      key_id: generated.keyId,
+      key_hash: generated.hash,
+      municipality_id: municipalityId,
+      name: input.name,
+      role: input.role,
+      unit_ids: input.unitIds,
+      created_by: principal.id,
+      expires_at: input.expiresAt ? new Date(input.expiresAt) : null,
+    });
+  });
+  return { ...toApiKey(row, now), token: generated.token };
+}
+
+export async function getApiKey(
+  database: Database,
+  principal: Principal,
+  municipalityId: string,
+  id: string,
+  now: Date,
+): Promise<ApiKey> {
+  requireMunicipalityAccess(principal, municipalityId);
+  const row = await database.transaction(municipalityScope(municipalityId), (trx) =>
+    findApiKey(trx, municipalityId, id),
+  );
+  if (!row) throw new NotFoundError('API key', id);
+  return toApiKey(row, now);
+}
+
+const cursorSchema = z.tuple([z.string().min(1), z.uuid()]);
+
+export async function listMunicipalityApiKeys(
+  database: Database,
+  principal: Principal,
+  municipalityId: string,
+  query: { limit: number; cursor?: string | undefined; status: KeyState },
+  now: Date,
+) {
+  requireMunicipalityAccess(principal, municipalityId);
+  const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
+  const rows = await database.transaction(municipalityScope(municipalityId), async (trx) => {
+    if (!(await findMunicipality(trx, municipalityId))) {
+      throw new NotFoundError('municipality', municipalityId);
+    }
+    return listApiKeys(trx, municipalityId, {
+      state: query.status,
+      now,
+      limit: query.limit,
+      ...(after ? { after: { createdAt: after[0], id: after[1] } } : {}),
+    });
+  });
+  return toPage(
+    rows,
+    query.limit,
+    (row) => toApiKey(row, now),
+    (row) => [row.created_at_key, row.id],
+  );
+}
+
+export async function revokeMunicipalityApiKey(
+  database: Database,
+  principal: Principal,
+  municipalityId: string,
+  id: string,
+  now: Date,
+): Promise<ApiKey> {
+  requireMunicipalityAccess(principal, municipalityId);
+  const row = await database.transaction(municipalityScope(municipalityId), async (trx) => {
+    const revoked = await revokeApiKey(trx, municipalityId, id, principal.id, now);
+    if (revoked) return revoked;
+    if (await findApiKey(trx, municipalityId, id)) {
+      throw new ConflictError(`The API key ${id} is already revoked.`, 'already-revoked');
+    }
+    throw new NotFoundError('API key', id);
+  });
+  return toApiKey(row, now);
+}
+
+/** Creates a platform administrator key (CLI and first start); returns the secret once. */
+export async function createPlatformAdminKey(
+  database: Database,
+  name: string,
+  now = new Date(),
+): Promise<ApiKey & { token: string }> {
+  const generated = generateToken();
+  const row = await database.transaction(platformScope, (trx) =>
+    insertApiKey(trx, {
+      key_id: generated.keyId,
+      key_hash: generated.hash,
+      municipality_id: null,
+      name,
+      role: 'platform_admin',
+      unit_ids: [],
+      created_by: null,
+      expires_at: null,
+    }),
+  );
+  return { ...toApiKey(row, now), token: generated.token };
+}
+
+export function countAllApiKeys(database: Database): Promise<number> {
+  return database.transaction(platformScope, (trx) => countApiKeys(trx));
+}

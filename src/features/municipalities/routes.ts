@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { principalOf } from '../../auth/plugin.js';
+import { PageQuerySchema } from '../../http/pagination.js';
+import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import {
+  CreateMunicipalitySchema,
+  MunicipalityPageSchema,
+  MunicipalityParamsSchema,
+  MunicipalitySchema,
+} from './schemas.js';
+import { createMunicipality, getMunicipality, listAllMunicipalities } from './service.js';
+
+const tags = ['Municipalities'];
+
+export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { database }) => {
+  app.post(
+    '/v1/municipalities',
+    {
+      config: { permission: 'municipality:create' },
+      schema: {
+        operationId: 'createMunicipality',
+        tags,
+        summary: 'Create a municipality (tenant)',
+        description: 'Platform administrators only. The 3-digit code is unique.',
+        security: bearerSecurity,
+        body: CreateMunicipalitySchema,
+        response: {
+          201: MunicipalitySchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415),
+        },
+      },
+    },
+    async (request, reply) => {
+      const municipality = await createMunicipality(database, request.body);
+      return reply
+        .status(201)
+        .header('location', `/v1/municipalities/${municipality.id}`)
+        .send(municipality);
+    },
+  );
+
+  app.get(
+    '/v1/municipalities',
+    {
+      config: { permission: 'municipality:list' },
+      schema: {
+        operationId: 'listMunicipalities',
+        tags,
+        summary: 'List municipalities',
+        description: 'Platform administrators only; ordered by municipality code.',
+        security: bearerSecurity,
+        querystring: PageQuerySchema,
+        response: { 200: MunicipalityPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
+      },
+    },
+    async (request) => listAllMunicipalities(database, request.query),
+  );
+
+  app.get(
+    '/v1/municipalities/:municipalityId',
+    {
+      config: { permission: 'municipality:read' },
+      schema: {
+        operationId: 'getMunicipality',
+        tags,
+        summary: 'Get a municipality',
+        description: "Any key may read its own municipality; other municipalities' ids give 404.",
+        security: bearerSecurity,
+        params: MunicipalityParamsSchema,
+        response: {
+          200: MunicipalitySchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+        },
+      },
+    },
+    async (request) =>
+      getMunicipality(database, principalOf(request), request.params.municipalityId),
+  );
+};

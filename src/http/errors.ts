@@ -1,0 +1,64 @@
+import type { FieldError } from './problem.js';
+
+/**
+ * The one error vocabulary: domain and service code throws these; the error handler turns
+ * them into RFC 9457 problem responses. `detail` must be safe to show to the caller.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends ProblemError {
+  constructor(detail: string, errors?: FieldError[]) {
+    super(400, 'bad-request', 'Bad Request', detail, errors);
+  }
+}
+
+export class UnauthorizedError extends ProblemError {
+  constructor(detail: string, reason?: 'invalid_token') {
+    const challenge = reason ? `Bearer realm="lineal", error="${reason}"` : 'Bearer realm="lineal"';
+    super(401, 'unauthorized', 'Unauthorized', detail, undefined, {
+      'www-authenticate': challenge,
+    });
+  }
+}
+
+export class ForbiddenError extends ProblemError {
+  constructor(detail: string) {
+    super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
+export class NotFoundError extends ProblemError {
+  constructor(resource: string, id?: string) {
+    super(
+      404,
+      'not-found',
+      'Not Found',
+      id ? `No ${resource} with id ${id} in your scope.` : `No such ${resource} in your scope.`,
+    );
+  }
+}
+
+export class ConflictError extends ProblemError {
+  constructor(detail: string, slug = 'conflict') {
+    super(409, slug, 'Conflict', detail);
+  }
+}
+
+/** Well-formed input that breaks a rule (422), naming each failing field. */
+export class ValidationFailedError extends ProblemError {
+  constructor(detail: string, errors: FieldError[]) {
+    super(422, 'validation-failed', 'Unprocessable Content', detail, errors);
+  }
+}

@@ -1,0 +1,47 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+
+const description = `lineal stores periodic well-being assessments of children, places them on the
+municipality's ruler (green / yellow / red) and recommends what to do next.
+
+Every \`/v1\` route needs \`Authorization: Bearer <API key>\`. Every error is an RFC 9457
+\`application/problem+json\` document with the request id (also in the \`x-request-id\` header).`;
+
+/** OpenAPI 3.1, generated from the routes' zod schemas; UI at /docs, document at /openapi.json. */
+export const openApiPlugin = fp(
+  async (app: FastifyInstance, opts: { version: string }) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'lineal', description, version: opts.version, license: { name: 'MIT' } },
+        tags: [
+          { name: 'Health', description: 'Liveness and readiness probes' },
+          { name: 'Municipalities', description: 'Tenants (kommuner)' },
+          { name: 'API keys', description: 'Keys, roles and unit limits' },
+        ],
+        components: {
+          securitySchemes: {
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'An API key: `lnl_<key id>_<secret>`.',
+            },
+          },
+        },
+      },
+      transform: jsonSchemaTransform,
+      transformObject: jsonSchemaTransformObject,
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'lineal-openapi' },
+);
+
+/** The document as committed in openapi/openapi.json (stable formatting, trailing newline). */
+export function renderOpenApi(app: FastifyInstance): string {
+  return `${JSON.stringify(app.swagger(), null, 2)}\n`;
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { BadRequestError } from './errors.js';
+
+/** Query parameters of every cursor-paginated list. */
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).describe('Items per page (1–200).'),
+  cursor: z
+    .string()
+    .max(500)
+    .optional()
+    .describe('The `nextCursor` of the previous page; omit for the first page.'),
+});
+
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `cursor` to get the next page; null on the last page.'),
+  });
+}
+
+/** Opaque cursors: the sort key of the last item, base64url-encoded JSON. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<T extends z.ZodType>(cursor: string, schema: T): z.output<T> {
+  try {
+    const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through
+  }
+  throw new BadRequestError('The cursor is not valid; use the nextCursor of a previous page.', [
+    {
+      path: 'query.cursor',
+      message: 'is not a cursor issued by this list',
+      code: 'invalid_cursor',
+    },
+  ]);
+}
+
+/** Splits a `limit + 1` row fetch into a page and the cursor of its last item. */
+export function toPage<R, I>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => I,
+  keyOf: (row: R) => readonly (string | number)[],
+): { items: I[]; nextCursor: string | null } {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return {
+    items: pageRows.map(map),
+    nextCursor: hasMore && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}

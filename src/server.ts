@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import type { Database } from './db/database.js';
+import { migrationStatus } from './db/migrations.js';
+import { openDatabase } from './db/open.js';
+import { RlsBypassError } from './db/postgres.js';
+import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
+import { createLogger } from './logging.js';
+
+/** On the first start of an embedded database with no keys, create and print the first one. */
+async function bootstrapFirstKey(database: Database, logger: Logger): Promise<void> {
+  if ((await countAllApiKeys(database)) > 0) return;
+  const key = await createPlatformAdminKey(database, 'First platform administrator key');
+  logger.info({ apiKeyId: key.id }, 'created the first platform administrator key');
+  // Printed once, outside the JSON log stream, and never stored in clear.
+  process.stdout.write(
+    [
+      '',
+      '======================================================================',
+      ' lineal: this is the first platform administrator API key.',
+      ' It is shown only now; store it safely:',
+      '',
+      `   ${key.token}`,
+      '',
+      ' Use it as "Authorization: Bearer <key>" to create municipalities and',
+      ' their administrator keys. More keys: npm run create-platform-key',
+      '======================================================================',
+      '',
+    ].join('\n'),
+  );
+}
+
+function installShutdown(
+  app: FastifyInstance,
+  database: Database,
+  config: Config,
+  logger: Logger,
+): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await app.close();
+      await database.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let database: Database;
+  try {
+    database = await openDatabase(config.database, {
+      onMigrated: (applied) => {
+        if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+      },
+      onPoolError: (error) => logger.error({ err: error }, 'idle database connection failed'),
+    });
+  } catch (error) {
+    if (error instanceof DataDirLockedError || error instanceof RlsBypassError) {
+      logger.fatal(error.message);
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  if (database.engine === 'pglite') {
+    await bootstrapFirstKey(database, logger);
+  } else {
+    const { pending } = await migrationStatus(database.db);
+    if (pending.length > 0) {
+      logger.error({ pending }, 'migrations are pending: run `npm run migrate`; /readyz says 503');
+    }
+  }
+
+  const app = await buildApp({ config, database, logger });
+  installShutdown(app, database, config, logger);
+  await app.listen({ host: config.host, port: config.port });
+  logger.info(
+    { engine: database.engine, docs: `http://${config.host}:${config.port}/docs` },
+    'lineal is ready',
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`lineal failed to start: ${error instanceof Error ? error.stack : error}\n`);
+  process.exit(1);
+});
