@@ -110,15 +110,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     $$;
   `.execute(db);
   await sql`
-    CREATE FUNCTION lineal_touch_api_key(p_id uuid) RETURNS void
+    CREATE FUNCTION lineal_touch_api_key(p_id uuid, p_at timestamptz) RETURNS void
     LANGUAGE sql VOLATILE SECURITY DEFINER
     SET search_path = public, pg_temp
-    AS $$ UPDATE api_keys SET last_used_at = now() WHERE id = p_id $$;
+    AS $$ UPDATE api_keys SET last_used_at = p_at WHERE id = p_id $$;
   `.execute(db);
   await sql`REVOKE ALL ON FUNCTION lineal_find_api_key(text) FROM PUBLIC`.execute(db);
-  await sql`REVOKE ALL ON FUNCTION lineal_touch_api_key(uuid) FROM PUBLIC`.execute(db);
+  await sql`REVOKE ALL ON FUNCTION lineal_touch_api_key(uuid, timestamptz) FROM PUBLIC`.execute(db);
   await sql`GRANT EXECUTE ON FUNCTION lineal_find_api_key(text) TO lineal_app`.execute(db);
-  await sql`GRANT EXECUTE ON FUNCTION lineal_touch_api_key(uuid) TO lineal_app`.execute(db);
+  await sql`GRANT EXECUTE ON FUNCTION lineal_touch_api_key(uuid, timestamptz) TO lineal_app`.execute(
+    db,
+  );
 
   await sql`GRANT USAGE ON SCHEMA public TO lineal_app`.execute(db);
   await sql`GRANT SELECT, INSERT, UPDATE ON municipalities, api_keys TO lineal_app`.execute(db);
@@ -128,7 +130,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`REVOKE SELECT ON kysely_migration FROM lineal_app`.execute(db);
-  await sql`DROP FUNCTION lineal_touch_api_key(uuid)`.execute(db);
+  await sql`DROP FUNCTION lineal_touch_api_key(uuid, timestamptz)`.execute(db);
   await sql`DROP FUNCTION lineal_find_api_key(text)`.execute(db);
   await db.schema.dropTable('api_keys').execute();
   await db.schema.dropTable('municipalities').execute();

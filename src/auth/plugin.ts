@@ -61,7 +61,7 @@ export async function authenticate(
     throw new UnauthorizedError('The API key has expired.', 'invalid_token');
   }
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS) {
-    await sql`SELECT lineal_touch_api_key(${row.id})`.execute(database.db);
+    await sql`SELECT lineal_touch_api_key(${row.id}, ${now})`.execute(database.db);
   }
   return {
     kind: 'api_key',

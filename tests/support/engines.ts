@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { Database, Engine } from '../../src/db/database.js';
+import { openEmbeddedDatabase } from '../../src/db/pglite.js';
+import { openPostgresDatabase } from '../../src/db/postgres.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import {
+  cloneTemplate,
+  dropDatabase,
+  TEST_APP_PASSWORD,
+  TEST_APP_ROLE,
+  withCredentials,
+  withDatabase,
+} from './postgres-admin.js';
+
+export class TestClock {
+  #now: Date;
+  constructor(start = new Date('2026-11-22T09:00:00.000Z')) {
+    this.#now = start;
+  }
+  now = (): Date => new Date(this.#now);
+  set(date: Date | string): void {
+    this.#now = new Date(date);
+  }
+  advance(ms: number): void {
+    this.#now = new Date(this.#now.getTime() + ms);
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+export interface EngineContext {
+  engine: Engine;
+  database: Database;
+  app: FastifyInstance;
+  clock: TestClock;
+  /** A platform administrator key, created directly in this file's database. */
+  platformToken: string;
+  /** `app.inject` with a bearer token and a JSON body. */
+  call(
+    method: Method,
+    url: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
+}
+
+/** Engines available to this run: PGlite always, PostgreSQL when globalSetup found a server. */
+export function availableEngines(): Engine[] {
+  return inject('postgresAdminUrl') ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/** A fresh database for one test file (a copy of the migrated template) and its teardown. */
+export async function openTestDatabase(
+  engine: Engine,
+): Promise<{ database: Database; drop: () => Promise<void> }> {
+  if (engine === 'pglite') {
+    const dump = await readFile(inject('pgliteTemplateFile'));
+    const database = await openEmbeddedDatabase({ loadDataDir: new Blob([dump]) });
+    return { database, drop: () => database.close() };
+  }
+  const adminUrl = inject('postgresAdminUrl');
+  const name = await cloneTemplate(adminUrl, inject('postgresTemplate'));
+  const url = withCredentials(withDatabase(adminUrl, name), TEST_APP_ROLE, TEST_APP_PASSWORD);
+  const database = await openPostgresDatabase({ url, poolMax: 5 });
+  return {
+    database,
+    drop: async () => {
+      await database.close();
+      await dropDatabase(adminUrl, name);
+    },
+  };
+}
+
+/**
+ * Declares the suite once per available engine, each with its own fresh database and app.
+ * The context is filled in `beforeAll`; use it inside tests and hooks only.
+ */
+export function describeEngines(name: string, body: (t: EngineContext) => void): void {
+  for (const engine of availableEngines()) {
+    describe(`${name} [${engine}]`, () => {
+      const t = { engine } as EngineContext;
+      let drop: (() => Promise<void>) | undefined;
+      beforeAll(async () => {
+        const opened = await openTestDatabase(engine);
+        drop = opened.drop;
+        t.database = opened.database;
+        t.clock = new TestClock();
+        t.app = await buildApp({
+          config: { bodyLimitBytes: 64 * 1024, trustProxy: false },
+          database: t.database,
+          now: t.clock.now,
+        });
+        t.platformToken = (await createPlatformAdminKey(t.database, 'test platform admin')).token;
+        t.call = (method, url, options = {}) => {
+          const token = options.token === undefined ? t.platformToken : options.token;
+          return t.app.inject({
+            method,
+            url,
+            headers: {
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+              ...options.headers,
+            },
+            ...(options.body !== undefined ? { payload: options.body as object } : {}),
+          });
+        };
+      });
+      afterAll(async () => {
+        await t.app?.close();
+        await drop?.();
+      });
+      body(t);
+    });
+  }
+}
