@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Database, Engine } from '../../src/db/database.js';
@@ -36,6 +38,9 @@ export interface EngineContext {
   database: Database;
   app: FastifyInstance;
   clock: TestClock;
+  /** Runs `fn` as the database owner (migrations, tampering a test needs); not the app role. */
+  // biome-ignore lint/suspicious/noExplicitAny: the owner works on any schema
+  asOwner<T>(fn: (db: Kysely<any>) => Promise<T>): Promise<T>;
   /** A platform administrator key, created directly in this file's database. */
   platformToken: string;
   /** `app.inject` with a bearer token and a JSON body. */
@@ -54,11 +59,27 @@ export function availableEngines(): Engine[] {
 /** A fresh database for one test file (a copy of the migrated template) and its teardown. */
 export async function openTestDatabase(
   engine: Engine,
-): Promise<{ database: Database; drop: () => Promise<void> }> {
+): Promise<{
+  database: Database;
+  drop: () => Promise<void>;
+  asOwner: EngineContext['asOwner'];
+}> {
   if (engine === 'pglite') {
     const dump = await readFile(inject('pgliteTemplateFile'));
     const database = await openEmbeddedDatabase({ loadDataDir: new Blob([dump]) });
-    return { database, drop: () => database.close() };
+    return {
+      database,
+      drop: () => database.close(),
+      // One connection: switch it to the owner and back.
+      asOwner: async (fn) => {
+        await sql`RESET ROLE`.execute(database.db);
+        try {
+          return await fn(database.db);
+        } finally {
+          await sql`SET ROLE lineal_app`.execute(database.db);
+        }
+      },
+    };
   }
   const adminUrl = inject('postgresAdminUrl');
   const name = await cloneTemplate(adminUrl, inject('postgresTemplate'));
@@ -69,6 +90,18 @@ export async function openTestDatabase(
     drop: async () => {
       await database.close();
       await dropDatabase(adminUrl, name);
+    },
+    asOwner: async (fn) => {
+      const owner = new Kysely<unknown>({
+        dialect: new PostgresDialect({
+          pool: new pg.Pool({ connectionString: withDatabase(adminUrl, name), max: 1 }),
+        }),
+      });
+      try {
+        return await fn(owner);
+      } finally {
+        await owner.destroy();
+      }
     },
   };
 }
@@ -85,6 +118,7 @@ export function describeEngines(name: string, body: (t: EngineContext) => void):
       beforeAll(async () => {
         const opened = await openTestDatabase(engine);
         drop = opened.drop;
+        t.asOwner = opened.asOwner;
         t.database = opened.database;
         t.clock = new TestClock();
         t.app = await buildApp({
