@@ -57,9 +57,7 @@ export function availableEngines(): Engine[] {
 }
 
 /** A fresh database for one test file (a copy of the migrated template) and its teardown. */
-export async function openTestDatabase(
-  engine: Engine,
-): Promise<{
+export async function openTestDatabase(engine: Engine): Promise<{
   database: Database;
   drop: () => Promise<void>;
   asOwner: EngineContext['asOwner'];
