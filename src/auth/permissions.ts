@@ -28,15 +28,7 @@ export const permissions = {
   'session:read': roles,
   'municipality:create': ['platform_admin'],
   'municipality:list': ['platform_admin'],
-  'municipality:read': [
-    'platform_admin',
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'analyst',
-    'integration',
-  ],
+  'municipality:read': roles,
   'api_key:manage': ['platform_admin', 'municipality_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

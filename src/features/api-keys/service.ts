@@ -6,7 +6,7 @@ import { type Database, municipalityScope, platformScope } from '../../db/databa
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
-import { findMunicipality } from '../municipalities/repository.js';
+import { requireMunicipality } from '../municipalities/repository.js';
 import {
   type ApiKeyRow,
   countApiKeys,
@@ -79,9 +79,7 @@ export async function createApiKey(
   if (errors.length > 0) throw new ValidationFailedError('The key cannot be created.', errors);
   const generated = generateToken();
   const row = await database.transaction(municipalityScope(municipalityId), async (trx) => {
-    if (!(await findMunicipality(trx, municipalityId))) {
-      throw new NotFoundError('municipality', municipalityId);
-    }
+    await requireMunicipality(trx, municipalityId);
     return insertApiKey(trx, {
       key_id: generated.keyId,
       key_hash: generated.hash,
@@ -123,9 +121,7 @@ export async function listMunicipalityApiKeys(
   requireMunicipalityAccess(principal, municipalityId);
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
   const rows = await database.transaction(municipalityScope(municipalityId), async (trx) => {
-    if (!(await findMunicipality(trx, municipalityId))) {
-      throw new NotFoundError('municipality', municipalityId);
-    }
+    await requireMunicipality(trx, municipalityId);
     return listApiKeys(trx, municipalityId, {
       state: query.status,
       now,

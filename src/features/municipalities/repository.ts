@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.js';
+import { NotFoundError } from '../../http/errors.js';
 
 const columns = ['id', 'code', 'name', 'created_at'] as const;
 
@@ -36,4 +37,11 @@ export function listMunicipalities(
     .limit(page.limit + 1);
   if (page.afterCode !== undefined) query = query.where('code', '>', page.afterCode);
   return query.execute();
+}
+
+/** Throws 404 unless the municipality exists (and is visible in the transaction's scope). */
+export async function requireMunicipality(db: Executor, id: string): Promise<MunicipalityRow> {
+  const row = await findMunicipality(db, id);
+  if (!row) throw new NotFoundError('municipality', id);
+  return row;
 }

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError } from '../../http/errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import {
-  findMunicipality,
   insertMunicipality,
   listMunicipalities,
   type MunicipalityRow,
+  requireMunicipality,
 } from './repository.js';
 import type { CreateMunicipality, Municipality } from './schemas.js';
 
@@ -37,8 +37,9 @@ export async function getMunicipality(
   id: string,
 ): Promise<Municipality> {
   requireMunicipalityAccess(principal, id);
-  const row = await database.transaction(municipalityScope(id), (trx) => findMunicipality(trx, id));
-  if (!row) throw new NotFoundError('municipality', id);
+  const row = await database.transaction(municipalityScope(id), (trx) =>
+    requireMunicipality(trx, id),
+  );
   return toMunicipality(row);
 }
 
