@@ -10,8 +10,13 @@ import { authPlugin } from './auth/plugin.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
+import { assessmentRoutes } from './features/assessments/routes.js';
+import { childRoutes } from './features/children/routes.js';
 import { healthRoutes } from './features/health/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
+import { roundRoutes } from './features/rounds/routes.js';
+import { rulerRoutes } from './features/rulers/routes.js';
+import { unitRoutes } from './features/units/routes.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { openApiPlugin } from './http/openapi.js';
 import type { RouteDeps } from './http/route-context.js';
@@ -25,6 +30,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** The clock; tests inject one to move time. */
   now?: () => Date;
+  /** Key of the HMAC CPR numbers are stored as (see Config.cprSecret). */
+  cprSecret: string;
 }
 
 /** Accept a caller's request id only when it is short and harmless in logs. */
@@ -56,7 +63,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  const routeDeps: RouteDeps = { database: deps.database, now: deps.now ?? (() => new Date()) };
+  const routeDeps: RouteDeps = {
+    database: deps.database,
+    now: deps.now ?? (() => new Date()),
+    cprSecret: deps.cprSecret,
+  };
 
   // External plugins, then application plugins, then routes.
   await app.register(openApiPlugin, { version });
@@ -66,6 +77,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);
   await app.register(apiKeyRoutes, routeDeps);
+  await app.register(unitRoutes, routeDeps);
+  await app.register(childRoutes, routeDeps);
+  await app.register(rulerRoutes, routeDeps);
+  await app.register(roundRoutes, routeDeps);
+  await app.register(assessmentRoutes, routeDeps);
 
   await app.ready();
   return app;

@@ -31,6 +31,10 @@ const envSchema = z.object({
     .default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TRUST_PROXY: booleanFromEnv.default(false),
+  LINEAL_CPR_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -52,6 +56,11 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  /**
+   * Key of the HMAC that CPR numbers are stored as. Required on PostgreSQL; on the embedded
+   * engine a random one is created in the data directory when it is not set.
+   */
+  cprSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -68,11 +77,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
   const result = envSchema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  if (cleaned.DATABASE_URL && !cleaned.LINEAL_CPR_SECRET) {
+    problems.push(
+      'LINEAL_CPR_SECRET: required with DATABASE_URL (the key CPR numbers are hashed with)',
     );
   }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   return {
     env: e.NODE_ENV,
@@ -91,5 +104,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    cprSecret: e.LINEAL_CPR_SECRET,
   };
 }

@@ -11,6 +11,7 @@ export async function generateOpenApi(): Promise<string> {
   try {
     const app = await buildApp({
       config: { bodyLimitBytes: 1024 * 1024, trustProxy: false },
+      cprSecret: 'openapi-generation-does-not-hash-anything',
       database,
     });
     const text = renderOpenApi(app);

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -8,6 +11,7 @@ import { migrationStatus } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
+import { syncPresetRulers } from './features/rulers/service.js';
 import { createLogger } from './logging.js';
 
 /** On the first start of an embedded database with no keys, create and print the first one. */
@@ -31,6 +35,19 @@ async function bootstrapFirstKey(database: Database, logger: Logger): Promise<vo
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * The embedded engine's CPR key when LINEAL_CPR_SECRET is not set: random, created once in the
+ * data directory (readable by the owner only) and reused on every start.
+ */
+function embeddedCprSecret(config: Config): string {
+  if (config.database.engine !== 'pglite') throw new Error('LINEAL_CPR_SECRET is required');
+  const file = path.join(config.database.dataDir, 'cpr-secret');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 function installShutdown(
@@ -93,16 +110,17 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  if (database.engine === 'pglite') {
-    await bootstrapFirstKey(database, logger);
+  const { pending } = await migrationStatus(database.db);
+  if (pending.length > 0) {
+    logger.error({ pending }, 'migrations are pending: run `npm run migrate`; /readyz says 503');
   } else {
-    const { pending } = await migrationStatus(database.db);
-    if (pending.length > 0) {
-      logger.error({ pending }, 'migrations are pending: run `npm run migrate`; /readyz says 503');
-    }
+    const presets = await syncPresetRulers(database);
+    if (presets.length > 0) logger.info({ presets }, 'stored new versions of preset rulers');
   }
+  if (database.engine === 'pglite') await bootstrapFirstKey(database, logger);
 
-  const app = await buildApp({ config, database, logger });
+  const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
+  const app = await buildApp({ config, database, logger, cprSecret });
   installShutdown(app, database, config, logger);
   await app.listen({ host: config.host, port: config.port });
   logger.info(

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../http/errors.js';
+import { ForbiddenError, NotFoundError } from '../http/errors.js';
 import type { Role } from './permissions.js';
 
 /** Who is calling: an API key today, an identity-provider subject later. */
@@ -23,4 +23,24 @@ export function requireMunicipalityAccess(principal: Principal, municipalityId: 
     return municipalityId;
   }
   throw new NotFoundError('municipality', municipalityId);
+}
+
+/** The municipality a municipality-bound principal acts in (platform administrators have none). */
+export function municipalityOf(principal: Principal): string {
+  if (!principal.municipalityId) {
+    throw new ForbiddenError('Platform administrator keys do not act inside a municipality.');
+  }
+  return principal.municipalityId;
+}
+
+/** Whether the principal is limited to named units (then it sees only their children). */
+export function isUnitLimited(principal: Principal): boolean {
+  return principal.unitIds.length > 0;
+}
+
+/** 403 unless the principal may act in the unit (principals without unit limits always may). */
+export function requireUnitAccess(principal: Principal, unitId: string): void {
+  if (isUnitLimited(principal) && !principal.unitIds.includes(unitId)) {
+    throw new ForbiddenError(`This key is limited to other units than ${unitId}.`);
+  }
 }

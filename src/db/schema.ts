@@ -28,6 +28,124 @@ export interface ApiKeysTable {
   last_used_at: Date | null;
 }
 
+type Json<T> = ColumnType<T, string, string>;
+
+export interface UnitsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  name: string;
+  kind: string;
+  district: string | null;
+  external_ref: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface ChildrenTable {
+  id: Generated<string>;
+  municipality_id: string;
+  external_ref: string;
+  given_name: string | null;
+  family_name: string | null;
+  birth_date: string;
+  sex: string | null;
+  cpr_hash: Uint8Array | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface EnrolmentsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  start_date: string;
+  end_date: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface RulersTable {
+  id: Generated<string>;
+  municipality_id: string | null;
+  key: string;
+  name: string;
+  description: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface RulerVersionsTable {
+  id: Generated<string>;
+  ruler_id: string;
+  municipality_id: string | null;
+  version: number;
+  definition: Json<unknown>;
+  definition_hash: string;
+  created_at: Generated<Date>;
+  created_by: string | null;
+}
+
+export interface RoundsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  name: string;
+  window_start: string;
+  window_end: string;
+  ruler_version_id: string;
+  unit_kinds: ColumnType<string[], string[] | undefined, string[]>;
+  unit_ids: ColumnType<string[], string[] | undefined, string[]>;
+  min_age_months: number | null;
+  max_age_months: number | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface AssessmentsTable {
+  id: string;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  round_id: string | null;
+  ruler_version_id: string;
+  assessed_on: string;
+  raters: Json<unknown>;
+  overall_level: number | null;
+  answers: Json<unknown>;
+  red_flags: ColumnType<string[], string[] | undefined, string[]>;
+  justification: string | null;
+  parents_informed: boolean;
+  child_perspective: string | null;
+  zone: string | null;
+  level: number | null;
+  score: number | null;
+  explanation: Json<unknown>;
+  status: string;
+  version: number;
+  /** The id of version 1; shared by every version of one assessment. */
+  lineage_id: string;
+  supersedes_id: string | null;
+  correction_reason: string | null;
+  created_at: Generated<Date>;
+  created_by: string;
+  status_changed_at: Date | null;
+  status_changed_by: string | null;
+  withdrawal_reason: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  id: Generated<string>;
+  municipality_id: string | null;
+  principal_id: string;
+  key: string;
+  request_hash: string;
+  state: string;
+  response_status: number | null;
+  response_body: Json<unknown> | null;
+  response_location: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
 export interface KyselyMigrationTable {
   name: string;
   timestamp: string;
@@ -36,5 +154,13 @@ export interface KyselyMigrationTable {
 export interface DB {
   municipalities: MunicipalitiesTable;
   api_keys: ApiKeysTable;
+  units: UnitsTable;
+  children: ChildrenTable;
+  enrolments: EnrolmentsTable;
+  rulers: RulersTable;
+  ruler_versions: RulerVersionsTable;
+  rounds: RoundsTable;
+  assessments: AssessmentsTable;
+  idempotency_keys: IdempotencyKeysTable;
   kysely_migration: KyselyMigrationTable;
 }

@@ -21,6 +21,11 @@ export const openApiPlugin = fp(
           { name: 'Health', description: 'Liveness and readiness probes' },
           { name: 'Municipalities', description: 'Tenants (kommuner)' },
           { name: 'API keys', description: 'Keys, roles and unit limits' },
+          { name: 'Units', description: 'Institutions: daycare, schools, after-school care' },
+          { name: 'Children', description: 'Children and their enrolments in units' },
+          { name: 'Rulers', description: 'Versioned rulers: levels, zones, items, rules' },
+          { name: 'Rounds', description: 'Screening rounds and their coverage' },
+          { name: 'Assessments', description: 'Assessments, classification, corrections' },
         ],
         components: {
           securitySchemes: {

@@ -4,6 +4,8 @@ import type { Database } from '../db/database.js';
 export interface RouteDeps {
   database: Database;
   now: () => Date;
+  /** Key of the HMAC CPR numbers are stored as. */
+  cprSecret: string;
 }
 
 /** The OpenAPI security requirement of every `/v1` route. */

@@ -100,7 +100,7 @@ describeEngines('authentication and authorisation', (t) => {
         municipalityId: municipality.id,
         unitIds: [],
       },
-      permissions: ['session:read', 'municipality:read'],
+      permissions: ['session:read', 'municipality:read', 'unit:read', 'ruler:read', 'round:read'],
     });
   });
 

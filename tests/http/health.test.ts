@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { describeEngines, openTestDatabase } from '../support/engines.js';
+import { describeEngines, openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';
 import { expectProblem } from '../support/problem.js';
 
 describeEngines('health', (t) => {
@@ -22,7 +22,11 @@ describeEngines('health', (t) => {
 
   it('/readyz is 503 while a migration is pending', async () => {
     const { database, drop, asOwner } = await openTestDatabase(t.engine);
-    const app = await buildApp({ config: { bodyLimitBytes: 1024, trustProxy: false }, database });
+    const app = await buildApp({
+      config: { bodyLimitBytes: 1024, trustProxy: false },
+      cprSecret: TEST_CPR_SECRET,
+      database,
+    });
     try {
       const [latest] = await asOwner(async (db) => {
         const rows = await sql<{ name: string }>`
@@ -50,7 +54,11 @@ describeEngines('health', (t) => {
 
   it('/readyz is 503 when the database is gone', async () => {
     const { database, drop } = await openTestDatabase(t.engine);
-    const app = await buildApp({ config: { bodyLimitBytes: 1024, trustProxy: false }, database });
+    const app = await buildApp({
+      config: { bodyLimitBytes: 1024, trustProxy: false },
+      cprSecret: TEST_CPR_SECRET,
+      database,
+    });
     await drop();
     try {
       const res = await app.inject({ method: 'GET', url: '/readyz' });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logging.js';
-import { describeEngines } from '../support/engines.js';
+import { describeEngines, TEST_CPR_SECRET } from '../support/engines.js';
 import { createKey, createTenant } from '../support/factories.js';
 
 describeEngines('logging', (t) => {
@@ -16,6 +16,7 @@ describeEngines('logging', (t) => {
     });
     const app = await buildApp({
       config: { bodyLimitBytes: 64 * 1024, trustProxy: false },
+      cprSecret: TEST_CPR_SECRET,
       database: t.database,
       logger: createLogger('trace', sink),
       now: t.clock.now,

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { describeEngines, openTestDatabase } from '../support/engines.js';
+import { describeEngines, openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';
 import { expectProblem } from '../support/problem.js';
 
 describeEngines('HTTP problems', (t) => {
@@ -95,6 +95,7 @@ describeEngines('HTTP problems', (t) => {
     const { database, drop } = await openTestDatabase(t.engine);
     const app = await buildApp({
       config: { bodyLimitBytes: 1024, trustProxy: false },
+      cprSecret: TEST_CPR_SECRET,
       database,
     });
     await drop();

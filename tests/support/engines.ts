@@ -8,6 +8,7 @@ import type { Database, Engine } from '../../src/db/database.js';
 import { openEmbeddedDatabase } from '../../src/db/pglite.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
 import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { syncPresetRulers } from '../../src/features/rulers/service.js';
 import {
   cloneTemplate,
   dropDatabase,
@@ -16,6 +17,9 @@ import {
   withCredentials,
   withDatabase,
 } from './postgres-admin.js';
+
+/** The CPR key of every test app. */
+export const TEST_CPR_SECRET = 'test-cpr-secret-0123456789abcdef0123456789';
 
 export class TestClock {
   #now: Date;
@@ -65,6 +69,7 @@ export async function openTestDatabase(engine: Engine): Promise<{
   if (engine === 'pglite') {
     const dump = await readFile(inject('pgliteTemplateFile'));
     const database = await openEmbeddedDatabase({ loadDataDir: new Blob([dump]) });
+    await syncPresetRulers(database);
     return {
       database,
       drop: () => database.close(),
@@ -83,6 +88,7 @@ export async function openTestDatabase(engine: Engine): Promise<{
   const name = await cloneTemplate(adminUrl, inject('postgresTemplate'));
   const url = withCredentials(withDatabase(adminUrl, name), TEST_APP_ROLE, TEST_APP_PASSWORD);
   const database = await openPostgresDatabase({ url, poolMax: 5 });
+  await syncPresetRulers(database);
   return {
     database,
     drop: async () => {
@@ -121,6 +127,7 @@ export function describeEngines(name: string, body: (t: EngineContext) => void):
         t.clock = new TestClock();
         t.app = await buildApp({
           config: { bodyLimitBytes: 64 * 1024, trustProxy: false },
+          cprSecret: TEST_CPR_SECRET,
           database: t.database,
           now: t.clock.now,
         });

@@ -11,7 +11,10 @@ describe('loadConfig', () => {
   });
 
   it('selects PostgreSQL when DATABASE_URL is set, migrating through the same URL by default', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://app:pw@db:5432/lineal' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:pw@db:5432/lineal',
+      LINEAL_CPR_SECRET: 'x'.repeat(32),
+    });
     expect(config.database).toEqual({
       engine: 'postgres',
       url: 'postgres://app:pw@db:5432/lineal',
@@ -34,6 +37,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'mysql://x/y',
         BODY_LIMIT_BYTES: '10',
         DATABASE_ALLOW_RLS_BYPASS: 'maybe',
+        LINEAL_CPR_SECRET: 'short',
       });
     } catch (error) {
       caught = error;
@@ -44,11 +48,19 @@ describe('loadConfig', () => {
       'BODY_LIMIT_BYTES',
       'DATABASE_ALLOW_RLS_BYPASS',
       'DATABASE_URL',
+      'LINEAL_CPR_SECRET',
       'LOG_LEVEL',
       'PORT',
     ]);
     expect((caught as Error).message).toContain('PORT');
     expect((caught as Error).message).toContain('DATABASE_URL: must be a postgres://');
+  });
+
+  it('requires a CPR key with PostgreSQL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/lineal' })).toThrow(
+      /LINEAL_CPR_SECRET: required with DATABASE_URL/,
+    );
+    expect(loadConfig({}).cprSecret).toBeUndefined();
   });
 
   it('rejects out-of-range ports', () => {

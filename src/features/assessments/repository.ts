@@ -1,0 +1,195 @@
+import { type Insertable, sql } from 'kysely';
+import type { Executor } from '../../db/database.js';
+import type { AssessmentsTable } from '../../db/schema.js';
+
+export interface AssessmentRow {
+  id: string;
+  lineage_id: string;
+  version: number;
+  status: string;
+  child_id: string;
+  unit_id: string;
+  round_id: string | null;
+  ruler_version_id: string;
+  ruler_key: string;
+  ruler_version: number;
+  assessed_on: string;
+  raters: unknown;
+  overall_level: number | null;
+  answers: unknown;
+  red_flags: string[];
+  justification: string | null;
+  parents_informed: boolean;
+  child_perspective: string | null;
+  zone: string | null;
+  level: number | null;
+  score: number | null;
+  explanation: unknown;
+  supersedes_id: string | null;
+  superseded_by_id: string | null;
+  correction_reason: string | null;
+  withdrawal_reason: string | null;
+  created_at: Date;
+  created_by: string;
+  status_changed_at: Date | null;
+  status_changed_by: string | null;
+}
+
+function selectAssessments(db: Executor) {
+  return db
+    .selectFrom('assessments as a')
+    .innerJoin('ruler_versions as rv', 'rv.id', 'a.ruler_version_id')
+    .innerJoin('rulers as r', 'r.id', 'rv.ruler_id')
+    .select([
+      'a.id',
+      'a.lineage_id',
+      'a.version',
+      'a.status',
+      'a.child_id',
+      'a.unit_id',
+      'a.round_id',
+      'a.ruler_version_id',
+      'r.key as ruler_key',
+      'rv.version as ruler_version',
+      'a.assessed_on',
+      'a.raters',
+      'a.overall_level',
+      'a.answers',
+      'a.red_flags',
+      'a.justification',
+      'a.parents_informed',
+      'a.child_perspective',
+      'a.zone',
+      'a.level',
+      'a.score',
+      'a.explanation',
+      'a.supersedes_id',
+      (eb) =>
+        eb
+          .selectFrom('assessments as next')
+          .select('next.id')
+          .whereRef('next.supersedes_id', '=', 'a.id')
+          .as('superseded_by_id'),
+      'a.correction_reason',
+      'a.withdrawal_reason',
+      'a.created_at',
+      'a.created_by',
+      'a.status_changed_at',
+      'a.status_changed_by',
+    ]);
+}
+
+export interface AssessmentScope {
+  municipalityId: string;
+  /** A unit-limited principal sees only assessments made in its units. */
+  unitIds: readonly string[];
+}
+
+function scoped(db: Executor, s: AssessmentScope) {
+  let query = selectAssessments(db).where('a.municipality_id', '=', s.municipalityId);
+  if (s.unitIds.length > 0) query = query.where('a.unit_id', 'in', s.unitIds);
+  return query;
+}
+
+export function findAssessment(
+  db: Executor,
+  s: AssessmentScope,
+  id: string,
+): Promise<AssessmentRow | undefined> {
+  return scoped(db, s).where('a.id', '=', id).executeTakeFirst() as Promise<
+    AssessmentRow | undefined
+  >;
+}
+
+export function lockAssessment(db: Executor, municipalityId: string, id: string) {
+  return db
+    .selectFrom('assessments')
+    .select(['id', 'status', 'child_id', 'unit_id', 'round_id', 'version', 'lineage_id'])
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export function assessmentHistory(
+  db: Executor,
+  s: AssessmentScope,
+  lineageId: string,
+): Promise<AssessmentRow[]> {
+  return scoped(db, s)
+    .where('a.lineage_id', '=', lineageId)
+    .orderBy('a.version')
+    .execute() as Promise<AssessmentRow[]>;
+}
+
+export function childTimeline(
+  db: Executor,
+  s: AssessmentScope,
+  childId: string,
+  includeWithdrawn: boolean,
+): Promise<AssessmentRow[]> {
+  return scoped(db, s)
+    .where('a.child_id', '=', childId)
+    .where('a.status', 'in', includeWithdrawn ? ['current', 'withdrawn'] : ['current'])
+    .orderBy('a.assessed_on')
+    .orderBy('a.created_at')
+    .orderBy('a.id')
+    .execute() as Promise<AssessmentRow[]>;
+}
+
+export type NewAssessment = Omit<
+  Insertable<AssessmentsTable>,
+  'raters' | 'answers' | 'explanation'
+> & {
+  raters: unknown;
+  answers: unknown;
+  explanation: unknown;
+};
+
+export async function insertAssessment(db: Executor, values: NewAssessment): Promise<void> {
+  await db
+    .insertInto('assessments')
+    .values({
+      ...values,
+      raters: sql`${JSON.stringify(values.raters)}::jsonb`,
+      answers: sql`${JSON.stringify(values.answers)}::jsonb`,
+      explanation: sql`${JSON.stringify(values.explanation)}::jsonb`,
+    })
+    .execute();
+}
+
+export async function setStatus(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+  change: { status: 'superseded' | 'withdrawn'; by: string; at: Date; reason?: string },
+): Promise<void> {
+  await db
+    .updateTable('assessments')
+    .set({
+      status: change.status,
+      status_changed_at: change.at,
+      status_changed_by: change.by,
+      ...(change.reason ? { withdrawal_reason: change.reason } : {}),
+    })
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The current assessment of a child in a round and unit, if any. */
+export function currentInRound(
+  db: Executor,
+  childId: string,
+  unitId: string,
+  roundId: string,
+): Promise<{ id: string } | undefined> {
+  return db
+    .selectFrom('assessments')
+    .select('id')
+    .where('child_id', '=', childId)
+    .where('unit_id', '=', unitId)
+    .where('round_id', '=', roundId)
+    .where('status', '=', 'current')
+    .executeTakeFirst();
+}

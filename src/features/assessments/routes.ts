@@ -1,0 +1,196 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principalOf } from '../../auth/plugin.js';
+import { municipalityOf } from '../../auth/principal.js';
+import { municipalityScope } from '../../db/database.js';
+import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import { ChildParamsSchema } from '../children/schemas.js';
+import {
+  AssessmentParamsSchema,
+  AssessmentSchema,
+  CorrectAssessmentSchema,
+  CreateAssessmentSchema,
+  TimelineQuerySchema,
+  TimelineSchema,
+  WithdrawAssessmentSchema,
+} from './schemas.js';
+import {
+  correctAssessment,
+  createAssessment,
+  getAssessment,
+  getAssessmentHistory,
+  getTimeline,
+  withdrawAssessment,
+} from './service.js';
+
+const tags = ['Assessments'];
+
+export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { database, now } = deps;
+
+  app.post(
+    '/v1/assessments',
+    {
+      config: { permission: 'assessment:write' },
+      schema: {
+        operationId: 'createAssessment',
+        tags,
+        summary: 'Record an assessment; lineal classifies it on the ruler',
+        description:
+          'The response holds the zone (or null for insufficient data), the ruler version used ' +
+          'and an explanation of the rule, levels, items and flags that decided it.',
+        security: bearerSecurity,
+        headers: IdempotencyHeadersSchema,
+        body: CreateAssessmentSchema,
+        response: {
+          201: AssessmentSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      return createIdempotently(
+        deps,
+        request,
+        reply,
+        municipalityScope(municipalityOf(principal)),
+        async (trx) => {
+          const assessment = await createAssessment(trx, principal, request.body, now());
+          return { status: 201, body: assessment, location: `/v1/assessments/${assessment.id}` };
+        },
+      );
+    },
+  );
+
+  app.get(
+    '/v1/assessments/:assessmentId',
+    {
+      config: { permission: 'assessment:read' },
+      schema: {
+        operationId: 'getAssessment',
+        tags,
+        summary: 'Get one version of an assessment',
+        security: bearerSecurity,
+        params: AssessmentParamsSchema,
+        response: { 200: AssessmentSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+      },
+    },
+    async (request) =>
+      getAssessment(database, principalOf(request), request.params.assessmentId, now()),
+  );
+
+  app.get(
+    '/v1/assessments/:assessmentId/history',
+    {
+      config: { permission: 'assessment:read' },
+      schema: {
+        operationId: 'getAssessmentHistory',
+        tags,
+        summary: 'Every version of an assessment, oldest first',
+        security: bearerSecurity,
+        params: AssessmentParamsSchema,
+        response: {
+          200: z.object({ items: z.array(AssessmentSchema) }),
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+        },
+      },
+    },
+    async (request) =>
+      getAssessmentHistory(database, principalOf(request), request.params.assessmentId, now()),
+  );
+
+  app.post(
+    '/v1/assessments/:assessmentId/corrections',
+    {
+      config: { permission: 'assessment:write' },
+      schema: {
+        operationId: 'correctAssessment',
+        tags,
+        summary: 'Correct an assessment: a new version supersedes the current one',
+        description: 'The old version is kept (status superseded) with who, when and why.',
+        security: bearerSecurity,
+        headers: IdempotencyHeadersSchema,
+        params: AssessmentParamsSchema,
+        body: CorrectAssessmentSchema,
+        response: {
+          201: AssessmentSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      return createIdempotently(
+        deps,
+        request,
+        reply,
+        municipalityScope(municipalityOf(principal)),
+        async (trx) => {
+          const assessment = await correctAssessment(
+            trx,
+            principal,
+            request.params.assessmentId,
+            request.body,
+            now(),
+          );
+          return { status: 201, body: assessment, location: `/v1/assessments/${assessment.id}` };
+        },
+      );
+    },
+  );
+
+  app.post(
+    '/v1/assessments/:assessmentId/withdraw',
+    {
+      config: { permission: 'assessment:write' },
+      schema: {
+        operationId: 'withdrawAssessment',
+        tags,
+        summary: 'Withdraw an assessment, with a reason (it is never deleted)',
+        security: bearerSecurity,
+        params: AssessmentParamsSchema,
+        body: WithdrawAssessmentSchema,
+        response: {
+          200: AssessmentSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415),
+        },
+      },
+    },
+    async (request) =>
+      withdrawAssessment(
+        database,
+        principalOf(request),
+        request.params.assessmentId,
+        request.body.reason,
+        now(),
+      ),
+  );
+
+  app.get(
+    '/v1/children/:childId/timeline',
+    {
+      config: { permission: 'assessment:read' },
+      schema: {
+        operationId: 'getChildTimeline',
+        tags,
+        summary: "A child's assessments in date order, with zone, level and explanation",
+        description: 'Unit-limited keys see the assessments made in their own units.',
+        security: bearerSecurity,
+        params: ChildParamsSchema,
+        querystring: TimelineQuerySchema,
+        response: { 200: TimelineSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+      },
+    },
+    async (request) =>
+      getTimeline(
+        database,
+        principalOf(request),
+        request.params.childId,
+        request.query.includeWithdrawn,
+        now(),
+      ),
+  );
+};

@@ -1,0 +1,378 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/principal.js';
+import { type Database, municipalityScope } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import type { DB } from '../../db/schema.js';
+import { ageInMonths } from '../../domain/dates.js';
+import { periodContains } from '../../domain/enrolments.js';
+import { classify } from '../../domain/rulers/classify.js';
+import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js';
+import { answerDefects } from '../../domain/rulers/validate.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import type { FieldError } from '../../http/problem.js';
+import { listEnrolments } from '../children/repository.js';
+import { requireChild, visibilityOf } from '../children/service.js';
+import { birthBounds } from '../rounds/repository.js';
+import { requireRound } from '../rounds/service.js';
+import { findVersion } from '../rulers/repository.js';
+import { requireUnit } from '../units/repository.js';
+import {
+  type AssessmentRow,
+  type AssessmentScope,
+  assessmentHistory,
+  childTimeline,
+  currentInRound,
+  findAssessment,
+  insertAssessment,
+  lockAssessment,
+  setStatus,
+} from './repository.js';
+import type { Assessment, CorrectAssessment, CreateAssessment } from './schemas.js';
+
+type AssessmentInput = Omit<CreateAssessment, 'childId'>;
+
+export function toAssessment(row: AssessmentRow): Assessment {
+  const answers = (row.answers ?? {}) as Rating['answers'];
+  return {
+    id: row.id,
+    lineageId: row.lineage_id,
+    version: row.version,
+    status: row.status as Assessment['status'],
+    childId: row.child_id,
+    unitId: row.unit_id,
+    roundId: row.round_id,
+    rulerVersionId: row.ruler_version_id,
+    rulerKey: row.ruler_key,
+    rulerVersion: row.ruler_version,
+    assessedOn: row.assessed_on,
+    raters: row.raters as Assessment['raters'],
+    rating: {
+      ...(row.overall_level !== null ? { overallLevel: row.overall_level } : {}),
+      answers,
+    },
+    redFlags: row.red_flags,
+    justification: row.justification,
+    parentsInformed: row.parents_informed,
+    childPerspective: row.child_perspective,
+    zone: row.zone as Assessment['zone'],
+    level: row.level,
+    score: row.score,
+    explanation: row.explanation as Assessment['explanation'],
+    supersedesId: row.supersedes_id,
+    supersededById: row.superseded_by_id,
+    correctionReason: row.correction_reason,
+    withdrawalReason: row.withdrawal_reason,
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+    statusChangedAt: row.status_changed_at?.toISOString() ?? null,
+    statusChangedBy: row.status_changed_by,
+  };
+}
+
+function scopeOf(principal: Principal): AssessmentScope {
+  return { municipalityId: municipalityOf(principal), unitIds: principal.unitIds };
+}
+
+/**
+ * Checks an assessment against its child, unit, round, enrolment and ruler, reporting every
+ * broken rule at once (422); then classifies it. Nothing is written here.
+ */
+async function validateAndClassify(
+  trx: Transaction<DB>,
+  principal: Principal,
+  childId: string,
+  input: AssessmentInput,
+  now: Date,
+) {
+  const v = visibilityOf(principal, now);
+  const child = await requireChild(trx, v, childId, { lock: true });
+  requireUnitAccess(principal, input.unitId);
+  const unit = await requireUnit(trx, v.municipalityId, input.unitId);
+  const round = input.roundId
+    ? await requireRound(trx, v.municipalityId, input.roundId)
+    : undefined;
+  const errors: FieldError[] = [];
+
+  if (input.assessedOn > v.today) {
+    errors.push({ path: 'body.assessedOn', message: 'is in the future', code: 'future_date' });
+  }
+  const enrolments = (await listEnrolments(trx, v.municipalityId, child.id)).filter(
+    (e) => e.unit_id === unit.id,
+  );
+  if (
+    !enrolments.some((e) =>
+      periodContains({ start: e.start_date, end: e.end_date }, input.assessedOn),
+    )
+  ) {
+    errors.push({
+      path: 'body.assessedOn',
+      message: `the child is not enrolled in unit ${unit.id} on this date`,
+      code: 'outside_enrolment',
+    });
+  }
+
+  let rulerVersionId = input.rulerVersionId;
+  if (round) {
+    if (rulerVersionId && rulerVersionId !== round.ruler_version_id) {
+      errors.push({
+        path: 'body.rulerVersionId',
+        message: `the round uses ruler version ${round.ruler_version_id}`,
+        code: 'not_the_rounds_ruler',
+      });
+    }
+    rulerVersionId = round.ruler_version_id;
+    if (input.assessedOn < round.window_start || input.assessedOn > round.window_end) {
+      errors.push({
+        path: 'body.assessedOn',
+        message: `is outside the round's window ${round.window_start} – ${round.window_end}`,
+        code: 'outside_round_window',
+      });
+    }
+    if (
+      (round.unit_ids.length > 0 && !round.unit_ids.includes(unit.id)) ||
+      (round.unit_kinds.length > 0 && !round.unit_kinds.includes(unit.kind))
+    ) {
+      errors.push({
+        path: 'body.unitId',
+        message: 'the round does not cover this unit',
+        code: 'unit_not_in_round',
+      });
+    }
+    const { bornFrom, bornTo } = birthBounds(round);
+    if ((bornTo && child.birth_date > bornTo) || (bornFrom && child.birth_date <= bornFrom)) {
+      errors.push({
+        path: 'body.childId',
+        message: `the child (${ageInMonths(child.birth_date, round.window_start)} months at the window start) is outside the round's age range`,
+        code: 'child_not_in_round',
+      });
+    }
+  }
+  if (!rulerVersionId) {
+    errors.push({
+      path: 'body.rulerVersionId',
+      message: 'is required without a round',
+      code: 'required',
+    });
+    throw new ValidationFailedError('The assessment cannot be recorded.', errors);
+  }
+  const version = await findVersion(trx, v.municipalityId, rulerVersionId);
+  if (!version) {
+    errors.push({
+      path: 'body.rulerVersionId',
+      message: 'is not a ruler version you can use',
+      code: 'unknown',
+    });
+    throw new ValidationFailedError('The assessment cannot be recorded.', errors);
+  }
+  const ruler = version.definition as RulerDefinition;
+  if (input.raters.length < ruler.ratersRequired) {
+    errors.push({
+      path: 'body.raters',
+      message: `the ruler needs a joint assessment by at least ${ruler.ratersRequired} raters`,
+      code: 'too_few_raters',
+    });
+  }
+  errors.push(
+    ...answerDefects(ruler, input.rating, input.redFlags, 'body.rating').map((d) => ({
+      ...d,
+      path: d.path.startsWith('redFlags') ? `body.${d.path}` : d.path,
+    })),
+  );
+  input.raters.forEach((rater, index) => {
+    if (rater.rating) {
+      errors.push(...answerDefects(ruler, rater.rating, [], `body.raters.${index}.rating`));
+    }
+  });
+  if (errors.length > 0)
+    throw new ValidationFailedError('The assessment cannot be recorded.', errors);
+
+  const classification = classify(ruler, {
+    joint: input.rating,
+    redFlags: input.redFlags,
+    raterRatings: input.raters.flatMap((r) => (r.rating ? [r.rating] : [])),
+  });
+  return { child, unit, round, version, classification, municipalityId: v.municipalityId };
+}
+
+async function record(
+  trx: Transaction<DB>,
+  principal: Principal,
+  childId: string,
+  input: AssessmentInput,
+  now: Date,
+  previous?: { id: string; lineage_id: string; version: number; reason: string },
+): Promise<Assessment> {
+  const checked = await validateAndClassify(trx, principal, childId, input, now);
+  if (checked.round) {
+    const existing = await currentInRound(trx, childId, checked.unit.id, checked.round.id);
+    if (existing && existing.id !== previous?.id) {
+      throw new ConflictError(
+        `The child already has assessment ${existing.id} in this round and unit; ` +
+          `correct it with POST /v1/assessments/${existing.id}/corrections.`,
+        'assessment-exists',
+      );
+    }
+  }
+  if (previous) {
+    await setStatus(trx, checked.municipalityId, previous.id, {
+      status: 'superseded',
+      by: principal.id,
+      at: now,
+    });
+  }
+  const id = randomUUID();
+  const { classification } = checked;
+  try {
+    await insertAssessment(trx, {
+      id,
+      municipality_id: checked.municipalityId,
+      child_id: childId,
+      unit_id: checked.unit.id,
+      round_id: checked.round?.id ?? null,
+      ruler_version_id: checked.version.id,
+      assessed_on: input.assessedOn,
+      raters: input.raters,
+      overall_level: input.rating.overallLevel ?? null,
+      answers: input.rating.answers,
+      red_flags: [...new Set(input.redFlags)],
+      justification: input.justification ?? null,
+      parents_informed: input.parentsInformed,
+      child_perspective: input.childPerspective ?? null,
+      zone: classification.zone,
+      level: classification.level,
+      score: classification.score,
+      explanation: classification.explanation,
+      status: 'current',
+      version: previous ? previous.version + 1 : 1,
+      lineage_id: previous?.lineage_id ?? id,
+      supersedes_id: previous?.id ?? null,
+      correction_reason: previous?.reason ?? null,
+      created_by: principal.id,
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new ConflictError(
+        'Another assessment or correction was recorded at the same time; reload and retry.',
+        'assessment-exists',
+      );
+    }
+    throw error;
+  }
+  const row = await findAssessment(trx, scopeOf(principal), id);
+  return toAssessment(row as AssessmentRow);
+}
+
+export function createAssessment(
+  trx: Transaction<DB>,
+  principal: Principal,
+  input: CreateAssessment,
+  now: Date,
+): Promise<Assessment> {
+  const { childId, ...rest } = input;
+  return record(trx, principal, childId, rest, now);
+}
+
+/** A locked assessment the principal may change; 404 / 409 otherwise. */
+async function requireCurrent(trx: Transaction<DB>, principal: Principal, id: string) {
+  const scope = scopeOf(principal);
+  if (!(await findAssessment(trx, scope, id))) throw new NotFoundError('assessment', id);
+  const locked = await lockAssessment(trx, scope.municipalityId, id);
+  if (!locked) throw new NotFoundError('assessment', id);
+  if (locked.status !== 'current') {
+    throw new ConflictError(
+      `Assessment ${id} is ${locked.status}; only the current version can be changed.`,
+      'assessment-not-current',
+    );
+  }
+  return locked;
+}
+
+export async function correctAssessment(
+  trx: Transaction<DB>,
+  principal: Principal,
+  id: string,
+  input: CorrectAssessment,
+  now: Date,
+): Promise<Assessment> {
+  const current = await requireCurrent(trx, principal, id);
+  const { reason, ...rest } = input;
+  return record(trx, principal, current.child_id, rest, now, {
+    id: current.id,
+    lineage_id: current.lineage_id,
+    version: current.version,
+    reason,
+  });
+}
+
+export async function withdrawAssessment(
+  database: Database,
+  principal: Principal,
+  id: string,
+  reason: string,
+  now: Date,
+): Promise<Assessment> {
+  const scope = scopeOf(principal);
+  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
+    await requireCurrent(trx, principal, id);
+    await setStatus(trx, scope.municipalityId, id, {
+      status: 'withdrawn',
+      by: principal.id,
+      at: now,
+      reason,
+    });
+    return toAssessment((await findAssessment(trx, scope, id)) as AssessmentRow);
+  });
+}
+
+export async function getAssessment(
+  database: Database,
+  principal: Principal,
+  id: string,
+  now: Date,
+) {
+  const scope = scopeOf(principal);
+  const v = visibilityOf(principal, now);
+  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
+    const row = await findAssessment(trx, scope, id);
+    if (!row) throw new NotFoundError('assessment', id);
+    await requireChild(trx, v, row.child_id).catch(() => {
+      throw new NotFoundError('assessment', id);
+    });
+    return toAssessment(row);
+  });
+}
+
+export async function getAssessmentHistory(
+  database: Database,
+  principal: Principal,
+  id: string,
+  now: Date,
+) {
+  const scope = scopeOf(principal);
+  const v = visibilityOf(principal, now);
+  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
+    const row = await findAssessment(trx, scope, id);
+    if (!row) throw new NotFoundError('assessment', id);
+    await requireChild(trx, v, row.child_id).catch(() => {
+      throw new NotFoundError('assessment', id);
+    });
+    return { items: (await assessmentHistory(trx, scope, row.lineage_id)).map(toAssessment) };
+  });
+}
+
+export async function getTimeline(
+  database: Database,
+  principal: Principal,
+  childId: string,
+  includeWithdrawn: boolean,
+  now: Date,
+) {
+  const scope = scopeOf(principal);
+  const v = visibilityOf(principal, now);
+  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
+    await requireChild(trx, v, childId);
+    const rows = await childTimeline(trx, scope, childId, includeWithdrawn);
+    return { childId, items: rows.map(toAssessment) };
+  });
+}

@@ -1,0 +1,243 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principalOf } from '../../auth/plugin.js';
+import { municipalityOf } from '../../auth/principal.js';
+import { municipalityScope } from '../../db/database.js';
+import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import {
+  ChildListQuerySchema,
+  ChildPageSchema,
+  ChildParamsSchema,
+  ChildSchema,
+  CprLookupSchema,
+  CreateChildSchema,
+  CreateEnrolmentSchema,
+  EnrolmentParamsSchema,
+  EnrolmentSchema,
+  UpdateChildSchema,
+  UpdateEnrolmentSchema,
+} from './schemas.js';
+import {
+  changeChild,
+  changeEnrolment,
+  childEnrolments,
+  createChild,
+  createEnrolment,
+  getChild,
+  listMunicipalityChildren,
+  lookupChildByCpr,
+} from './service.js';
+
+const tags = ['Children'];
+
+export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { database, now } = deps;
+
+  app.post(
+    '/v1/children',
+    {
+      config: { permission: 'child:write' },
+      schema: {
+        operationId: 'createChild',
+        tags,
+        summary: 'Register a child',
+        description:
+          'externalRef and CPR (if given) are unique in the municipality. Unit-limited keys must ' +
+          'enrol the child in one of their units in the same request.',
+        security: bearerSecurity,
+        headers: IdempotencyHeadersSchema,
+        body: CreateChildSchema,
+        response: {
+          201: ChildSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      return createIdempotently(
+        deps,
+        request,
+        reply,
+        municipalityScope(municipalityOf(principal)),
+        async (trx) => {
+          const child = await createChild(trx, principal, request.body, deps);
+          return { status: 201, body: child, location: `/v1/children/${child.id}` };
+        },
+      );
+    },
+  );
+
+  app.get(
+    '/v1/children',
+    {
+      config: { permission: 'child:read' },
+      schema: {
+        operationId: 'listChildren',
+        tags,
+        summary: 'List and search children',
+        description: 'Unit-limited keys see only children currently enrolled in their units.',
+        security: bearerSecurity,
+        querystring: ChildListQuerySchema,
+        response: { 200: ChildPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 422) },
+      },
+    },
+    async (request) =>
+      listMunicipalityChildren(database, principalOf(request), request.query, now()),
+  );
+
+  app.post(
+    '/v1/children/lookup',
+    {
+      config: { permission: 'child:read' },
+      schema: {
+        operationId: 'lookupChildByCpr',
+        tags,
+        summary: 'Find a child by CPR number',
+        description: 'The CPR number goes in the body so that it never appears in URLs or logs.',
+        security: bearerSecurity,
+        body: CprLookupSchema,
+        response: {
+          200: ChildSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 413, 415, 422),
+        },
+      },
+    },
+    async (request) => lookupChildByCpr(database, principalOf(request), request.body.cpr, deps),
+  );
+
+  app.get(
+    '/v1/children/:childId',
+    {
+      config: { permission: 'child:read' },
+      schema: {
+        operationId: 'getChild',
+        tags,
+        summary: 'Get a child',
+        security: bearerSecurity,
+        params: ChildParamsSchema,
+        response: { 200: ChildSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+      },
+    },
+    async (request) => getChild(database, principalOf(request), request.params.childId, now()),
+  );
+
+  app.patch(
+    '/v1/children/:childId',
+    {
+      config: { permission: 'child:write' },
+      schema: {
+        operationId: 'updateChild',
+        tags,
+        summary: "Change a child's master data",
+        security: bearerSecurity,
+        params: ChildParamsSchema,
+        body: UpdateChildSchema,
+        response: {
+          200: ChildSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request) =>
+      changeChild(database, principalOf(request), request.params.childId, request.body, deps),
+  );
+
+  app.post(
+    '/v1/children/:childId/enrolments',
+    {
+      config: { permission: 'enrolment:write' },
+      schema: {
+        operationId: 'createEnrolment',
+        tags,
+        summary: 'Enrol a child in a unit',
+        description:
+          'Transitions between units are successive enrolments: end the old one, start the new. ' +
+          'Overlapping enrolments in two units of the same kind (daycare, school, after-school) ' +
+          'are rejected with 409; school and after-school care at once is fine.',
+        security: bearerSecurity,
+        headers: IdempotencyHeadersSchema,
+        params: ChildParamsSchema,
+        body: CreateEnrolmentSchema,
+        response: {
+          201: EnrolmentSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      return createIdempotently(
+        deps,
+        request,
+        reply,
+        municipalityScope(municipalityOf(principal)),
+        async (trx) => {
+          const enrolment = await createEnrolment(
+            trx,
+            principal,
+            request.params.childId,
+            request.body,
+            now(),
+          );
+          return {
+            status: 201,
+            body: enrolment,
+            location: `/v1/children/${enrolment.childId}/enrolments/${enrolment.id}`,
+          };
+        },
+      );
+    },
+  );
+
+  app.get(
+    '/v1/children/:childId/enrolments',
+    {
+      config: { permission: 'child:read' },
+      schema: {
+        operationId: 'listEnrolments',
+        tags,
+        summary: "A child's enrolments, oldest first",
+        security: bearerSecurity,
+        params: ChildParamsSchema,
+        response: {
+          200: z.object({ items: z.array(EnrolmentSchema) }),
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+        },
+      },
+    },
+    async (request) => ({
+      items: await childEnrolments(database, principalOf(request), request.params.childId, now()),
+    }),
+  );
+
+  app.patch(
+    '/v1/children/:childId/enrolments/:enrolmentId',
+    {
+      config: { permission: 'enrolment:write' },
+      schema: {
+        operationId: 'updateEnrolment',
+        tags,
+        summary: 'Change an enrolment (e.g. set its end date at a transition)',
+        security: bearerSecurity,
+        params: EnrolmentParamsSchema,
+        body: UpdateEnrolmentSchema,
+        response: {
+          200: EnrolmentSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request) =>
+      changeEnrolment(
+        database,
+        principalOf(request),
+        request.params.childId,
+        request.params.enrolmentId,
+        request.body,
+        now(),
+      ),
+  );
+};

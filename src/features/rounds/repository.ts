@@ -1,0 +1,179 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../db/database.js';
+import { addMonths } from '../../domain/dates.js';
+
+const columns = [
+  'id',
+  'name',
+  'window_start',
+  'window_end',
+  'ruler_version_id',
+  'unit_kinds',
+  'unit_ids',
+  'min_age_months',
+  'max_age_months',
+  'created_at',
+  'updated_at',
+] as const;
+
+export interface RoundRow {
+  id: string;
+  name: string;
+  window_start: string;
+  window_end: string;
+  ruler_version_id: string;
+  unit_kinds: string[];
+  unit_ids: string[];
+  min_age_months: number | null;
+  max_age_months: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function insertRound(
+  db: Executor,
+  values: Omit<RoundRow, 'id' | 'created_at' | 'updated_at'> & { municipality_id: string },
+): Promise<RoundRow> {
+  return db.insertInto('rounds').values(values).returning(columns).executeTakeFirstOrThrow();
+}
+
+export function findRound(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+): Promise<RoundRow | undefined> {
+  return db
+    .selectFrom('rounds')
+    .select(columns)
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Newest window first; keyset on (window_start, id) descending; fetches `limit + 1`. */
+export function listRounds(
+  db: Executor,
+  municipalityId: string,
+  page: { after?: { windowStart: string; id: string } | undefined; limit: number },
+): Promise<RoundRow[]> {
+  let query = db
+    .selectFrom('rounds')
+    .select(columns)
+    .where('municipality_id', '=', municipalityId)
+    .orderBy('window_start', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1);
+  if (page.after) {
+    const { windowStart, id } = page.after;
+    query = query.where(sql<boolean>`(window_start, id) < (${windowStart}::date, ${id}::uuid)`);
+  }
+  return query.execute();
+}
+
+/** Birth-date bounds of the round's age range (age in whole months at window start). */
+export function birthBounds(round: RoundRow): { bornFrom?: string; bornTo?: string } {
+  return {
+    ...(round.min_age_months !== null
+      ? { bornTo: addMonths(round.window_start, -round.min_age_months) }
+      : {}),
+    // Younger than max + 1 months: born after window_start − (max + 1) months.
+    ...(round.max_age_months !== null
+      ? { bornFrom: addMonths(round.window_start, -(round.max_age_months + 1)) }
+      : {}),
+  };
+}
+
+/**
+ * The (child, unit) pairs a round covers: enrolled in a covered unit at some point of the window,
+ * in the age range. `assessed` says whether the child has a current assessment in the round
+ * for that unit. Computed in SQL, grouped per unit by the callers.
+ */
+function coveredPairs(
+  db: Executor,
+  municipalityId: string,
+  round: RoundRow,
+  unitIds?: readonly string[],
+) {
+  const { bornFrom, bornTo } = birthBounds(round);
+  let query = db
+    .selectFrom('enrolments as e')
+    .innerJoin('units as u', 'u.id', 'e.unit_id')
+    .innerJoin('children as c', 'c.id', 'e.child_id')
+    .where('e.municipality_id', '=', municipalityId)
+    .where('e.start_date', '<=', round.window_end)
+    .where((eb) =>
+      eb.or([eb('e.end_date', 'is', null), eb('e.end_date', '>=', round.window_start)]),
+    );
+  if (round.unit_ids.length > 0) query = query.where('u.id', 'in', round.unit_ids);
+  if (round.unit_kinds.length > 0) query = query.where('u.kind', 'in', round.unit_kinds);
+  if (unitIds && unitIds.length > 0) query = query.where('u.id', 'in', unitIds);
+  if (bornTo) query = query.where('c.birth_date', '<=', bornTo);
+  if (bornFrom) query = query.where('c.birth_date', '>', bornFrom);
+  return query;
+}
+
+export interface UnitCoverageRow {
+  unit_id: string;
+  unit_name: string;
+  unit_kind: string;
+  enrolled: number;
+  assessed: number;
+}
+
+export function coverageByUnit(
+  db: Executor,
+  municipalityId: string,
+  round: RoundRow,
+  unitIds?: readonly string[],
+): Promise<UnitCoverageRow[]> {
+  return coveredPairs(db, municipalityId, round, unitIds)
+    .select([
+      'u.id as unit_id',
+      'u.name as unit_name',
+      'u.kind as unit_kind',
+      sql<number>`count(DISTINCT e.child_id)::int`.as('enrolled'),
+      sql<number>`count(DISTINCT e.child_id) FILTER (WHERE EXISTS (
+        SELECT 1 FROM assessments a
+        WHERE a.child_id = e.child_id AND a.unit_id = e.unit_id
+          AND a.round_id = ${round.id} AND a.status = 'current'))::int`.as('assessed'),
+    ])
+    .groupBy(['u.id', 'u.name', 'u.kind'])
+    .orderBy('u.name')
+    .orderBy('u.id')
+    .execute();
+}
+
+export interface MissingChildRow {
+  id: string;
+  external_ref: string;
+  given_name: string | null;
+  family_name: string | null;
+  birth_date: string;
+}
+
+export function missingChildren(
+  db: Executor,
+  municipalityId: string,
+  round: RoundRow,
+  unitId: string,
+): Promise<MissingChildRow[]> {
+  return coveredPairs(db, municipalityId, round, [unitId])
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('assessments as a')
+            .select('a.id')
+            .whereRef('a.child_id', '=', 'e.child_id')
+            .whereRef('a.unit_id', '=', 'e.unit_id')
+            .where('a.round_id', '=', round.id)
+            .where('a.status', '=', 'current'),
+        ),
+      ),
+    )
+    .select(['c.id', 'c.external_ref', 'c.given_name', 'c.family_name', 'c.birth_date'])
+    .distinct()
+    .orderBy('c.family_name')
+    .orderBy('c.given_name')
+    .orderBy('c.id')
+    .execute();
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
+import { IsoDateSchema } from '../../http/schemas.js';
+import { UnitKindSchema } from '../units/schemas.js';
+
+export const RoundSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    windowStart: z.string(),
+    windowEnd: z.string(),
+    status: z.enum(['upcoming', 'open', 'closed']).describe('By today’s date and the window.'),
+    rulerVersionId: z.uuid(),
+    unitKinds: z.array(UnitKindSchema).describe('Unit kinds covered; empty = all kinds.'),
+    unitIds: z.array(z.uuid()).describe('Units covered; empty = all units (of the kinds).'),
+    minAgeMonths: z.number().int().nullable().describe('Age at window start, inclusive.'),
+    maxAgeMonths: z.number().int().nullable().describe('Age at window start, inclusive.'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Round' });
+export type Round = z.infer<typeof RoundSchema>;
+
+export const CreateRoundSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    windowStart: IsoDateSchema,
+    windowEnd: IsoDateSchema,
+    rulerVersionId: z.uuid(),
+    unitKinds: z.array(UnitKindSchema).max(8).default([]),
+    unitIds: z.array(z.uuid()).max(1000).default([]),
+    minAgeMonths: z.number().int().min(0).max(360).optional(),
+    maxAgeMonths: z.number().int().min(0).max(360).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateRound' });
+export type CreateRound = z.infer<typeof CreateRoundSchema>;
+
+export const RoundParamsSchema = z.object({ roundId: z.uuid() });
+export const RoundUnitParamsSchema = z.object({ roundId: z.uuid(), unitId: z.uuid() });
+export const RoundListQuerySchema = PageQuerySchema;
+export const RoundPageSchema = pageSchema(RoundSchema).meta({ id: 'RoundPage' });
+
+const Counts = {
+  enrolled: z.number().int().describe('Children enrolled during the window and in the age range.'),
+  assessed: z.number().int().describe('Of those, children with a current assessment in the round.'),
+  missing: z.number().int(),
+  coverage: z.number().nullable().describe('assessed / enrolled, or null when none enrolled.'),
+};
+
+export const RoundCoverageSchema = z
+  .object({
+    roundId: z.uuid(),
+    units: z.array(
+      z.object({ unitId: z.uuid(), unitName: z.string(), unitKind: UnitKindSchema, ...Counts }),
+    ),
+    total: z.object(Counts),
+  })
+  .meta({ id: 'RoundCoverage' });
+
+export const MissingChildSchema = z.object({
+  childId: z.uuid(),
+  externalRef: z.string(),
+  givenName: z.string().nullable(),
+  familyName: z.string().nullable(),
+  birthDate: z.string(),
+});
+
+export const UnitCoverageSchema = z
+  .object({
+    roundId: z.uuid(),
+    unitId: z.uuid(),
+    ...Counts,
+    missingChildren: z.array(MissingChildSchema).describe('Enrolled but not yet assessed.'),
+  })
+  .meta({ id: 'UnitCoverage' });

@@ -1,0 +1,101 @@
+import type { Executor } from '../../db/database.js';
+import { NotFoundError } from '../../http/errors.js';
+
+const columns = [
+  'id',
+  'name',
+  'kind',
+  'district',
+  'external_ref',
+  'created_at',
+  'updated_at',
+] as const;
+
+export interface UnitRow {
+  id: string;
+  name: string;
+  kind: string;
+  district: string | null;
+  external_ref: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function insertUnit(
+  db: Executor,
+  values: {
+    municipality_id: string;
+    name: string;
+    kind: string;
+    district: string | null;
+    external_ref: string | null;
+  },
+): Promise<UnitRow> {
+  return db.insertInto('units').values(values).returning(columns).executeTakeFirstOrThrow();
+}
+
+export function findUnit(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+): Promise<UnitRow | undefined> {
+  return db
+    .selectFrom('units')
+    .select(columns)
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function requireUnit(db: Executor, municipalityId: string, id: string) {
+  const row = await findUnit(db, municipalityId, id);
+  if (!row) throw new NotFoundError('unit', id);
+  return row;
+}
+
+export function updateUnit(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+  changes: Partial<Pick<UnitRow, 'name' | 'kind' | 'district' | 'external_ref'>>,
+  now: Date,
+): Promise<UnitRow | undefined> {
+  return db
+    .updateTable('units')
+    .set({ ...changes, updated_at: now })
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .returning(columns)
+    .executeTakeFirst();
+}
+
+/** By name then id; keyset pagination after (name, id); fetches `limit + 1`. */
+export function listUnits(
+  db: Executor,
+  municipalityId: string,
+  filter: {
+    kind?: string | undefined;
+    district?: string | undefined;
+    externalRef?: string | undefined;
+    after?: { name: string; id: string } | undefined;
+    limit: number;
+  },
+): Promise<UnitRow[]> {
+  let query = db
+    .selectFrom('units')
+    .select(columns)
+    .where('municipality_id', '=', municipalityId)
+    .orderBy('name')
+    .orderBy('id')
+    .limit(filter.limit + 1);
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
+  if (filter.district) query = query.where('district', '=', filter.district);
+  if (filter.externalRef) query = query.where('external_ref', '=', filter.externalRef);
+  if (filter.after) {
+    const { name, id } = filter.after;
+    query = query.where((eb) =>
+      eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]),
+    );
+  }
+  return query.execute();
+}
