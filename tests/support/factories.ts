@@ -1,7 +1,9 @@
 import { expect } from 'vitest';
 import type { Role } from '../../src/auth/permissions.js';
 import type { ApiKey } from '../../src/features/api-keys/schemas.js';
+import type { Child } from '../../src/features/children/schemas.js';
 import type { Municipality } from '../../src/features/municipalities/schemas.js';
+import type { Unit } from '../../src/features/units/schemas.js';
 import type { EngineContext } from './engines.js';
 
 let codeCounter = 0;
@@ -52,4 +54,84 @@ export async function createTenant(t: EngineContext) {
   const municipality = await createMunicipality(t);
   const admin = await createKey(t, municipality.id, 'municipality_admin');
   return { municipality, admin };
+}
+
+let refCounter = 0;
+const nextRef = (prefix: string) => `${prefix}-${process.pid}-${++refCounter}`;
+
+/** A unit in the municipality of `token` (a municipality admin or integration key). */
+export async function createUnit(
+  t: EngineContext,
+  token: string,
+  overrides: Partial<{ name: string; kind: string; district: string; externalRef: string }> = {},
+): Promise<Unit> {
+  const res = await t.call('POST', '/v1/units', {
+    token,
+    body: {
+      name: overrides.name ?? nextRef('Unit'),
+      kind: overrides.kind ?? 'kindergarten',
+      ...overrides,
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+/** A child, enrolled in `unitId` from `enrolledFrom` when given. */
+export async function createChild(
+  t: EngineContext,
+  token: string,
+  options: {
+    birthDate?: string;
+    unitId?: string;
+    enrolledFrom?: string;
+    enrolledTo?: string;
+    givenName?: string;
+    familyName?: string;
+    externalRef?: string;
+    cpr?: string;
+    sex?: 'female' | 'male' | 'other';
+  } = {},
+): Promise<Child> {
+  const { unitId, enrolledFrom, enrolledTo, ...rest } = options;
+  const res = await t.call('POST', '/v1/children', {
+    token,
+    body: {
+      externalRef: options.externalRef ?? nextRef('child'),
+      birthDate: options.birthDate ?? '2021-05-10',
+      ...rest,
+      ...(unitId
+        ? {
+            enrolment: {
+              unitId,
+              startDate: enrolledFrom ?? '2024-08-01',
+              ...(enrolledTo ? { endDate: enrolledTo } : {}),
+            },
+          }
+        : {}),
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+/** The id of the latest version of a preset ruler. */
+export async function presetVersionId(
+  t: EngineContext,
+  token: string,
+  key: string,
+): Promise<string> {
+  const res = await t.call('GET', '/v1/rulers', { token });
+  expect(res.statusCode, res.body).toBe(200);
+  const ruler = res.json().items.find((r: { key: string }) => r.key === key);
+  if (!ruler) throw new Error(`no preset ${key}`);
+  return ruler.latestVersion.id;
+}
+
+/** A municipality with an admin key, one kindergarten and the topi-3 ruler's version id. */
+export async function createScreeningTenant(t: EngineContext) {
+  const tenant = await createTenant(t);
+  const unit = await createUnit(t, tenant.admin.token);
+  const topi = await presetVersionId(t, tenant.admin.token, 'topi-3');
+  return { ...tenant, unit, topi };
 }
