@@ -181,6 +181,18 @@ describeEngines('API keys', (t) => {
     );
   });
 
+  it('refuses Idempotency-Key, since a replay would need the never-stored secret', async () => {
+    const { municipality, admin } = await createTenant(t);
+    const res = await t.call('POST', keysUrl(municipality.id), {
+      token: admin.token,
+      body: { name: 'x', role: 'analyst' },
+      headers: { 'idempotency-key': 'abc' },
+    });
+    expect(expectProblem(res, 400).errors?.[0]?.path).toBe('header.idempotency-key');
+    const list = (await t.call('GET', keysUrl(municipality.id), { token: admin.token })).json();
+    expect(list.items).toHaveLength(1);
+  });
+
   it('lists expired keys as expired', async () => {
     const { municipality, admin } = await createTenant(t);
     const soon = new Date(t.clock.now().getTime() + 1000).toISOString();

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actions, isAllowed } from '../../auth/permissions.js';
 import { principalOf } from '../../auth/plugin.js';
+import { BadRequestError } from '../../http/errors.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import { MunicipalityParamsSchema } from '../municipalities/schemas.js';
@@ -65,6 +66,14 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { data
       },
     },
     async (request, reply) => {
+      if (request.headers['idempotency-key'] !== undefined) {
+        // A replay would have to return the secret again, and secrets are never stored.
+        throw new BadRequestError(
+          'Idempotency-Key is not supported when creating API keys: the secret is shown once ' +
+            'and never stored. If a creation may have failed, list the keys and revoke strays.',
+          [{ path: 'header.idempotency-key', message: 'not supported here', code: 'unsupported' }],
+        );
+      }
       const { municipalityId } = request.params;
       const key = await createApiKey(
         database,

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../../auth/plugin.js';
+import { platformScope } from '../../db/database.js';
+import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
 import { PageQuerySchema } from '../../http/pagination.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
@@ -13,7 +15,8 @@ import { createMunicipality, getMunicipality, listAllMunicipalities } from './se
 
 const tags = ['Municipalities'];
 
-export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { database }) => {
+export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { database } = deps;
   app.post(
     '/v1/municipalities',
     {
@@ -24,20 +27,23 @@ export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         summary: 'Create a municipality (tenant)',
         description: 'Platform administrators only. The 3-digit code is unique.',
         security: bearerSecurity,
+        headers: IdempotencyHeadersSchema,
         body: CreateMunicipalitySchema,
         response: {
           201: MunicipalitySchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415),
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415, 422),
         },
       },
     },
-    async (request, reply) => {
-      const municipality = await createMunicipality(database, request.body);
-      return reply
-        .status(201)
-        .header('location', `/v1/municipalities/${municipality.id}`)
-        .send(municipality);
-    },
+    async (request, reply) =>
+      createIdempotently(deps, request, reply, platformScope, async (trx) => {
+        const municipality = await createMunicipality(trx, request.body);
+        return {
+          status: 201,
+          body: municipality,
+          location: `/v1/municipalities/${municipality.id}`,
+        };
+      }),
   );
 
   app.get(

@@ -1,7 +1,9 @@
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import type { DB } from '../../db/schema.js';
 import { ConflictError } from '../../http/errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import {
@@ -17,11 +19,11 @@ export function toMunicipality(row: MunicipalityRow): Municipality {
 }
 
 export async function createMunicipality(
-  database: Database,
+  trx: Transaction<DB>,
   input: CreateMunicipality,
 ): Promise<Municipality> {
   try {
-    const row = await database.transaction(platformScope, (trx) => insertMunicipality(trx, input));
+    const row = await insertMunicipality(trx, input);
     return toMunicipality(row);
   } catch (error) {
     if (isUniqueViolation(error)) {

@@ -1,0 +1,167 @@
+import { expect, it } from 'vitest';
+import { describeEngines, type EngineContext } from '../support/engines.js';
+import { createChild, createKey, createScreeningTenant } from '../support/factories.js';
+import { expectProblem } from '../support/problem.js';
+
+const raters = [
+  { name: 'Anna', role: 'unit_staff' },
+  { name: 'Bo', role: 'unit_leader' },
+];
+
+async function setup(t: EngineContext) {
+  const s = await createScreeningTenant(t);
+  const child = await createChild(t, s.admin.token, { unitId: s.unit.id });
+  const body = {
+    childId: child.id,
+    unitId: s.unit.id,
+    rulerVersionId: s.topi,
+    assessedOn: '2026-11-02',
+    raters,
+    rating: { overallLevel: 2 },
+    parentsInformed: true,
+  };
+  const count = async () =>
+    (await t.call('GET', `/v1/children/${child.id}/timeline`, { token: s.admin.token })).json()
+      .items.length as number;
+  return { ...s, child, body, count };
+}
+
+describeEngines('Idempotency-Key', (t) => {
+  it('a retry with the same key and body replays the first response without writing twice', async () => {
+    const s = await setup(t);
+    const headers = { 'idempotency-key': 'school-sys-2026-11-02-0001' };
+    const first = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: s.body,
+      headers,
+    });
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.headers['idempotency-replayed']).toBeUndefined();
+    const retry = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: s.body,
+      headers,
+    });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotency-replayed']).toBe('true');
+    expect(retry.headers.location).toBe(first.headers.location);
+    expect(retry.json()).toEqual(first.json());
+    expect(await s.count()).toBe(1);
+    // Key order in the body does not matter.
+    const reordered = Object.fromEntries(Object.entries(s.body).reverse());
+    const again = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: reordered,
+      headers,
+    });
+    expect(again.headers['idempotency-replayed']).toBe('true');
+    expect(await s.count()).toBe(1);
+  });
+
+  it('the same key with a different body is 422 and writes nothing', async () => {
+    const s = await setup(t);
+    const headers = { 'idempotency-key': 'k-1' };
+    await t.call('POST', '/v1/assessments', { token: s.admin.token, body: s.body, headers });
+    const other = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: { ...s.body, rating: { overallLevel: 3 } },
+      headers,
+    });
+    expect(expectProblem(other, 422).type).toBe('urn:lineal:problem:idempotency-key-reused');
+    // The same key on another route is a different request too.
+    const unit = await t.call('POST', '/v1/units', {
+      token: s.admin.token,
+      body: { name: 'X', kind: 'nursery' },
+      headers,
+    });
+    expectProblem(unit, 422);
+    expect(await s.count()).toBe(1);
+  });
+
+  it('20 concurrent requests with one key create exactly one assessment', async () => {
+    const s = await setup(t);
+    const headers = { 'idempotency-key': 'burst-1' };
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.call('POST', '/v1/assessments', { token: s.admin.token, body: s.body, headers }),
+      ),
+    );
+    const statuses = responses.map((r) => r.statusCode);
+    expect(
+      statuses.every((status) => status === 201 || status === 409),
+      statuses.join(),
+    ).toBe(true);
+    const created = responses.filter((r) => r.statusCode === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((r) => r.json().id)).size).toBe(1);
+    for (const r of responses.filter((r) => r.statusCode === 409)) {
+      expect(r.json().type).toBe('urn:lineal:problem:idempotency-in-progress');
+    }
+    expect(await s.count()).toBe(1);
+    // Once done, a retry replays.
+    const after = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: s.body,
+      headers,
+    });
+    expect(after.headers['idempotency-replayed']).toBe('true');
+    expect(after.json().id).toBe(created[0]?.json().id);
+  });
+
+  it('a failed request releases its key: the corrected retry with the same key succeeds', async () => {
+    const s = await setup(t);
+    const headers = { 'idempotency-key': 'fix-and-retry' };
+    const bad = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: { ...s.body, rating: { overallLevel: 9 } },
+      headers,
+    });
+    expectProblem(bad, 422);
+    const good = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: s.body,
+      headers,
+    });
+    expect(good.statusCode, good.body).toBe(201);
+    expect(good.headers['idempotency-replayed']).toBeUndefined();
+  });
+
+  it('keys belong to one principal and expire after 24 hours', async () => {
+    const s = await setup(t);
+    const other = await createKey(t, s.municipality.id, 'integration', { token: s.admin.token });
+    const headers = { 'idempotency-key': 'shared-name' };
+    const unitBody = { name: 'Solsikken', kind: 'nursery' };
+    const a = await t.call('POST', '/v1/units', { token: s.admin.token, body: unitBody, headers });
+    const b = await t.call('POST', '/v1/units', { token: other.token, body: unitBody, headers });
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(a.json().id).not.toBe(b.json().id);
+
+    t.clock.advance(23 * 60 * 60 * 1000);
+    const replay = await t.call('POST', '/v1/units', {
+      token: s.admin.token,
+      body: unitBody,
+      headers,
+    });
+    expect(replay.json().id).toBe(a.json().id);
+    t.clock.advance(2 * 60 * 60 * 1000);
+    const fresh = await t.call('POST', '/v1/units', {
+      token: s.admin.token,
+      body: unitBody,
+      headers,
+    });
+    expect(fresh.statusCode).toBe(201);
+    expect(fresh.headers['idempotency-replayed']).toBeUndefined();
+    expect(fresh.json().id).not.toBe(a.json().id);
+    t.clock.advance(-25 * 60 * 60 * 1000);
+  });
+
+  it('rejects a malformed key', async () => {
+    const s = await setup(t);
+    const res = await t.call('POST', '/v1/units', {
+      token: s.admin.token,
+      body: { name: 'X', kind: 'nursery' },
+      headers: { 'idempotency-key': 'has space' },
+    });
+    expect(expectProblem(res, 400).errors?.[0]?.path).toBe('header.idempotency-key');
+  });
+});
