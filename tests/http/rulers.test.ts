@@ -88,7 +88,10 @@ describeEngines('rulers', (t) => {
     for (const ruler of rulers) {
       expect(ruler.preset, ruler.key).toBe(true);
       expect(ruler.municipalityId, ruler.key).toBeNull();
-      expect(ruler.versions.map((v) => v.version), ruler.key).toEqual([1]);
+      expect(
+        ruler.versions.map((v) => v.version),
+        ruler.key,
+      ).toEqual([1]);
       expect(ruler.latestVersion, ruler.key).toEqual(ruler.versions[0]);
       const preset = presetRulers.find((p) => p.key === ruler.key);
       expect(ruler.name).toBe(preset?.name);
@@ -305,7 +308,9 @@ describeEngines('rulers', (t) => {
     });
     const versionProblem = expectProblem(badVersion, 422);
     expect(
-      (versionProblem.errors ?? []).map((e) => [e.path, e.code]).sort((a, b) => a.join().localeCompare(b.join())),
+      (versionProblem.errors ?? [])
+        .map((e) => [e.path, e.code])
+        .sort((a, b) => a.join().localeCompare(b.join())),
     ).toEqual([
       ['body.definition.rule.bands.1.max', 'band_range_end'],
       ['body.definition.rule.bands.1.min', 'band_overlap'],
@@ -396,7 +401,10 @@ describeEngines('rulers', (t) => {
 
     for (const reader of [staff, analyst]) {
       const listed = await listRulers(reader.token);
-      expect(listed.map((r) => r.key), reader.role).toEqual([...presetKeys, ruler.key]);
+      expect(
+        listed.map((r) => r.key),
+        reader.role,
+      ).toEqual([...presetKeys, ruler.key]);
       const one = await t.call('GET', `/v1/rulers/${ruler.id}`, { token: reader.token });
       expect(one.statusCode, reader.role).toBe(200);
       expect(one.json()).toEqual(ruler);
@@ -454,9 +462,9 @@ describeEngines('rulers', (t) => {
       token: admin.token,
       body: { definition: { ...ownDefinition, rule: { kind: 'median' } } },
     });
-    expect(
-      expectProblem(badVersion, 400).errors?.map((e) => e.path),
-    ).toContain('body.definition.rule.kind');
+    expect(expectProblem(badVersion, 400).errors?.map((e) => e.path)).toContain(
+      'body.definition.rule.kind',
+    );
     expect((await listRulers(admin.token)).length).toBe(before.length + 1);
   });
 });

@@ -183,7 +183,10 @@ describeEngines('units', (t) => {
     );
     expect(empty.errors?.length).toBeGreaterThan(0);
     for (const body of [{ kind: 'castle' }, { name: '' }, { id: two.id }]) {
-      expectProblem(await t.call('PATCH', `/v1/units/${one.id}`, { token: admin.token, body }), 400);
+      expectProblem(
+        await t.call('PATCH', `/v1/units/${one.id}`, { token: admin.token, body }),
+        400,
+      );
     }
     expectProblem(
       await t.call('PATCH', '/v1/units/not-a-uuid', { token: admin.token, body: { name: 'X' } }),
@@ -264,15 +267,7 @@ describeEngines('units', (t) => {
       expect(pages).toBe(Math.ceil(created.length / limit));
     }
     const all = await list(admin.token, '?limit=200');
-    expect(names(all)).toEqual([
-      'Bikuben',
-      'Egebo',
-      'Egebo',
-      'Mosen',
-      'Mosen',
-      'Mosen',
-      'Toppen',
-    ]);
+    expect(names(all)).toEqual(['Bikuben', 'Egebo', 'Egebo', 'Mosen', 'Mosen', 'Mosen', 'Toppen']);
     expect(all.nextCursor).toBeNull();
 
     const bad = expectProblem(
@@ -302,9 +297,9 @@ describeEngines('units', (t) => {
     );
     expect(names(await list(a.admin.token))).toEqual(['As børnehave']);
     expect((await list(a.admin.token, '?externalRef=b-x')).items).toEqual([]);
-    expect(
-      (await t.call('GET', `/v1/units/${bUnit.id}`, { token: b.admin.token })).json(),
-    ).toEqual(bUnit);
+    expect((await t.call('GET', `/v1/units/${bUnit.id}`, { token: b.admin.token })).json()).toEqual(
+      bUnit,
+    );
   });
 
   it('unit_staff and analysts read units but may not write them; integration keys may', async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -77,7 +77,9 @@ afterAll(() => {
 
 describe('the server process on the embedded engine', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lineal-process-'));
+  const cprSecret = () => readFileSync(path.join(dataDir, 'cpr-secret'), 'utf8');
   let token = '';
+  let firstSecret = '';
 
   it('starts, prints the first key once, and serves health, docs and the API', async () => {
     const server = await startServer({ LINEAL_DATA_DIR: dataDir });
@@ -94,6 +96,9 @@ describe('the server process on the embedded engine', () => {
         body: JSON.stringify({ code: '751', name: 'Aarhus' }),
       });
       expect(created.status).toBe(201);
+      // Without LINEAL_CPR_SECRET the embedded engine generated one into the data directory.
+      firstSecret = cprSecret();
+      expect(firstSecret).toMatch(/^[0-9a-f]{64}$/);
 
       // A second process on the same data directory fails with a clear message.
       const second = launch('src/server.ts', { PORT: '0', LINEAL_DATA_DIR: dataDir });
@@ -112,6 +117,7 @@ describe('the server process on the embedded engine', () => {
     const server = await startServer({ LINEAL_DATA_DIR: dataDir });
     try {
       expect(server.output()).not.toMatch(/lnl_[0-9a-f]{16}_/);
+      expect(cprSecret()).toBe(firstSecret);
       const res = await fetch(`${server.base}/v1/municipalities`, {
         headers: { authorization: `Bearer ${token}` },
       });
@@ -140,6 +146,7 @@ describe('the server process on the embedded engine', () => {
 describe.skipIf(!inject('postgresAdminUrl'))('the server process on PostgreSQL', () => {
   const adminUrl = inject('postgresAdminUrl');
   const name = uniqueDatabaseName('lineal_proc');
+  const CPR = 'process-test-cpr-secret-0123456789abcdef';
   afterAll(() => dropDatabase(adminUrl, name));
 
   it('migrates with the CLI, refuses an RLS-bypassing role, and serves as the app role', async () => {
@@ -147,23 +154,33 @@ describe.skipIf(!inject('postgresAdminUrl'))('the server process on PostgreSQL',
     const ownerUrl = withDatabase(adminUrl, name);
     const appUrl = withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD);
 
-    const migrate = launch('src/cli.ts', { DATABASE_URL: ownerUrl }, ['migrate']);
+    const migrate = launch('src/cli.ts', { DATABASE_URL: ownerUrl, LINEAL_CPR_SECRET: CPR }, [
+      'migrate',
+    ]);
     expect(await migrate.exited).toBe(0);
     expect(migrate.output()).toMatch(/Applied: \d{8}_\d{6}_foundation/);
-    const again = launch('src/cli.ts', { DATABASE_URL: ownerUrl }, ['migrate']);
+    const again = launch('src/cli.ts', { DATABASE_URL: ownerUrl, LINEAL_CPR_SECRET: CPR }, [
+      'migrate',
+    ]);
     expect(await again.exited).toBe(0);
     expect(again.output()).toContain('Already up to date.');
 
-    const owner = launch('src/server.ts', { PORT: '0', DATABASE_URL: ownerUrl });
+    const owner = launch('src/server.ts', {
+      PORT: '0',
+      DATABASE_URL: ownerUrl,
+      LINEAL_CPR_SECRET: CPR,
+    });
     expect(await owner.exited).toBe(1);
     expect(owner.output()).toMatch(/bypasses row-level security \(superuser/);
 
-    const keyed = launch('src/cli.ts', { DATABASE_URL: appUrl }, ['create-platform-key']);
+    const keyed = launch('src/cli.ts', { DATABASE_URL: appUrl, LINEAL_CPR_SECRET: CPR }, [
+      'create-platform-key',
+    ]);
     expect(await keyed.exited).toBe(0);
     const token = keyed.output().match(/lnl_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/)?.[0];
     expect(token).toBeDefined();
 
-    const server = await startServer({ DATABASE_URL: appUrl });
+    const server = await startServer({ DATABASE_URL: appUrl, LINEAL_CPR_SECRET: CPR });
     try {
       const ready = await (await fetch(`${server.base}/readyz`)).json();
       expect(ready).toMatchObject({ status: 'ready', checks: { engine: 'postgres' } });
