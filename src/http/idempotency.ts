@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { principalOf } from '../auth/plugin.js';
-import type { Scope } from '../db/database.js';
+import { municipalityOf, type Principal } from '../auth/principal.js';
+import { municipalityScope, type Scope } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { BadRequestError, ConflictError, ProblemError } from './errors.js';
 import type { RouteDeps } from './route-context.js';
@@ -206,4 +207,28 @@ export async function createIdempotently<T>(
       );
     throw error;
   }
+}
+
+/**
+ * The usual creating POST: 201 with a Location, in one transaction scoped to the caller's
+ * municipality, idempotent when the request carries an Idempotency-Key.
+ */
+export function createInMunicipality<T>(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: (trx: Transaction<DB>, principal: Principal) => Promise<T>,
+  location: (created: T) => string,
+): Promise<FastifyReply> {
+  const principal = principalOf(request);
+  return createIdempotently(
+    deps,
+    request,
+    reply,
+    municipalityScope(municipalityOf(principal)),
+    async (trx) => {
+      const body = await work(trx, principal);
+      return { status: 201, body, location: location(body) };
+    },
+  );
 }

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../auth/plugin.js';
-import { municipalityOf } from '../../auth/principal.js';
-import { municipalityScope } from '../../db/database.js';
-import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import {
@@ -46,23 +44,18 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         body: CreateAssessmentSchema,
         response: {
           201: AssessmentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const assessment = await createAssessment(trx, principal, request.body, now());
-          return { status: 201, body: assessment, location: `/v1/assessments/${assessment.id}` };
-        },
-      );
-    },
+        (trx, principal) => createAssessment(trx, principal, request.body, now()),
+        (created) => `/v1/assessments/${created.id}`,
+      ),
   );
 
   app.get(
@@ -117,29 +110,19 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         body: CorrectAssessmentSchema,
         response: {
           201: AssessmentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const assessment = await correctAssessment(
-            trx,
-            principal,
-            request.params.assessmentId,
-            request.body,
-            now(),
-          );
-          return { status: 201, body: assessment, location: `/v1/assessments/${assessment.id}` };
-        },
-      );
-    },
+        (trx, principal) =>
+          correctAssessment(trx, principal, request.params.assessmentId, request.body, now()),
+        (created) => `/v1/assessments/${created.id}`,
+      ),
   );
 
   app.post(

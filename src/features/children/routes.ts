@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../auth/plugin.js';
-import { municipalityOf } from '../../auth/principal.js';
-import { municipalityScope } from '../../db/database.js';
-import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import {
   ChildListQuerySchema,
@@ -51,23 +49,18 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: CreateChildSchema,
         response: {
           201: ChildSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const child = await createChild(trx, principal, request.body, deps);
-          return { status: 201, body: child, location: `/v1/children/${child.id}` };
-        },
-      );
-    },
+        (trx, principal) => createChild(trx, principal, request.body, deps),
+        (created) => `/v1/children/${created.id}`,
+      ),
   );
 
   app.get(
@@ -137,7 +130,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: UpdateChildSchema,
         response: {
           200: ChildSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
@@ -163,33 +156,19 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: CreateEnrolmentSchema,
         response: {
           201: EnrolmentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const enrolment = await createEnrolment(
-            trx,
-            principal,
-            request.params.childId,
-            request.body,
-            now(),
-          );
-          return {
-            status: 201,
-            body: enrolment,
-            location: `/v1/children/${enrolment.childId}/enrolments/${enrolment.id}`,
-          };
-        },
-      );
-    },
+        (trx, principal) =>
+          createEnrolment(trx, principal, request.params.childId, request.body, now()),
+        (created) => `/v1/children/${created.childId}/enrolments/${created.id}`,
+      ),
   );
 
   app.get(
@@ -226,7 +205,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: UpdateEnrolmentSchema,
         response: {
           200: EnrolmentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },

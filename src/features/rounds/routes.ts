@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../../auth/plugin.js';
-import { municipalityOf } from '../../auth/principal.js';
-import { municipalityScope } from '../../db/database.js';
-import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import {
   CreateRoundSchema,
@@ -42,23 +40,18 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: CreateRoundSchema,
         response: {
           201: RoundSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const round = await createRound(trx, principal, request.body, now());
-          return { status: 201, body: round, location: `/v1/rounds/${round.id}` };
-        },
-      );
-    },
+        (trx, principal) => createRound(trx, principal, request.body, now()),
+        (created) => `/v1/rounds/${created.id}`,
+      ),
   );
 
   app.get(

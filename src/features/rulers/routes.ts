@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../auth/plugin.js';
-import { municipalityOf } from '../../auth/principal.js';
-import { municipalityScope } from '../../db/database.js';
-import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import {
   CreateRulerSchema,
@@ -60,23 +58,18 @@ export const rulerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: CreateRulerSchema,
         response: {
           201: RulerSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const ruler = await createRuler(trx, principal, request.body);
-          return { status: 201, body: ruler, location: `/v1/rulers/${ruler.id}` };
-        },
-      );
-    },
+        (trx, principal) => createRuler(trx, principal, request.body),
+        (created) => `/v1/rulers/${created.id}`,
+      ),
   );
 
   app.get(
@@ -110,28 +103,19 @@ export const rulerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: CreateRulerVersionSchema,
         response: {
           201: RulerVersionSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const version = await createRulerVersion(
-            trx,
-            principal,
-            request.params.rulerId,
-            request.body.definition,
-          );
-          return { status: 201, body: version, location: `/v1/ruler-versions/${version.id}` };
-        },
-      );
-    },
+        (trx, principal) =>
+          createRulerVersion(trx, principal, request.params.rulerId, request.body.definition),
+        (created) => `/v1/ruler-versions/${created.id}`,
+      ),
   );
 
   app.get(

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../../auth/plugin.js';
-import { municipalityOf } from '../../auth/principal.js';
-import { municipalityScope } from '../../db/database.js';
-import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
+import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import {
   CreateUnitSchema,
@@ -33,23 +31,18 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         body: CreateUnitSchema,
         response: {
           201: UnitSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415, 422),
+          ...problemResponses(...CREATE_PROBLEMS),
         },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      return createIdempotently(
+    async (request, reply) =>
+      createInMunicipality(
         deps,
         request,
         reply,
-        municipalityScope(municipalityOf(principal)),
-        async (trx) => {
-          const unit = await createUnit(trx, principal, request.body);
-          return { status: 201, body: unit, location: `/v1/units/${unit.id}` };
-        },
-      );
-    },
+        (trx, principal) => createUnit(trx, principal, request.body),
+        (created) => `/v1/units/${created.id}`,
+      ),
   );
 
   app.get(
