@@ -185,3 +185,17 @@ export function minDate(first: string, ...rest: string[]): string {
   for (const date of rest) if (compareDates(date, result) < 0) result = date;
   return result;
 }
+
+/**
+ * The latest birth date of a child who is at least `months` old on `on` (ageInMonths >= months):
+ * birthDate <= latestBirthDateForAge(on, m) ⇔ ageInMonths(birthDate, on) >= m. Lets an age range
+ * become a birth-date range that SQL can use with an index. When `on` is the last day of its
+ * month, every birth day of the target month qualifies (the month-end rule of ageInMonths).
+ */
+export function latestBirthDateForAge(on: string, months: number): string {
+  const candidate = addMonths(on, -months);
+  const o = parseOrThrow(on, 'latestBirthDateForAge');
+  if (o.day !== daysInMonth(o.year, o.month)) return candidate;
+  const c = parseOrThrow(candidate, 'latestBirthDateForAge');
+  return `${candidate.slice(0, 8)}${String(daysInMonth(c.year, c.month)).padStart(2, '0')}`;
+}

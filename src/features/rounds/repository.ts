@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
-import { addMonths } from '../../domain/dates.js';
+import { latestBirthDateForAge } from '../../domain/dates.js';
 
 const columns = [
   'id',
@@ -70,15 +70,18 @@ export function listRounds(
   return query.execute();
 }
 
-/** Birth-date bounds of the round's age range (age in whole months at window start). */
+/**
+ * Birth-date bounds of the round's age range (age in whole months at window start, as
+ * ageInMonths counts it): born on or before `bornTo`, and strictly after `bornFrom`.
+ */
 export function birthBounds(round: RoundRow): { bornFrom?: string; bornTo?: string } {
   return {
     ...(round.min_age_months !== null
-      ? { bornTo: addMonths(round.window_start, -round.min_age_months) }
+      ? { bornTo: latestBirthDateForAge(round.window_start, round.min_age_months) }
       : {}),
-    // Younger than max + 1 months: born after window_start − (max + 1) months.
+    // At most max months old ⇔ not yet max + 1 months old.
     ...(round.max_age_months !== null
-      ? { bornFrom: addMonths(round.window_start, -(round.max_age_months + 1)) }
+      ? { bornFrom: latestBirthDateForAge(round.window_start, round.max_age_months + 1) }
       : {}),
   };
 }
@@ -120,27 +123,68 @@ export interface UnitCoverageRow {
   assessed: number;
 }
 
+/** Covered (child, unit) pairs with whether the child has a current assessment there. */
+function pairsWithStatus(
+  db: Executor,
+  municipalityId: string,
+  round: RoundRow,
+  unitIds?: readonly string[],
+) {
+  return coveredPairs(db, municipalityId, round, unitIds).select([
+    'e.unit_id',
+    'e.child_id',
+    sql<boolean>`EXISTS (
+      SELECT 1 FROM assessments a
+      WHERE a.child_id = e.child_id AND a.unit_id = e.unit_id
+        AND a.round_id = ${round.id} AND a.status = 'current')`.as('assessed'),
+  ]);
+}
+
+/** Every unit the round covers (also those with nobody enrolled), with its counts. */
 export function coverageByUnit(
   db: Executor,
   municipalityId: string,
   round: RoundRow,
   unitIds?: readonly string[],
 ): Promise<UnitCoverageRow[]> {
-  return coveredPairs(db, municipalityId, round, unitIds)
+  let query = db
+    .selectFrom('units as u')
+    .leftJoin(pairsWithStatus(db, municipalityId, round, unitIds).as('p'), 'p.unit_id', 'u.id')
+    .where('u.municipality_id', '=', municipalityId);
+  if (round.unit_ids.length > 0) query = query.where('u.id', 'in', round.unit_ids);
+  if (round.unit_kinds.length > 0) query = query.where('u.kind', 'in', round.unit_kinds);
+  if (unitIds && unitIds.length > 0) query = query.where('u.id', 'in', unitIds);
+  return query
     .select([
       'u.id as unit_id',
       'u.name as unit_name',
       'u.kind as unit_kind',
-      sql<number>`count(DISTINCT e.child_id)::int`.as('enrolled'),
-      sql<number>`count(DISTINCT e.child_id) FILTER (WHERE EXISTS (
-        SELECT 1 FROM assessments a
-        WHERE a.child_id = e.child_id AND a.unit_id = e.unit_id
-          AND a.round_id = ${round.id} AND a.status = 'current'))::int`.as('assessed'),
+      sql<number>`count(DISTINCT p.child_id)::int`.as('enrolled'),
+      sql<number>`count(DISTINCT p.child_id) FILTER (WHERE p.assessed)::int`.as('assessed'),
     ])
     .groupBy(['u.id', 'u.name', 'u.kind'])
     .orderBy('u.name')
     .orderBy('u.id')
     .execute();
+}
+
+/**
+ * Distinct children over all covered units: a child who moved between two covered units during
+ * the window counts once, and as assessed when assessed in either.
+ */
+export async function coverageTotal(
+  db: Executor,
+  municipalityId: string,
+  round: RoundRow,
+  unitIds?: readonly string[],
+): Promise<{ enrolled: number; assessed: number }> {
+  return db
+    .selectFrom(pairsWithStatus(db, municipalityId, round, unitIds).as('p'))
+    .select([
+      sql<number>`count(DISTINCT p.child_id)::int`.as('enrolled'),
+      sql<number>`count(DISTINCT p.child_id) FILTER (WHERE p.assessed)::int`.as('assessed'),
+    ])
+    .executeTakeFirstOrThrow();
 }
 
 export interface MissingChildRow {

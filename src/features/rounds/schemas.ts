@@ -52,9 +52,12 @@ export const RoundCoverageSchema = z
   .object({
     roundId: z.uuid(),
     units: z.array(
+      // Every covered unit, also those with nobody enrolled (coverage null).
       z.object({ unitId: z.uuid(), unitName: z.string(), unitKind: UnitKindSchema, ...Counts }),
     ),
-    total: z.object(Counts),
+    total: z
+      .object(Counts)
+      .describe('Distinct children: one enrolled in two covered units counts once.'),
   })
   .meta({ id: 'RoundCoverage' });
 

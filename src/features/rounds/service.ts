@@ -8,10 +8,11 @@ import { NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
 import { findVersion } from '../rulers/repository.js';
-import { requireUnit } from '../units/repository.js';
+import { findUnit, requireUnit } from '../units/repository.js';
 import type { UnitKind } from '../units/schemas.js';
 import {
   coverageByUnit,
+  coverageTotal,
   findRound,
   insertRound,
   listRounds,
@@ -72,11 +73,8 @@ export async function createRound(
       code: 'unknown',
     });
   }
-  const unitIds = [...new Set(input.unitIds)];
-  for (const [index, unitId] of unitIds.entries()) {
-    try {
-      await requireUnit(trx, municipalityId, unitId);
-    } catch {
+  for (const [index, unitId] of input.unitIds.entries()) {
+    if (!(await findUnit(trx, municipalityId, unitId))) {
       errors.push({
         path: `body.unitIds.${index}`,
         message: 'is not a unit of your municipality',
@@ -84,6 +82,7 @@ export async function createRound(
       });
     }
   }
+  const unitIds = [...new Set(input.unitIds)];
   if (errors.length > 0) throw new ValidationFailedError('The round cannot be created.', errors);
   const row = await insertRound(trx, {
     municipality_id: municipalityId,
@@ -150,8 +149,12 @@ export async function roundCoverage(database: Database, principal: Principal, ro
       missing: r.enrolled - r.assessed,
       coverage: ratio(r.assessed, r.enrolled),
     }));
-    const enrolled = units.reduce((n, u) => n + u.enrolled, 0);
-    const assessed = units.reduce((n, u) => n + u.assessed, 0);
+    const { enrolled, assessed } = await coverageTotal(
+      trx,
+      municipalityId,
+      round,
+      principal.unitIds,
+    );
     return {
       roundId,
       units,
