@@ -122,8 +122,8 @@ export async function updateChild(
 
 export interface ChildFilter {
   unitId?: string | undefined;
-  /** Born on or after this date. */
-  bornFrom?: string | undefined;
+  /** Born strictly after this date. */
+  bornAfter?: string | undefined;
   /** Born on or before this date. */
   bornTo?: string | undefined;
   q?: string | undefined;
@@ -158,7 +158,7 @@ export function listChildren(db: Executor, v: Visibility, f: ChildFilter): Promi
       ),
     );
   }
-  if (f.bornFrom) query = query.where('children.birth_date', '>=', f.bornFrom);
+  if (f.bornAfter) query = query.where('children.birth_date', '>', f.bornAfter);
   if (f.bornTo) query = query.where('children.birth_date', '<=', f.bornTo);
   if (f.q) {
     const contains = `%${escapeLike(f.q)}%`;

@@ -71,7 +71,8 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         operationId: 'listChildren',
         tags,
         summary: 'List and search children',
-        description: 'Unit-limited keys see only children currently enrolled in their units.',
+        description:
+          'Unit-limited keys see only children with a current or upcoming enrolment in their units.',
         security: bearerSecurity,
         querystring: ChildListQuerySchema,
         response: { 200: ChildPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 422) },

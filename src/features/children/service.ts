@@ -10,7 +10,7 @@ import { type Database, municipalityScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { hashCpr, parseCpr } from '../../domain/cpr.js';
-import { addDays, addMonths, localDate } from '../../domain/dates.js';
+import { latestBirthDateForAge, localDate } from '../../domain/dates.js';
 import {
   conflictingEnrolments,
   type EnrolmentLike,
@@ -160,9 +160,10 @@ export async function createChild(
       code: 'required_for_key',
     });
   }
-  const cpr = input.cpr
-    ? cprHashFor(input.cpr, input.birthDate, municipalityId, deps.cprSecret, 'body.cpr')
-    : { errors: [] };
+  const cpr =
+    input.cpr !== undefined
+      ? cprHashFor(input.cpr, input.birthDate, municipalityId, deps.cprSecret, 'body.cpr')
+      : { errors: [] };
   errors.push(...cpr.errors);
   if (input.enrolment && input.enrolment.startDate < input.birthDate) {
     errors.push({
@@ -240,6 +241,18 @@ export async function changeChild(
         code: 'cpr_birth_date_mismatch',
       });
     }
+    if (input.birthDate !== undefined) {
+      const early = (await listEnrolments(trx, v.municipalityId, id)).filter(
+        (e) => e.start_date < birthDate,
+      );
+      if (early.length > 0) {
+        errors.push({
+          path: 'body.birthDate',
+          message: `is after the start of enrolment(s) ${early.map((e) => `${e.id} (${e.start_date})`).join(', ')}`,
+          code: 'after_enrolment_start',
+        });
+      }
+    }
     if (errors.length > 0) throw new ValidationFailedError('The child cannot be changed.', errors);
     try {
       const row = await updateChild(
@@ -287,14 +300,16 @@ export async function listMunicipalityChildren(
       { path: 'query.minAge', message: 'is greater than maxAge', code: 'empty_range' },
     ]);
   }
-  // Age a on asOf ⇔ born in (asOf − (a+1) years, asOf − a years].
-  const bornTo = query.minAge !== undefined ? addMonths(asOf, -12 * query.minAge) : undefined;
-  const bornFrom =
-    query.maxAge !== undefined ? addDays(addMonths(asOf, -12 * (query.maxAge + 1)), 1) : undefined;
+  // Age in whole years as ageInYears counts it (month-end rule included); a child born after
+  // asOf has no age yet and matches no age filter.
+  const ageFiltered = query.minAge !== undefined || query.maxAge !== undefined;
+  const bornTo = ageFiltered ? latestBirthDateForAge(asOf, 12 * (query.minAge ?? 0)) : undefined;
+  const bornAfter =
+    query.maxAge !== undefined ? latestBirthDateForAge(asOf, 12 * (query.maxAge + 1)) : undefined;
   const rows = await database.transaction(municipalityScope(v.municipalityId), (trx) =>
     listChildren(trx, v, {
       unitId: query.unitId,
-      bornFrom,
+      bornAfter,
       bornTo,
       q: query.q,
       asOf,
