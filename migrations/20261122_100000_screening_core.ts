@@ -111,6 +111,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['child_id', 'start_date'])
     .execute();
   await db.schema
+    .createIndex('enrolments_municipality_start_idx')
+    .on('enrolments')
+    .columns(['municipality_id', 'start_date'])
+    .execute();
+  await db.schema
     .createIndex('enrolments_unit_idx')
     .on('enrolments')
     .columns(['unit_id', 'start_date', 'end_date'])
@@ -274,10 +279,28 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('assessments')
     .columns(['municipality_id', 'created_at', 'id'])
     .execute();
-  // Assessments are never deleted: corrections supersede, withdrawals keep the row.
+  // Assessments are never deleted: corrections supersede, withdrawals keep the row. And what
+  // was assessed never changes: only the status columns may be updated.
   await sql`
     CREATE TRIGGER assessments_never_deleted BEFORE DELETE ON assessments
       FOR EACH ROW EXECUTE FUNCTION lineal_refuse_change()
+  `.execute(db);
+  await sql`
+    CREATE FUNCTION lineal_assessment_content_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      status_columns text[] := ARRAY['status', 'status_changed_at', 'status_changed_by',
+                                     'withdrawal_reason'];
+    BEGIN
+      IF (to_jsonb(NEW) - status_columns) IS DISTINCT FROM (to_jsonb(OLD) - status_columns) THEN
+        RAISE EXCEPTION 'assessment content is immutable; record a correction instead'
+          USING ERRCODE = 'integrity_constraint_violation';
+      END IF;
+      RETURN NEW;
+    END $$;
+  `.execute(db);
+  await sql`
+    CREATE TRIGGER assessments_content_frozen BEFORE UPDATE ON assessments
+      FOR EACH ROW EXECUTE FUNCTION lineal_assessment_content_frozen()
   `.execute(db);
 
   await db.schema
@@ -290,6 +313,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('state', 'text', (c) =>
       c.notNull().check(sql`state IN ('in_progress', 'completed')`),
     )
+    .addColumn('claim_token', 'uuid', (c) => c.notNull())
     .addColumn('response_status', 'integer')
     .addColumn('response_body', 'jsonb')
     .addColumn('response_location', 'text')
@@ -301,6 +325,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createIndex('idempotency_keys_expiry_idx')
     .on('idempotency_keys')
     .column('expires_at')
+    .execute();
+  await db.schema
+    .createIndex('idempotency_keys_principal_expiry_idx')
+    .on('idempotency_keys')
+    .columns(['principal_id', 'expires_at'])
     .execute();
 
   // Platform administrators' idempotency keys have no municipality: the platform scope sees them.
@@ -316,6 +345,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('idempotency_keys').execute();
   await db.schema.dropTable('assessments').execute();
+  await sql`DROP FUNCTION lineal_assessment_content_frozen()`.execute(db);
   await db.schema.dropTable('rounds').execute();
   await sql`DROP TRIGGER ruler_versions_immutable ON ruler_versions`.execute(db);
   await db.schema.dropTable('ruler_versions').execute();

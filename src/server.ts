@@ -12,6 +12,7 @@ import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
 import { syncPresetRulers } from './features/rulers/service.js';
+import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createLogger } from './logging.js';
 
 /** On the first start of an embedded database with no keys, create and print the first one. */
@@ -50,11 +51,29 @@ function embeddedCprSecret(config: Config): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Idempotency keys (and the responses stored with them) are deleted once expired. */
+function startIdempotencySweeper(database: Database, logger: Logger): NodeJS.Timeout {
+  const sweep = () =>
+    purgeExpiredIdempotencyKeys(database, new Date()).then(
+      (deleted) => {
+        if (deleted > 0) logger.info({ deleted }, 'purged expired idempotency keys');
+      },
+      (error: unknown) => logger.error({ err: error }, 'idempotency key purge failed'),
+    );
+  void sweep();
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
+  timer.unref();
+  return timer;
+}
+
 function installShutdown(
   app: FastifyInstance,
   database: Database,
   config: Config,
   logger: Logger,
+  beforeClose: () => void,
 ): void {
   let stopping = false;
   const stop = async (signal: string) => {
@@ -67,6 +86,7 @@ function installShutdown(
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
+      beforeClose();
       await app.close();
       await database.close();
       logger.info('stopped');
@@ -121,7 +141,8 @@ async function main(): Promise<void> {
 
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
   const app = await buildApp({ config, database, logger, cprSecret });
-  installShutdown(app, database, config, logger);
+  const sweeper = startIdempotencySweeper(database, logger);
+  installShutdown(app, database, config, logger, () => clearInterval(sweeper));
   await app.listen({ host: config.host, port: config.port });
   logger.info(
     { engine: database.engine, docs: `http://${config.host}:${config.port}/docs` },

@@ -139,6 +139,8 @@ export interface IdempotencyKeysTable {
   key: string;
   request_hash: string;
   state: string;
+  /** Identifies one claim, so a stale claim taken over cannot complete or release the new one. */
+  claim_token: string;
   response_status: number | null;
   response_body: Json<unknown> | null;
   response_location: string | null;

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { principalOf } from '../auth/plugin.js';
 import { municipalityOf, type Principal } from '../auth/principal.js';
-import { municipalityScope, type Scope } from '../db/database.js';
+import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { BadRequestError, ConflictError, ProblemError } from './errors.js';
 import type { RouteDeps } from './route-context.js';
@@ -50,11 +50,43 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestFingerprint(request: FastifyRequest): string {
+/**
+ * Identifies a request by method, path and body. Keyed (HMAC with the deployment secret): a
+ * plain hash of a body holding a CPR number could be reversed by trying the 10⁴ serials.
+ */
+export function requestFingerprint(request: FastifyRequest, secret: string): string {
   const path = (request.raw.url ?? request.url).split('?')[0];
-  return createHash('sha256')
-    .update(`${request.method} ${path}\n${canonical(request.body ?? null)}`)
+  return createHmac('sha256', secret)
+    .update(`idempotency\n${request.method} ${path}\n${canonical(request.body ?? null)}`)
     .digest('hex');
+}
+
+/** Deletes expired keys (and the responses stored with them); returns how many. */
+export async function purgeExpiredIdempotencyKeys(
+  database: Database,
+  now: Date,
+  batchSize = 5000,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await database.transaction(platformScope, async (trx) => {
+      const result = await trx
+        .deleteFrom('idempotency_keys')
+        .where(
+          'id',
+          'in',
+          trx
+            .selectFrom('idempotency_keys')
+            .select('id')
+            .where('expires_at', '<=', now)
+            .limit(batchSize),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
 }
 
 interface StoredKey {
@@ -67,7 +99,7 @@ interface StoredKey {
   created_at: Date;
 }
 
-type Claim = { kind: 'claimed'; id: string } | { kind: 'replay'; row: StoredKey };
+type Claim = { kind: 'claimed'; id: string; token: string } | { kind: 'replay'; row: StoredKey };
 
 async function claim(
   trx: Transaction<DB>,
@@ -75,6 +107,7 @@ async function claim(
   now: Date,
 ): Promise<Claim> {
   // Expired keys of this principal go first, so a key may be reused after 24 hours.
+  const token = randomUUID();
   await trx
     .deleteFrom('idempotency_keys')
     .where('principal_id', '=', values.principalId)
@@ -88,13 +121,14 @@ async function claim(
       key: values.key,
       request_hash: values.hash,
       state: 'in_progress',
+      claim_token: token,
       created_at: now,
       expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
     })
     .onConflict((oc) => oc.columns(['principal_id', 'key']).doNothing())
     .returning('id')
     .executeTakeFirst();
-  if (inserted) return { kind: 'claimed', id: inserted.id };
+  if (inserted) return { kind: 'claimed', id: inserted.id, token };
 
   const row = await trx
     .selectFrom('idempotency_keys')
@@ -126,12 +160,13 @@ async function claim(
       'idempotency-in-progress',
     );
   }
+  // Taken over: a new token, so the stale request can neither complete nor release it.
   await trx
     .updateTable('idempotency_keys')
-    .set({ created_at: now })
+    .set({ created_at: now, claim_token: token })
     .where('id', '=', row.id)
     .execute();
-  return { kind: 'claimed', id: row.id };
+  return { kind: 'claimed', id: row.id, token };
 }
 
 function send<T>(reply: FastifyReply, created: Created<T>, replayed: boolean): FastifyReply {
@@ -165,7 +200,7 @@ export async function createIdempotently<T>(
     municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
     principalId: principal.id,
     key: header,
-    hash: requestFingerprint(request),
+    hash: requestFingerprint(request, deps.cprSecret),
   };
   const claimed = await deps.database.transaction(scope, (trx) => claim(trx, values, deps.now()));
   if (claimed.kind === 'replay') {
@@ -183,7 +218,7 @@ export async function createIdempotently<T>(
   try {
     const created = await deps.database.transaction(scope, async (trx) => {
       const result = await work(trx);
-      await trx
+      const completed = await trx
         .updateTable('idempotency_keys')
         .set({
           state: 'completed',
@@ -192,7 +227,16 @@ export async function createIdempotently<T>(
           response_location: result.location ?? null,
         })
         .where('id', '=', claimed.id)
-        .execute();
+        .where('claim_token', '=', claimed.token)
+        .where('state', '=', 'in_progress')
+        .executeTakeFirst();
+      if (Number(completed.numUpdatedRows) !== 1) {
+        // Another request took the claim over while this one ran too long: write nothing.
+        throw new ConflictError(
+          'This request took too long and a retry with the same Idempotency-Key took over.',
+          'idempotency-in-progress',
+        );
+      }
       return result;
     });
     return send(reply, created, false);
@@ -200,7 +244,12 @@ export async function createIdempotently<T>(
     // The work failed and wrote nothing: release the key so the client may retry.
     await deps.database
       .transaction(scope, (trx) =>
-        trx.deleteFrom('idempotency_keys').where('id', '=', claimed.id).execute(),
+        trx
+          .deleteFrom('idempotency_keys')
+          .where('id', '=', claimed.id)
+          .where('claim_token', '=', claimed.token)
+          .where('state', '=', 'in_progress')
+          .execute(),
       )
       .catch((releaseError: unknown) =>
         request.log.error({ err: releaseError }, 'could not release an idempotency key'),

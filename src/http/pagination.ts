@@ -21,6 +21,11 @@ export function pageSchema<T extends z.ZodType>(item: T) {
   });
 }
 
+/** A timestamp as PostgreSQL prints `timestamptz::text` (the exact keyset key). */
+export const PgTimestampSchema = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/);
+
 /** Opaque cursors: the sort key of the last item, base64url-encoded JSON. */
 export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');

@@ -400,4 +400,73 @@ describeEngines('assessments', (t) => {
     ).json();
     expect(admin.items.map((a: Assessment) => a.assessedOn)).toEqual(['2026-03-01', '2026-04-01']);
   });
+
+  it('a correction without roundId keeps the round; content is frozen in the database', async () => {
+    const s = await setup(t);
+    const body = {
+      unitId: s.unit.id,
+      assessedOn: '2026-11-01',
+      raters,
+      rating: { overallLevel: 1 },
+      parentsInformed: true,
+    };
+    const v1 = (
+      await assess(t, s.admin.token, { ...body, childId: s.child.id, roundId: s.round.id })
+    ).json();
+    const v2 = await t.call('POST', `/v1/assessments/${v1.id}/corrections`, {
+      token: s.admin.token,
+      body: { ...body, rating: { overallLevel: 2 }, reason: 'Niveau rettet.' },
+    });
+    expect(v2.statusCode, v2.body).toBe(201);
+    expect(v2.json().roundId).toBe(s.round.id);
+    const v3 = await t.call('POST', `/v1/assessments/${v2.json().id}/corrections`, {
+      token: s.admin.token,
+      body: { ...body, roundId: null, rulerVersionId: s.topi, reason: 'Ikke del af runden.' },
+    });
+    expect(v3.statusCode, v3.body).toBe(201);
+    expect(v3.json().roundId).toBeNull();
+    // Even the application's own database role cannot rewrite what was assessed.
+    await expect(
+      t.database.transaction({ kind: 'municipality', municipalityId: s.municipality.id }, (trx) =>
+        trx.updateTable('assessments').set({ zone: 'red' }).where('id', '=', v1.id).execute(),
+      ),
+    ).rejects.toThrow(/immutable/);
+  });
+
+  it('a key that can no longer see the child cannot withdraw its assessments (404)', async () => {
+    const s = await setup(t);
+    const staff = await createKey(t, s.municipality.id, 'unit_staff', {
+      token: s.admin.token,
+      unitIds: [s.unit.id],
+    });
+    const made = (
+      await assess(t, staff.token, {
+        childId: s.child.id,
+        unitId: s.unit.id,
+        rulerVersionId: s.topi,
+        assessedOn: '2026-11-01',
+        raters,
+        rating: { overallLevel: 1 },
+        parentsInformed: true,
+      })
+    ).json();
+    const enrolment = (
+      await t.call('GET', `/v1/children/${s.child.id}/enrolments`, { token: s.admin.token })
+    ).json().items[0];
+    const ended = await t.call('PATCH', `/v1/children/${s.child.id}/enrolments/${enrolment.id}`, {
+      token: s.admin.token,
+      body: { endDate: '2026-11-10' },
+    });
+    expect(ended.statusCode, ended.body).toBe(200);
+    expectProblem(await t.call('GET', `/v1/assessments/${made.id}`, { token: staff.token }), 404);
+    expectProblem(
+      await t.call('POST', `/v1/assessments/${made.id}/withdraw`, {
+        token: staff.token,
+        body: { reason: 'x' },
+      }),
+      404,
+    );
+    const still = await t.call('GET', `/v1/assessments/${made.id}`, { token: s.admin.token });
+    expect(still.json().status).toBe('current');
+  });
 });

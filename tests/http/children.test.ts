@@ -730,20 +730,22 @@ describeEngines('children and enrolments', (t) => {
     );
     expect(await enrolmentsOf(admin.token, inA.id)).toHaveLength(1);
 
-    // A child visible through A may still have an enrolment elsewhere: that one is off limits.
+    // A child visible through A may still have an enrolment elsewhere: the staff key neither
+    // sees nor changes it.
     const club = await createUnit(t, admin.token, { kind: 'club' });
     const clubEnrolment = await enrol(admin.token, inA.id, {
       unitId: club.id,
       startDate: '2025-01-01',
     });
     expect(clubEnrolment.statusCode, clubEnrolment.body).toBe(201);
-    expect((await enrolmentsOf(staff.token, inA.id)).map((e) => e.unitId)).toEqual([
+    expect((await enrolmentsOf(staff.token, inA.id)).map((e) => e.unitId)).toEqual([unitA.id]);
+    expect((await enrolmentsOf(admin.token, inA.id)).map((e) => e.unitId)).toEqual([
       unitA.id,
       club.id,
     ]);
     expectProblem(
       await patchEnrolment(staff.token, inA.id, clubEnrolment.json().id, { endDate: '2025-12-31' }),
-      403,
+      404,
     );
     expect((await enrolmentsOf(admin.token, inA.id))[1]?.endDate).toBeNull();
   });
@@ -1149,5 +1151,25 @@ describeEngines('children and enrolments', (t) => {
     expect(await ids('asOf=2026-11-21&maxAge=3')).not.toContain(baby.id);
     expect(await ids('asOf=2026-11-22&maxAge=3')).toContain(baby.id);
     expect(await ids('asOf=2026-11-21')).toContain(baby.id);
+  });
+
+  it('a crafted cursor is 400, not 500; an enrolment is readable at its Location', async () => {
+    const { admin } = await createTenant(t);
+    const unit = await createUnit(t, admin.token);
+    const child = await createChild(t, admin.token);
+    const crafted = Buffer.from(JSON.stringify(['x', crypto.randomUUID()])).toString('base64url');
+    expectProblem(
+      await t.call('GET', `/v1/children?cursor=${crafted}`, { token: admin.token }),
+      400,
+    );
+    expectProblem(await t.call('GET', `/v1/rounds?cursor=${crafted}`, { token: admin.token }), 400);
+    const res = await t.call('POST', `/v1/children/${child.id}/enrolments`, {
+      token: admin.token,
+      body: { unitId: unit.id, startDate: '2025-01-01' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const got = await t.call('GET', String(res.headers.location), { token: admin.token });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual(res.json());
   });
 });

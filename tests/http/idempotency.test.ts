@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
+import { purgeExpiredIdempotencyKeys } from '../../src/http/idempotency.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import { createChild, createKey, createScreeningTenant } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';
@@ -163,5 +165,32 @@ describeEngines('Idempotency-Key', (t) => {
       headers: { 'idempotency-key': 'has space' },
     });
     expect(expectProblem(res, 400).errors?.[0]?.path).toBe('header.idempotency-key');
+  });
+
+  it('stores only a keyed fingerprint of the request, and expired keys are purged', async () => {
+    const s = await setup(t);
+    const headers = { 'idempotency-key': 'cpr-child' };
+    const body = { externalRef: 'fp-1', birthDate: '2021-05-10', cpr: '100521-4123' };
+    const res = await t.call('POST', '/v1/children', { token: s.admin.token, body, headers });
+    expect(res.statusCode, res.body).toBe(201);
+    const scope = { kind: 'municipality' as const, municipalityId: s.municipality.id };
+    const stored = await t.database.transaction(scope, (trx) =>
+      trx.selectFrom('idempotency_keys').select(['request_hash', 'response_body']).execute(),
+    );
+    expect(stored).toHaveLength(1);
+    const plain = createHash('sha256')
+      .update(`POST /v1/children\n${JSON.stringify(body)}`)
+      .digest('hex');
+    expect(stored[0]?.request_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored[0]?.request_hash).not.toBe(plain);
+    expect(JSON.stringify(stored[0]?.response_body)).not.toContain('4123');
+
+    expect(await purgeExpiredIdempotencyKeys(t.database, t.clock.now())).toBe(0);
+    const later = new Date(t.clock.now().getTime() + 24 * 60 * 60 * 1000 + 1);
+    expect(await purgeExpiredIdempotencyKeys(t.database, later, 1)).toBeGreaterThanOrEqual(1);
+    const left = await t.database.transaction(scope, (trx) =>
+      trx.selectFrom('idempotency_keys').select('id').execute(),
+    );
+    expect(left).toEqual([]);
   });
 });

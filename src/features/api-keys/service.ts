@@ -4,7 +4,7 @@ import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/p
 import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
-import { decodeCursor, toPage } from '../../http/pagination.js';
+import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
 import { requireMunicipality } from '../municipalities/repository.js';
 import {
@@ -109,7 +109,7 @@ export async function getApiKey(
   return toApiKey(row, now);
 }
 
-const cursorSchema = z.tuple([z.string().min(1), z.uuid()]);
+const cursorSchema = z.tuple([PgTimestampSchema, z.uuid()]);
 
 export async function listMunicipalityApiKeys(
   database: Database,

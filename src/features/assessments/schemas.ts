@@ -75,6 +75,11 @@ export const CorrectAssessmentSchema = z
   .object({
     reason: z.string().trim().min(1).max(2000).describe('Why the assessment is corrected.'),
     ...assessmentFields,
+    roundId: z
+      .uuid()
+      .nullable()
+      .optional()
+      .describe('Omit to keep the round of the corrected version; null to leave the round.'),
   })
   .strict()
   .meta({ id: 'CorrectAssessment' });

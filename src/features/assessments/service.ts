@@ -11,7 +11,7 @@ import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js'
 import { answerDefects } from '../../domain/rulers/validate.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';
-import { listEnrolments } from '../children/repository.js';
+import { findChild, listEnrolments } from '../children/repository.js';
 import { requireChild, visibilityOf } from '../children/service.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
@@ -70,6 +70,19 @@ export function toAssessment(row: AssessmentRow): Assessment {
   };
 }
 
+/** An assessment of a child the principal cannot see is 404, like the child. */
+async function requireVisibleChild(
+  trx: Transaction<DB>,
+  principal: Principal,
+  childId: string,
+  assessmentId: string,
+  now: Date,
+): Promise<void> {
+  if (!(await findChild(trx, visibilityOf(principal, now), childId))) {
+    throw new NotFoundError('assessment', assessmentId);
+  }
+}
+
 function scopeOf(principal: Principal): AssessmentScope {
   return { municipalityId: municipalityOf(principal), unitIds: principal.unitIds };
 }
@@ -87,8 +100,8 @@ async function validateAndClassify(
 ) {
   const v = visibilityOf(principal, now);
   const child = await requireChild(trx, v, childId, { lock: true });
-  requireUnitAccess(principal, input.unitId);
   const unit = await requireUnit(trx, v.municipalityId, input.unitId);
+  requireUnitAccess(principal, input.unitId);
   const round = input.roundId
     ? await requireRound(trx, v.municipalityId, input.roundId)
     : undefined;
@@ -274,9 +287,9 @@ export function createAssessment(
 }
 
 /** A locked assessment the principal may change; 404 / 409 otherwise. */
-async function requireCurrent(trx: Transaction<DB>, principal: Principal, id: string) {
+async function requireCurrent(trx: Transaction<DB>, principal: Principal, id: string, now: Date) {
   const scope = scopeOf(principal);
-  if (!(await findAssessment(trx, scope, id))) throw new NotFoundError('assessment', id);
+  await readableAssessment(trx, principal, id, now);
   const locked = await lockAssessment(trx, scope.municipalityId, id);
   if (!locked) throw new NotFoundError('assessment', id);
   if (locked.status !== 'current') {
@@ -295,14 +308,23 @@ export async function correctAssessment(
   input: CorrectAssessment,
   now: Date,
 ): Promise<Assessment> {
-  const current = await requireCurrent(trx, principal, id);
-  const { reason, ...rest } = input;
-  return record(trx, principal, current.child_id, rest, now, {
-    id: current.id,
-    lineage_id: current.lineage_id,
-    version: current.version,
-    reason,
-  });
+  const current = await requireCurrent(trx, principal, id, now);
+  const { reason, roundId, ...rest } = input;
+  // Omitting roundId keeps the round; null takes the assessment out of it.
+  const round = roundId === undefined ? current.round_id : roundId;
+  return record(
+    trx,
+    principal,
+    current.child_id,
+    { ...rest, ...(round ? { roundId: round } : {}) },
+    now,
+    {
+      id: current.id,
+      lineage_id: current.lineage_id,
+      version: current.version,
+      reason,
+    },
+  );
 }
 
 export async function withdrawAssessment(
@@ -314,7 +336,7 @@ export async function withdrawAssessment(
 ): Promise<Assessment> {
   const scope = scopeOf(principal);
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    await requireCurrent(trx, principal, id);
+    await requireCurrent(trx, principal, id, now);
     await setStatus(trx, scope.municipalityId, id, {
       status: 'withdrawn',
       by: principal.id,
@@ -325,6 +347,19 @@ export async function withdrawAssessment(
   });
 }
 
+/** An assessment the principal may read (its unit and its child visible), or 404. */
+async function readableAssessment(
+  trx: Transaction<DB>,
+  principal: Principal,
+  id: string,
+  now: Date,
+): Promise<AssessmentRow> {
+  const row = await findAssessment(trx, scopeOf(principal), id);
+  if (!row) throw new NotFoundError('assessment', id);
+  await requireVisibleChild(trx, principal, row.child_id, id, now);
+  return row;
+}
+
 export async function getAssessment(
   database: Database,
   principal: Principal,
@@ -332,15 +367,9 @@ export async function getAssessment(
   now: Date,
 ) {
   const scope = scopeOf(principal);
-  const v = visibilityOf(principal, now);
-  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    const row = await findAssessment(trx, scope, id);
-    if (!row) throw new NotFoundError('assessment', id);
-    await requireChild(trx, v, row.child_id).catch(() => {
-      throw new NotFoundError('assessment', id);
-    });
-    return toAssessment(row);
-  });
+  return database.transaction(municipalityScope(scope.municipalityId), async (trx) =>
+    toAssessment(await readableAssessment(trx, principal, id, now)),
+  );
 }
 
 export async function getAssessmentHistory(
@@ -350,13 +379,8 @@ export async function getAssessmentHistory(
   now: Date,
 ) {
   const scope = scopeOf(principal);
-  const v = visibilityOf(principal, now);
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    const row = await findAssessment(trx, scope, id);
-    if (!row) throw new NotFoundError('assessment', id);
-    await requireChild(trx, v, row.child_id).catch(() => {
-      throw new NotFoundError('assessment', id);
-    });
+    const row = await readableAssessment(trx, principal, id, now);
     return { items: (await assessmentHistory(trx, scope, row.lineage_id)).map(toAssessment) };
   });
 }

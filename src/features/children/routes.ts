@@ -24,6 +24,7 @@ import {
   createChild,
   createEnrolment,
   getChild,
+  getEnrolment,
   listMunicipalityChildren,
   lookupChildByCpr,
 } from './service.js';
@@ -191,6 +192,29 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     async (request) => ({
       items: await childEnrolments(database, principalOf(request), request.params.childId, now()),
     }),
+  );
+
+  app.get(
+    '/v1/children/:childId/enrolments/:enrolmentId',
+    {
+      config: { permission: 'child:read' },
+      schema: {
+        operationId: 'getEnrolment',
+        tags,
+        summary: 'Get an enrolment',
+        security: bearerSecurity,
+        params: EnrolmentParamsSchema,
+        response: { 200: EnrolmentSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+      },
+    },
+    async (request) =>
+      getEnrolment(
+        database,
+        principalOf(request),
+        request.params.childId,
+        request.params.enrolmentId,
+        now(),
+      ),
   );
 
   app.patch(

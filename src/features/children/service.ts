@@ -17,7 +17,7 @@ import {
   periodContains,
 } from '../../domain/enrolments.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
-import { decodeCursor, toPage } from '../../http/pagination.js';
+import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
 import type { RouteDeps } from '../../http/route-context.js';
 import { requireUnit } from '../units/repository.js';
@@ -173,7 +173,10 @@ export async function createChild(
     });
   }
   if (errors.length > 0) throw new ValidationFailedError('The child cannot be created.', errors);
-  if (input.enrolment) requireUnitAccess(principal, input.enrolment.unitId);
+  if (input.enrolment) {
+    await requireUnit(trx, municipalityId, input.enrolment.unitId);
+    requireUnitAccess(principal, input.enrolment.unitId);
+  }
 
   let row: ChildRow;
   try {
@@ -276,7 +279,7 @@ export async function changeChild(
   });
 }
 
-const cursorSchema = z.tuple([z.string().min(1), z.uuid()]);
+const cursorSchema = z.tuple([PgTimestampSchema, z.uuid()]);
 
 export async function listMunicipalityChildren(
   database: Database,
@@ -347,13 +350,18 @@ export async function lookupChildByCpr(
 
 // Enrolments
 
-function overlapProblem(conflicts: EnrolmentLike[]): never {
-  const list = conflicts
+function overlapProblem(principal: Principal, conflicts: EnrolmentLike[]): never {
+  // Keys limited to units are not told about the child's enrolments in other units.
+  const visible = conflicts.filter(
+    (c) => !isUnitLimited(principal) || principal.unitIds.includes(c.unitId),
+  );
+  const list = visible
     .map((c) => `${c.id} (unit ${c.unitId}, ${c.start} – ${c.end ?? 'open'})`)
     .join(', ');
   throw new ConflictError(
-    `The enrolment overlaps enrolment ${list} in the same unit or another unit of the same kind ` +
-      '(one daycare place, one school and one after-school offer at a time). End that one first.',
+    `The enrolment overlaps ${list ? `enrolment ${list}` : 'another enrolment of the child'} in ` +
+      'the same unit or another unit of the same kind (one daycare place, one school and one ' +
+      'after-school offer at a time). End that one first.',
     'enrolment-overlap',
   );
 }
@@ -374,8 +382,8 @@ async function addEnrolment(
   path: string,
 ): Promise<Enrolment> {
   const municipalityId = municipalityOf(principal);
-  requireUnitAccess(principal, input.unitId);
   const unit = await requireUnit(trx, municipalityId, input.unitId);
+  requireUnitAccess(principal, input.unitId);
   const errors: FieldError[] = [];
   if (input.endDate && input.endDate < input.startDate) {
     errors.push({ path: `${path}.endDate`, message: 'is before startDate', code: 'before_start' });
@@ -393,7 +401,7 @@ async function addEnrolment(
     { unitId: unit.id, unitKind: unit.kind, start: input.startDate, end: input.endDate ?? null },
     existing.map(asPeriod),
   );
-  if (conflicts.length > 0) overlapProblem(conflicts);
+  if (conflicts.length > 0) overlapProblem(principal, conflicts);
   const id = await insertEnrolment(trx, {
     municipality_id: municipalityId,
     child_id: child.id,
@@ -425,8 +433,25 @@ export async function childEnrolments(
   const v = visibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
-    return (await listEnrolments(trx, v.municipalityId, childId)).map(toEnrolment);
+    // Keys limited to units see the child's enrolments in their own units only.
+    return (await listEnrolments(trx, v.municipalityId, childId))
+      .filter((e) => !isUnitLimited(principal) || principal.unitIds.includes(e.unit_id))
+      .map(toEnrolment);
   });
+}
+
+export async function getEnrolment(
+  database: Database,
+  principal: Principal,
+  childId: string,
+  enrolmentId: string,
+  now: Date,
+): Promise<Enrolment> {
+  const enrolment = (await childEnrolments(database, principal, childId, now)).find(
+    (e) => e.id === enrolmentId,
+  );
+  if (!enrolment) throw new NotFoundError('enrolment', enrolmentId);
+  return enrolment;
 }
 
 export async function changeEnrolment(
@@ -442,8 +467,10 @@ export async function changeEnrolment(
     const child = await requireChild(trx, v, childId, { lock: true });
     const existing = await listEnrolments(trx, v.municipalityId, childId);
     const current = existing.find((e) => e.id === enrolmentId);
-    if (!current) throw new NotFoundError('enrolment', enrolmentId);
-    requireUnitAccess(principal, current.unit_id);
+    // Enrolments in units outside a unit-limited key's units are invisible to it.
+    if (!current || (isUnitLimited(principal) && !principal.unitIds.includes(current.unit_id))) {
+      throw new NotFoundError('enrolment', enrolmentId);
+    }
     const start = input.startDate ?? current.start_date;
     const end = input.endDate === undefined ? current.end_date : input.endDate;
     const errors: FieldError[] = [];
@@ -463,7 +490,7 @@ export async function changeEnrolment(
       { id: current.id, unitId: current.unit_id, unitKind: current.unit_kind, start, end },
       existing.map(asPeriod),
     );
-    if (conflicts.length > 0) overlapProblem(conflicts);
+    if (conflicts.length > 0) overlapProblem(principal, conflicts);
     // Assessments made in this unit must stay inside the enrolment.
     const stranded = await trx
       .selectFrom('assessments')

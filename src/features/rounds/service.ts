@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
-import { localDate } from '../../domain/dates.js';
+import { isIsoDate, localDate } from '../../domain/dates.js';
 import { NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
@@ -106,7 +106,7 @@ export async function getRound(database: Database, principal: Principal, id: str
   return toRound(row, localDate(now));
 }
 
-const cursorSchema = z.tuple([z.string(), z.uuid()]);
+const cursorSchema = z.tuple([z.string().refine(isIsoDate), z.uuid()]);
 
 export async function listMunicipalityRounds(
   database: Database,
@@ -175,10 +175,10 @@ export async function unitCoverage(
   unitId: string,
 ) {
   const municipalityId = municipalityOf(principal);
-  requireUnitAccess(principal, unitId);
   return database.transaction(municipalityScope(municipalityId), async (trx) => {
     const round = await requireRound(trx, municipalityId, roundId);
     await requireUnit(trx, municipalityId, unitId);
+    requireUnitAccess(principal, unitId);
     const [counts] = await coverageByUnit(trx, municipalityId, round, [unitId]);
     const missing = await missingChildren(trx, municipalityId, round, unitId);
     const enrolled = counts?.enrolled ?? 0;
