@@ -12,8 +12,10 @@ import type { Database } from './db/database.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
 import { assessmentRoutes } from './features/assessments/routes.js';
 import { childRoutes } from './features/children/routes.js';
+import { guideRoutes } from './features/guides/routes.js';
 import { healthRoutes } from './features/health/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
+import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
@@ -82,6 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rulerRoutes, routeDeps);
   await app.register(roundRoutes, routeDeps);
   await app.register(assessmentRoutes, routeDeps);
+  await app.register(guideRoutes, routeDeps);
+  await app.register(recommendationRoutes, routeDeps);
 
   await app.ready();
   return app;

@@ -11,6 +11,7 @@ import { migrationStatus } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
+import { syncPresetGuides } from './features/guides/service.js';
 import { syncPresetRulers } from './features/rulers/service.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createLogger } from './logging.js';
@@ -134,8 +135,9 @@ async function main(): Promise<void> {
   if (pending.length > 0) {
     logger.error({ pending }, 'migrations are pending: run `npm run migrate`; /readyz says 503');
   } else {
-    const presets = await syncPresetRulers(database);
-    if (presets.length > 0) logger.info({ presets }, 'stored new versions of preset rulers');
+    const presets = [...(await syncPresetRulers(database)), ...(await syncPresetGuides(database))];
+    if (presets.length > 0)
+      logger.info({ presets }, 'stored new versions of preset rulers and guides');
   }
   if (database.engine === 'pglite') await bootstrapFirstKey(database, logger);
 

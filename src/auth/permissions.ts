@@ -69,6 +69,41 @@ export const permissions = {
     'integration',
   ],
   'assessment:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'integration'],
+  'guide:read': [
+    'municipality_admin',
+    'unit_leader',
+    'unit_staff',
+    'social_worker',
+    'analyst',
+    'integration',
+  ],
+  'guide:write': ['municipality_admin'],
+  'recommendation:read': [
+    'municipality_admin',
+    'unit_leader',
+    'unit_staff',
+    'social_worker',
+    'integration',
+  ],
+  'step:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
+  'flag:read': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
+  'flag:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
+  'concern_report:read': [
+    'municipality_admin',
+    'unit_leader',
+    'unit_staff',
+    'social_worker',
+    'integration',
+  ],
+  'concern_report:write': [
+    'municipality_admin',
+    'unit_leader',
+    'unit_staff',
+    'social_worker',
+    'integration',
+  ],
+  'round:close': ['municipality_admin', 'integration'],
+  'event:read': ['municipality_admin', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;

@@ -148,6 +148,107 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
+export interface ActionGuidesTable {
+  id: Generated<string>;
+  municipality_id: string | null;
+  key: string;
+  ruler_key: string | null;
+  name: string;
+  description: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ActionGuideVersionsTable {
+  id: Generated<string>;
+  guide_id: string;
+  municipality_id: string | null;
+  version: number;
+  definition: Json<unknown>;
+  definition_hash: string;
+  created_at: Generated<Date>;
+  created_by: string | null;
+}
+
+export interface RecommendationsTable {
+  id: string;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  assessment_id: string;
+  guide_version_id: string;
+  zone: string | null;
+  previous_zone: string | null;
+  zone_changed: boolean;
+  flags: Json<unknown>;
+  summary: string;
+  created_at: Generated<Date>;
+}
+
+export interface RecommendationStepsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  recommendation_id: string;
+  child_id: string;
+  unit_id: string;
+  zone: string;
+  position: number;
+  step_key: string;
+  title: Json<unknown>;
+  description: Json<unknown>;
+  involve: ColumnType<string[], string[], string[]>;
+  responsible: string;
+  mandatory: boolean;
+  legal_reference: string | null;
+  purpose: string;
+  source: string;
+  due_on: string;
+  status: string;
+  status_reason: string | null;
+  status_changed_at: Date | null;
+  status_changed_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface FlagsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  kind: string;
+  reason: string;
+  assessment_id: string | null;
+  round_id: string | null;
+  raised_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  acknowledgement_note: string | null;
+}
+
+export interface ConcernReportsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  reported_on: string;
+  reported_by_name: string;
+  reported_by_role: string;
+  reference: string | null;
+  completed_step_ids: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: Generated<Date>;
+  created_by: string;
+}
+
+export interface EventsTable {
+  id: Generated<string>;
+  tx_id: Generated<string>;
+  municipality_id: string;
+  type: string;
+  child_id: string | null;
+  subject_type: string;
+  subject_id: string;
+  payload: Json<unknown>;
+  created_at: Generated<Date>;
+}
+
 export interface KyselyMigrationTable {
   name: string;
   timestamp: string;
@@ -164,5 +265,12 @@ export interface DB {
   rounds: RoundsTable;
   assessments: AssessmentsTable;
   idempotency_keys: IdempotencyKeysTable;
+  action_guides: ActionGuidesTable;
+  action_guide_versions: ActionGuideVersionsTable;
+  recommendations: RecommendationsTable;
+  recommendation_steps: RecommendationStepsTable;
+  flags: FlagsTable;
+  concern_reports: ConcernReportsTable;
+  events: EventsTable;
   kysely_migration: KyselyMigrationTable;
 }

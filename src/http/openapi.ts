@@ -26,6 +26,10 @@ export const openApiPlugin = fp(
           { name: 'Rulers', description: 'Versioned rulers: levels, zones, items, rules' },
           { name: 'Rounds', description: 'Screening rounds and their coverage' },
           { name: 'Assessments', description: 'Assessments, classification, corrections' },
+          { name: 'Action guides', description: 'Versioned action guides (handleguides)' },
+          { name: 'Recommendations', description: 'What to do next for an assessment' },
+          { name: 'Follow-up', description: 'Steps, worklist, flags and concern reports' },
+          { name: 'Events', description: 'The change feed for integrations' },
         ],
         components: {
           securitySchemes: {

@@ -100,7 +100,14 @@ describeEngines('authentication and authorisation', (t) => {
         municipalityId: municipality.id,
         unitIds: [],
       },
-      permissions: ['session:read', 'municipality:read', 'unit:read', 'ruler:read', 'round:read'],
+      permissions: [
+        'session:read',
+        'municipality:read',
+        'unit:read',
+        'ruler:read',
+        'round:read',
+        'guide:read',
+      ],
     });
   });
 

@@ -8,6 +8,7 @@ import type { Database, Engine } from '../../src/db/database.js';
 import { openEmbeddedDatabase } from '../../src/db/pglite.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
 import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { syncPresetGuides } from '../../src/features/guides/service.js';
 import { syncPresetRulers } from '../../src/features/rulers/service.js';
 import {
   cloneTemplate,
@@ -70,6 +71,8 @@ export async function openTestDatabase(engine: Engine): Promise<{
     const dump = await readFile(inject('pgliteTemplateFile'));
     const database = await openEmbeddedDatabase({ loadDataDir: new Blob([dump]) });
     await syncPresetRulers(database);
+    await syncPresetGuides(database);
+    await syncPresetGuides(database);
     return {
       database,
       drop: () => database.close(),
@@ -89,6 +92,7 @@ export async function openTestDatabase(engine: Engine): Promise<{
   const url = withCredentials(withDatabase(adminUrl, name), TEST_APP_ROLE, TEST_APP_PASSWORD);
   const database = await openPostgresDatabase({ url, poolMax: 5 });
   await syncPresetRulers(database);
+  await syncPresetGuides(database);
   return {
     database,
     drop: async () => {

@@ -8,6 +8,7 @@ import { ChildParamsSchema } from '../children/schemas.js';
 import {
   AssessmentParamsSchema,
   AssessmentSchema,
+  AssessmentWithRecommendationSchema,
   CorrectAssessmentSchema,
   CreateAssessmentSchema,
   TimelineQuerySchema,
@@ -43,7 +44,7 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         headers: IdempotencyHeadersSchema,
         body: CreateAssessmentSchema,
         response: {
-          201: AssessmentSchema,
+          201: AssessmentWithRecommendationSchema,
           ...problemResponses(...CREATE_PROBLEMS),
         },
       },
@@ -109,7 +110,7 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         params: AssessmentParamsSchema,
         body: CorrectAssessmentSchema,
         response: {
-          201: AssessmentSchema,
+          201: AssessmentWithRecommendationSchema,
           ...problemResponses(...CREATE_PROBLEMS),
         },
       },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BandSchema, RatingSchema, ZoneSchema } from '../../domain/rulers/definition.js';
 import { IsoDateSchema } from '../../http/schemas.js';
+import { RecommendationSchema } from '../recommendations/schemas.js';
 
 export const raterRoles = [
   'unit_staff',
@@ -144,3 +145,11 @@ export const TimelineSchema = z
       .describe('Current (and optionally withdrawn) assessments by date.'),
   })
   .meta({ id: 'Timeline' });
+
+export const AssessmentWithRecommendationSchema = AssessmentSchema.extend({
+  recommendation: RecommendationSchema.describe(
+    'What to do next: the action-guide steps with who to involve, who is responsible and by ' +
+      'when, and the trajectory flags.',
+  ),
+}).meta({ id: 'AssessmentWithRecommendation' });
+export type AssessmentWithRecommendation = z.infer<typeof AssessmentWithRecommendationSchema>;

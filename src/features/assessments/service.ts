@@ -13,6 +13,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/
 import type { FieldError } from '../../http/problem.js';
 import { findChild, listEnrolments } from '../children/repository.js';
 import { requireChild, visibilityOf } from '../children/service.js';
+import { recommendForAssessment, supersedeOpenSteps } from '../recommendations/service.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
 import { findVersion } from '../rulers/repository.js';
@@ -28,7 +29,12 @@ import {
   lockAssessment,
   setStatus,
 } from './repository.js';
-import type { Assessment, CorrectAssessment, CreateAssessment } from './schemas.js';
+import type {
+  Assessment,
+  AssessmentWithRecommendation,
+  CorrectAssessment,
+  CreateAssessment,
+} from './schemas.js';
 
 type AssessmentInput = Omit<CreateAssessment, 'childId'>;
 
@@ -215,7 +221,7 @@ async function record(
   input: AssessmentInput,
   now: Date,
   previous?: { id: string; lineage_id: string; version: number; reason: string },
-): Promise<Assessment> {
+): Promise<AssessmentWithRecommendation> {
   const checked = await validateAndClassify(trx, principal, childId, input, now);
   if (checked.round) {
     const existing = await currentInRound(trx, childId, checked.unit.id, checked.round.id);
@@ -233,6 +239,14 @@ async function record(
       by: principal.id,
       at: now,
     });
+    await supersedeOpenSteps(
+      trx,
+      checked.municipalityId,
+      previous.id,
+      principal.id,
+      now,
+      'corrected',
+    );
   }
   const id = randomUUID();
   const { classification } = checked;
@@ -273,7 +287,13 @@ async function record(
     throw error;
   }
   const row = await findAssessment(trx, scopeOf(principal), id);
-  return toAssessment(row as AssessmentRow);
+  const recommendation = await recommendForAssessment(
+    trx,
+    principal,
+    { id, childId, unitId: checked.unit.id },
+    now,
+  );
+  return { ...toAssessment(row as AssessmentRow), recommendation };
 }
 
 export function createAssessment(
@@ -281,7 +301,7 @@ export function createAssessment(
   principal: Principal,
   input: CreateAssessment,
   now: Date,
-): Promise<Assessment> {
+): Promise<AssessmentWithRecommendation> {
   const { childId, ...rest } = input;
   return record(trx, principal, childId, rest, now);
 }
@@ -307,7 +327,7 @@ export async function correctAssessment(
   id: string,
   input: CorrectAssessment,
   now: Date,
-): Promise<Assessment> {
+): Promise<AssessmentWithRecommendation> {
   const current = await requireCurrent(trx, principal, id, now);
   const { reason, roundId, ...rest } = input;
   // Omitting roundId keeps the round; null takes the assessment out of it.
@@ -343,6 +363,7 @@ export async function withdrawAssessment(
       at: now,
       reason,
     });
+    await supersedeOpenSteps(trx, scope.municipalityId, id, principal.id, now, 'withdrawn');
     return toAssessment((await findAssessment(trx, scope, id)) as AssessmentRow);
   });
 }

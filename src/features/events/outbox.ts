@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Executor } from '../../db/database.js';
+import { decodeCursor, encodeCursor } from '../../http/pagination.js';
+
+/**
+ * The change feed. Every recommendation, step status change, flag and acknowledgement appends
+ * an event in the same transaction as the change. Readers page by (transaction id, event id)
+ * and only see transactions older than every one still running, so the order is stable and no
+ * event can be committed behind a cursor a reader has passed.
+ */
+export const eventTypes = [
+  'recommendation.created',
+  'step.status_changed',
+  'flag.raised',
+  'flag.acknowledged',
+  'concern_report.recorded',
+] as const;
+export type EventType = (typeof eventTypes)[number];
+
+export interface NewEvent {
+  municipalityId: string;
+  type: EventType;
+  childId: string | null;
+  subjectType: 'recommendation' | 'step' | 'flag' | 'concern_report';
+  subjectId: string;
+  payload: Record<string, unknown>;
+}
+
+export async function appendEvents(db: Executor, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db
+    .insertInto('events')
+    .values(
+      events.map((e) => ({
+        municipality_id: e.municipalityId,
+        type: e.type,
+        child_id: e.childId,
+        subject_type: e.subjectType,
+        subject_id: e.subjectId,
+        payload: sql`${JSON.stringify(e.payload)}::jsonb`,
+      })),
+    )
+    .execute();
+}
+
+const cursorSchema = z.tuple([z.string().regex(/^\d{1,20}$/), z.number().int().positive()]);
+
+export interface EventRow {
+  id: number;
+  tx_id: string;
+  type: string;
+  child_id: string | null;
+  subject_type: string;
+  subject_id: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+export async function readEvents(
+  db: Executor,
+  municipalityId: string,
+  page: { cursor?: string | undefined; limit: number },
+) {
+  const after = page.cursor ? decodeCursor(page.cursor, cursorSchema) : undefined;
+  let query = db
+    .selectFrom('events')
+    .select([
+      'id',
+      sql<string>`tx_id::text`.as('tx_id'),
+      'type',
+      'child_id',
+      'subject_type',
+      'subject_id',
+      'payload',
+      'created_at',
+    ])
+    .where('municipality_id', '=', municipalityId)
+    .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`)
+    .orderBy('tx_id')
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (after) {
+    query = query.where(sql<boolean>`(tx_id, id) > (${after[0]}::xid8, ${after[1]}::bigint)`);
+  }
+  const rows = (await query.execute()) as unknown as EventRow[];
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return {
+    items,
+    // The cursor of the last event returned; the feed continues from there, also when empty.
+    nextCursor: last ? encodeCursor([last.tx_id, Number(last.id)]) : (page.cursor ?? null),
+    hasMore: rows.length > page.limit,
+  };
+}

@@ -1,0 +1,473 @@
+import { sql, type Transaction } from 'kysely';
+import { z } from 'zod';
+import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { type Database, municipalityScope } from '../../db/database.js';
+import type { DB } from '../../db/schema.js';
+import { localDate } from '../../domain/dates.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { decodeCursor, toPage } from '../../http/pagination.js';
+import { findChild } from '../children/repository.js';
+import { visibilityOf } from '../children/service.js';
+import { appendEvents, readEvents } from '../events/outbox.js';
+import { missingChildren } from '../rounds/repository.js';
+import { requireRound } from '../rounds/service.js';
+import { type StepRow, stepColumns, stepsVisibleTo } from './repository.js';
+import type { CreateConcernReport, Flag } from './schemas.js';
+import { audienceOf, toStep } from './service.js';
+
+/** Whether the principal may see the child (unit-limited keys: enrolled in their units). */
+export function childVisibleTo(principal: Principal, now: Date) {
+  const v = visibilityOf(principal, now);
+  return async (trx: Transaction<DB>, childId: string) =>
+    (await findChild(trx, v, childId)) !== undefined;
+}
+
+const worklistCursor = z.tuple([z.string().regex(/^\d{4}-\d\d-\d\d$/), z.uuid()]);
+
+/** Open steps by due date: what a leader or social worker opens every morning. */
+export async function worklist(
+  database: Database,
+  principal: Principal,
+  query: {
+    limit: number;
+    cursor?: string | undefined;
+    unitId?: string | undefined;
+    responsible?: string | undefined;
+    zone?: string | undefined;
+    dueBefore?: string | undefined;
+    overdue?: boolean | undefined;
+  },
+  now: Date,
+) {
+  const audience = audienceOf(principal);
+  const today = localDate(now);
+  const after = query.cursor ? decodeCursor(query.cursor, worklistCursor) : undefined;
+  const v = visibilityOf(principal, now);
+  const rows = await database.transaction(municipalityScope(audience.municipalityId), (trx) => {
+    let q = trx
+      .selectFrom('recommendation_steps')
+      .innerJoin('children', 'children.id', 'recommendation_steps.child_id')
+      .select([
+        ...stepColumns,
+        'children.external_ref as child_external_ref',
+        'children.given_name as child_given_name',
+        'children.family_name as child_family_name',
+      ])
+      .where(stepsVisibleTo(audience))
+      .where('recommendation_steps.status', '=', 'open')
+      .orderBy('recommendation_steps.due_on')
+      .orderBy('recommendation_steps.id')
+      .limit(query.limit + 1);
+    if (v.unitIds.length > 0) {
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('enrolments as visible')
+            .select('visible.id')
+            .whereRef('visible.child_id', '=', 'recommendation_steps.child_id')
+            .where('visible.unit_id', 'in', v.unitIds)
+            .where((e) =>
+              e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
+            ),
+        ),
+      );
+    }
+    if (query.unitId) q = q.where('recommendation_steps.unit_id', '=', query.unitId);
+    if (query.responsible) q = q.where('recommendation_steps.responsible', '=', query.responsible);
+    if (query.zone) q = q.where('recommendation_steps.zone', '=', query.zone);
+    if (query.dueBefore) q = q.where('recommendation_steps.due_on', '<=', query.dueBefore);
+    if (query.overdue === true) q = q.where('recommendation_steps.due_on', '<', today);
+    if (query.overdue === false) q = q.where('recommendation_steps.due_on', '>=', today);
+    if (after) {
+      q = q.where(
+        sql<boolean>`(recommendation_steps.due_on, recommendation_steps.id) > (${after[0]}::date, ${after[1]}::uuid)`,
+      );
+    }
+    return q.execute();
+  });
+  return toPage(
+    rows,
+    query.limit,
+    (row) => ({
+      ...toStep(row as StepRow, today),
+      child: {
+        id: row.child_id,
+        externalRef: row.child_external_ref,
+        givenName: row.child_given_name,
+        familyName: row.child_family_name,
+      },
+    }),
+    (row) => [row.due_on, row.id],
+  );
+}
+
+// Flags
+
+const flagColumns = [
+  'id',
+  'child_id',
+  'unit_id',
+  'kind',
+  'reason',
+  'assessment_id',
+  'round_id',
+  'raised_at',
+  sql<string>`raised_at::text`.as('raised_at_key'),
+  'acknowledged_at',
+  'acknowledged_by',
+  'acknowledgement_note',
+] as const;
+
+interface FlagRow {
+  id: string;
+  child_id: string;
+  unit_id: string;
+  kind: string;
+  reason: string;
+  assessment_id: string | null;
+  round_id: string | null;
+  raised_at: Date;
+  raised_at_key: string;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  acknowledgement_note: string | null;
+}
+
+function toFlag(row: FlagRow): Flag {
+  return {
+    id: row.id,
+    childId: row.child_id,
+    unitId: row.unit_id,
+    kind: row.kind as Flag['kind'],
+    reason: row.reason,
+    assessmentId: row.assessment_id,
+    roundId: row.round_id,
+    raisedAt: row.raised_at.toISOString(),
+    status: row.acknowledged_at ? 'acknowledged' : 'raised',
+    acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+    acknowledgedBy: row.acknowledged_by,
+    acknowledgementNote: row.acknowledgement_note,
+  };
+}
+
+const flagCursor = z.tuple([z.string().min(1).max(60), z.uuid()]);
+
+export async function listFlags(
+  database: Database,
+  principal: Principal,
+  query: {
+    limit: number;
+    cursor?: string | undefined;
+    unitId?: string | undefined;
+    childId?: string | undefined;
+    kind?: string | undefined;
+    status: 'raised' | 'acknowledged' | 'all';
+  },
+) {
+  const municipalityId = municipalityOf(principal);
+  const after = query.cursor ? decodeCursor(query.cursor, flagCursor) : undefined;
+  const rows = await database.transaction(municipalityScope(municipalityId), (trx) => {
+    let q = trx
+      .selectFrom('flags')
+      .select(flagColumns)
+      .where('municipality_id', '=', municipalityId)
+      .orderBy('raised_at')
+      .orderBy('id')
+      .limit(query.limit + 1);
+    if (principal.unitIds.length > 0) q = q.where('unit_id', 'in', principal.unitIds);
+    if (query.unitId) q = q.where('unit_id', '=', query.unitId);
+    if (query.childId) q = q.where('child_id', '=', query.childId);
+    if (query.kind) q = q.where('kind', '=', query.kind);
+    if (query.status === 'raised') q = q.where('acknowledged_at', 'is', null);
+    if (query.status === 'acknowledged') q = q.where('acknowledged_at', 'is not', null);
+    if (after) {
+      q = q.where(sql<boolean>`(raised_at, id) > (${after[0]}::timestamptz, ${after[1]}::uuid)`);
+    }
+    return q.execute();
+  });
+  return toPage(rows, query.limit, toFlag, (row) => [row.raised_at_key, row.id]);
+}
+
+export async function acknowledgeFlag(
+  database: Database,
+  principal: Principal,
+  flagId: string,
+  note: string,
+  now: Date,
+): Promise<Flag> {
+  const municipalityId = municipalityOf(principal);
+  return database.transaction(municipalityScope(municipalityId), async (trx) => {
+    let q = trx
+      .selectFrom('flags')
+      .select(flagColumns)
+      .where('municipality_id', '=', municipalityId)
+      .where('id', '=', flagId)
+      .forUpdate();
+    if (principal.unitIds.length > 0) q = q.where('unit_id', 'in', principal.unitIds);
+    const flag = await q.executeTakeFirst();
+    if (!flag || !(await childVisibleTo(principal, now)(trx, flag.child_id))) {
+      throw new NotFoundError('flag', flagId);
+    }
+    if (flag.acknowledged_at) {
+      throw new ConflictError(
+        `The flag was already acknowledged at ${flag.acknowledged_at.toISOString()}.`,
+        'flag-acknowledged',
+      );
+    }
+    await trx
+      .updateTable('flags')
+      .set({ acknowledged_at: now, acknowledged_by: principal.id, acknowledgement_note: note })
+      .where('id', '=', flagId)
+      .execute();
+    await appendEvents(trx, [
+      {
+        municipalityId,
+        type: 'flag.acknowledged',
+        childId: flag.child_id,
+        subjectType: 'flag',
+        subjectId: flagId,
+        payload: { kind: flag.kind, note },
+      },
+    ]);
+    return toFlag({
+      ...flag,
+      acknowledged_at: now,
+      acknowledged_by: principal.id,
+      acknowledgement_note: note,
+    });
+  });
+}
+
+/**
+ * Raises `not_assessed` for every child enrolled in a covered unit during a closed round's
+ * window without a current assessment there. Idempotent: a flag is raised once per child, unit
+ * and round.
+ */
+export async function raiseNotAssessedFlags(
+  trx: Transaction<DB>,
+  municipalityId: string,
+  roundId: string,
+  now: Date,
+): Promise<number> {
+  const round = await requireRound(trx, municipalityId, roundId);
+  const today = localDate(now);
+  if (round.window_end >= today) {
+    throw new ConflictError(
+      `The round's window is still open (until ${round.window_end}); children can still be assessed.`,
+      'round-open',
+    );
+  }
+  const units = await trx
+    .selectFrom('units')
+    .select('id')
+    .where('municipality_id', '=', municipalityId)
+    .$if(round.unit_ids.length > 0, (q) => q.where('id', 'in', round.unit_ids))
+    .$if(round.unit_kinds.length > 0, (q) => q.where('kind', 'in', round.unit_kinds))
+    .execute();
+  let raised = 0;
+  for (const unit of units) {
+    for (const child of await missingChildren(trx, municipalityId, round, unit.id)) {
+      const reason = `Enrolled in the unit during round "${round.name}" (${round.window_start} – ${round.window_end}) but not assessed.`;
+      const inserted = await trx
+        .insertInto('flags')
+        .values({
+          municipality_id: municipalityId,
+          child_id: child.id,
+          unit_id: unit.id,
+          kind: 'not_assessed',
+          reason,
+          round_id: round.id,
+          raised_at: now,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['child_id', 'unit_id', 'round_id'])
+            .where('kind', '=', 'not_assessed')
+            .doNothing(),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) continue;
+      raised += 1;
+      await appendEvents(trx, [
+        {
+          municipalityId,
+          type: 'flag.raised',
+          childId: child.id,
+          subjectType: 'flag',
+          subjectId: inserted.id,
+          payload: { kind: 'not_assessed', reason, roundId: round.id },
+        },
+      ]);
+    }
+  }
+  return raised;
+}
+
+// Concern reports
+
+interface ConcernReportRow {
+  id: string;
+  child_id: string;
+  reported_on: string;
+  reported_by_name: string;
+  reported_by_role: string;
+  reference: string | null;
+  completed_step_ids: string[];
+  created_at: Date;
+  created_by: string;
+}
+
+function toConcernReport(row: ConcernReportRow) {
+  return {
+    id: row.id,
+    childId: row.child_id,
+    reportedOn: row.reported_on,
+    reportedBy: { name: row.reported_by_name, role: row.reported_by_role as 'unit_leader' },
+    reference: row.reference,
+    completedStepIds: row.completed_step_ids,
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+  };
+}
+
+const concernColumns = [
+  'id',
+  'child_id',
+  'reported_on',
+  'reported_by_name',
+  'reported_by_role',
+  'reference',
+  'completed_step_ids',
+  'created_at',
+  'created_by',
+] as const;
+
+/** Records a concern report (underretning) and completes the child's concern-report steps. */
+export async function recordConcernReport(
+  trx: Transaction<DB>,
+  principal: Principal,
+  childId: string,
+  input: CreateConcernReport,
+  now: Date,
+) {
+  const audience = audienceOf(principal);
+  if (!(await childVisibleTo(principal, now)(trx, childId)))
+    throw new NotFoundError('child', childId);
+  if (input.reportedOn > localDate(now)) {
+    throw new ValidationFailedError('The concern report cannot be recorded.', [
+      { path: 'body.reportedOn', message: 'is in the future', code: 'future_date' },
+    ]);
+  }
+  let q = trx
+    .selectFrom('recommendation_steps')
+    .select(stepColumns)
+    .where(stepsVisibleTo(audience))
+    .where('recommendation_steps.child_id', '=', childId)
+    .where('recommendation_steps.purpose', '=', 'concern_report')
+    .where('recommendation_steps.status', '=', 'open')
+    .forUpdate();
+  if (input.stepIds) q = q.where('recommendation_steps.id', 'in', input.stepIds);
+  const steps = (await q.execute()) as StepRow[];
+  const missing = (input.stepIds ?? []).filter((id) => !steps.some((s) => s.id === id));
+  if (missing.length > 0) {
+    throw new ValidationFailedError('The concern report cannot complete those steps.', [
+      ...missing.map((id) => ({
+        path: `body.stepIds.${input.stepIds?.indexOf(id)}`,
+        message: `${id} is not an open concern-report step of this child`,
+        code: 'not_open_concern_report_step',
+      })),
+    ]);
+  }
+  const stepIds = steps.map((s) => s.id);
+  const report = (await trx
+    .insertInto('concern_reports')
+    .values({
+      municipality_id: audience.municipalityId,
+      child_id: childId,
+      reported_on: input.reportedOn,
+      reported_by_name: input.reportedBy.name,
+      reported_by_role: input.reportedBy.role,
+      reference: input.reference ?? null,
+      completed_step_ids: stepIds,
+      created_by: principal.id,
+    })
+    .returning(concernColumns)
+    .executeTakeFirstOrThrow()) as ConcernReportRow;
+  if (stepIds.length > 0) {
+    await trx
+      .updateTable('recommendation_steps')
+      .set({
+        status: 'done',
+        status_reason: `Concern report ${report.id}${input.reference ? ` (${input.reference})` : ''}`,
+        status_changed_at: now,
+        status_changed_by: principal.id,
+      })
+      .where('id', 'in', stepIds)
+      .execute();
+  }
+  await appendEvents(trx, [
+    {
+      municipalityId: audience.municipalityId,
+      type: 'concern_report.recorded',
+      childId,
+      subjectType: 'concern_report',
+      subjectId: report.id,
+      payload: { reportedOn: input.reportedOn, reference: input.reference ?? null, stepIds },
+    },
+    ...steps.map((s) => ({
+      municipalityId: audience.municipalityId,
+      type: 'step.status_changed' as const,
+      childId,
+      subjectType: 'step' as const,
+      subjectId: s.id,
+      payload: { stepKey: s.step_key, from: 'open', to: 'done', concernReportId: report.id },
+    })),
+  ]);
+  return toConcernReport(report);
+}
+
+export async function listConcernReports(
+  database: Database,
+  principal: Principal,
+  childId: string,
+  now: Date,
+) {
+  const municipalityId = municipalityOf(principal);
+  return database.transaction(municipalityScope(municipalityId), async (trx) => {
+    if (!(await childVisibleTo(principal, now)(trx, childId)))
+      throw new NotFoundError('child', childId);
+    const rows = (await trx
+      .selectFrom('concern_reports')
+      .select(concernColumns)
+      .where('municipality_id', '=', municipalityId)
+      .where('child_id', '=', childId)
+      .orderBy('reported_on')
+      .orderBy('created_at')
+      .execute()) as ConcernReportRow[];
+    return { items: rows.map(toConcernReport) };
+  });
+}
+
+export async function eventFeed(
+  database: Database,
+  principal: Principal,
+  query: { after?: string | undefined; limit: number },
+) {
+  const municipalityId = municipalityOf(principal);
+  const page = await database.transaction(municipalityScope(municipalityId), (trx) =>
+    readEvents(trx, municipalityId, { cursor: query.after, limit: query.limit }),
+  );
+  return {
+    items: page.items.map((e) => ({
+      id: Number(e.id),
+      type: e.type,
+      occurredAt: e.created_at.toISOString(),
+      childId: e.child_id,
+      subject: { type: e.subject_type, id: e.subject_id },
+      data: e.payload as Record<string, unknown>,
+    })),
+    nextCursor: page.nextCursor,
+    hasMore: page.hasMore,
+  };
+}

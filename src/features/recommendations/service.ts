@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { type Database, municipalityScope } from '../../db/database.js';
+import type { DB } from '../../db/schema.js';
+import { localDate } from '../../domain/dates.js';
+import type { AssessmentFacts, GuideDefinition } from '../../domain/guides/definition.js';
+import { recommend } from '../../domain/guides/recommend.js';
+import type { RulerDefinition } from '../../domain/rulers/definition.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { appendEvents, type NewEvent } from '../events/outbox.js';
+import { resolveGuideVersion } from '../guides/repository.js';
+import {
+  currentAssessmentFacts,
+  type FactsRow,
+  findRecommendation,
+  findStep,
+  type RecommendationRow,
+  type StepAudience,
+  type StepRow,
+  stepsOfRecommendations,
+} from './repository.js';
+import type { RecommendationView, StepTask } from './schemas.js';
+
+export function audienceOf(principal: Principal): StepAudience {
+  return {
+    municipalityId: municipalityOf(principal),
+    unitIds: principal.unitIds,
+    socialWorker: principal.role === 'social_worker',
+  };
+}
+
+export function toStep(row: StepRow, today: string): StepTask {
+  return {
+    id: row.id,
+    recommendationId: row.recommendation_id,
+    childId: row.child_id,
+    unitId: row.unit_id,
+    zone: row.zone as StepTask['zone'],
+    position: row.position,
+    stepKey: row.step_key,
+    title: row.title as StepTask['title'],
+    description: row.description as StepTask['description'],
+    involve: row.involve as StepTask['involve'],
+    responsible: row.responsible as StepTask['responsible'],
+    mandatory: row.mandatory,
+    legalReference: row.legal_reference,
+    purpose: row.purpose as StepTask['purpose'],
+    source: row.source as StepTask['source'],
+    dueOn: row.due_on,
+    overdue: row.status === 'open' && row.due_on < today,
+    status: row.status as StepTask['status'],
+    statusReason: row.status_reason,
+    statusChangedAt: row.status_changed_at?.toISOString() ?? null,
+    statusChangedBy: row.status_changed_by,
+  };
+}
+
+function toRecommendation(
+  row: RecommendationRow,
+  steps: StepRow[],
+  today: string,
+): RecommendationView {
+  return {
+    id: row.id,
+    assessmentId: row.assessment_id,
+    childId: row.child_id,
+    unitId: row.unit_id,
+    guideVersionId: row.guide_version_id,
+    zone: row.zone as RecommendationView['zone'],
+    previousZone: row.previous_zone as RecommendationView['previousZone'],
+    zoneChanged: row.zone_changed,
+    flags: row.flags as RecommendationView['flags'],
+    summary: row.summary,
+    steps: steps.filter((s) => s.recommendation_id === row.id).map((s) => toStep(s, today)),
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function factsOf(row: FactsRow): AssessmentFacts {
+  const ruler = row.definition as RulerDefinition;
+  const categories = new Set(
+    ruler.items
+      .filter((item) => item.redFlag && row.red_flags.includes(item.key))
+      .map((item) => item.redFlagCategory ?? 'other'),
+  );
+  return {
+    id: row.id,
+    assessedOn: row.assessed_on,
+    roundId: row.round_id,
+    roundStart: row.round_start,
+    rulerKey: row.ruler_key,
+    higherIsBetter: ruler.higherIsBetter,
+    zone: row.zone as AssessmentFacts['zone'],
+    level: row.level,
+    redFlagCategories: [...categories].sort(),
+    redFlags: row.red_flags,
+  };
+}
+
+/**
+ * Makes the recommendation for a just-recorded assessment, in its transaction: the steps of the
+ * applicable guide version with due dates, the trajectory flags, and the events that announce
+ * them. Immutable once made.
+ */
+export async function recommendForAssessment(
+  trx: Transaction<DB>,
+  principal: Principal,
+  assessment: { id: string; childId: string; unitId: string },
+  now: Date,
+): Promise<RecommendationView> {
+  const municipalityId = municipalityOf(principal);
+  const all = await currentAssessmentFacts(trx, municipalityId, assessment.childId);
+  const currentRow = all.find((r) => r.id === assessment.id);
+  if (!currentRow) throw new Error(`assessment ${assessment.id} is not current`);
+  const current = factsOf(currentRow);
+  const previous = all
+    .filter((r) => r.id !== assessment.id && r.ruler_key === current.rulerKey)
+    .map(factsOf);
+  const guideVersion = await resolveGuideVersion(trx, municipalityId, current.rulerKey);
+  if (!guideVersion) throw new Error(`no action guide for ruler ${current.rulerKey}`);
+  const result = recommend(current, previous, guideVersion.definition as GuideDefinition);
+
+  const id = randomUUID();
+  await trx
+    .insertInto('recommendations')
+    .values({
+      id,
+      municipality_id: municipalityId,
+      child_id: assessment.childId,
+      unit_id: assessment.unitId,
+      assessment_id: assessment.id,
+      guide_version_id: guideVersion.id,
+      zone: result.zone,
+      previous_zone: result.previousZone,
+      zone_changed: result.zoneChanged,
+      flags: sql`${JSON.stringify(result.flags)}::jsonb`,
+      summary: result.summary,
+    })
+    .execute();
+  const events: NewEvent[] = [];
+  if (result.zone && result.steps.length > 0) {
+    const zone = result.zone;
+    await trx
+      .insertInto('recommendation_steps')
+      .values(
+        result.steps.map((step, position) => ({
+          municipality_id: municipalityId,
+          recommendation_id: id,
+          child_id: assessment.childId,
+          unit_id: assessment.unitId,
+          zone,
+          position,
+          step_key: step.stepId,
+          title: sql`${JSON.stringify(step.title)}::jsonb`,
+          description: sql`${JSON.stringify(step.description)}::jsonb`,
+          involve: step.involve,
+          responsible: step.responsible,
+          mandatory: step.mandatory,
+          legal_reference: step.legalReference,
+          purpose: step.purpose,
+          source: step.source,
+          due_on: step.dueOn,
+          status: 'open',
+        })),
+      )
+      .execute();
+  }
+  for (const flag of result.flags) {
+    const { id: flagId } = await trx
+      .insertInto('flags')
+      .values({
+        municipality_id: municipalityId,
+        child_id: assessment.childId,
+        unit_id: assessment.unitId,
+        kind: flag.kind,
+        reason: flag.reason,
+        assessment_id: assessment.id,
+        round_id: current.roundId,
+        raised_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    events.push({
+      municipalityId,
+      type: 'flag.raised',
+      childId: assessment.childId,
+      subjectType: 'flag',
+      subjectId: flagId,
+      payload: { kind: flag.kind, reason: flag.reason, assessmentId: assessment.id },
+    });
+  }
+  events.unshift({
+    municipalityId,
+    type: 'recommendation.created',
+    childId: assessment.childId,
+    subjectType: 'recommendation',
+    subjectId: id,
+    payload: {
+      assessmentId: assessment.id,
+      zone: result.zone,
+      previousZone: result.previousZone,
+      flags: result.flags.map((f) => f.kind),
+      steps: result.steps.map((s) => ({
+        stepKey: s.stepId,
+        dueOn: s.dueOn,
+        mandatory: s.mandatory,
+      })),
+    },
+  });
+  await appendEvents(trx, events);
+  const row = (await findRecommendation(trx, municipalityId, { id })) as RecommendationRow;
+  const steps = await stepsOfRecommendations(
+    trx,
+    { municipalityId, unitIds: [], socialWorker: false },
+    [id],
+  );
+  return toRecommendation(row, steps, localDate(now));
+}
+
+/** Closes the open steps of an assessment's recommendation as superseded (correction, withdrawal). */
+export async function supersedeOpenSteps(
+  trx: Transaction<DB>,
+  municipalityId: string,
+  assessmentId: string,
+  by: string,
+  now: Date,
+  reason: string,
+): Promise<void> {
+  const recommendation = await findRecommendation(trx, municipalityId, { assessmentId });
+  if (!recommendation) return;
+  const closed = await trx
+    .updateTable('recommendation_steps')
+    .set({
+      status: 'superseded',
+      status_reason: reason,
+      status_changed_at: now,
+      status_changed_by: by,
+    })
+    .where('municipality_id', '=', municipalityId)
+    .where('recommendation_id', '=', recommendation.id)
+    .where('status', '=', 'open')
+    .returning(['id', 'child_id', 'step_key'])
+    .execute();
+  await appendEvents(
+    trx,
+    closed.map((step) => ({
+      municipalityId,
+      type: 'step.status_changed' as const,
+      childId: step.child_id,
+      subjectType: 'step' as const,
+      subjectId: step.id,
+      payload: { stepKey: step.step_key, from: 'open', to: 'superseded', reason },
+    })),
+  );
+}
+
+export async function getRecommendation(
+  database: Database,
+  principal: Principal,
+  by: { id: string } | { assessmentId: string },
+  now: Date,
+  canSeeChild: (trx: Transaction<DB>, childId: string) => Promise<boolean>,
+): Promise<RecommendationView> {
+  const audience = audienceOf(principal);
+  return database.transaction(municipalityScope(audience.municipalityId), async (trx) => {
+    const row = await findRecommendation(trx, audience.municipalityId, by);
+    const visible =
+      row &&
+      (audience.unitIds.length === 0 || audience.unitIds.includes(row.unit_id)) &&
+      (await canSeeChild(trx, row.child_id));
+    if (!row || !visible) {
+      throw new NotFoundError(
+        'recommendation',
+        'id' in by ? by.id : `of assessment ${by.assessmentId}`,
+      );
+    }
+    const steps = await stepsOfRecommendations(trx, audience, [row.id]);
+    return toRecommendation(row, steps, localDate(now));
+  });
+}
+
+/** Allowed step status changes; a reason is needed to reopen or to mark not applicable. */
+function checkTransition(step: StepRow, to: 'open' | 'done' | 'not_applicable', reason?: string) {
+  const from = step.status;
+  if (from === 'superseded') {
+    throw new ConflictError(
+      'The step belongs to a superseded recommendation and can no longer change.',
+      'step-superseded',
+    );
+  }
+  if (from === to) throw new ConflictError(`The step is already ${to}.`, 'step-unchanged');
+  if (from !== 'open' && to !== 'open') {
+    throw new ConflictError(
+      `Reopen the step before marking it ${to} (it is ${from}).`,
+      'illegal-transition',
+    );
+  }
+  const errors = [];
+  if ((to === 'not_applicable' || to === 'open') && !reason) {
+    errors.push({
+      path: 'body.reason',
+      message: to === 'open' ? 'is required to reopen a step' : 'is required for not_applicable',
+      code: 'required',
+    });
+  }
+  if (to === 'done' && step.purpose === 'concern_report') {
+    errors.push({
+      path: 'body.status',
+      message:
+        'a concern-report step is completed by recording the report: ' +
+        `POST /v1/children/${step.child_id}/concern-reports`,
+      code: 'record_concern_report',
+    });
+  }
+  if (to === 'not_applicable' && step.mandatory) {
+    errors.push({
+      path: 'body.status',
+      message: 'a mandatory step cannot be not_applicable',
+      code: 'mandatory',
+    });
+  }
+  if (errors.length > 0)
+    throw new ValidationFailedError('The step cannot change that way.', errors);
+}
+
+export async function updateStep(
+  database: Database,
+  principal: Principal,
+  stepId: string,
+  input: { status: 'open' | 'done' | 'not_applicable'; reason?: string | undefined },
+  now: Date,
+  canSeeChild: (trx: Transaction<DB>, childId: string) => Promise<boolean>,
+): Promise<StepTask> {
+  const audience = audienceOf(principal);
+  return database.transaction(municipalityScope(audience.municipalityId), async (trx) => {
+    const step = await findStep(trx, audience, stepId, { lock: true });
+    if (!step || !(await canSeeChild(trx, step.child_id))) throw new NotFoundError('step', stepId);
+    checkTransition(step, input.status, input.reason);
+    await trx
+      .updateTable('recommendation_steps')
+      .set({
+        status: input.status,
+        status_reason: input.reason ?? null,
+        status_changed_at: now,
+        status_changed_by: principal.id,
+      })
+      .where('id', '=', stepId)
+      .execute();
+    const updated = (await findStep(trx, audience, stepId)) as StepRow;
+    await appendEvents(trx, [
+      {
+        municipalityId: audience.municipalityId,
+        type: 'step.status_changed',
+        childId: step.child_id,
+        subjectType: 'step',
+        subjectId: stepId,
+        payload: {
+          stepKey: step.step_key,
+          from: step.status,
+          to: input.status,
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
+      },
+    ]);
+    return toStep(updated, localDate(now));
+  });
+}
