@@ -222,6 +222,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['municipality_id', 'tx_id', 'id'])
     .execute();
 
+  // When the not-assessed flags of a closed round were raised (the server does it once).
+  await db.schema
+    .alterTable('rounds')
+    .addColumn('not_assessed_flagged_at', 'timestamptz')
+    .execute();
+
   for (const table of tenantTables) {
     await sql`ALTER TABLE ${sql.table(table)} ENABLE ROW LEVEL SECURITY`.execute(db);
     await sql`
@@ -239,6 +245,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('rounds').dropColumn('not_assessed_flagged_at').execute();
   await db.schema.dropTable('events').execute();
   await db.schema.dropTable('concern_reports').execute();
   await db.schema.dropTable('flags').execute();

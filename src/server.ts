@@ -12,6 +12,7 @@ import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
 import { syncPresetGuides } from './features/guides/service.js';
+import { flagClosedRounds } from './features/recommendations/follow-up.js';
 import { syncPresetRulers } from './features/rulers/service.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createLogger } from './logging.js';
@@ -54,15 +55,21 @@ function embeddedCprSecret(config: Config): string {
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
-/** Idempotency keys (and the responses stored with them) are deleted once expired. */
-function startIdempotencySweeper(database: Database, logger: Logger): NodeJS.Timeout {
-  const sweep = () =>
-    purgeExpiredIdempotencyKeys(database, new Date()).then(
-      (deleted) => {
-        if (deleted > 0) logger.info({ deleted }, 'purged expired idempotency keys');
-      },
-      (error: unknown) => logger.error({ err: error }, 'idempotency key purge failed'),
-    );
+/**
+ * Periodic housekeeping: expired idempotency keys (and the responses stored with them) are
+ * deleted, and rounds whose window closed get their not-assessed flags.
+ */
+function startHousekeeping(database: Database, logger: Logger): NodeJS.Timeout {
+  const sweep = async () => {
+    try {
+      const deleted = await purgeExpiredIdempotencyKeys(database, new Date());
+      if (deleted > 0) logger.info({ deleted }, 'purged expired idempotency keys');
+      const flagged = await flagClosedRounds(database, new Date());
+      if (flagged > 0) logger.info({ flagged }, 'raised not-assessed flags for closed rounds');
+    } catch (error) {
+      logger.error({ err: error }, 'housekeeping failed');
+    }
+  };
   void sweep();
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
@@ -143,7 +150,7 @@ async function main(): Promise<void> {
 
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
   const app = await buildApp({ config, database, logger, cprSecret });
-  const sweeper = startIdempotencySweeper(database, logger);
+  const sweeper = startHousekeeping(database, logger);
   installShutdown(app, database, config, logger, () => clearInterval(sweeper));
   await app.listen({ host: config.host, port: config.port });
   logger.info(

@@ -96,6 +96,7 @@ export interface RoundsTable {
   unit_ids: ColumnType<string[], string[] | undefined, string[]>;
   min_age_months: number | null;
   max_age_months: number | null;
+  not_assessed_flagged_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }

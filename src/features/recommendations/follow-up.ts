@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
+import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
@@ -300,6 +300,34 @@ export async function raiseNotAssessedFlags(
         },
       ]);
     }
+  }
+  await trx
+    .updateTable('rounds')
+    .set({ not_assessed_flagged_at: now })
+    .where('id', '=', round.id)
+    .where('not_assessed_flagged_at', 'is', null)
+    .execute();
+  return raised;
+}
+
+/** Raises the not-assessed flags of every round that closed and was not processed yet. */
+export async function flagClosedRounds(database: Database, now: Date): Promise<number> {
+  const today = localDate(now);
+  const rounds = await database.transaction(platformScope, (trx) =>
+    trx
+      .selectFrom('rounds')
+      .select(['id', 'municipality_id'])
+      .where('window_end', '<', today)
+      .where('not_assessed_flagged_at', 'is', null)
+      .orderBy('window_end')
+      .limit(500)
+      .execute(),
+  );
+  let raised = 0;
+  for (const round of rounds) {
+    raised += await database.transaction(municipalityScope(round.municipality_id), (trx) =>
+      raiseNotAssessedFlags(trx, round.municipality_id, round.id, now),
+    );
   }
   return raised;
 }
