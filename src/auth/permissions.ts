@@ -19,6 +19,32 @@ export const municipalityWideRoles: readonly Role[] = [
   'analyst',
 ];
 
+/** Everyone working inside a municipality. */
+const inMunicipality = [
+  'municipality_admin',
+  'unit_leader',
+  'unit_staff',
+  'social_worker',
+  'analyst',
+  'integration',
+] as const satisfies readonly Role[];
+/** Those who work with individual children (analysts see aggregates only). */
+const caseWork = [
+  'municipality_admin',
+  'unit_leader',
+  'unit_staff',
+  'social_worker',
+  'integration',
+] as const satisfies readonly Role[];
+
+/** Those who record children's data: the units' people and integrations. */
+const unitWork = [
+  'municipality_admin',
+  'unit_leader',
+  'unit_staff',
+  'integration',
+] as const satisfies readonly Role[];
+
 /**
  * The permission table: which roles may perform each action. Every `/v1` route names exactly
  * one action (the app refuses to start otherwise); the README's role table mirrors this one
@@ -30,78 +56,26 @@ export const permissions = {
   'municipality:list': ['platform_admin'],
   'municipality:read': roles,
   'api_key:manage': ['platform_admin', 'municipality_admin'],
-  'unit:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'analyst',
-    'integration',
-  ],
+  'unit:read': inMunicipality,
   'unit:write': ['municipality_admin', 'integration'],
-  'child:read': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
-  'child:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'integration'],
-  'enrolment:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'integration'],
-  'ruler:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'analyst',
-    'integration',
-  ],
+  'child:read': caseWork,
+  'child:write': unitWork,
+  'enrolment:write': unitWork,
+  'ruler:read': inMunicipality,
   'ruler:write': ['municipality_admin'],
-  'round:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'analyst',
-    'integration',
-  ],
+  'round:read': inMunicipality,
   'round:write': ['municipality_admin'],
-  'coverage:read': ['municipality_admin', 'unit_leader', 'unit_staff', 'integration'],
-  'assessment:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'integration',
-  ],
-  'assessment:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'integration'],
-  'guide:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'analyst',
-    'integration',
-  ],
+  'coverage:read': unitWork,
+  'assessment:read': caseWork,
+  'assessment:write': unitWork,
+  'guide:read': inMunicipality,
   'guide:write': ['municipality_admin'],
-  'recommendation:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'integration',
-  ],
-  'step:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
-  'flag:read': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
-  'flag:write': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker', 'integration'],
-  'concern_report:read': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'integration',
-  ],
-  'concern_report:write': [
-    'municipality_admin',
-    'unit_leader',
-    'unit_staff',
-    'social_worker',
-    'integration',
-  ],
+  'recommendation:read': caseWork,
+  'step:write': caseWork,
+  'flag:read': caseWork,
+  'flag:write': caseWork,
+  'concern_report:read': caseWork,
+  'concern_report:write': caseWork,
   'round:close': ['municipality_admin', 'integration'],
   'event:read': ['municipality_admin', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;
