@@ -173,6 +173,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['municipality_id', 'unit_id', 'raised_at'])
     .execute();
   await db.schema.createIndex('flags_child_idx').on('flags').columns(['child_id']).execute();
+  await sql`
+    CREATE INDEX flags_raised_idx ON flags (municipality_id, raised_at, id)
+      WHERE acknowledged_at IS NULL
+  `.execute(db);
+  await db.schema
+    .createIndex('flags_assessment_idx')
+    .on('flags')
+    .columns(['assessment_id'])
+    .execute();
 
   await db.schema
     .createTable('concern_reports')

@@ -358,31 +358,19 @@ describe('which earlier assessments count', () => {
     expect(r.zoneChanged).toBe(true);
   });
 
-  it('a last assessment without a zone is no zone change and counts as first entry', () => {
-    const guideWithFirstEntry = GuideDefinitionSchema.parse({
-      ...guide,
-      zones: {
-        ...guide.zones,
-        yellow: [
-          ...guide.zones.yellow,
-          { ...guide.zones.yellow[0], id: 'welcome', conditions: { firstEntryIntoZone: true } },
-        ],
-      },
-    });
+  it('an assessment without a zone is skipped: the trajectory compares with the last zone', () => {
     const previous = [
-      facts(key, 'yellow', { id: 'a', assessedOn: '2025-01-01' }),
+      facts(key, 'green', { id: 'a', assessedOn: '2025-01-01' }),
       facts(key, null, { id: 'b', assessedOn: '2025-03-01' }),
     ];
-    const r = recommend(facts(key, 'yellow', { id: 'c' }), previous, guideWithFirstEntry);
-    expect(r.previousZone).toBeNull();
-    expect(r.zoneChanged).toBe(false);
-    expect(ids(r)).toEqual([...yellowIds, 'welcome']);
-    const again = recommend(
-      facts(key, 'yellow', { id: 'c' }),
-      [previous[0] as AssessmentFacts],
-      guideWithFirstEntry,
-    );
-    expect(ids(again)).toEqual(yellowIds);
+    const r = recommend(facts(key, 'yellow', { id: 'c' }), previous, guide);
+    expect(r.previousZone).toBe('green');
+    expect(r.zoneChanged).toBe(true);
+    expect(r.flags.map((f) => f.kind)).toContain('deterioration');
+    expect(ids(r)).toContain('inform_parents');
+    const same = recommend(facts(key, 'green', { id: 'c' }), previous, guide);
+    expect(same.zoneChanged).toBe(false);
+    expect(same.previousZone).toBe('green');
   });
 });
 

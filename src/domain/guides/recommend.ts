@@ -228,7 +228,9 @@ export function recommend(
   guide: GuideDefinition,
 ): Recommendation {
   const earlier = previous.filter((facts) => isBefore(facts, current)).sort(compareFacts);
-  const last = earlier.at(-1);
+  // The trajectory compares with the latest earlier assessment that placed the child in a zone:
+  // one with insufficient data neither hides a change nor counts as a zone.
+  const last = earlier.filter((facts) => facts.zone !== null).at(-1);
   const zone = current.zone;
   const previousZone = last?.zone ?? null;
   const raised: RaisedFlag[] = [];

@@ -13,7 +13,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/
 import type { FieldError } from '../../http/problem.js';
 import { findChild, listEnrolments } from '../children/repository.js';
 import { requireChild, visibilityOf } from '../children/service.js';
-import { recommendForAssessment, supersedeOpenSteps } from '../recommendations/service.js';
+import { closeRecommendation, recommendForAssessment } from '../recommendations/service.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
 import { findVersion } from '../rulers/repository.js';
@@ -239,7 +239,7 @@ async function record(
       by: principal.id,
       at: now,
     });
-    await supersedeOpenSteps(
+    await closeRecommendation(
       trx,
       checked.municipalityId,
       previous.id,
@@ -292,6 +292,7 @@ async function record(
     principal,
     { id, childId, unitId: checked.unit.id },
     now,
+    previous?.id,
   );
   return { ...toAssessment(row as AssessmentRow), recommendation };
 }
@@ -363,7 +364,7 @@ export async function withdrawAssessment(
       at: now,
       reason,
     });
-    await supersedeOpenSteps(trx, scope.municipalityId, id, principal.id, now, 'withdrawn');
+    await closeRecommendation(trx, scope.municipalityId, id, principal.id, now, 'withdrawn');
     return toAssessment((await findAssessment(trx, scope, id)) as AssessmentRow);
   });
 }

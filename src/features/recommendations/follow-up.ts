@@ -1,15 +1,20 @@
-import { sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
-import { decodeCursor, toPage } from '../../http/pagination.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationFailedError,
+} from '../../http/errors.js';
+import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import { findChild } from '../children/repository.js';
 import { visibilityOf } from '../children/service.js';
 import { appendEvents, readEvents } from '../events/outbox.js';
-import { missingChildren } from '../rounds/repository.js';
+import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
 import { type StepRow, stepColumns, stepsVisibleTo } from './repository.js';
 import type { CreateConcernReport, Flag } from './schemas.js';
@@ -39,10 +44,9 @@ export async function worklist(
   },
   now: Date,
 ) {
-  const audience = audienceOf(principal);
+  const audience = audienceOf(principal, now);
   const today = localDate(now);
   const after = query.cursor ? decodeCursor(query.cursor, worklistCursor) : undefined;
-  const v = visibilityOf(principal, now);
   const rows = await database.transaction(municipalityScope(audience.municipalityId), (trx) => {
     let q = trx
       .selectFrom('recommendation_steps')
@@ -58,20 +62,6 @@ export async function worklist(
       .orderBy('recommendation_steps.due_on')
       .orderBy('recommendation_steps.id')
       .limit(query.limit + 1);
-    if (v.unitIds.length > 0) {
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('enrolments as visible')
-            .select('visible.id')
-            .whereRef('visible.child_id', '=', 'recommendation_steps.child_id')
-            .where('visible.unit_id', 'in', v.unitIds)
-            .where((e) =>
-              e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
-            ),
-        ),
-      );
-    }
     if (query.unitId) q = q.where('recommendation_steps.unit_id', '=', query.unitId);
     if (query.responsible) q = q.where('recommendation_steps.responsible', '=', query.responsible);
     if (query.zone) q = q.where('recommendation_steps.zone', '=', query.zone);
@@ -150,11 +140,28 @@ function toFlag(row: FlagRow): Flag {
   };
 }
 
-const flagCursor = z.tuple([z.string().min(1).max(60), z.uuid()]);
+const flagCursor = z.tuple([PgTimestampSchema, z.uuid()]);
+
+/** Unit-limited keys see the flags of children currently enrolled in their units. */
+function flagsOfVisibleChildren(principal: Principal, now: Date) {
+  const today = localDate(now);
+  return (eb: ExpressionBuilder<DB, 'flags'>) =>
+    eb.exists(
+      eb
+        .selectFrom('enrolments as visible')
+        .select('visible.id')
+        .whereRef('visible.child_id', '=', 'flags.child_id')
+        .where('visible.unit_id', 'in', principal.unitIds)
+        .where((e) =>
+          e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
+        ),
+    );
+}
 
 export async function listFlags(
   database: Database,
   principal: Principal,
+  now: Date,
   query: {
     limit: number;
     cursor?: string | undefined;
@@ -174,7 +181,7 @@ export async function listFlags(
       .orderBy('raised_at')
       .orderBy('id')
       .limit(query.limit + 1);
-    if (principal.unitIds.length > 0) q = q.where('unit_id', 'in', principal.unitIds);
+    if (principal.unitIds.length > 0) q = q.where(flagsOfVisibleChildren(principal, now));
     if (query.unitId) q = q.where('unit_id', '=', query.unitId);
     if (query.childId) q = q.where('child_id', '=', query.childId);
     if (query.kind) q = q.where('kind', '=', query.kind);
@@ -203,7 +210,7 @@ export async function acknowledgeFlag(
       .where('municipality_id', '=', municipalityId)
       .where('id', '=', flagId)
       .forUpdate();
-    if (principal.unitIds.length > 0) q = q.where('unit_id', 'in', principal.unitIds);
+    if (principal.unitIds.length > 0) q = q.where(flagsOfVisibleChildren(principal, now));
     const flag = await q.executeTakeFirst();
     if (!flag || !(await childVisibleTo(principal, now)(trx, flag.child_id))) {
       throw new NotFoundError('flag', flagId);
@@ -257,50 +264,62 @@ export async function raiseNotAssessedFlags(
       'round-open',
     );
   }
-  const units = await trx
-    .selectFrom('units')
-    .select('id')
-    .where('municipality_id', '=', municipalityId)
-    .$if(round.unit_ids.length > 0, (q) => q.where('id', 'in', round.unit_ids))
-    .$if(round.unit_kinds.length > 0, (q) => q.where('kind', 'in', round.unit_kinds))
-    .execute();
-  let raised = 0;
-  for (const unit of units) {
-    for (const child of await missingChildren(trx, municipalityId, round, unit.id)) {
-      const reason = `Enrolled in the unit during round "${round.name}" (${round.window_start} – ${round.window_end}) but not assessed.`;
-      const inserted = await trx
-        .insertInto('flags')
-        .values({
-          municipality_id: municipalityId,
-          child_id: child.id,
-          unit_id: unit.id,
-          kind: 'not_assessed',
-          reason,
-          round_id: round.id,
-          raised_at: now,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['child_id', 'unit_id', 'round_id'])
-            .where('kind', '=', 'not_assessed')
-            .doNothing(),
-        )
-        .returning('id')
-        .executeTakeFirst();
-      if (!inserted) continue;
-      raised += 1;
-      await appendEvents(trx, [
-        {
-          municipalityId,
-          type: 'flag.raised',
-          childId: child.id,
-          subjectType: 'flag',
-          subjectId: inserted.id,
-          payload: { kind: 'not_assessed', reason, roundId: round.id },
-        },
-      ]);
-    }
-  }
+  // One flag per child (not per unit): a child who moved between covered units during the
+  // window and was assessed in either is not missing. The unit is the latest enrolment's.
+  const { bornFrom, bornTo } = birthBounds(round);
+  const missing = await sql<{ child_id: string; unit_id: string }>`
+    SELECT DISTINCT ON (e.child_id) e.child_id, e.unit_id
+    FROM enrolments e
+    JOIN units u ON u.id = e.unit_id
+    JOIN children c ON c.id = e.child_id
+    WHERE e.municipality_id = ${municipalityId}
+      AND e.start_date <= ${round.window_end} AND (e.end_date IS NULL OR e.end_date >= ${round.window_start})
+      AND (cardinality(${round.unit_ids}::uuid[]) = 0 OR u.id = ANY(${round.unit_ids}::uuid[]))
+      AND (cardinality(${round.unit_kinds}::text[]) = 0 OR u.kind = ANY(${round.unit_kinds}::text[]))
+      AND (${bornTo ?? null}::date IS NULL OR c.birth_date <= ${bornTo ?? null}::date)
+      AND (${bornFrom ?? null}::date IS NULL OR c.birth_date > ${bornFrom ?? null}::date)
+      AND NOT EXISTS (
+        SELECT 1 FROM assessments a
+        WHERE a.child_id = e.child_id AND a.round_id = ${round.id} AND a.status = 'current')
+    ORDER BY e.child_id, e.start_date DESC, e.id
+  `.execute(trx);
+  const reason = `Enrolled during round "${round.name}" (${round.window_start} – ${round.window_end}) but not assessed.`;
+  const inserted =
+    missing.rows.length === 0
+      ? []
+      : await trx
+          .insertInto('flags')
+          .values(
+            missing.rows.map((m) => ({
+              municipality_id: municipalityId,
+              child_id: m.child_id,
+              unit_id: m.unit_id,
+              kind: 'not_assessed',
+              reason,
+              round_id: round.id,
+              raised_at: now,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['child_id', 'unit_id', 'round_id'])
+              .where('kind', '=', 'not_assessed')
+              .doNothing(),
+          )
+          .returning(['id', 'child_id'])
+          .execute();
+  await appendEvents(
+    trx,
+    inserted.map((flag) => ({
+      municipalityId,
+      type: 'flag.raised' as const,
+      childId: flag.child_id,
+      subjectType: 'flag' as const,
+      subjectId: flag.id,
+      payload: { kind: 'not_assessed', reason, roundId: round.id },
+    })),
+  );
+  const raised = inserted.length;
   await trx
     .updateTable('rounds')
     .set({ not_assessed_flagged_at: now })
@@ -379,7 +398,7 @@ export async function recordConcernReport(
   input: CreateConcernReport,
   now: Date,
 ) {
-  const audience = audienceOf(principal);
+  const audience = audienceOf(principal, now);
   if (!(await childVisibleTo(principal, now)(trx, childId)))
     throw new NotFoundError('child', childId);
   if (input.reportedOn > localDate(now)) {
@@ -483,6 +502,11 @@ export async function eventFeed(
   query: { after?: string | undefined; limit: number },
 ) {
   const municipalityId = municipalityOf(principal);
+  if (isUnitLimited(principal)) {
+    throw new ForbiddenError(
+      'The event feed covers the whole municipality; this key is limited to units.',
+    );
+  }
   const page = await database.transaction(municipalityScope(municipalityId), (trx) =>
     readEvents(trx, municipalityId, { cursor: query.after, limit: query.limit }),
   );

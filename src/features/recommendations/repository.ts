@@ -48,12 +48,17 @@ export const stepColumns = [
   'recommendation_steps.status_changed_by',
 ] as const;
 
-/** Who may see which steps: a unit-limited key its units' steps; a social worker the steps for
- * child services and school social workers. */
+/**
+ * Who may see which steps: a unit-limited key the steps of the children currently enrolled in
+ * its units (follow-up moves with the child to a new unit); a social worker the steps for child
+ * services and school social workers.
+ */
 export interface StepAudience {
   municipalityId: string;
   unitIds: readonly string[];
   socialWorker: boolean;
+  /** Today (Copenhagen), for the enrolment check of unit-limited keys. */
+  today?: string;
 }
 
 export const SOCIAL_WORK_ROLES = ['child_services', 'school_social_worker'];
@@ -61,7 +66,21 @@ export const SOCIAL_WORK_ROLES = ['child_services', 'school_social_worker'];
 export function stepsVisibleTo(a: StepAudience) {
   return (eb: ExpressionBuilder<DB, 'recommendation_steps'>) => {
     const conditions = [eb('recommendation_steps.municipality_id', '=', a.municipalityId)];
-    if (a.unitIds.length > 0) conditions.push(eb('recommendation_steps.unit_id', 'in', a.unitIds));
+    if (a.unitIds.length > 0) {
+      const today = a.today ?? '9999-12-31';
+      conditions.push(
+        eb.exists(
+          eb
+            .selectFrom('enrolments as visible')
+            .select('visible.id')
+            .whereRef('visible.child_id', '=', 'recommendation_steps.child_id')
+            .where('visible.unit_id', 'in', a.unitIds)
+            .where((e) =>
+              e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
+            ),
+        ),
+      );
+    }
     if (a.socialWorker) {
       conditions.push(
         eb.or([

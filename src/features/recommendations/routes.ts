@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../auth/plugin.js';
-import { municipalityOf } from '../../auth/principal.js';
+import { isUnitLimited, municipalityOf } from '../../auth/principal.js';
 import { municipalityScope } from '../../db/database.js';
+import { ForbiddenError } from '../../http/errors.js';
 import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
 import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
@@ -165,7 +166,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         response: { 200: FlagPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
       },
     },
-    async (request) => listFlags(database, principalOf(request), request.query),
+    async (request) => listFlags(database, principalOf(request), now(), request.query),
   );
 
   app.post(
@@ -260,7 +261,11 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
       },
     },
     async (request) => {
-      const municipalityId = municipalityOf(principalOf(request));
+      const principal = principalOf(request);
+      if (isUnitLimited(principal)) {
+        throw new ForbiddenError('This key is limited to units; the round covers more.');
+      }
+      const municipalityId = municipalityOf(principal);
       const raised = await database.transaction(municipalityScope(municipalityId), (trx) =>
         raiseNotAssessedFlags(trx, municipalityId, request.params.roundId, now()),
       );

@@ -22,11 +22,12 @@ import {
 } from './repository.js';
 import type { RecommendationView, StepTask } from './schemas.js';
 
-export function audienceOf(principal: Principal): StepAudience {
+export function audienceOf(principal: Principal, now: Date): StepAudience {
   return {
     municipalityId: municipalityOf(principal),
     unitIds: principal.unitIds,
     socialWorker: principal.role === 'social_worker',
+    today: localDate(now),
   };
 }
 
@@ -108,6 +109,8 @@ export async function recommendForAssessment(
   principal: Principal,
   assessment: { id: string; childId: string; unitId: string },
   now: Date,
+  /** The assessment this one corrects: its completed steps stay completed. */
+  corrects?: string,
 ): Promise<RecommendationView> {
   const municipalityId = municipalityOf(principal);
   const all = await currentAssessmentFacts(trx, municipalityId, assessment.childId);
@@ -139,6 +142,21 @@ export async function recommendForAssessment(
     })
     .execute();
   const events: NewEvent[] = [];
+  // A correction does not undo follow-up already done: a step of the corrected version that was
+  // done or not applicable is carried over with its status (e.g. a concern report made).
+  const finished = new Map<string, StepRow>();
+  if (corrects) {
+    const old = await findRecommendation(trx, municipalityId, { assessmentId: corrects });
+    const oldSteps = old
+      ? await stepsOfRecommendations(trx, { municipalityId, unitIds: [], socialWorker: false }, [
+          old.id,
+        ])
+      : [];
+    for (const step of oldSteps) {
+      if (step.status === 'done' || step.status === 'not_applicable')
+        finished.set(step.step_key, step);
+    }
+  }
   if (result.zone && result.steps.length > 0) {
     const zone = result.zone;
     await trx
@@ -161,7 +179,7 @@ export async function recommendForAssessment(
           purpose: step.purpose,
           source: step.source,
           due_on: step.dueOn,
-          status: 'open',
+          ...carriedOver(finished.get(step.stepId)),
         })),
       )
       .execute();
@@ -218,8 +236,21 @@ export async function recommendForAssessment(
   return toRecommendation(row, steps, localDate(now));
 }
 
-/** Closes the open steps of an assessment's recommendation as superseded (correction, withdrawal). */
-export async function supersedeOpenSteps(
+function carriedOver(step: StepRow | undefined) {
+  if (!step) return { status: 'open' };
+  return {
+    status: step.status,
+    status_reason: `Carried over from the corrected assessment${step.status_reason ? `: ${step.status_reason}` : ''}`,
+    status_changed_at: step.status_changed_at,
+    status_changed_by: step.status_changed_by,
+  };
+}
+
+/**
+ * Closes what an assessment's recommendation left open when the assessment is corrected or
+ * withdrawn: open steps become superseded, unacknowledged flags are closed with a note.
+ */
+export async function closeRecommendation(
   trx: Transaction<DB>,
   municipalityId: string,
   assessmentId: string,
@@ -242,9 +273,17 @@ export async function supersedeOpenSteps(
     .where('status', '=', 'open')
     .returning(['id', 'child_id', 'step_key'])
     .execute();
-  await appendEvents(
-    trx,
-    closed.map((step) => ({
+  const note = `Closed automatically: the assessment was ${reason}.`;
+  const flags = await trx
+    .updateTable('flags')
+    .set({ acknowledged_at: now, acknowledged_by: by, acknowledgement_note: note })
+    .where('municipality_id', '=', municipalityId)
+    .where('assessment_id', '=', assessmentId)
+    .where('acknowledged_at', 'is', null)
+    .returning(['id', 'child_id', 'kind'])
+    .execute();
+  await appendEvents(trx, [
+    ...closed.map((step) => ({
       municipalityId,
       type: 'step.status_changed' as const,
       childId: step.child_id,
@@ -252,7 +291,15 @@ export async function supersedeOpenSteps(
       subjectId: step.id,
       payload: { stepKey: step.step_key, from: 'open', to: 'superseded', reason },
     })),
-  );
+    ...flags.map((flag) => ({
+      municipalityId,
+      type: 'flag.acknowledged' as const,
+      childId: flag.child_id,
+      subjectType: 'flag' as const,
+      subjectId: flag.id,
+      payload: { kind: flag.kind, note },
+    })),
+  ]);
 }
 
 export async function getRecommendation(
@@ -262,13 +309,10 @@ export async function getRecommendation(
   now: Date,
   canSeeChild: (trx: Transaction<DB>, childId: string) => Promise<boolean>,
 ): Promise<RecommendationView> {
-  const audience = audienceOf(principal);
+  const audience = audienceOf(principal, now);
   return database.transaction(municipalityScope(audience.municipalityId), async (trx) => {
     const row = await findRecommendation(trx, audience.municipalityId, by);
-    const visible =
-      row &&
-      (audience.unitIds.length === 0 || audience.unitIds.includes(row.unit_id)) &&
-      (await canSeeChild(trx, row.child_id));
+    const visible = row && (await canSeeChild(trx, row.child_id));
     if (!row || !visible) {
       throw new NotFoundError(
         'recommendation',
@@ -332,11 +376,26 @@ export async function updateStep(
   now: Date,
   canSeeChild: (trx: Transaction<DB>, childId: string) => Promise<boolean>,
 ): Promise<StepTask> {
-  const audience = audienceOf(principal);
+  const audience = audienceOf(principal, now);
   return database.transaction(municipalityScope(audience.municipalityId), async (trx) => {
     const step = await findStep(trx, audience, stepId, { lock: true });
     if (!step || !(await canSeeChild(trx, step.child_id))) throw new NotFoundError('step', stepId);
     checkTransition(step, input.status, input.reason);
+    if (input.status === 'open') {
+      // Only follow-up of a current assessment can be reopened.
+      const assessment = await trx
+        .selectFrom('recommendations')
+        .innerJoin('assessments', 'assessments.id', 'recommendations.assessment_id')
+        .select('assessments.status')
+        .where('recommendations.id', '=', step.recommendation_id)
+        .executeTakeFirstOrThrow();
+      if (assessment.status !== 'current') {
+        throw new ConflictError(
+          `The step's assessment is ${assessment.status}; its steps can no longer be reopened.`,
+          'step-superseded',
+        );
+      }
+    }
     await trx
       .updateTable('recommendation_steps')
       .set({
