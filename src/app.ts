@@ -9,6 +9,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { authPlugin } from './auth/plugin.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
 import { assessmentRoutes } from './features/assessments/routes.js';
 import { childRoutes } from './features/children/routes.js';
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(assessmentRoutes, routeDeps);
   await app.register(guideRoutes, routeDeps);
   await app.register(recommendationRoutes, routeDeps);
+  await app.register(analyticsRoutes, routeDeps);
 
   await app.ready();
   return app;

@@ -78,6 +78,7 @@ export const permissions = {
   'concern_report:write': caseWork,
   'round:close': ['municipality_admin', 'integration'],
   'event:read': ['municipality_admin', 'integration'],
+  'analytics:read': ['municipality_admin', 'analyst'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;

@@ -30,6 +30,10 @@ export const openApiPlugin = fp(
           { name: 'Recommendations', description: 'What to do next for an assessment' },
           { name: 'Follow-up', description: 'Steps, worklist, flags and concern reports' },
           { name: 'Events', description: 'The change feed for integrations' },
+          {
+            name: 'Analytics',
+            description: 'Aggregates for analysts, with small-cell suppression',
+          },
         ],
         components: {
           securitySchemes: {

@@ -107,6 +107,7 @@ describeEngines('authentication and authorisation', (t) => {
         'ruler:read',
         'round:read',
         'guide:read',
+        'analytics:read',
       ],
     });
   });
