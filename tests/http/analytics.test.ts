@@ -176,4 +176,110 @@ describeEngines('analytics', (t) => {
       400,
     );
   });
+
+  it('coverage per round and unit, and early detection by cohort and district', async () => {
+    const f = await fixture(t);
+    const coverage = (
+      await t.call('GET', `/v1/analytics/coverage?roundIds=${f.r1.id}&unitIds=${f.unit.id}`, {
+        token: f.analyst.token,
+      })
+    ).json();
+    const round = { id: f.r1.id, name: 'Forår 2026', windowStart: '2026-04-01' };
+    expect(coverage.rows).toEqual([
+      {
+        round,
+        unit: { id: f.unit.id, name: f.unit.name, kind: 'kindergarten' },
+        enrolled: cell(13),
+        assessed: cell(13),
+        missing: cell(0),
+        coverage: 1,
+      },
+      { round, unit: null, enrolled: cell(13), assessed: cell(13), missing: cell(0), coverage: 1 },
+    ]);
+    // First yellow/red: seven children in round 1 (2026-04-15, 61 months old), one in round 2
+    // (2026-11-02, 68 months): quartiles 61 / 61 / 61.
+    const early = (
+      await t.call('GET', `/v1/analytics/early-detection?districts=Nord`, {
+        token: f.analyst.token,
+      })
+    ).json();
+    expect(early.rows).toEqual([
+      {
+        birthYear: 2021,
+        district: 'Nord',
+        ageMonthsAtFirstConcern: { children: cell(8), q1: 61, median: 61, q3: 61 },
+      },
+    ]);
+  });
+
+  it('follow-through and concern-report statistics', async () => {
+    const s = await createScreeningTenant(t);
+    const unit = await createUnit(t, s.admin.token, { kind: 'kindergarten', district: 'Syd' });
+    for (let i = 0; i < 5; i++) {
+      const child = await createChild(t, s.admin.token, {
+        unitId: unit.id,
+        birthDate: '2021-03-01',
+      });
+      const red = (
+        await t.call('POST', '/v1/assessments', {
+          token: s.admin.token,
+          body: {
+            childId: child.id,
+            unitId: unit.id,
+            rulerVersionId: s.topi,
+            assessedOn: '2026-11-02',
+            raters,
+            rating: { overallLevel: 3 },
+            parentsInformed: true,
+          },
+        })
+      ).json();
+      const first = red.recommendation.steps.find(
+        (st: { stepKey: string }) => st.stepKey === 'involve_unit_leader',
+      );
+      await t.call('PATCH', `/v1/steps/${first.id}`, {
+        token: s.admin.token,
+        body: { status: 'done' },
+      });
+      const report = await t.call('POST', `/v1/children/${child.id}/concern-reports`, {
+        token: s.admin.token,
+        body: { reportedOn: '2026-11-04', reportedBy: { name: 'Leder', role: 'unit_leader' } },
+      });
+      expect(report.statusCode, report.body).toBe(201);
+    }
+    const analyst = await createKey(t, s.municipality.id, 'analyst', { token: s.admin.token });
+    const follow = (
+      await t.call('GET', `/v1/analytics/follow-through?unitIds=${unit.id}`, {
+        token: analyst.token,
+      })
+    ).json();
+    // Per child: involve_unit_leader done late (due 11-02), concern_report done via the report
+    // (recorded 11-22, due 11-05), parents_meeting and interdisciplinary_meeting open, overdue.
+    expect(follow.units).toEqual([
+      {
+        unit: { id: unit.id, name: unit.name },
+        stepsDue: cell(20),
+        doneByDeadline: cell(0),
+        shareDoneByDeadline: 0,
+        open: cell(10),
+        overdue: cell(10),
+      },
+    ]);
+    expect(follow.daysFromRedToConcernReport).toEqual({
+      children: cell(5),
+      q1: 2,
+      median: 2,
+      q3: 2,
+    });
+    const reports = (
+      await t.call('GET', '/v1/analytics/concern-reports?from=2026-01-01', { token: analyst.token })
+    ).json();
+    expect(reports).toEqual({
+      reports: cell(5),
+      reportsAboutChildrenUnder8: cell(5),
+      shareUnder8: 1,
+      childrenReported: cell(5),
+      childrenWithRepeatReports: cell(0),
+    });
+  });
 });

@@ -104,3 +104,72 @@ export const TransitionsSchema = z
     total: CellSchema,
   })
   .meta({ id: 'Transitions' });
+
+const Quartiles = z.object({
+  children: CellSchema.describe('Children in the group (suppressed below 5; then no quartiles).'),
+  q1: z.number().nullable(),
+  median: z.number().nullable(),
+  q3: z.number().nullable(),
+});
+
+export const EarlyDetectionSchema = z
+  .object({
+    rows: z.array(
+      z.object({
+        birthYear: z.number().int(),
+        district: z.string().nullable(),
+        ageMonthsAtFirstConcern: Quartiles,
+      }),
+    ),
+  })
+  .meta({ id: 'EarlyDetection' });
+
+export const CoverageAnalyticsSchema = z
+  .object({
+    rows: z.array(
+      z.object({
+        round: z.object({ id: z.uuid(), name: z.string(), windowStart: z.string() }),
+        unit: z.object({ id: z.uuid(), name: z.string(), kind: UnitKindSchema }).nullable(),
+        enrolled: CellSchema,
+        assessed: CellSchema,
+        missing: CellSchema,
+        coverage: z.number().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'CoverageAnalytics' });
+
+export const FollowThroughSchema = z
+  .object({
+    units: z.array(
+      z.object({
+        unit: z.object({ id: z.uuid(), name: z.string() }),
+        stepsDue: CellSchema.describe('Steps due by today or done.'),
+        doneByDeadline: CellSchema,
+        shareDoneByDeadline: z.number().nullable(),
+        open: CellSchema,
+        overdue: CellSchema,
+      }),
+    ),
+    daysFromRedToConcernReport: Quartiles.describe(
+      'Days from a red assessment to the first concern report about the child on or after it.',
+    ),
+  })
+  .meta({ id: 'FollowThrough' });
+
+export const ConcernReportStatsSchema = z
+  .object({
+    reports: CellSchema,
+    reportsAboutChildrenUnder8: CellSchema,
+    shareUnder8: z.number().nullable(),
+    childrenReported: CellSchema,
+    childrenWithRepeatReports: CellSchema,
+  })
+  .meta({ id: 'ConcernReportStats' });
+
+export const PeriodQuerySchema = z.object({
+  from: z.iso.date().optional().describe('On or after this date.'),
+  to: z.iso.date().optional().describe('On or before this date.'),
+  unitIds: AnalyticsFilterSchema.shape.unitIds,
+  districts: AnalyticsFilterSchema.shape.districts,
+});

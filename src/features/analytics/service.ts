@@ -1,9 +1,19 @@
 import { municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
+import { localDate } from '../../domain/dates.js';
 import { type Cell, share, suppressList, suppressTable } from '../../domain/suppression.js';
 import { NotFoundError } from '../../http/errors.js';
+import { coverageByUnit, coverageTotal } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
-import { transitionCounts, zoneCounts } from './repository.js';
+import {
+  concernReportStats,
+  daysRedToReport,
+  earlyDetection,
+  type QuartileRow,
+  stepStats,
+  transitionCounts,
+  zoneCounts,
+} from './repository.js';
 import type { AnalyticsFilter, Dimension } from './schemas.js';
 
 const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
@@ -106,4 +116,142 @@ export async function transitions(
       total: publish(table.grandTotal as Cell),
     };
   });
+}
+
+const MIN = 5;
+/** A single count, suppressed at 1–4 (a group that small has no published statistics). */
+const single = (n: number) => publish(suppressList([n]).cells[0] as Cell);
+
+function quartiles(row: QuartileRow) {
+  const shown = row.n >= MIN;
+  const round1 = (x: number | null) => (x === null || !shown ? null : Math.round(x * 10) / 10);
+  return {
+    children: single(row.n),
+    q1: round1(row.q1),
+    median: round1(row.median),
+    q3: round1(row.q3),
+  };
+}
+
+export async function earlyDetectionStats(
+  database: Database,
+  principal: Principal,
+  filter: { unitIds?: string[] | undefined; districts?: string[] | undefined },
+) {
+  const municipalityId = municipalityOf(principal);
+  const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
+    earlyDetection(trx, municipalityId, filter),
+  );
+  return {
+    rows: rows.map((r) => ({
+      birthYear: r.birth_year,
+      district: r.district,
+      ageMonthsAtFirstConcern: quartiles(r),
+    })),
+  };
+}
+
+/** Coverage per round and unit (and a whole-round row with unit null), suppressed. */
+export async function coverageStats(
+  database: Database,
+  principal: Principal,
+  filter: AnalyticsFilter,
+) {
+  const municipalityId = municipalityOf(principal);
+  return database.transaction(municipalityScope(municipalityId), async (trx) => {
+    let query = trx
+      .selectFrom('rounds')
+      .select(['id'])
+      .where('municipality_id', '=', municipalityId)
+      .orderBy('window_start')
+      .orderBy('id');
+    if (filter.roundIds?.length) query = query.where('id', 'in', filter.roundIds);
+    if (filter.from) query = query.where('window_start', '>=', filter.from);
+    if (filter.to) query = query.where('window_start', '<=', filter.to);
+    const rows = [];
+    for (const { id } of await query.execute()) {
+      const round = await requireRound(trx, municipalityId, id);
+      const units = await coverageByUnit(trx, municipalityId, round, filter.unitIds);
+      const total = await coverageTotal(trx, municipalityId, round, filter.unitIds);
+      const roundInfo = { id: round.id, name: round.name, windowStart: round.window_start };
+      const entry = (
+        unit: { id: string; name: string; kind: string } | null,
+        enrolled: number,
+        assessed: number,
+      ) => {
+        const { cells, total: all } = suppressList([assessed, enrolled - assessed], {
+          total: true,
+        });
+        const [a, m] = cells as [Cell, Cell];
+        return {
+          round: roundInfo,
+          unit: unit as { id: string; name: string; kind: 'nursery' } | null,
+          enrolled: publish(all as Cell),
+          assessed: publish(a),
+          missing: publish(m),
+          coverage: share(a, all as Cell),
+        };
+      };
+      for (const u of units) {
+        rows.push(
+          entry({ id: u.unit_id, name: u.unit_name, kind: u.unit_kind }, u.enrolled, u.assessed),
+        );
+      }
+      rows.push(entry(null, total.enrolled, total.assessed));
+    }
+    return { rows };
+  });
+}
+
+export async function followThroughStats(
+  database: Database,
+  principal: Principal,
+  filter: { unitIds?: string[] | undefined },
+  now: Date,
+) {
+  const municipalityId = municipalityOf(principal);
+  return database.transaction(municipalityScope(municipalityId), async (trx) => {
+    const units = await stepStats(trx, municipalityId, localDate(now), filter.unitIds);
+    const lags = await daysRedToReport(trx, municipalityId);
+    return {
+      units: units.map((u) => {
+        const { cells, total } = suppressList([u.done_on_time, u.due - u.done_on_time], {
+          total: true,
+        });
+        const done = cells[0] as Cell;
+        return {
+          unit: { id: u.unit_id, name: u.unit_name },
+          stepsDue: publish(total as Cell),
+          doneByDeadline: publish(done),
+          shareDoneByDeadline: share(done, total as Cell),
+          open: single(u.open),
+          overdue: single(u.overdue),
+        };
+      }),
+      daysFromRedToConcernReport: quartiles(lags),
+    };
+  });
+}
+
+export async function concernReportAggregate(
+  database: Database,
+  principal: Principal,
+  filter: { from?: string | undefined; to?: string | undefined },
+) {
+  const municipalityId = municipalityOf(principal);
+  const s = await database.transaction(municipalityScope(municipalityId), (trx) =>
+    concernReportStats(trx, municipalityId, filter),
+  );
+  const reports = suppressList([s.under8, s.reports - s.under8], { total: true });
+  const children = suppressList([s.repeat_children, s.children - s.repeat_children], {
+    total: true,
+  });
+  const under8 = reports.cells[0] as Cell;
+  return {
+    reports: publish(reports.total as Cell),
+    reportsAboutChildrenUnder8: publish(under8),
+    shareUnder8: share(under8, reports.total as Cell),
+    childrenReported: publish(children.total as Cell),
+    childrenWithRepeatReports: publish(children.cells[0] as Cell),
+  };
 }
