@@ -14,6 +14,9 @@ Commands:
   create-platform-key [--name NAME]
                                create a platform administrator API key and print it once
   openapi [--check]            write openapi/openapi.json from the routes (--check: compare only)
+  demo [--children N] [--seed S]
+                               create the demo municipality "Demo Kommune" (code 999): units,
+                               children, three rounds and their follow-up; prints its keys
 `;
 
 async function run(argv: string[]): Promise<number> {
@@ -66,6 +69,8 @@ async function run(argv: string[]): Promise<number> {
       console.log(`Wrote ${openApiFile}`);
       return 0;
     }
+    case 'demo':
+      return (await import('./demo/command.js')).runDemoCommand(rest);
     default:
       process.stderr.write(usage);
       return command === undefined || command === 'help' ? 0 : 64;
