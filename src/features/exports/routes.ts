@@ -1,0 +1,114 @@
+import { pipeline, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { principalOf } from '../../auth/plugin.js';
+import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import type { ExportFormat } from './format.js';
+import { type ExportQuery, ExportQuerySchema, exportDescription, streamedBody } from './schemas.js';
+import { openAssessmentExport } from './service.js';
+
+const tags = ['Exports'];
+
+const contentTypes: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8; header=present',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/** Whether Accept-Encoding allows gzip (listed, or `*`, with a non-zero q). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let gzip: boolean | undefined;
+  let star = false;
+  for (const part of value.split(',')) {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const allowed = q === undefined || Number(q.slice(2)) > 0;
+    if (coding.trim() === 'gzip' || coding.trim() === 'x-gzip') gzip = allowed;
+    else if (coding.trim() === '*') star = allowed;
+  }
+  return gzip ?? star;
+}
+
+export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
+  app,
+  { database, cprSecret },
+) => {
+  async function sendExport(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    query: ExportQuery,
+    format: ExportFormat,
+  ) {
+    const { gzip: gzipParam, ...filter } = query;
+    const gzip = gzipParam ?? acceptsGzip(request.headers['accept-encoding']);
+    const principal = principalOf(request);
+    // Stops the export at its next page when the client goes away mid-stream.
+    const abort = new AbortController();
+    const source = await openAssessmentExport(database, principal, cprSecret, filter, {
+      format,
+      signal: abort.signal,
+      onClose: (summary) =>
+        request.log.info(
+          { export: 'assessments', principalId: principal.id, gzip, ...summary },
+          summary.completed ? 'export completed' : 'export aborted',
+        ),
+    });
+    let body: Readable = source;
+    if (gzip) {
+      const compressed = createGzip();
+      // pipeline tears the source down with the gzip stream, whichever side fails or closes.
+      pipeline(source, compressed, () => {});
+      body = compressed;
+    }
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) {
+        abort.abort();
+        body.destroy();
+        source.destroy();
+      }
+    });
+    reply
+      .status(200)
+      .header('content-type', contentTypes[format])
+      .header('content-disposition', `attachment; filename="assessments.${format}"`)
+      .header('cache-control', 'no-store')
+      .header('vary', 'Accept-Encoding');
+    if (gzip) reply.header('content-encoding', 'gzip');
+    return reply.send(body);
+  }
+
+  for (const format of ['csv', 'ndjson'] as const) {
+    const contentType = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
+    app.get(
+      `/v1/exports/assessments.${format}`,
+      {
+        // Fastify's automatic HEAD route would read the whole export and throw it away.
+        exposeHeadRoute: false,
+        config: { permission: 'analytics:read' },
+        schema: {
+          operationId: format === 'csv' ? 'exportAssessmentsCsv' : 'exportAssessmentsNdjson',
+          tags,
+          summary:
+            format === 'csv'
+              ? 'Pseudonymised assessments as CSV (streamed)'
+              : 'Pseudonymised assessments as NDJSON (streamed)',
+          description: exportDescription,
+          security: bearerSecurity,
+          querystring: ExportQuerySchema,
+          response: {
+            200: streamedBody(
+              contentType,
+              format === 'csv'
+                ? 'CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null.'
+                : 'One JSON object per line; `flags` is an array of flag kinds.',
+            ),
+            ...problemResponses(...AUTHENTICATED_PROBLEMS),
+          },
+        },
+      },
+      (request, reply) => sendExport(request, reply, request.query, format),
+    );
+  }
+};

@@ -1,0 +1,115 @@
+import { Readable } from 'node:stream';
+import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
+import { type Database, municipalityScope } from '../../db/database.js';
+import { ForbiddenError } from '../../http/errors.js';
+import type { AnalyticsFilter } from '../analytics/schemas.js';
+import { childPseudonym, csvHeader, type ExportFormat, formatRows, toExportRow } from './format.js';
+import { type ExportCursor, type ExportSourceRow, exportPage } from './repository.js';
+
+/*
+ * Pseudonymised row exports, streamed with constant memory.
+ *
+ * Both engines page with a keyset on (assessed_on, id) in short transactions rather than a
+ * server-side cursor or COPY on PostgreSQL: a cursor lives in a transaction, so a slow or
+ * stalled client would pin a pooled connection and hold a snapshot (blocking vacuum) for as
+ * long as it reads; a keyset page holds a connection for one query and nothing in between, sets
+ * the row-level-security scope per transaction like every other request, and is the only
+ * option on PGlite, whose single connection must stay free for other requests. Costs: pages
+ * are not one snapshot (see the route description), and each page query sorts the
+ * municipality's current assessments unless an index on (municipality_id, assessed_on, id)
+ * WHERE status = 'current' exists.
+ */
+
+/** Rows per page: one short read transaction each, about half a megabyte of output. */
+export const EXPORT_PAGE_SIZE = 2000;
+
+export interface ExportSummary {
+  format: ExportFormat;
+  rows: number;
+  pages: number;
+  /** False when the stream was torn down before its end (client gone, or an error). */
+  completed: boolean;
+}
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Aborting stops the export before its next page. */
+  signal: AbortSignal;
+  pageSize?: number;
+  /** Called once when the stream closes, however it ends. */
+  onClose?: (summary: ExportSummary) => void;
+}
+
+/**
+ * The export's pages, each read in its own short transaction in the municipality's scope (so
+ * row-level security applies). No connection, transaction or cursor is held between pages: on
+ * PGlite other requests run in between, on PostgreSQL the connection goes back to the pool.
+ */
+async function* exportPages(
+  database: Database,
+  municipalityId: string,
+  filter: AnalyticsFilter,
+  pageSize: number,
+  signal: AbortSignal,
+): AsyncGenerator<ExportSourceRow[]> {
+  let cursor: ExportCursor | undefined;
+  while (!signal.aborted) {
+    const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
+      exportPage(trx, municipalityId, filter, cursor, pageSize),
+    );
+    if (rows.length > 0) yield rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < pageSize) return;
+    cursor = { assessedOn: last.assessed_on, id: last.id };
+  }
+}
+
+/**
+ * Opens a pseudonymised export of the principal's municipality's current assessments as a byte
+ * stream with backpressure: a page is read only when the consumer wants more, so memory stays
+ * constant whatever the size. The first page is read before returning, so a failing database
+ * or a refused principal still gets a proper error response instead of a truncated body.
+ */
+export async function openAssessmentExport(
+  database: Database,
+  principal: Principal,
+  cprSecret: string,
+  filter: AnalyticsFilter,
+  options: ExportOptions,
+): Promise<Readable> {
+  const municipalityId = municipalityOf(principal);
+  if (isUnitLimited(principal)) {
+    throw new ForbiddenError('Exports cover the whole municipality; this key is limited to units.');
+  }
+  const { format, signal } = options;
+  const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
+  const pseudonym = (childId: string) => childPseudonym(cprSecret, municipalityId, childId);
+  const pages = exportPages(database, municipalityId, filter, pageSize, signal);
+  const first = await pages.next();
+  const summary: ExportSummary = { format, rows: 0, pages: 0, completed: false };
+
+  async function* body(): AsyncGenerator<Buffer> {
+    try {
+      if (format === 'csv') yield Buffer.from(csvHeader);
+      let page = first;
+      while (!page.done) {
+        summary.rows += page.value.length;
+        summary.pages += 1;
+        const rows = page.value.map((row) => toExportRow(row, pseudonym));
+        yield Buffer.from(formatRows(format, rows));
+        page = await pages.next();
+      }
+    } finally {
+      await pages.return(undefined);
+    }
+  }
+
+  // Not object mode: a chunk (a page) is above the high-water mark, so after each one the
+  // stream waits until the consumer has taken it before reading the next page.
+  const stream = Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
+  stream.once('end', () => {
+    summary.completed = true;
+  });
+  stream.once('close', () => options.onClose?.({ ...summary }));
+  return stream;
+}
