@@ -1,0 +1,201 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { Database } from '../../src/db/database.js';
+import { createDemoData, type DemoResult } from '../../src/demo/generate.js';
+import { openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';
+
+/** Debian's chromium; the test is skipped where it is not installed. */
+const CHROMIUM = '/usr/bin/chromium';
+const TODAY = new Date('2026-11-22T09:00:00.000Z');
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
+
+interface Cell {
+  value: number | null;
+  suppressed: boolean;
+}
+
+/** A page whose console errors, uncaught errors and failed requests are collected. */
+async function openPage(browser: Browser, baseUrl: string) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  const pageErrors: string[] = [];
+  const failedRequests: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('requestfailed', (request) => failedRequests.push(request.url()));
+  await page.goto(`${baseUrl}/dashboard`);
+  return { context, page, consoleErrors, pageErrors, failedRequests };
+}
+
+async function submitKey(page: Page, key: string): Promise<void> {
+  await page.fill('#api-key', key);
+  await page.click('#load');
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium [pglite]', () => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let demo: DemoResult;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    ({ database, drop } = await openTestDatabase('pglite'));
+    app = await buildApp({
+      config: { bodyLimitBytes: 64 * 1024, trustProxy: false },
+      cprSecret: TEST_CPR_SECRET,
+      database,
+      now: () => new Date(TODAY),
+    });
+    demo = await createDemoData(app, database, { children: 60, seed: 42, today: TODAY });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await drop?.();
+  });
+
+  it('serves the page and its assets with a strict CSP, outside the OpenAPI document', async () => {
+    const page = await app.inject({ method: 'GET', url: '/dashboard' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    for (const asset of ['dashboard.js', 'dashboard.css', 'chart.umd.js', 'favicon.svg']) {
+      const res = await app.inject({ method: 'GET', url: `/dashboard/assets/${asset}` });
+      expect(res.statusCode, asset).toBe(200);
+      expect(res.headers['content-security-policy']).toBe(csp);
+    }
+    expect((await app.inject({ method: 'GET', url: '/dashboard/assets/nope.js' })).statusCode).toBe(
+      404,
+    );
+    const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(Object.keys(openapi.json().paths).filter((p) => p.startsWith('/dashboard'))).toEqual([]);
+  });
+
+  it('shows an API problem such as 401 in a visible error box', async () => {
+    const { context, page, pageErrors } = await openPage(browser, baseUrl);
+    try {
+      await submitKey(page, 'lnl_not-a-valid-key');
+      await page.waitForSelector('#error:not([hidden])');
+      expect(await page.textContent('#error')).toContain('401');
+      expect(await page.isHidden('#dashboard')).toBe(true);
+      // The browser logs the 401 response itself; the page's own code must not throw.
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('renders the four charts from demo data, suppression included, without errors', {
+    timeout: 60_000,
+  }, async () => {
+    const { context, page, consoleErrors, pageErrors, failedRequests } = await openPage(
+      browser,
+      baseUrl,
+    );
+    try {
+      await submitKey(page, demo.analystToken);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      expect(await page.isHidden('#error')).toBe(true);
+
+      // Three canvases drawn at a real size, and the transition table.
+      for (const id of ['zones-chart', 'coverage-chart', 'early-chart']) {
+        const canvas = page.locator(`#${id}[data-ready="true"]`);
+        const box = await canvas.boundingBox();
+        expect(box?.width, id).toBeGreaterThan(100);
+        expect(box?.height, id).toBeGreaterThan(100);
+      }
+      for (const id of ['zones', 'transitions', 'coverage', 'early']) {
+        expect(await page.getAttribute(`#${id}`, 'data-ready'), id).toBe('true');
+      }
+
+      // The transition table shows exactly the API's matrix, suppressed cells as such.
+      const rounds = [...demo.rounds].sort((a, b) => a.windowStart.localeCompare(b.windowStart));
+      const [from, to] = rounds.slice(-2);
+      const api = await app.inject({
+        method: 'GET',
+        url: `/v1/analytics/transitions?fromRoundId=${from?.id}&toRoundId=${to?.id}`,
+        headers: { authorization: `Bearer ${demo.analystToken}` },
+      });
+      const matrix = api.json().matrix as Cell[][];
+      expect(matrix.flat().some((c) => c.suppressed)).toBe(true); // the demo data has some
+      const shown = await page.$$eval('#transitions-table tbody tr', (trs) =>
+        trs.map((tr) =>
+          [...tr.querySelectorAll('td')].map((td) => ({
+            text: td.textContent,
+            suppressed: td.classList.contains('suppressed'),
+          })),
+        ),
+      );
+      for (const [i, row] of matrix.entries()) {
+        for (const [j, cell] of row.entries()) {
+          expect(shown[i]?.[j], `transition ${i}→${j}`).toEqual(
+            cell.suppressed
+              ? { text: '–', suppressed: true }
+              : { text: String(cell.value), suppressed: false },
+          );
+        }
+      }
+
+      // Charts: a suppressed share is no bar (null), never 0, and appears as "Suppressed".
+      const zoneData = await page.evaluate(() => {
+        // biome-ignore lint/suspicious/noExplicitAny: Chart.js's global in the page
+        const chart = (globalThis as any).Chart.getChart('zones-chart');
+        return chart.data.datasets.map((d: { label: string; data: Array<number | null> }) => ({
+          label: d.label,
+          data: d.data,
+        })) as Array<{ label: string; data: Array<number | null> }>;
+      });
+      const yellow = zoneData.find((d) => d.label === 'Yellow');
+      const suppressedPart = zoneData.find((d) => d.label === 'Suppressed');
+      expect(yellow?.data).toContain(null);
+      expect(yellow?.data).not.toContain(0);
+      expect(suppressedPart?.data.some((v) => typeof v === 'number' && v > 0)).toBe(true);
+      expect(await page.locator('#coverage-table td.suppressed').count()).toBeGreaterThan(0);
+      expect(await page.locator('#early-table td.suppressed').count()).toBeGreaterThan(0);
+
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+      // The key is kept for the tab: a reload shows the dashboard again.
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+
+      expect(consoleErrors).toEqual([]);
+      expect(pageErrors).toEqual([]);
+      expect(failedRequests).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
