@@ -142,7 +142,17 @@ describeEngines('analytics', (t) => {
       const hidden = row.filter((c: { suppressed: boolean }) => c.suppressed).length;
       if (!body.fromTotals[i].suppressed) expect(hidden === 0 || hidden >= 2).toBe(true);
     }
-    expect(body.matrix[3]).toEqual([cell(0), cell(0), cell(0), cell(0)]);
+    // Nobody had no zone: the row total is a published 0; its cells are 0 or, in a column whose
+    // total is hidden, hidden too.
+    expect(body.fromTotals[3]).toEqual(cell(0));
+    for (const c of body.matrix[3]) expect(c.value === 0 || c.suppressed).toBe(true);
+    // A row or column whose total is hidden shows no zeros.
+    for (const [i, total] of body.fromTotals.entries()) {
+      if (total.suppressed) for (const c of body.matrix[i]) expect(c.suppressed).toBe(true);
+    }
+    for (const [j, total] of body.toTotals.entries()) {
+      if (total.suppressed) for (const line of body.matrix) expect(line[j].suppressed).toBe(true);
+    }
   });
 
   it('sees only its own municipality, and only analysts and admins may ask', async () => {
@@ -281,5 +291,58 @@ describeEngines('analytics', (t) => {
       childrenReported: cell(5),
       childrenWithRepeatReports: cell(0),
     });
+  });
+
+  it('a group of 1–4 children publishes no zeros (that would reveal their zone)', async () => {
+    const s = await createScreeningTenant(t);
+    const round = (
+      await t.call('POST', '/v1/rounds', {
+        token: s.admin.token,
+        body: {
+          name: 'Lille',
+          windowStart: '2026-10-01',
+          windowEnd: '2026-11-30',
+          rulerVersionId: s.topi,
+        },
+      })
+    ).json();
+    for (let i = 0; i < 3; i++) {
+      const child = await createChild(t, s.admin.token, { unitId: s.unit.id });
+      await t.call('POST', '/v1/assessments', {
+        token: s.admin.token,
+        body: {
+          childId: child.id,
+          unitId: s.unit.id,
+          roundId: round.id,
+          assessedOn: '2026-11-02',
+          raters,
+          rating: { overallLevel: 2 },
+          parentsInformed: true,
+        },
+      });
+    }
+    const rows = (
+      await t.call('GET', `/v1/analytics/zone-distribution?roundIds=${round.id}`, {
+        token: s.admin.token,
+      })
+    ).json().rows;
+    expect(rows).toHaveLength(1);
+    expect(rows[0].total).toEqual(cell(null));
+    expect(rows[0].counts).toEqual({
+      green: cell(null),
+      yellow: cell(null),
+      red: cell(null),
+      none: cell(null),
+    });
+    const coverage = (
+      await t.call('GET', `/v1/analytics/coverage?roundIds=${round.id}`, { token: s.admin.token })
+    ).json().rows;
+    for (const row of coverage) {
+      expect([row.enrolled, row.assessed, row.missing]).toEqual([
+        cell(null),
+        cell(null),
+        cell(null),
+      ]);
+    }
   });
 });

@@ -181,7 +181,8 @@ export async function daysRedToReport(db: Executor, municipalityId: string): Pro
   const { rows } = await sql<QuartileRow>`
     WITH lags AS (
       SELECT (SELECT min(cr.reported_on) FROM concern_reports cr
-              WHERE cr.child_id = a.child_id AND cr.reported_on >= a.assessed_on) - a.assessed_on AS days
+              WHERE cr.municipality_id = a.municipality_id AND cr.child_id = a.child_id
+                AND cr.reported_on >= a.assessed_on) - a.assessed_on AS days
       FROM assessments a
       WHERE a.municipality_id = ${municipalityId} AND a.status = 'current' AND a.zone = 'red'
     )

@@ -3,8 +3,9 @@ import { type Database, municipalityScope } from '../../db/database.js';
 import { localDate } from '../../domain/dates.js';
 import { type Cell, share, suppressList, suppressTable } from '../../domain/suppression.js';
 import { NotFoundError } from '../../http/errors.js';
-import { coverageByUnit, coverageTotal } from '../rounds/repository.js';
+import { coverageByUnit } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
+import type { UnitKind } from '../units/schemas.js';
 import {
   concernReportStats,
   daysRedToReport,
@@ -20,6 +21,18 @@ const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
 const zoneIndex = (zone: string | null) => (zone === null ? 3 : zoneKeys.indexOf(zone as 'green'));
 
 const publish = (cell: Cell) => ({ value: cell.value, suppressed: cell.suppressed });
+const hidden = (cell: Cell): Cell => ({ ...cell, suppressed: true, value: null });
+
+/**
+ * A group's counts and its total, suppressed. When the total itself is hidden (a group of 1–4
+ * children) every cell is hidden too: a published zero would tell that all of the group is in
+ * the hidden cells.
+ */
+function listWithTotal(counts: number[]): { cells: Cell[]; total: Cell } {
+  const { cells, total } = suppressList(counts, { total: true });
+  const all = total as Cell;
+  return { cells: all.suppressed ? cells.map(hidden) : cells, total: all };
+}
 
 function groupOf(row: Record<string, unknown>, groupBy: readonly Dimension[]) {
   const group: Record<string, unknown> = {};
@@ -62,8 +75,7 @@ export async function zoneDistribution(
   return {
     groupBy: dims,
     rows: [...groups.values()].map(({ group, counts }) => {
-      const { cells, total } = suppressList(counts, { total: true });
-      const totalCell = total as Cell;
+      const { cells, total: totalCell } = listWithTotal(counts);
       const [green, yellow, red, none] = cells as [Cell, Cell, Cell, Cell];
       return {
         group,
@@ -106,6 +118,12 @@ export async function transitions(
       line[zoneIndex(row.to_zone)] = (line[zoneIndex(row.to_zone)] ?? 0) + row.count;
     }
     const table = suppressTable(matrix, { rowTotals: true, columnTotals: true });
+    // A row or column whose total is hidden hides its zeros too (see listWithTotal).
+    table.cells = table.cells.map((line, i) =>
+      line.map((c, j) =>
+        table.rowTotals?.[i]?.suppressed || table.columnTotals?.[j]?.suppressed ? hidden(c) : c,
+      ),
+    );
     return {
       fromRound: { id: from.id, name: from.name },
       toRound: { id: to.id, name: to.name },
@@ -172,32 +190,40 @@ export async function coverageStats(
     for (const { id } of await query.execute()) {
       const round = await requireRound(trx, municipalityId, id);
       const units = await coverageByUnit(trx, municipalityId, round, filter.unitIds);
-      const total = await coverageTotal(trx, municipalityId, round, filter.unitIds);
       const roundInfo = { id: round.id, name: round.name, windowStart: round.window_start };
+      // One table per round (units × assessed/missing, with unit and round totals) so that no
+      // hidden unit count can be derived from the round's totals.
+      const table = suppressTable(
+        units.map((u) => [u.assessed, u.enrolled - u.assessed]),
+        { rowTotals: true, columnTotals: true },
+      );
       const entry = (
-        unit: { id: string; name: string; kind: string } | null,
-        enrolled: number,
-        assessed: number,
+        unit: { id: string; name: string; kind: UnitKind } | null,
+        cells: Cell[],
+        total: Cell,
       ) => {
-        const { cells, total: all } = suppressList([assessed, enrolled - assessed], {
-          total: true,
-        });
-        const [a, m] = cells as [Cell, Cell];
+        const [a, m] = (total.suppressed ? cells.map(hidden) : cells) as [Cell, Cell];
         return {
           round: roundInfo,
-          unit: unit as { id: string; name: string; kind: 'nursery' } | null,
-          enrolled: publish(all as Cell),
+          unit,
+          enrolled: publish(total),
           assessed: publish(a),
           missing: publish(m),
-          coverage: share(a, all as Cell),
+          coverage: share(a, total),
         };
       };
-      for (const u of units) {
+      units.forEach((u, i) => {
         rows.push(
-          entry({ id: u.unit_id, name: u.unit_name, kind: u.unit_kind }, u.enrolled, u.assessed),
+          entry(
+            { id: u.unit_id, name: u.unit_name, kind: u.unit_kind as UnitKind },
+            table.cells[i] as Cell[],
+            table.rowTotals?.[i] as Cell,
+          ),
         );
+      });
+      if (units.length > 0) {
+        rows.push(entry(null, table.columnTotals as Cell[], table.grandTotal as Cell));
       }
-      rows.push(entry(null, total.enrolled, total.assessed));
     }
     return { rows };
   });
@@ -215,9 +241,7 @@ export async function followThroughStats(
     const lags = await daysRedToReport(trx, municipalityId);
     return {
       units: units.map((u) => {
-        const { cells, total } = suppressList([u.done_on_time, u.due - u.done_on_time], {
-          total: true,
-        });
+        const { cells, total } = listWithTotal([u.done_on_time, u.due - u.done_on_time]);
         const done = cells[0] as Cell;
         return {
           unit: { id: u.unit_id, name: u.unit_name },
@@ -242,10 +266,8 @@ export async function concernReportAggregate(
   const s = await database.transaction(municipalityScope(municipalityId), (trx) =>
     concernReportStats(trx, municipalityId, filter),
   );
-  const reports = suppressList([s.under8, s.reports - s.under8], { total: true });
-  const children = suppressList([s.repeat_children, s.children - s.repeat_children], {
-    total: true,
-  });
+  const reports = listWithTotal([s.under8, s.reports - s.under8]);
+  const children = listWithTotal([s.repeat_children, s.children - s.repeat_children]);
   const under8 = reports.cells[0] as Cell;
   return {
     reports: publish(reports.total as Cell),
