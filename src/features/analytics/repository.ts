@@ -176,15 +176,27 @@ export async function stepStats(
   return rows;
 }
 
-/** Days from each current red assessment to the first concern report on or after it. */
-export async function daysRedToReport(db: Executor, municipalityId: string): Promise<QuartileRow> {
+/**
+ * Days from each child's first current red assessment to the first concern report about the
+ * child on or after it (one value per child; children without a report yet are left out).
+ */
+export async function daysRedToReport(
+  db: Executor,
+  municipalityId: string,
+  unitIds?: string[],
+): Promise<QuartileRow> {
   const { rows } = await sql<QuartileRow>`
-    WITH lags AS (
-      SELECT (SELECT min(cr.reported_on) FROM concern_reports cr
-              WHERE cr.municipality_id = a.municipality_id AND cr.child_id = a.child_id
-                AND cr.reported_on >= a.assessed_on) - a.assessed_on AS days
+    WITH first_red AS (
+      SELECT DISTINCT ON (a.child_id) a.child_id, a.assessed_on
       FROM assessments a
       WHERE a.municipality_id = ${municipalityId} AND a.status = 'current' AND a.zone = 'red'
+        ${unitIds?.length ? sql`AND a.unit_id = ANY(${unitIds}::uuid[])` : sql``}
+      ORDER BY a.child_id, a.assessed_on, a.id
+    ), lags AS (
+      SELECT (SELECT min(cr.reported_on) FROM concern_reports cr
+              WHERE cr.municipality_id = ${municipalityId} AND cr.child_id = r.child_id
+                AND cr.reported_on >= r.assessed_on) - r.assessed_on AS days
+      FROM first_red r
     )
     SELECT count(days)::int AS n,
            percentile_cont(0.25) WITHIN GROUP (ORDER BY days) AS q1,

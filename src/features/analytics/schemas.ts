@@ -152,7 +152,8 @@ export const FollowThroughSchema = z
       }),
     ),
     daysFromRedToConcernReport: Quartiles.describe(
-      'Days from a red assessment to the first concern report about the child on or after it.',
+      "Days from a child's first red assessment to the first concern report about the child " +
+        'on or after it; one value per child.',
     ),
   })
   .meta({ id: 'FollowThrough' });

@@ -238,7 +238,7 @@ export async function followThroughStats(
   const municipalityId = municipalityOf(principal);
   return database.transaction(municipalityScope(municipalityId), async (trx) => {
     const units = await stepStats(trx, municipalityId, localDate(now), filter.unitIds);
-    const lags = await daysRedToReport(trx, municipalityId);
+    const lags = await daysRedToReport(trx, municipalityId, filter.unitIds);
     return {
       units: units.map((u) => {
         const { cells, total } = listWithTotal([u.done_on_time, u.due - u.done_on_time]);
