@@ -6,13 +6,8 @@ import type { DB } from '../../db/schema.js';
 import type { GuideDefinition } from '../../domain/guides/definition.js';
 import { presetGuides } from '../../domain/guides/presets.js';
 import { guideDefects } from '../../domain/guides/validate.js';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  ValidationFailedError,
-} from '../../http/errors.js';
-import { definitionHash } from '../rulers/repository.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { rejectDefects, syncPresets, versionSummaries } from '../shared/versioned.js';
 import {
   findGuide,
   findGuideByKey,
@@ -27,11 +22,6 @@ import {
 import type { CreateGuide, Guide, GuideVersion } from './schemas.js';
 
 function toGuide(row: GuideRow, versions: GuideVersionRow[]): Guide {
-  const own = versions
-    .filter((v) => v.guide_id === row.id)
-    .map((v) => ({ id: v.id, version: v.version, createdAt: v.created_at.toISOString() }));
-  const latest = own[own.length - 1];
-  if (!latest) throw new Error(`guide ${row.id} has no version`);
   return {
     id: row.id,
     key: row.key,
@@ -40,8 +30,7 @@ function toGuide(row: GuideRow, versions: GuideVersionRow[]): Guide {
     description: row.description,
     preset: row.municipality_id === null,
     municipalityId: row.municipality_id,
-    latestVersion: latest,
-    versions: own,
+    ...versionSummaries(versions, (v) => v.guide_id === row.id, `guide ${row.id}`),
   };
 }
 
@@ -73,37 +62,23 @@ function presetDefinitions() {
 }
 
 /** Stores every preset guide as the code defines it (new version when it changed). */
-export async function syncPresetGuides(database: Database): Promise<string[]> {
-  return database.transaction(platformScope, async (trx) => {
-    const changed: string[] = [];
-    for (const preset of presetDefinitions()) {
-      const guide =
-        (await findGuideByKey(trx, null, preset.key)) ??
-        (await insertGuide(trx, {
+export function syncPresetGuides(database: Database): Promise<string[]> {
+  return database.transaction(platformScope, (trx) =>
+    syncPresets(presetDefinitions(), {
+      find: (key) => findGuideByKey(trx, null, key),
+      insert: (preset) =>
+        insertGuide(trx, {
           municipality_id: null,
           key: preset.key,
           ruler_key: preset.rulerKey,
           name: preset.name,
           description: preset.description,
-        }));
-      const versions = await listGuideVersions(trx, [guide.id]);
-      if (versions[versions.length - 1]?.definition_hash !== definitionHash(preset.definition)) {
-        await insertGuideVersion(trx, guide, preset.definition, null);
-        changed.push(preset.key);
-      }
-    }
-    return changed;
-  });
-}
-
-function requireSoundGuide(definition: GuideDefinition): void {
-  const defects = guideDefects(definition);
-  if (defects.length > 0) {
-    throw new ValidationFailedError(
-      `The action guide has ${defects.length} defect(s).`,
-      defects.map((d) => ({ path: `body.definition.${d.path}`, message: d.message, code: d.code })),
-    );
-  }
+        }),
+      latestHash: async (guide) =>
+        (await listGuideVersions(trx, [guide.id])).at(-1)?.definition_hash,
+      insertVersion: (guide, definition) => insertGuideVersion(trx, guide, definition, null),
+    }),
+  );
 }
 
 export async function listVisibleGuides(database: Database, principal: Principal) {
@@ -142,7 +117,7 @@ export async function createGuide(
   input: CreateGuide,
 ): Promise<Guide> {
   const municipalityId = municipalityOf(principal);
-  requireSoundGuide(input.definition);
+  rejectDefects(guideDefects(input.definition), 'action guide');
   if (input.key === 'default' || presetGuides.some((g) => g.key === input.key)) {
     throw new ConflictError(
       `${input.key} is a preset guide's key; choose another.`,
@@ -188,7 +163,7 @@ export async function createGuideVersion(
       'Preset guides are maintained by lineal. Create your own guide for the ruler to change it.',
     );
   }
-  requireSoundGuide(definition);
+  rejectDefects(guideDefects(definition), 'action guide');
   let id: string;
   try {
     id = await insertGuideVersion(trx, guide, definition, principal.id);

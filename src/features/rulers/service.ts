@@ -6,14 +6,9 @@ import type { DB } from '../../db/schema.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { presetRulers } from '../../domain/rulers/presets.js';
 import { rulerDefects } from '../../domain/rulers/validate.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { rejectDefects, syncPresets, versionSummaries } from '../shared/versioned.js';
 import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  ValidationFailedError,
-} from '../../http/errors.js';
-import {
-  definitionHash,
   findRuler,
   findRulerByKey,
   findVersion,
@@ -27,11 +22,6 @@ import {
 import type { CreateRuler, Ruler, RulerVersion } from './schemas.js';
 
 function toRuler(row: RulerRow, versions: RulerVersionRow[]): Ruler {
-  const own = versions
-    .filter((v) => v.ruler_id === row.id)
-    .map((v) => ({ id: v.id, version: v.version, createdAt: v.created_at.toISOString() }));
-  const latest = own[own.length - 1];
-  if (!latest) throw new Error(`ruler ${row.id} has no version`);
   return {
     id: row.id,
     key: row.key,
@@ -39,8 +29,7 @@ function toRuler(row: RulerRow, versions: RulerVersionRow[]): Ruler {
     description: row.description,
     preset: row.municipality_id === null,
     municipalityId: row.municipality_id,
-    latestVersion: latest,
-    versions: own,
+    ...versionSummaries(versions, (v) => v.ruler_id === row.id, `ruler ${row.id}`),
   };
 }
 
@@ -60,37 +49,21 @@ export function toRulerVersion(row: RulerVersionRow): RulerVersion {
  * created, a changed one gets a new version (old versions stay, so old classifications remain
  * reproducible). Idempotent; run at start-up and after migrations.
  */
-export async function syncPresetRulers(database: Database): Promise<string[]> {
-  return database.transaction(platformScope, async (trx) => {
-    const changed: string[] = [];
-    for (const preset of presetRulers) {
-      const ruler =
-        (await findRulerByKey(trx, null, preset.key)) ??
-        (await insertRuler(trx, {
+export function syncPresetRulers(database: Database): Promise<string[]> {
+  return database.transaction(platformScope, (trx) =>
+    syncPresets(presetRulers, {
+      find: (key) => findRulerByKey(trx, null, key),
+      insert: (preset) =>
+        insertRuler(trx, {
           municipality_id: null,
           key: preset.key,
           name: preset.name,
           description: preset.description,
-        }));
-      const versions = await listVersions(trx, [ruler.id]);
-      const latest = versions[versions.length - 1];
-      if (latest?.definition_hash !== definitionHash(preset.definition)) {
-        await insertVersion(trx, ruler, preset.definition, null);
-        changed.push(preset.key);
-      }
-    }
-    return changed;
-  });
-}
-
-function requireSoundDefinition(definition: RulerDefinition, path: string): void {
-  const defects = rulerDefects(definition);
-  if (defects.length > 0) {
-    throw new ValidationFailedError(
-      `The ruler definition has ${defects.length} defect(s).`,
-      defects.map((d) => ({ path: `${path}.${d.path}`, message: d.message, code: d.code })),
-    );
-  }
+        }),
+      latestHash: async (ruler) => (await listVersions(trx, [ruler.id])).at(-1)?.definition_hash,
+      insertVersion: (ruler, definition) => insertVersion(trx, ruler, definition, null),
+    }),
+  );
 }
 
 export async function listVisibleRulers(database: Database, principal: Principal) {
@@ -129,7 +102,7 @@ export async function createRuler(
   input: CreateRuler,
 ): Promise<Ruler> {
   const municipalityId = municipalityOf(principal);
-  requireSoundDefinition(input.definition, 'body.definition');
+  rejectDefects(rulerDefects(input.definition), 'ruler definition');
   if (presetRulers.some((p) => p.key === input.key)) {
     throw new ConflictError(
       `${input.key} is a preset's key; choose another key for your own ruler.`,
@@ -168,7 +141,7 @@ export async function createRulerVersion(
       'Preset rulers are maintained by lineal. Create a ruler of your own to change it.',
     );
   }
-  requireSoundDefinition(definition, 'body.definition');
+  rejectDefects(rulerDefects(definition), 'ruler definition');
   let id: string;
   try {
     id = await insertVersion(trx, ruler, definition, principal.id);
