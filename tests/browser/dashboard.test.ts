@@ -147,7 +147,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium [pglite]'
         url: `/v1/analytics/transitions?fromRoundId=${from?.id}&toRoundId=${to?.id}`,
         headers: { authorization: `Bearer ${demo.analystToken}` },
       });
-      const matrix = api.json().matrix as Cell[][];
+      const matrix = api.json().rows[0].matrix as Cell[][];
       expect(matrix.flat().some((c) => c.suppressed)).toBe(true); // the demo data has some
       const shown = await page.$$eval('#transitions-table tbody tr', (trs) =>
         trs.map((tr) =>

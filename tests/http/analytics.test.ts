@@ -119,7 +119,10 @@ describeEngines('analytics', (t) => {
       { token: f.analyst.token },
     );
     expect(res.statusCode, res.body).toBe(200);
-    const body = res.json();
+    expect(res.json().groupBy).toEqual([]);
+    expect(res.json().rows).toHaveLength(1);
+    const body = { ...res.json(), ...res.json().rows[0] };
+    expect(body.group).toEqual({});
     expect(body.zones).toEqual(['green', 'yellow', 'red', 'none']);
     expect(body.total).toEqual(cell(13));
     // The true matrix (from × to): green→green 5, green→yellow 1, yellow→green 5,
@@ -195,16 +198,24 @@ describeEngines('analytics', (t) => {
       })
     ).json();
     const round = { id: f.r1.id, name: 'Forår 2026', windowStart: '2026-04-01' };
+    expect(coverage.groupBy).toEqual(['round', 'unit']);
     expect(coverage.rows).toEqual([
       {
-        round,
-        unit: { id: f.unit.id, name: f.unit.name, kind: 'kindergarten' },
+        group: { round, unit: { id: f.unit.id, name: f.unit.name } },
+        roundTotal: false,
         enrolled: cell(13),
         assessed: cell(13),
         missing: cell(0),
         coverage: 1,
       },
-      { round, unit: null, enrolled: cell(13), assessed: cell(13), missing: cell(0), coverage: 1 },
+      {
+        group: { round },
+        roundTotal: true,
+        enrolled: cell(13),
+        assessed: cell(13),
+        missing: cell(0),
+        coverage: 1,
+      },
     ]);
     // First yellow/red: seven children in round 1 (2026-04-15, 61 months old), one in round 2
     // (2026-11-02, 68 months): quartiles 61 / 61 / 61.
@@ -213,13 +224,16 @@ describeEngines('analytics', (t) => {
         token: f.analyst.token,
       })
     ).json();
+    expect(early.groupBy).toEqual(['cohort', 'district']);
     expect(early.rows).toEqual([
       {
-        birthYear: 2021,
-        district: 'Nord',
+        group: { cohort: 2021, district: 'Nord' },
         ageMonthsAtFirstConcern: { children: cell(8), q1: 61, median: 61, q3: 61 },
       },
     ]);
+    expect(early.overall).toEqual({
+      ageMonthsAtFirstConcern: { children: cell(8), q1: 61, median: 61, q3: 61 },
+    });
   });
 
   it('follow-through and concern-report statistics', async () => {
@@ -265,32 +279,34 @@ describeEngines('analytics', (t) => {
     ).json();
     // Per child: involve_unit_leader done late (due 11-02), concern_report done via the report
     // (recorded 11-22, due 11-05), parents_meeting and interdisciplinary_meeting open, overdue.
-    expect(follow.units).toEqual([
-      {
-        unit: { id: unit.id, name: unit.name },
-        stepsDue: cell(20),
-        doneByDeadline: cell(0),
-        shareDoneByDeadline: 0,
-        open: cell(10),
-        overdue: cell(10),
-      },
+    const measures = {
+      stepsDue: cell(20),
+      doneByDeadline: cell(0),
+      shareDoneByDeadline: 0,
+      open: cell(10),
+      overdue: cell(10),
+      daysFromRedToConcernReport: { children: cell(5), q1: 2, median: 2, q3: 2 },
+    };
+    expect(follow.groupBy).toEqual(['unit']);
+    expect(follow.rows).toEqual([
+      { group: { unit: { id: unit.id, name: unit.name } }, ...measures },
     ]);
-    expect(follow.daysFromRedToConcernReport).toEqual({
-      children: cell(5),
-      q1: 2,
-      median: 2,
-      q3: 2,
-    });
+    expect(follow.overall).toEqual(measures);
     const reports = (
       await t.call('GET', '/v1/analytics/concern-reports?from=2026-01-01', { token: analyst.token })
     ).json();
-    expect(reports).toEqual({
+    // Five children, all reported: 1,000 per 1,000.
+    const figures = {
       reports: cell(5),
       reportsAboutChildrenUnder8: cell(5),
       shareUnder8: 1,
       childrenReported: cell(5),
       childrenWithRepeatReports: cell(0),
-    });
+      childrenAged0To17: cell(5),
+      childrenReportedPer1000: 1000,
+      reportsPer1000: 1000,
+    };
+    expect(reports).toEqual({ groupBy: [], rows: [{ group: {}, ...figures }], overall: figures });
   });
 
   it('a group of 1–4 children publishes no zeros (that would reveal their zone)', async () => {

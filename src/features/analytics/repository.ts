@@ -1,103 +1,15 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
-import type { AnalyticsFilter, Dimension } from './schemas.js';
-
-/** Age in whole years at the round's window start, as a band label. */
-const ageYears = sql`date_part('year', age(r.window_start, c.birth_date))::int`;
-const ageBand = sql<string | null>`CASE
-  WHEN ${ageYears} BETWEEN 0 AND 2 THEN '0-2'
-  WHEN ${ageYears} BETWEEN 3 AND 5 THEN '3-5'
-  WHEN ${ageYears} BETWEEN 6 AND 9 THEN '6-9'
-  WHEN ${ageYears} BETWEEN 10 AND 13 THEN '10-13'
-  WHEN ${ageYears} BETWEEN 14 AND 17 THEN '14-17'
-END`;
-
-/** The SQL columns behind each grouping dimension (whitelisted: never from user input). */
-const dimensionColumns: Record<Dimension, { name: string; expr: RawBuilder<unknown> }[]> = {
-  // Listed in sort order: rounds by their window.
-  round: [
-    { name: 'round_start', expr: sql`r.window_start` },
-    { name: 'round_id', expr: sql`r.id` },
-    { name: 'round_name', expr: sql`r.name` },
-  ],
-  unit: [
-    { name: 'unit_id', expr: sql`u.id` },
-    { name: 'unit_name', expr: sql`u.name` },
-  ],
-  district: [{ name: 'district', expr: sql`u.district` }],
-  unitKind: [{ name: 'unit_kind', expr: sql`u.kind` }],
-  ageBand: [{ name: 'age_band', expr: ageBand }],
-  sex: [{ name: 'sex', expr: sql`c.sex` }],
-};
-
-function filterSql(municipalityId: string, f: AnalyticsFilter, options: { rounds: boolean }) {
-  const parts = [sql`a.municipality_id = ${municipalityId}`, sql`a.status = 'current'`];
-  if (options.rounds) {
-    if (f.roundIds?.length) parts.push(sql`a.round_id = ANY(${f.roundIds}::uuid[])`);
-    if (f.from) parts.push(sql`r.window_start >= ${f.from}::date`);
-    if (f.to) parts.push(sql`r.window_start <= ${f.to}::date`);
-  }
-  if (f.unitIds?.length) parts.push(sql`u.id = ANY(${f.unitIds}::uuid[])`);
-  if (f.districts?.length) parts.push(sql`u.district = ANY(${f.districts}::text[])`);
-  if (f.unitKinds?.length) parts.push(sql`u.kind = ANY(${f.unitKinds}::text[])`);
-  if (f.ageBands?.length) parts.push(sql`${ageBand} = ANY(${f.ageBands}::text[])`);
-  if (f.sex?.length) parts.push(sql`c.sex = ANY(${f.sex}::text[])`);
-  return sql.join(parts, sql` AND `);
-}
-
-export type ZoneCountRow = Record<string, unknown> & { zone: string | null; count: number };
-
-/** Current assessments in rounds, counted per group and zone, in SQL. */
-export async function zoneCounts(
-  db: Executor,
-  municipalityId: string,
-  f: AnalyticsFilter,
-  groupBy: readonly Dimension[],
-): Promise<ZoneCountRow[]> {
-  const columns = groupBy.flatMap((d) => dimensionColumns[d]);
-  const selects = columns.map((c) => sql`${c.expr} AS ${sql.id(c.name)}`);
-  const groups = columns.map((c) => c.expr);
-  const { rows } = await sql<ZoneCountRow>`
-    SELECT ${sql.join([...selects, sql`a.zone`, sql`count(*)::int AS count`])}
-    FROM assessments a
-    JOIN rounds r ON r.id = a.round_id
-    JOIN units u ON u.id = a.unit_id
-    JOIN children c ON c.id = a.child_id
-    WHERE ${filterSql(municipalityId, f, { rounds: true })}
-    GROUP BY ${sql.join([...groups, sql`a.zone`])}
-    ORDER BY ${sql.join([...groups.map((g) => sql`${g} NULLS FIRST`), sql`a.zone NULLS FIRST`])}
-  `.execute(db);
-  return rows;
-}
+import type { RoundRow } from '../rounds/repository.js';
+import { birthBounds } from '../rounds/repository.js';
+import { type AnalyticsFilter, ageBands, type Dimension } from './schemas.js';
 
 /**
- * Children assessed in both rounds, counted by (zone in the first, zone in the second). A child
- * assessed in two units in a round counts with its latest assessment there.
+ * Every aggregate is computed the same way, in SQL: a "facts" subquery with one row per counted
+ * thing (an assessment, a covered child, a step, a report…) carrying the same dimension columns
+ * (below), filtered and grouped by whitelisted column names. Only counts and percentiles leave
+ * the database.
  */
-export async function transitionCounts(
-  db: Executor,
-  municipalityId: string,
-  f: AnalyticsFilter,
-  fromRoundId: string,
-  toRoundId: string,
-): Promise<{ from_zone: string | null; to_zone: string | null; count: number }[]> {
-  const latestIn = (roundId: string) => sql`
-    SELECT DISTINCT ON (a.child_id) a.child_id, a.zone
-    FROM assessments a
-    JOIN rounds r ON r.id = a.round_id
-    JOIN units u ON u.id = a.unit_id
-    JOIN children c ON c.id = a.child_id
-    WHERE ${filterSql(municipalityId, f, { rounds: false })} AND a.round_id = ${roundId}
-    ORDER BY a.child_id, a.assessed_on DESC, a.created_at DESC, a.id
-  `;
-  const { rows } = await sql<{ from_zone: string | null; to_zone: string | null; count: number }>`
-    SELECT f.zone AS from_zone, t.zone AS to_zone, count(*)::int AS count
-    FROM (${latestIn(fromRoundId)}) f
-    JOIN (${latestIn(toRoundId)}) t ON t.child_id = f.child_id
-    GROUP BY f.zone, t.zone
-  `.execute(db);
-  return rows;
-}
 
 /** Whole months between two dates, as ageInMonths counts them (incl. the month-end rule). */
 const monthsBetween = (from: RawBuilder<unknown>, to: RawBuilder<unknown>) => sql<number>`(
@@ -108,131 +20,421 @@ const monthsBetween = (from: RawBuilder<unknown>, to: RawBuilder<unknown>) => sq
          THEN 1 ELSE 0 END
 )::int`;
 
-export interface QuartileRow {
+/** The age band (whole years) of child `c` on a date; null outside 0–17. */
+const ageBandOn = (on: RawBuilder<unknown>) => {
+  const years = sql`date_part('year', age(${on}, c.birth_date))::int`;
+  return sql<string | null>`CASE
+    WHEN ${years} BETWEEN 0 AND 2 THEN '0-2'
+    WHEN ${years} BETWEEN 3 AND 5 THEN '3-5'
+    WHEN ${years} BETWEEN 6 AND 9 THEN '6-9'
+    WHEN ${years} BETWEEN 10 AND 13 THEN '10-13'
+    WHEN ${years} BETWEEN 14 AND 17 THEN '14-17'
+  END`;
+};
+
+/**
+ * The dimension columns of a facts row, from the aliases `r` (rounds, may be absent), `u` (units,
+ * may be absent) and `c` (children). `period` is the date the period filter applies to and the
+ * age band is computed on.
+ */
+function dimensionSelects(period: RawBuilder<unknown>, options: { rounds: boolean }) {
+  const round = options.rounds
+    ? [sql`r.window_start AS round_start`, sql`r.id AS round_id`, sql`r.name AS round_name`]
+    : [sql`NULL::date AS round_start`, sql`NULL::uuid AS round_id`, sql`NULL::text AS round_name`];
+  return sql.join([
+    ...round,
+    sql`u.id AS unit_id`,
+    sql`u.name AS unit_name`,
+    sql`u.district AS district`,
+    sql`u.kind AS unit_kind`,
+    sql`${ageBandOn(period)} AS age_band`,
+    sql`c.sex AS sex`,
+    sql`date_part('year', c.birth_date)::int AS cohort`,
+    sql`${period} AS period_date`,
+  ]);
+}
+
+/** The facts columns behind each grouping dimension, in sort order (rounds by their window). */
+const dimensionColumns: Record<Dimension, string[]> = {
+  round: ['round_start', 'round_id', 'round_name'],
+  unit: ['unit_id', 'unit_name'],
+  district: ['district'],
+  unitKind: ['unit_kind'],
+  ageBand: ['age_band'],
+  sex: ['sex'],
+  cohort: ['cohort'],
+};
+
+const columnsOf = (dims: readonly Dimension[]) => dims.flatMap((d) => dimensionColumns[d]);
+
+/** The filter on a facts row `f` (every part optional; an empty filter keeps everything). */
+function factFilter(f: AnalyticsFilter) {
+  const parts = [sql<boolean>`true`];
+  if (f.roundIds?.length) parts.push(sql`f.round_id = ANY(${f.roundIds}::uuid[])`);
+  if (f.from) parts.push(sql`f.period_date >= ${f.from}::date`);
+  if (f.to) parts.push(sql`f.period_date <= ${f.to}::date`);
+  if (f.unitIds?.length) parts.push(sql`f.unit_id = ANY(${f.unitIds}::uuid[])`);
+  if (f.districts?.length) parts.push(sql`f.district = ANY(${f.districts}::text[])`);
+  if (f.unitKinds?.length) parts.push(sql`f.unit_kind = ANY(${f.unitKinds}::text[])`);
+  if (f.ageBands?.length) parts.push(sql`f.age_band = ANY(${f.ageBands}::text[])`);
+  if (f.sex?.length) parts.push(sql`f.sex = ANY(${f.sex}::text[])`);
+  return sql.join(parts, sql` AND `);
+}
+
+export type GroupRow = Record<string, unknown>;
+
+/**
+ * `SELECT <dimension columns>, <measures> FROM (<facts>) f WHERE <filter> GROUP BY … ORDER BY …`.
+ * `extra` are facts columns grouped after the dimensions (e.g. the zone).
+ */
+async function grouped<R extends GroupRow>(
+  db: Executor,
+  facts: RawBuilder<unknown>,
+  filter: AnalyticsFilter,
+  dims: readonly Dimension[],
+  measures: RawBuilder<unknown>[],
+  extra: string[] = [],
+): Promise<R[]> {
+  const columns = [...columnsOf(dims), ...extra].map((c) => sql.ref(`f.${c}`));
+  const { rows } = await sql<R>`
+    SELECT ${sql.join([...columns, ...measures])}
+    FROM (${facts}) f
+    WHERE ${factFilter(filter)}
+    ${columns.length ? sql`GROUP BY ${sql.join(columns)}` : sql``}
+    ${columns.length ? sql`ORDER BY ${sql.join(columns.map((c) => sql`${c} NULLS FIRST`))}` : sql``}
+  `.execute(db);
+  return rows;
+}
+
+/** Current assessments with their dimensions (age band at the round's window start). */
+const assessmentFacts = (municipalityId: string) => sql`
+  SELECT ${dimensionSelects(sql`r.window_start`, { rounds: true })},
+         a.id, a.child_id, a.zone, a.assessed_on, a.created_at
+  FROM assessments a
+  JOIN rounds r ON r.id = a.round_id
+  JOIN units u ON u.id = a.unit_id
+  JOIN children c ON c.id = a.child_id
+  WHERE a.municipality_id = ${municipalityId} AND a.status = 'current'
+`;
+
+export type ZoneCountRow = GroupRow & { zone: string | null; count: number };
+
+/** Current assessments in rounds, counted per group and zone. */
+export function zoneCounts(
+  db: Executor,
+  municipalityId: string,
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<ZoneCountRow[]> {
+  return grouped<ZoneCountRow>(
+    db,
+    assessmentFacts(municipalityId),
+    f,
+    groupBy,
+    [sql`count(*)::int AS count`],
+    ['zone'],
+  );
+}
+
+export type TransitionRow = GroupRow & {
+  from_zone: string | null;
+  to_zone: string | null;
+  count: number;
+};
+
+/**
+ * Children assessed in both rounds, counted per group by (zone in the first, zone in the second).
+ * A child assessed in two units in a round counts with its latest assessment there; the group and
+ * the filter are taken from the assessment in the second round.
+ */
+export function transitionCounts(
+  db: Executor,
+  municipalityId: string,
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+  fromRoundId: string,
+  toRoundId: string,
+): Promise<TransitionRow[]> {
+  const latestIn = (roundId: string) => sql`
+    SELECT DISTINCT ON (a.child_id) a.*
+    FROM (${assessmentFacts(municipalityId)}) a
+    WHERE a.round_id = ${roundId}
+    ORDER BY a.child_id, a.assessed_on DESC, a.created_at DESC, a.id
+  `;
+  const facts = sql`
+    SELECT t.*, p.zone AS from_zone, t.zone AS to_zone
+    FROM (${latestIn(fromRoundId)}) p
+    JOIN (${latestIn(toRoundId)}) t ON t.child_id = p.child_id
+  `;
+  return grouped<TransitionRow>(
+    db,
+    facts,
+    { ...f, roundIds: undefined, from: undefined, to: undefined },
+    groupBy,
+    [sql`count(*)::int AS count`],
+    ['from_zone', 'to_zone'],
+  );
+}
+
+export interface CoverageRow extends GroupRow {
+  enrolled: number;
+  assessed: number;
+}
+
+/**
+ * Coverage of one round: the children the round covers (enrolled in a covered unit during the
+ * window, in the age range), grouped; a child counts once per group, as assessed when it has a
+ * current assessment in the round in a unit of the group.
+ */
+export function coverageCounts(
+  db: Executor,
+  municipalityId: string,
+  round: RoundRow,
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<CoverageRow[]> {
+  const { bornFrom, bornTo } = birthBounds(round);
+  const facts = sql`
+    SELECT ${dimensionSelects(sql`r.window_start`, { rounds: true })}, e.child_id,
+      EXISTS (
+        SELECT 1 FROM assessments a
+        WHERE a.child_id = e.child_id AND a.unit_id = e.unit_id
+          AND a.round_id = r.id AND a.status = 'current') AS assessed
+    FROM rounds r
+    JOIN enrolments e ON e.municipality_id = r.municipality_id
+      AND e.start_date <= r.window_end AND (e.end_date IS NULL OR e.end_date >= r.window_start)
+    JOIN units u ON u.id = e.unit_id
+    JOIN children c ON c.id = e.child_id
+    WHERE r.id = ${round.id} AND r.municipality_id = ${municipalityId}
+      ${round.unit_ids.length ? sql`AND u.id = ANY(${round.unit_ids}::uuid[])` : sql``}
+      ${round.unit_kinds.length ? sql`AND u.kind = ANY(${round.unit_kinds}::text[])` : sql``}
+      ${bornTo ? sql`AND c.birth_date <= ${bornTo}::date` : sql``}
+      ${bornFrom ? sql`AND c.birth_date > ${bornFrom}::date` : sql``}
+  `;
+  return grouped<CoverageRow>(
+    db,
+    facts,
+    { ...f, roundIds: undefined, from: undefined, to: undefined },
+    groupBy.filter((d) => d !== 'round'),
+    [
+      sql`count(DISTINCT f.child_id)::int AS enrolled`,
+      sql`count(DISTINCT f.child_id) FILTER (WHERE f.assessed)::int AS assessed`,
+    ],
+  );
+}
+
+export interface QuartileRow extends GroupRow {
   n: number;
   q1: number | null;
   median: number | null;
   q3: number | null;
 }
 
-/** Age in months at each child's first yellow/red assessment, quartiles by birth year and district. */
-export async function earlyDetection(
+const quartilesOf = (value: RawBuilder<unknown>) => [
+  sql`count(${value})::int AS n`,
+  sql`percentile_cont(0.25) WITHIN GROUP (ORDER BY ${value}) AS q1`,
+  sql`percentile_cont(0.5) WITHIN GROUP (ORDER BY ${value}) AS median`,
+  sql`percentile_cont(0.75) WITHIN GROUP (ORDER BY ${value}) AS q3`,
+];
+
+/**
+ * Each child's first yellow or red assessment (over all its current assessments), with the
+ * dimensions of that assessment (age band and period on its date).
+ */
+const firstAssessmentIn = (municipalityId: string, zones: string[]) => sql`
+  SELECT DISTINCT ON (a.child_id) ${dimensionSelects(sql`a.assessed_on`, { rounds: true })},
+         a.child_id, a.assessed_on, c.birth_date
+  FROM assessments a
+  JOIN children c ON c.id = a.child_id
+  JOIN units u ON u.id = a.unit_id
+  LEFT JOIN rounds r ON r.id = a.round_id
+  WHERE a.municipality_id = ${municipalityId} AND a.status = 'current'
+    AND a.zone = ANY(${zones}::text[])
+  ORDER BY a.child_id, a.assessed_on, a.created_at, a.id
+`;
+
+/** Age in months at each child's first yellow/red assessment: quartiles per group. */
+export function earlyDetection(
   db: Executor,
   municipalityId: string,
-  f: { unitIds?: string[] | undefined; districts?: string[] | undefined },
-) {
-  const filters = [sql`a.municipality_id = ${municipalityId}`, sql`a.status = 'current'`];
-  if (f.unitIds?.length) filters.push(sql`a.unit_id = ANY(${f.unitIds}::uuid[])`);
-  if (f.districts?.length) filters.push(sql`u.district = ANY(${f.districts}::text[])`);
-  const { rows } = await sql<QuartileRow & { birth_year: number; district: string | null }>`
-    WITH first_concern AS (
-      SELECT DISTINCT ON (a.child_id) a.child_id, a.assessed_on, c.birth_date, u.district
-      FROM assessments a
-      JOIN children c ON c.id = a.child_id
-      JOIN units u ON u.id = a.unit_id
-      WHERE ${sql.join(filters, sql` AND `)} AND a.zone IN ('yellow', 'red')
-      ORDER BY a.child_id, a.assessed_on, a.created_at, a.id
-    )
-    SELECT date_part('year', birth_date)::int AS birth_year, district,
-           count(*)::int AS n,
-           percentile_cont(0.25) WITHIN GROUP (ORDER BY ${monthsBetween(sql`birth_date`, sql`assessed_on`)}) AS q1,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY ${monthsBetween(sql`birth_date`, sql`assessed_on`)}) AS median,
-           percentile_cont(0.75) WITHIN GROUP (ORDER BY ${monthsBetween(sql`birth_date`, sql`assessed_on`)}) AS q3
-    FROM first_concern
-    GROUP BY 1, 2
-    ORDER BY 1, 2 NULLS FIRST
-  `.execute(db);
-  return rows;
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<QuartileRow[]> {
+  return grouped<QuartileRow>(
+    db,
+    firstAssessmentIn(municipalityId, ['yellow', 'red']),
+    f,
+    groupBy,
+    quartilesOf(monthsBetween(sql`f.birth_date`, sql`f.assessed_on`)),
+  );
 }
 
-/** Follow-up per unit: steps due, done by their deadline, open and overdue. */
-export async function stepStats(
+export interface StepRow extends GroupRow {
+  due: number;
+  done_on_time: number;
+  open: number;
+  overdue: number;
+}
+
+/**
+ * Follow-up steps (not superseded) per group: due (done, or open past the deadline), done by the
+ * deadline, open, overdue. The group is the step's unit and the assessment behind it (its round,
+ * its date for the period and the age band).
+ */
+export function stepCounts(
   db: Executor,
   municipalityId: string,
   today: string,
-  unitIds?: string[],
-) {
-  const { rows } = await sql<{
-    unit_id: string;
-    unit_name: string;
-    due: number;
-    done_on_time: number;
-    open: number;
-    overdue: number;
-  }>`
-    SELECT u.id AS unit_id, u.name AS unit_name,
-      count(*) FILTER (WHERE s.status = 'done' OR (s.status = 'open' AND s.due_on < ${today}::date))::int AS due,
-      count(*) FILTER (WHERE s.status = 'done'
-        AND (s.status_changed_at AT TIME ZONE 'Europe/Copenhagen')::date <= s.due_on)::int AS done_on_time,
-      count(*) FILTER (WHERE s.status = 'open')::int AS open,
-      count(*) FILTER (WHERE s.status = 'open' AND s.due_on < ${today}::date)::int AS overdue
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<StepRow[]> {
+  const facts = sql`
+    SELECT ${dimensionSelects(sql`a.assessed_on`, { rounds: true })},
+           s.status, s.due_on,
+           (s.status_changed_at AT TIME ZONE 'Europe/Copenhagen')::date AS done_on
     FROM recommendation_steps s
+    JOIN recommendations rec ON rec.id = s.recommendation_id
+    JOIN assessments a ON a.id = rec.assessment_id
     JOIN units u ON u.id = s.unit_id
+    JOIN children c ON c.id = s.child_id
+    LEFT JOIN rounds r ON r.id = a.round_id
     WHERE s.municipality_id = ${municipalityId} AND s.status <> 'superseded'
-      ${unitIds?.length ? sql`AND u.id = ANY(${unitIds}::uuid[])` : sql``}
-    GROUP BY u.id, u.name
-    ORDER BY u.name, u.id
-  `.execute(db);
-  return rows;
+  `;
+  return grouped<StepRow>(db, facts, f, groupBy, [
+    sql`count(*) FILTER (WHERE f.status = 'done'
+      OR (f.status = 'open' AND f.due_on < ${today}::date))::int AS due`,
+    sql`count(*) FILTER (WHERE f.status = 'done' AND f.done_on <= f.due_on)::int AS done_on_time`,
+    sql`count(*) FILTER (WHERE f.status = 'open')::int AS open`,
+    sql`count(*) FILTER (WHERE f.status = 'open' AND f.due_on < ${today}::date)::int AS overdue`,
+  ]);
 }
 
 /**
  * Days from each child's first current red assessment to the first concern report about the
- * child on or after it (one value per child; children without a report yet are left out).
+ * child on or after it (one value per child, grouped by that red assessment; children without a
+ * report yet are left out).
  */
-export async function daysRedToReport(
+export function daysRedToReport(
   db: Executor,
   municipalityId: string,
-  unitIds?: string[],
-): Promise<QuartileRow> {
-  const { rows } = await sql<QuartileRow>`
-    WITH first_red AS (
-      SELECT DISTINCT ON (a.child_id) a.child_id, a.assessed_on
-      FROM assessments a
-      WHERE a.municipality_id = ${municipalityId} AND a.status = 'current' AND a.zone = 'red'
-        ${unitIds?.length ? sql`AND a.unit_id = ANY(${unitIds}::uuid[])` : sql``}
-      ORDER BY a.child_id, a.assessed_on, a.id
-    ), lags AS (
-      SELECT (SELECT min(cr.reported_on) FROM concern_reports cr
-              WHERE cr.municipality_id = ${municipalityId} AND cr.child_id = r.child_id
-                AND cr.reported_on >= r.assessed_on) - r.assessed_on AS days
-      FROM first_red r
-    )
-    SELECT count(days)::int AS n,
-           percentile_cont(0.25) WITHIN GROUP (ORDER BY days) AS q1,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median,
-           percentile_cont(0.75) WITHIN GROUP (ORDER BY days) AS q3
-    FROM lags WHERE days IS NOT NULL
-  `.execute(db);
-  return rows[0] ?? { n: 0, q1: null, median: null, q3: null };
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<QuartileRow[]> {
+  const facts = sql`
+    SELECT fr.*,
+      (SELECT min(cr.reported_on) FROM concern_reports cr
+        WHERE cr.municipality_id = ${municipalityId} AND cr.child_id = fr.child_id
+          AND cr.reported_on >= fr.assessed_on) - fr.assessed_on AS days
+    FROM (${firstAssessmentIn(municipalityId, ['red'])}) fr
+  `;
+  return grouped<QuartileRow>(db, facts, f, groupBy, quartilesOf(sql`f.days`));
 }
 
-/** Concern reports in a period: counts, under-8s (age at the report), repeat reports. */
-export async function concernReportStats(
+/**
+ * The unit of a child's latest-starting enrolment overlapping [from, to], as a lateral join
+ * producing `u` (inner: only children enrolled then; outer: `u` null when not enrolled).
+ */
+const unitDuring = (
+  municipalityId: string,
+  child: RawBuilder<unknown>,
+  from: RawBuilder<unknown>,
+  to: RawBuilder<unknown>,
+  join: 'inner' | 'outer',
+) => sql`
+  ${join === 'inner' ? sql`JOIN` : sql`LEFT JOIN`} LATERAL (
+    SELECT e.unit_id FROM enrolments e
+    WHERE e.municipality_id = ${municipalityId} AND e.child_id = ${child}
+      AND e.start_date <= ${to} AND (e.end_date IS NULL OR e.end_date >= ${from})
+    ORDER BY e.start_date DESC, e.id
+    LIMIT 1
+  ) en ON true
+  LEFT JOIN units u ON u.id = en.unit_id
+`;
+
+export interface ReportRow extends GroupRow {
+  reports: number;
+  under8: number;
+  children: number;
+  repeat_children: number;
+}
+
+/**
+ * Concern reports per group: reports, reports about children under 8 (age at the report),
+ * children reported and children with two or more reports in the group. The group is the child's
+ * unit on the report date and its age on that date.
+ */
+export async function reportCounts(
   db: Executor,
   municipalityId: string,
-  f: { from?: string | undefined; to?: string | undefined },
-) {
-  const { rows } = await sql<{
-    reports: number;
-    under8: number;
-    children: number;
-    repeat_children: number;
-  }>`
-    WITH reports AS (
-      SELECT cr.child_id, cr.reported_on, c.birth_date
-      FROM concern_reports cr JOIN children c ON c.id = cr.child_id
-      WHERE cr.municipality_id = ${municipalityId}
-        ${f.from ? sql`AND cr.reported_on >= ${f.from}::date` : sql``}
-        ${f.to ? sql`AND cr.reported_on <= ${f.to}::date` : sql``}
-    ), per_child AS (
-      SELECT child_id, count(*) AS n FROM reports GROUP BY child_id
-    )
-    SELECT (SELECT count(*) FROM reports)::int AS reports,
-           (SELECT count(*) FROM reports
-             WHERE ${monthsBetween(sql`birth_date`, sql`reported_on`)} < 96)::int AS under8,
-           (SELECT count(*) FROM per_child)::int AS children,
-           (SELECT count(*) FROM per_child WHERE n >= 2)::int AS repeat_children
-  `.execute(db);
-  return rows[0] ?? { reports: 0, under8: 0, children: 0, repeat_children: 0 };
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<ReportRow[]> {
+  const facts = sql`
+    SELECT ${dimensionSelects(sql`cr.reported_on`, { rounds: false })}, cr.child_id,
+           ${monthsBetween(sql`c.birth_date`, sql`cr.reported_on`)} < 96 AS under8
+    FROM concern_reports cr
+    JOIN children c ON c.id = cr.child_id
+    ${unitDuring(municipalityId, sql`cr.child_id`, sql`cr.reported_on`, sql`cr.reported_on`, 'outer')}
+    WHERE cr.municipality_id = ${municipalityId}
+  `;
+  const perChild = await grouped<GroupRow>(
+    db,
+    facts,
+    f,
+    groupBy,
+    [sql`count(*)::int AS n`, sql`count(*) FILTER (WHERE f.under8)::int AS n_under8`],
+    ['child_id'],
+  );
+  // Folding the per-child rows of a group in Node is over at most one row per reported child
+  // and group; the counting itself happened in SQL.
+  const columns = columnsOf(groupBy);
+  const groups = new Map<string, ReportRow>();
+  for (const row of perChild) {
+    const key = JSON.stringify(columns.map((c) => row[c]));
+    const entry =
+      groups.get(key) ??
+      ({
+        ...Object.fromEntries(columns.map((c) => [c, row[c]])),
+        reports: 0,
+        under8: 0,
+        children: 0,
+        repeat_children: 0,
+      } as ReportRow);
+    entry.reports += row.n as number;
+    entry.under8 += row.n_under8 as number;
+    entry.children += 1;
+    if ((row.n as number) >= 2) entry.repeat_children += 1;
+    groups.set(key, entry);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Children aged 0–17 enrolled in the municipality at some point of the period, per group (the unit
+ * of their latest enrolment in the period, age on the period's last day or today): the
+ * denominator of rates per 1,000 children.
+ */
+export function childPopulation(
+  db: Executor,
+  municipalityId: string,
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+  today: string,
+): Promise<(GroupRow & { children: number })[]> {
+  const end = sql`${f.to && f.to < today ? f.to : today}::date`;
+  const start = sql`${f.from ?? '0001-01-01'}::date`;
+  const facts = sql`
+    SELECT ${dimensionSelects(end, { rounds: false })}, c.id AS child_id
+    FROM children c
+    ${unitDuring(municipalityId, sql`c.id`, start, end, 'inner')}
+    WHERE c.municipality_id = ${municipalityId}
+  `;
+  return grouped(
+    db,
+    facts,
+    // The period picks the enrolments above; only children aged 0–17 count.
+    { ...f, from: undefined, to: undefined, ageBands: f.ageBands ?? [...ageBands] },
+    groupBy,
+    [sql`count(*)::int AS children`],
+  );
 }

@@ -3,12 +3,14 @@ import { principalOf } from '../../auth/plugin.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
 import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
 import {
-  AnalyticsFilterSchema,
+  ConcernReportQuerySchema,
   ConcernReportStatsSchema,
   CoverageAnalyticsSchema,
+  CoverageQuerySchema,
+  EarlyDetectionQuerySchema,
   EarlyDetectionSchema,
+  FollowThroughQuerySchema,
   FollowThroughSchema,
-  PeriodQuerySchema,
   TransitionsQuerySchema,
   TransitionsSchema,
   ZoneDistributionQuerySchema,
@@ -36,14 +38,17 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
       schema: {
         ...common,
         operationId: 'getCoverageAnalytics',
-        summary: 'Coverage per round and unit: enrolled vs assessed, with suppression',
+        summary: 'Coverage per round (and unit or other groups): enrolled vs assessed',
         description:
-          'One row per round and unit, and one per round with unit null (distinct children).',
-        querystring: AnalyticsFilterSchema,
+          'Per round, one row per group and a total row (roundTotal), suppressed as one table.',
+        querystring: CoverageQuerySchema,
         response: ok(CoverageAnalyticsSchema),
       },
     },
-    async (request) => coverageStats(database, principalOf(request), request.query),
+    async (request) => {
+      const { groupBy, ...filter } = request.query;
+      return coverageStats(database, principalOf(request), filter, groupBy);
+    },
   );
 
   app.get(
@@ -55,12 +60,17 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
         operationId: 'getEarlyDetection',
         summary:
           "Age in months at a child's first yellow or red assessment, by cohort and district",
-        description: 'Quartiles; groups of fewer than 5 children are suppressed.',
-        querystring: PeriodQuerySchema.pick({ unitIds: true, districts: true }),
+        description:
+          'Quartiles per group (default: birth cohort × district) and overall; groups of fewer ' +
+          'than 5 children are suppressed.',
+        querystring: EarlyDetectionQuerySchema,
         response: ok(EarlyDetectionSchema),
       },
     },
-    async (request) => earlyDetectionStats(database, principalOf(request), request.query),
+    async (request) => {
+      const { groupBy, ...filter } = request.query;
+      return earlyDetectionStats(database, principalOf(request), filter, groupBy);
+    },
   );
 
   app.get(
@@ -72,11 +82,14 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
         operationId: 'getFollowThrough',
         summary:
           'Steps done by their deadline, open and overdue steps per unit, days from red to report',
-        querystring: PeriodQuerySchema.pick({ unitIds: true }),
+        querystring: FollowThroughQuerySchema,
         response: ok(FollowThroughSchema),
       },
     },
-    async (request) => followThroughStats(database, principalOf(request), request.query, now()),
+    async (request) => {
+      const { groupBy, ...filter } = request.query;
+      return followThroughStats(database, principalOf(request), filter, groupBy, now());
+    },
   );
 
   app.get(
@@ -86,12 +99,16 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
       schema: {
         ...common,
         operationId: 'getConcernReportStats',
-        summary: 'Concern reports: counts, share about children under 8, repeat reports',
-        querystring: PeriodQuerySchema.pick({ from: true, to: true }),
+        summary:
+          'Concern reports: counts, share about children under 8, repeat reports, per 1,000 children',
+        querystring: ConcernReportQuerySchema,
         response: ok(ConcernReportStatsSchema),
       },
     },
-    async (request) => concernReportAggregate(database, principalOf(request), request.query),
+    async (request) => {
+      const { groupBy, ...filter } = request.query;
+      return concernReportAggregate(database, principalOf(request), filter, groupBy, now());
+    },
   );
 
   app.get(
@@ -131,8 +148,8 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
       },
     },
     async (request) => {
-      const { fromRoundId, toRoundId, ...filter } = request.query;
-      return transitions(database, principalOf(request), filter, fromRoundId, toRoundId);
+      const { fromRoundId, toRoundId, groupBy, ...filter } = request.query;
+      return transitions(database, principalOf(request), filter, groupBy, fromRoundId, toRoundId);
     },
   );
 };

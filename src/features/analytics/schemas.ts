@@ -4,7 +4,15 @@ import { UnitKindSchema } from '../units/schemas.js';
 
 export const ageBands = ['0-2', '3-5', '6-9', '10-13', '14-17'] as const;
 export const AgeBandSchema = z.enum(ageBands);
-export const dimensions = ['round', 'unit', 'district', 'unitKind', 'ageBand', 'sex'] as const;
+export const dimensions = [
+  'round',
+  'unit',
+  'district',
+  'unitKind',
+  'ageBand',
+  'sex',
+  'cohort',
+] as const;
 export const DimensionSchema = z.enum(dimensions);
 export type Dimension = z.infer<typeof DimensionSchema>;
 
@@ -23,12 +31,23 @@ const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
 
 export const AnalyticsFilterSchema = z.object({
   roundIds: csv(z.uuid()).optional().describe('Comma-separated round ids (default: all rounds).'),
-  from: z.iso.date().optional().describe('Rounds whose window starts on or after this date.'),
-  to: z.iso.date().optional().describe('Rounds whose window starts on or before this date.'),
+  from: z.iso
+    .date()
+    .optional()
+    .describe(
+      'Period start: rounds whose window starts on or after this date (zone distribution, ' +
+        'coverage); assessments, steps or reports dated on or after it (other aggregates).',
+    ),
+  to: z.iso.date().optional().describe('Period end (inclusive), as for `from`.'),
   unitIds: csv(z.uuid()).optional(),
   districts: csv(z.string().min(1).max(200)).optional(),
   unitKinds: csv(UnitKindSchema).optional(),
-  ageBands: csv(AgeBandSchema).optional().describe('Age in whole years at the window start.'),
+  ageBands: csv(AgeBandSchema)
+    .optional()
+    .describe(
+      "Age in whole years at the round's window start (zone distribution, coverage, " +
+        'transitions) or on the date of the assessment, step or report counted.',
+    ),
   sex: csv(SexSchema).optional(),
 });
 export type AnalyticsFilter = z.output<typeof AnalyticsFilterSchema>;
@@ -42,14 +61,37 @@ export const CellSchema = z
 
 export const GroupSchema = z
   .object({
-    round: z.object({ id: z.uuid(), name: z.string(), windowStart: z.string() }).optional(),
-    unit: z.object({ id: z.uuid(), name: z.string() }).optional(),
+    round: z
+      .object({ id: z.uuid(), name: z.string(), windowStart: z.string() })
+      .nullable()
+      .optional()
+      .describe('Null for an assessment outside any round.'),
+    unit: z
+      .object({ id: z.uuid(), name: z.string() })
+      .nullable()
+      .optional()
+      .describe('Null for a concern report about a child not enrolled on its date.'),
     district: z.string().nullable().optional(),
-    unitKind: UnitKindSchema.optional(),
-    ageBand: AgeBandSchema.nullable().optional(),
+    unitKind: UnitKindSchema.nullable().optional(),
+    ageBand: AgeBandSchema.nullable().optional().describe('Null: outside 0–17 years.'),
     sex: SexSchema.nullable().optional(),
+    cohort: z.number().int().optional().describe('Birth year.'),
   })
+  .describe('The values of the groupBy dimensions; a total row has none of them.')
   .meta({ id: 'AnalyticsGroup' });
+
+/** `groupBy`: some of `allowed`, comma-separated, defaulting to `fallback`. */
+export const groupByParam = (allowed: readonly Dimension[], fallback: Dimension[]) =>
+  csv(DimensionSchema)
+    .refine((dims) => dims.every((d) => allowed.includes(d)), {
+      message: `groupBy takes any of: ${allowed.join(', ')}`,
+    })
+    .default(fallback)
+    .describe(
+      `Dimensions to group by, comma-separated, any of ${allowed.join(', ')} ` +
+        `(default: ${fallback.join(',') || 'none'}).`,
+    );
+const withoutRound = dimensions.filter((d) => d !== 'round');
 
 const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
 export const ZoneKeySchema = z.enum(zoneKeys);
@@ -79,9 +121,7 @@ export const ZoneDistributionSchema = z
   .meta({ id: 'ZoneDistribution' });
 
 export const ZoneDistributionQuerySchema = AnalyticsFilterSchema.extend({
-  groupBy: csv(DimensionSchema)
-    .default(['round'])
-    .describe('Dimensions to group by, comma-separated (default: round).'),
+  groupBy: groupByParam(dimensions, ['round']),
 });
 
 export const TransitionsQuerySchema = AnalyticsFilterSchema.omit({
@@ -91,17 +131,28 @@ export const TransitionsQuerySchema = AnalyticsFilterSchema.omit({
 }).extend({
   fromRoundId: z.uuid(),
   toRoundId: z.uuid(),
+  groupBy: groupByParam(withoutRound, []),
+});
+
+const Matrix = z.object({
+  matrix: z.array(z.array(CellSchema)).describe('matrix[from][to]: children assessed in both.'),
+  fromTotals: z.array(CellSchema),
+  toTotals: z.array(CellSchema),
+  total: CellSchema,
 });
 
 export const TransitionsSchema = z
   .object({
     fromRound: z.object({ id: z.uuid(), name: z.string() }),
     toRound: z.object({ id: z.uuid(), name: z.string() }),
-    zones: z.array(ZoneKeySchema).describe('Row and column order of the matrix.'),
-    matrix: z.array(z.array(CellSchema)).describe('matrix[from][to]: children assessed in both.'),
-    fromTotals: z.array(CellSchema),
-    toTotals: z.array(CellSchema),
-    total: CellSchema,
+    zones: z.array(ZoneKeySchema).describe('Row and column order of the matrices.'),
+    groupBy: z.array(DimensionSchema),
+    rows: z
+      .array(Matrix.extend({ group: GroupSchema }))
+      .describe(
+        'One matrix per group (one with an empty group without groupBy). A child is grouped ' +
+          'by its assessment in the second round.',
+      ),
   })
   .meta({ id: 'Transitions' });
 
@@ -112,25 +163,42 @@ const Quartiles = z.object({
   q3: z.number().nullable(),
 });
 
+export const EarlyDetectionQuerySchema = AnalyticsFilterSchema.extend({
+  groupBy: groupByParam(dimensions, ['cohort', 'district']),
+});
+
 export const EarlyDetectionSchema = z
   .object({
-    rows: z.array(
-      z.object({
-        birthYear: z.number().int(),
-        district: z.string().nullable(),
-        ageMonthsAtFirstConcern: Quartiles,
-      }),
-    ),
+    groupBy: z.array(DimensionSchema),
+    rows: z.array(z.object({ group: GroupSchema, ageMonthsAtFirstConcern: Quartiles })),
+    overall: z.object({ ageMonthsAtFirstConcern: Quartiles }),
   })
+  .describe(
+    "Age in months at each child's first yellow or red assessment; a child is grouped and " +
+      'filtered by that assessment (its unit, round, date and age).',
+  )
   .meta({ id: 'EarlyDetection' });
+
+export const CoverageQuerySchema = AnalyticsFilterSchema.extend({
+  groupBy: groupByParam(dimensions, ['unit']).describe(
+    'Dimensions to group each round by, comma-separated, any of unit, district, unitKind, ' +
+      'ageBand, sex, cohort (default: unit; rounds are always separate).',
+  ),
+});
 
 export const CoverageAnalyticsSchema = z
   .object({
+    groupBy: z.array(DimensionSchema),
     rows: z.array(
       z.object({
-        round: z.object({ id: z.uuid(), name: z.string(), windowStart: z.string() }),
-        unit: z.object({ id: z.uuid(), name: z.string(), kind: UnitKindSchema }).nullable(),
-        enrolled: CellSchema,
+        group: GroupSchema,
+        roundTotal: z
+          .boolean()
+          .describe("The round's total row: the sum of its group rows (see enrolled)."),
+        enrolled: CellSchema.describe(
+          'Children the round covers (enrolled in a covered unit during the window, in the age ' +
+            'range); a child enrolled in two units of different groups counts in each.',
+        ),
         assessed: CellSchema,
         missing: CellSchema,
         coverage: z.number().nullable(),
@@ -139,38 +207,61 @@ export const CoverageAnalyticsSchema = z
   })
   .meta({ id: 'CoverageAnalytics' });
 
+export const FollowThroughQuerySchema = AnalyticsFilterSchema.extend({
+  groupBy: groupByParam(dimensions, ['unit']),
+});
+
+const FollowThroughMeasures = z.object({
+  stepsDue: CellSchema.describe('Steps due by today or done.'),
+  doneByDeadline: CellSchema,
+  shareDoneByDeadline: z.number().nullable(),
+  open: CellSchema,
+  overdue: CellSchema,
+  daysFromRedToConcernReport: Quartiles.describe(
+    "Days from a child's first red assessment to the first concern report about the child " +
+      'on or after it; one value per child, grouped by that red assessment.',
+  ),
+});
+
 export const FollowThroughSchema = z
   .object({
-    units: z.array(
-      z.object({
-        unit: z.object({ id: z.uuid(), name: z.string() }),
-        stepsDue: CellSchema.describe('Steps due by today or done.'),
-        doneByDeadline: CellSchema,
-        shareDoneByDeadline: z.number().nullable(),
-        open: CellSchema,
-        overdue: CellSchema,
-      }),
-    ),
-    daysFromRedToConcernReport: Quartiles.describe(
-      "Days from a child's first red assessment to the first concern report about the child " +
-        'on or after it; one value per child.',
-    ),
+    groupBy: z.array(DimensionSchema),
+    rows: z.array(FollowThroughMeasures.extend({ group: GroupSchema })),
+    overall: FollowThroughMeasures,
   })
+  .describe(
+    'Steps are grouped by their unit and the assessment behind them (round, date, age band).',
+  )
   .meta({ id: 'FollowThrough' });
+
+export const ConcernReportQuerySchema = AnalyticsFilterSchema.omit({ roundIds: true }).extend({
+  groupBy: groupByParam(withoutRound, []),
+});
+
+const ReportMeasures = z.object({
+  reports: CellSchema,
+  reportsAboutChildrenUnder8: CellSchema,
+  shareUnder8: z.number().nullable(),
+  childrenReported: CellSchema,
+  childrenWithRepeatReports: CellSchema.describe('Children with two or more reports.'),
+  childrenAged0To17: CellSchema.describe(
+    'Children aged 0–17 enrolled at some point of the period (the rate denominator).',
+  ),
+  childrenReportedPer1000: z
+    .number()
+    .nullable()
+    .describe('Children reported per 1,000 children aged 0–17, one decimal.'),
+  reportsPer1000: z.number().nullable(),
+});
 
 export const ConcernReportStatsSchema = z
   .object({
-    reports: CellSchema,
-    reportsAboutChildrenUnder8: CellSchema,
-    shareUnder8: z.number().nullable(),
-    childrenReported: CellSchema,
-    childrenWithRepeatReports: CellSchema,
+    groupBy: z.array(DimensionSchema),
+    rows: z.array(ReportMeasures.extend({ group: GroupSchema })),
+    overall: ReportMeasures,
   })
+  .describe(
+    "A report is grouped by the child's unit and age on its date; children are counted once " +
+      'per group.',
+  )
   .meta({ id: 'ConcernReportStats' });
-
-export const PeriodQuerySchema = z.object({
-  from: z.iso.date().optional().describe('On or after this date.'),
-  to: z.iso.date().optional().describe('On or before this date.'),
-  unitIds: AnalyticsFilterSchema.shape.unitIds,
-  districts: AnalyticsFilterSchema.shape.districts,
-});

@@ -1,17 +1,26 @@
+import type { Transaction } from 'kysely';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
+import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
-import { type Cell, share, suppressList, suppressTable } from '../../domain/suppression.js';
-import { NotFoundError } from '../../http/errors.js';
-import { coverageByUnit } from '../rounds/repository.js';
-import { requireRound } from '../rounds/service.js';
-import type { UnitKind } from '../units/schemas.js';
 import {
-  concernReportStats,
+  type Cell,
+  MIN_COUNT,
+  share,
+  suppressList,
+  suppressTable,
+} from '../../domain/suppression.js';
+import { findRoundsIn } from '../rounds/repository.js';
+import { requireRound } from '../rounds/service.js';
+import {
+  childPopulation,
+  coverageCounts,
   daysRedToReport,
   earlyDetection,
+  type GroupRow,
   type QuartileRow,
-  stepStats,
+  reportCounts,
+  stepCounts,
   transitionCounts,
   zoneCounts,
 } from './repository.js';
@@ -34,19 +43,82 @@ function listWithTotal(counts: number[]): { cells: Cell[]; total: Cell } {
   return { cells: all.suppressed ? cells.map(hidden) : cells, total: all };
 }
 
-function groupOf(row: Record<string, unknown>, groupBy: readonly Dimension[]) {
+/**
+ * A groups × parts table (e.g. units × [assessed, missing]) with group totals and part totals,
+ * suppressed as one table so that no hidden count follows from the totals; a group whose total
+ * is hidden hides its zeros too.
+ */
+function groupTable(counts: number[][], parts: number) {
+  if (counts.length === 0) {
+    const zero = { count: 0, value: 0, suppressed: false };
+    return { rows: [], totals: Array.from({ length: parts }, () => zero), total: zero };
+  }
+  const table = suppressTable(counts, { rowTotals: true, columnTotals: true });
+  const rowTotals = table.rowTotals as Cell[];
+  const grand = table.grandTotal as Cell;
+  const columnTotals = table.columnTotals as Cell[];
+  return {
+    rows: table.cells.map((line, i) => {
+      const total = rowTotals[i] as Cell;
+      return { cells: total.suppressed ? line.map(hidden) : line, total };
+    }),
+    totals: grand.suppressed ? columnTotals.map(hidden) : columnTotals,
+    total: grand,
+  };
+}
+
+/** One count per group plus their total, suppressed together (so no group follows from it). */
+function groupList(counts: number[]) {
+  const { cells, total } = suppressList(counts, { total: true });
+  return { cells, total: total as Cell };
+}
+
+/** The API group object of a row of dimension columns. */
+function groupOf(row: GroupRow, groupBy: readonly Dimension[]) {
   const group: Record<string, unknown> = {};
   for (const d of groupBy) {
     if (d === 'round') {
-      group.round = { id: row.round_id, name: row.round_name, windowStart: row.round_start };
+      group.round =
+        row.round_id === null
+          ? null
+          : { id: row.round_id, name: row.round_name, windowStart: row.round_start };
     } else if (d === 'unit') {
-      group.unit = { id: row.unit_id, name: row.unit_name };
+      group.unit = row.unit_id === null ? null : { id: row.unit_id, name: row.unit_name };
     } else if (d === 'district') group.district = row.district;
     else if (d === 'unitKind') group.unitKind = row.unit_kind;
     else if (d === 'ageBand') group.ageBand = row.age_band;
-    else group.sex = row.sex;
+    else if (d === 'sex') group.sex = row.sex;
+    else group.cohort = row.cohort;
   }
   return group;
+}
+
+/** Rows of several queries over the same dimensions, merged per group (in first-seen order). */
+function byGroup(groupBy: readonly Dimension[], sources: GroupRow[][]) {
+  const groups = new Map<string, { group: Record<string, unknown>; rows: GroupRow[] }>();
+  sources.forEach((rows, source) => {
+    for (const row of rows) {
+      const group = groupOf(row, groupBy);
+      const key = JSON.stringify(group);
+      const entry = groups.get(key) ?? { group, rows: [] };
+      entry.rows[source] = row;
+      groups.set(key, entry);
+    }
+  });
+  return [...groups.values()];
+}
+
+const unique = (dims: readonly Dimension[]) => [...new Set(dims)];
+
+function inMunicipality<T>(
+  database: Database,
+  principal: Principal,
+  work: (trx: Transaction<DB>, municipalityId: string) => Promise<T>,
+) {
+  const municipalityId = municipalityOf(principal);
+  return database.transaction(municipalityScope(municipalityId), (trx) =>
+    work(trx, municipalityId),
+  );
 }
 
 /**
@@ -59,10 +131,9 @@ export async function zoneDistribution(
   filter: AnalyticsFilter,
   groupBy: readonly Dimension[],
 ) {
-  const municipalityId = municipalityOf(principal);
-  const dims = [...new Set(groupBy)];
-  const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    zoneCounts(trx, municipalityId, filter, dims),
+  const dims = unique(groupBy);
+  const rows = await inMunicipality(database, principal, (trx, m) =>
+    zoneCounts(trx, m, filter, dims),
   );
   const groups = new Map<string, { group: Record<string, unknown>; counts: number[] }>();
   for (const row of rows) {
@@ -97,183 +168,283 @@ export async function zoneDistribution(
   };
 }
 
-/** The zone × zone matrix of the children assessed in both rounds, with suppression. */
+/** A zone × zone matrix with row and column totals, suppressed. */
+function transitionMatrix(matrix: number[][]) {
+  const table = suppressTable(matrix, { rowTotals: true, columnTotals: true });
+  // A row or column whose total is hidden hides its zeros too (see listWithTotal).
+  const cells = table.cells.map((line, i) =>
+    line.map((c, j) =>
+      table.rowTotals?.[i]?.suppressed || table.columnTotals?.[j]?.suppressed ? hidden(c) : c,
+    ),
+  );
+  return {
+    matrix: cells.map((line) => line.map(publish)),
+    fromTotals: (table.rowTotals ?? []).map(publish),
+    toTotals: (table.columnTotals ?? []).map(publish),
+    total: publish(table.grandTotal as Cell),
+  };
+}
+
+/** The zone × zone matrices (per group) of the children assessed in both rounds. */
 export async function transitions(
   database: Database,
   principal: Principal,
   filter: AnalyticsFilter,
+  groupBy: readonly Dimension[],
   fromRoundId: string,
   toRoundId: string,
 ) {
-  const municipalityId = municipalityOf(principal);
-  return database.transaction(municipalityScope(municipalityId), async (trx) => {
-    const from = await requireRound(trx, municipalityId, fromRoundId).catch(() => {
-      throw new NotFoundError('round', fromRoundId);
-    });
-    const to = await requireRound(trx, municipalityId, toRoundId);
-    const rows = await transitionCounts(trx, municipalityId, filter, fromRoundId, toRoundId);
-    const matrix = zoneKeys.map(() => zoneKeys.map(() => 0));
+  const dims = unique(groupBy);
+  return inMunicipality(database, principal, async (trx, m) => {
+    const from = await requireRound(trx, m, fromRoundId);
+    const to = await requireRound(trx, m, toRoundId);
+    const rows = await transitionCounts(trx, m, filter, dims, fromRoundId, toRoundId);
+    const empty = () => zoneKeys.map(() => zoneKeys.map(() => 0));
+    const matrices = new Map<string, { group: Record<string, unknown>; counts: number[][] }>();
+    // Without groupBy there is always the one matrix, also when nobody moved.
+    if (dims.length === 0) matrices.set('{}', { group: {}, counts: empty() });
     for (const row of rows) {
-      const line = matrix[zoneIndex(row.from_zone)] as number[];
+      const group = groupOf(row, dims);
+      const key = JSON.stringify(group);
+      const entry = matrices.get(key) ?? { group, counts: empty() };
+      const line = entry.counts[zoneIndex(row.from_zone)] as number[];
       line[zoneIndex(row.to_zone)] = (line[zoneIndex(row.to_zone)] ?? 0) + row.count;
+      matrices.set(key, entry);
     }
-    const table = suppressTable(matrix, { rowTotals: true, columnTotals: true });
-    // A row or column whose total is hidden hides its zeros too (see listWithTotal).
-    table.cells = table.cells.map((line, i) =>
-      line.map((c, j) =>
-        table.rowTotals?.[i]?.suppressed || table.columnTotals?.[j]?.suppressed ? hidden(c) : c,
-      ),
-    );
     return {
       fromRound: { id: from.id, name: from.name },
       toRound: { id: to.id, name: to.name },
       zones: [...zoneKeys],
-      matrix: table.cells.map((line) => line.map(publish)),
-      fromTotals: (table.rowTotals ?? []).map(publish),
-      toTotals: (table.columnTotals ?? []).map(publish),
-      total: publish(table.grandTotal as Cell),
+      groupBy: dims,
+      rows: [...matrices.values()].map(({ group, counts }) => ({
+        group,
+        ...transitionMatrix(counts),
+      })),
     };
   });
 }
 
-const MIN = 5;
-/** A single count, suppressed at 1–4 (a group that small has no published statistics). */
-const single = (n: number) => publish(suppressList([n]).cells[0] as Cell);
-
-function quartiles(row: QuartileRow) {
-  const shown = row.n >= MIN;
-  const round1 = (x: number | null) => (x === null || !shown ? null : Math.round(x * 10) / 10);
+/** Quartiles published only for groups of at least 5 children, with their (suppressed) count. */
+function quartiles(row: QuartileRow | undefined, children: Cell) {
+  const shown = row !== undefined && row.n >= MIN_COUNT && !children.suppressed;
+  const round1 = (x: number | null | undefined) =>
+    x === null || x === undefined || !shown ? null : Math.round(x * 10) / 10;
   return {
-    children: single(row.n),
-    q1: round1(row.q1),
-    median: round1(row.median),
-    q3: round1(row.q3),
+    children: publish(children),
+    q1: round1(row?.q1),
+    median: round1(row?.median),
+    q3: round1(row?.q3),
+  };
+}
+
+/** Quartiles per group and overall; the children counts suppressed as one list with the total. */
+function quartileGroups(perGroup: (QuartileRow | undefined)[], overall: QuartileRow | undefined) {
+  const counts = groupList(perGroup.map((r) => r?.n ?? 0));
+  return {
+    groups: perGroup.map((r, i) => quartiles(r, counts.cells[i] as Cell)),
+    overall: quartiles(overall, counts.total),
   };
 }
 
 export async function earlyDetectionStats(
   database: Database,
   principal: Principal,
-  filter: { unitIds?: string[] | undefined; districts?: string[] | undefined },
+  filter: AnalyticsFilter,
+  groupBy: readonly Dimension[],
 ) {
-  const municipalityId = municipalityOf(principal);
-  const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    earlyDetection(trx, municipalityId, filter),
+  const dims = unique(groupBy);
+  const [rows, overall] = await inMunicipality(database, principal, (trx, m) =>
+    Promise.all([earlyDetection(trx, m, filter, dims), earlyDetection(trx, m, filter, [])]),
   );
+  const q = quartileGroups(rows, overall[0]);
   return {
-    rows: rows.map((r) => ({
-      birthYear: r.birth_year,
-      district: r.district,
-      ageMonthsAtFirstConcern: quartiles(r),
+    groupBy: dims,
+    rows: rows.map((r, i) => ({
+      group: groupOf(r, dims),
+      ageMonthsAtFirstConcern: q.groups[i] as ReturnType<typeof quartiles>,
     })),
+    overall: { ageMonthsAtFirstConcern: q.overall },
   };
 }
 
-/** Coverage per round and unit (and a whole-round row with unit null), suppressed. */
+/** Coverage per round and group (and a total row per round), suppressed per round. */
 export async function coverageStats(
   database: Database,
   principal: Principal,
   filter: AnalyticsFilter,
+  groupBy: readonly Dimension[],
 ) {
-  const municipalityId = municipalityOf(principal);
-  return database.transaction(municipalityScope(municipalityId), async (trx) => {
-    let query = trx
-      .selectFrom('rounds')
-      .select(['id'])
-      .where('municipality_id', '=', municipalityId)
-      .orderBy('window_start')
-      .orderBy('id');
-    if (filter.roundIds?.length) query = query.where('id', 'in', filter.roundIds);
-    if (filter.from) query = query.where('window_start', '>=', filter.from);
-    if (filter.to) query = query.where('window_start', '<=', filter.to);
+  const dims = unique(groupBy).filter((d) => d !== 'round');
+  return inMunicipality(database, principal, async (trx, m) => {
     const rows = [];
-    for (const { id } of await query.execute()) {
-      const round = await requireRound(trx, municipalityId, id);
-      const units = await coverageByUnit(trx, municipalityId, round, filter.unitIds);
-      const roundInfo = { id: round.id, name: round.name, windowStart: round.window_start };
-      // One table per round (units × assessed/missing, with unit and round totals) so that no
-      // hidden unit count can be derived from the round's totals.
-      const table = suppressTable(
-        units.map((u) => [u.assessed, u.enrolled - u.assessed]),
-        { rowTotals: true, columnTotals: true },
+    for (const round of await findRoundsIn(trx, m, filter)) {
+      const counts = await coverageCounts(trx, m, round, filter, dims);
+      if (counts.length === 0) continue;
+      const roundGroup = {
+        round: { id: round.id, name: round.name, windowStart: round.window_start },
+      };
+      // One table per round (groups × assessed/missing, with group and round totals) so that no
+      // hidden count can be derived from the round's totals.
+      const table = groupTable(
+        counts.map((c) => [c.assessed, c.enrolled - c.assessed]),
+        2,
       );
-      const entry = (
-        unit: { id: string; name: string; kind: UnitKind } | null,
-        cells: Cell[],
-        total: Cell,
-      ) => {
-        const [a, m] = (total.suppressed ? cells.map(hidden) : cells) as [Cell, Cell];
+      const entry = (group: Record<string, unknown>, cells: Cell[], total: Cell, last: boolean) => {
+        const [a, missing] = cells as [Cell, Cell];
         return {
-          round: roundInfo,
-          unit,
+          group: { ...roundGroup, ...group },
+          roundTotal: last,
           enrolled: publish(total),
           assessed: publish(a),
-          missing: publish(m),
+          missing: publish(missing),
           coverage: share(a, total),
         };
       };
-      units.forEach((u, i) => {
-        rows.push(
-          entry(
-            { id: u.unit_id, name: u.unit_name, kind: u.unit_kind as UnitKind },
-            table.cells[i] as Cell[],
-            table.rowTotals?.[i] as Cell,
-          ),
-        );
+      counts.forEach((c, i) => {
+        const row = table.rows[i] as { cells: Cell[]; total: Cell };
+        rows.push(entry(groupOf(c, dims), row.cells, row.total, false));
       });
-      if (units.length > 0) {
-        rows.push(entry(null, table.columnTotals as Cell[], table.grandTotal as Cell));
-      }
+      rows.push(entry({}, table.totals, table.total, true));
     }
-    return { rows };
+    return { groupBy: ['round' as const, ...dims], rows };
   });
 }
 
 export async function followThroughStats(
   database: Database,
   principal: Principal,
-  filter: { unitIds?: string[] | undefined },
+  filter: AnalyticsFilter,
+  groupBy: readonly Dimension[],
   now: Date,
 ) {
-  const municipalityId = municipalityOf(principal);
-  return database.transaction(municipalityScope(municipalityId), async (trx) => {
-    const units = await stepStats(trx, municipalityId, localDate(now), filter.unitIds);
-    const lags = await daysRedToReport(trx, municipalityId, filter.unitIds);
-    return {
-      units: units.map((u) => {
-        const { cells, total } = listWithTotal([u.done_on_time, u.due - u.done_on_time]);
-        const done = cells[0] as Cell;
-        return {
-          unit: { id: u.unit_id, name: u.unit_name },
-          stepsDue: publish(total as Cell),
-          doneByDeadline: publish(done),
-          shareDoneByDeadline: share(done, total as Cell),
-          open: single(u.open),
-          overdue: single(u.overdue),
-        };
-      }),
-      daysFromRedToConcernReport: quartiles(lags),
+  const dims = unique(groupBy);
+  const today = localDate(now);
+  const [steps, lags, overallLag] = await inMunicipality(database, principal, (trx, m) =>
+    Promise.all([
+      stepCounts(trx, m, today, filter, dims),
+      daysRedToReport(trx, m, filter, dims),
+      daysRedToReport(trx, m, filter, []),
+    ]),
+  );
+  const groups = byGroup(dims, [steps, lags]);
+  const stepOf = (i: number) =>
+    (groups[i]?.rows[0] as (typeof steps)[number] | undefined) ?? {
+      due: 0,
+      done_on_time: 0,
+      open: 0,
+      overdue: 0,
     };
+  const counts = groups.map((_, i) => stepOf(i));
+  const due = groupTable(
+    counts.map((c) => [c.done_on_time, c.due - c.done_on_time]),
+    2,
+  );
+  const open = groupList(counts.map((c) => c.open));
+  const overdue = groupList(counts.map((c) => c.overdue));
+  const q = quartileGroups(
+    groups.map((g) => g.rows[1] as QuartileRow | undefined),
+    overallLag[0],
+  );
+  const measures = (cells: Cell[], total: Cell, o: Cell, od: Cell, lag: unknown) => ({
+    stepsDue: publish(total),
+    doneByDeadline: publish(cells[0] as Cell),
+    shareDoneByDeadline: share(cells[0] as Cell, total),
+    open: publish(o),
+    overdue: publish(od),
+    daysFromRedToConcernReport: lag as ReturnType<typeof quartiles>,
   });
+  return {
+    groupBy: dims,
+    rows: groups.map((g, i) => {
+      const row = due.rows[i] as { cells: Cell[]; total: Cell };
+      return {
+        group: g.group,
+        ...measures(
+          row.cells,
+          row.total,
+          open.cells[i] as Cell,
+          overdue.cells[i] as Cell,
+          q.groups[i],
+        ),
+      };
+    }),
+    overall: measures(due.totals, due.total, open.total, overdue.total, q.overall),
+  };
+}
+
+/** A rate per 1,000, one decimal; null when either figure is hidden or the base is 0. */
+function per1000(count: Cell, base: Cell): number | null {
+  if (count.suppressed || base.suppressed || base.count === 0) return null;
+  return Math.round((count.count * 10_000) / base.count) / 10;
 }
 
 export async function concernReportAggregate(
   database: Database,
   principal: Principal,
-  filter: { from?: string | undefined; to?: string | undefined },
+  filter: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+  now: Date,
 ) {
-  const municipalityId = municipalityOf(principal);
-  const s = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    concernReportStats(trx, municipalityId, filter),
+  const dims = unique(groupBy);
+  const [reports, population] = await inMunicipality(database, principal, (trx, m) =>
+    Promise.all([
+      reportCounts(trx, m, filter, dims),
+      childPopulation(trx, m, filter, dims, localDate(now)),
+    ]),
   );
-  const reports = listWithTotal([s.under8, s.reports - s.under8]);
-  const children = listWithTotal([s.repeat_children, s.children - s.repeat_children]);
-  const under8 = reports.cells[0] as Cell;
+  // Groups with reports come first; groups with children but no report follow (their zeros are
+  // figures too).
+  const groups = byGroup(dims, [reports, population]);
+  const row = (i: number) => groups[i]?.rows[0] as (typeof reports)[number] | undefined;
+  const counts = groups.map((_, i) => row(i) ?? { reports: 0, under8: 0, children: 0 });
+  const reportTable = groupTable(
+    counts.map((c) => [c.under8, c.reports - c.under8]),
+    2,
+  );
+  const childTable = groupTable(
+    groups.map((_, i) => {
+      const r = row(i);
+      return r ? [r.repeat_children, r.children - r.repeat_children] : [0, 0];
+    }),
+    2,
+  );
+  const base = groupList(groups.map((g) => (g.rows[1]?.children as number | undefined) ?? 0));
+  const measures = (
+    reportCells: Cell[],
+    reportsTotal: Cell,
+    childCells: Cell[],
+    childrenTotal: Cell,
+    population: Cell,
+  ) => ({
+    reports: publish(reportsTotal),
+    reportsAboutChildrenUnder8: publish(reportCells[0] as Cell),
+    shareUnder8: share(reportCells[0] as Cell, reportsTotal),
+    childrenReported: publish(childrenTotal),
+    childrenWithRepeatReports: publish(childCells[0] as Cell),
+    childrenAged0To17: publish(population),
+    childrenReportedPer1000: per1000(childrenTotal, population),
+    reportsPer1000: per1000(reportsTotal, population),
+  });
+  const line = (t: ReturnType<typeof groupTable>, i: number) =>
+    t.rows[i] as { cells: Cell[]; total: Cell };
   return {
-    reports: publish(reports.total as Cell),
-    reportsAboutChildrenUnder8: publish(under8),
-    shareUnder8: share(under8, reports.total as Cell),
-    childrenReported: publish(children.total as Cell),
-    childrenWithRepeatReports: publish(children.cells[0] as Cell),
+    groupBy: dims,
+    rows: groups.map((g, i) => ({
+      group: g.group,
+      ...measures(
+        line(reportTable, i).cells,
+        line(reportTable, i).total,
+        line(childTable, i).cells,
+        line(childTable, i).total,
+        base.cells[i] as Cell,
+      ),
+    })),
+    overall: measures(
+      reportTable.totals,
+      reportTable.total,
+      childTable.totals,
+      childTable.total,
+      base.total,
+    ),
   };
 }

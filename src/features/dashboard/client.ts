@@ -209,8 +209,9 @@ export const DASHBOARD_JS = String.raw`(function () {
 
   // --- Transition matrix -------------------------------------------------------------------
 
-  function renderTransitions(data) {
-    var zones = data.zones;
+  function renderTransitions(response) {
+    var zones = response.zones;
+    var data = response.rows[0];
     var header = ['From \\ to'].concat(zones.map(function (z) { return ZONE_LABEL[z]; }), ['Total']);
     var rows = zones.map(function (from, i) {
       var cells = data.matrix[i].map(function (cell) { return countCell(cell); });
@@ -219,8 +220,8 @@ export const DASHBOARD_JS = String.raw`(function () {
     });
     rows.push(rowOf('Total', data.toTotals.map(function (cell) { return countCell(cell, 'total'); })
       .concat([countCell(data.total, 'total')]), 'total'));
-    byId('transitions-caption').textContent = 'Children assessed in both ' + data.fromRound.name +
-      ' (rows) and ' + data.toRound.name + ' (columns).';
+    byId('transitions-caption').textContent = 'Children assessed in both ' + response.fromRound.name +
+      ' (rows) and ' + response.toRound.name + ' (columns).';
     byId('transitions-table').replaceChildren(table(header, rows));
     byId('transitions').setAttribute('data-ready', 'true');
   }
@@ -240,9 +241,11 @@ export const DASHBOARD_JS = String.raw`(function () {
     var units = [];
     var byKey = {};
     data.rows.forEach(function (r) {
-      if (!rounds.some(function (x) { return x.id === r.round.id; })) rounds.push(r.round);
-      if (r.unit && !units.some(function (u) { return u.id === r.unit.id; })) units.push(r.unit);
-      byKey[r.round.id + '/' + (r.unit ? r.unit.id : 'all')] = r;
+      var round = r.group.round;
+      var unit = r.roundTotal ? null : r.group.unit;
+      if (!rounds.some(function (x) { return x.id === round.id; })) rounds.push(round);
+      if (unit && !units.some(function (u) { return u.id === unit.id; })) units.push(unit);
+      byKey[round.id + '/' + (unit ? unit.id : 'all')] = r;
     });
     rounds.sort(byWindowStart);
     rounds = rounds.slice(-4); // the latest rounds, oldest first
@@ -299,9 +302,12 @@ export const DASHBOARD_JS = String.raw`(function () {
   function renderEarly(data) {
     var rows = data.rows.slice();
     rows.sort(function (a, b) {
-      return a.birthYear - b.birthYear || String(a.district).localeCompare(String(b.district), 'da');
+      return a.group.cohort - b.group.cohort ||
+        String(a.group.district).localeCompare(String(b.group.district), 'da');
     });
-    var labels = rows.map(function (r) { return r.birthYear + ' · ' + (r.district || 'no district'); });
+    var labels = rows.map(function (r) {
+      return r.group.cohort + ' · ' + (r.group.district || 'no district');
+    });
     var q = rows.map(function (r) { return r.ageMonthsAtFirstConcern; });
     var withheld = q.map(function (x) { return x.median === null; });
     makeChart(byId('early-chart'), {
@@ -377,8 +383,8 @@ export const DASHBOARD_JS = String.raw`(function () {
     try {
       var results = await Promise.all([
         api('/v1/analytics/zone-distribution?groupBy=round', key),
-        api('/v1/analytics/coverage', key),
-        api('/v1/analytics/early-detection', key),
+        api('/v1/analytics/coverage?groupBy=unit', key),
+        api('/v1/analytics/early-detection?groupBy=cohort,district', key),
       ]);
       byId('dashboard').hidden = false;
       var rounds = renderZones(results[0]);

@@ -37,6 +37,24 @@ export function insertRound(
   return db.insertInto('rounds').values(values).returning(columns).executeTakeFirstOrThrow();
 }
 
+/** Rounds by ids and window start (inclusive bounds), ordered by window start. */
+export function findRoundsIn(
+  db: Executor,
+  municipalityId: string,
+  f: { roundIds?: string[] | undefined; from?: string | undefined; to?: string | undefined },
+): Promise<RoundRow[]> {
+  let query = db
+    .selectFrom('rounds')
+    .select(columns)
+    .where('municipality_id', '=', municipalityId)
+    .orderBy('window_start')
+    .orderBy('id');
+  if (f.roundIds?.length) query = query.where('id', 'in', f.roundIds);
+  if (f.from) query = query.where('window_start', '>=', f.from);
+  if (f.to) query = query.where('window_start', '<=', f.to);
+  return query.execute();
+}
+
 export function findRound(
   db: Executor,
   municipalityId: string,

@@ -1,0 +1,300 @@
+import { expect, it } from 'vitest';
+import { describeEngines, type EngineContext } from '../support/engines.js';
+import { createChild, createKey, createScreeningTenant, createUnit } from '../support/factories.js';
+import { expectProblem } from '../support/problem.js';
+
+/**
+ * Every aggregate filtered and grouped by the other dimensions, against a hand-computed fixture:
+ *
+ * Kindergarten K (district Nord): 20 children born Jan–Apr 2021 (child i in month 1 + i % 4),
+ *   even i female. Round 1 (window 2026-04-01, assessed 04-15): i < 10 green, i ≥ 10 red.
+ *   Round 2 (window 2026-10-01, assessed 11-02): i < 15 green, i ≥ 15 red.
+ *   Concern reports on 2026-11-04 about i ≥ 10, and a second one on 2026-11-10 about i ≥ 15.
+ * School S (district Syd): 6 children born 2018-06-01, even i female; green in both rounds
+ *   except child 5, yellow in round 2. Concern reports on 2026-11-04 about i < 5.
+ */
+async function fixture(t: EngineContext) {
+  const s = await createScreeningTenant(t);
+  const k = await createUnit(t, s.admin.token, { kind: 'kindergarten', district: 'Nord' });
+  const school = await createUnit(t, s.admin.token, { kind: 'school', district: 'Syd' });
+  const round = async (name: string, windowStart: string, windowEnd: string) =>
+    (
+      await t.call('POST', '/v1/rounds', {
+        token: s.admin.token,
+        body: { name, windowStart, windowEnd, rulerVersionId: s.topi },
+      })
+    ).json();
+  const r1 = await round('Forår 2026', '2026-04-01', '2026-05-31');
+  const r2 = await round('Efterår 2026', '2026-10-01', '2026-11-30');
+  const assess = async (
+    childId: string,
+    unitId: string,
+    roundId: string,
+    on: string,
+    l: number,
+  ) => {
+    const res = await t.call('POST', '/v1/assessments', {
+      token: s.admin.token,
+      body: {
+        childId,
+        unitId,
+        roundId,
+        assessedOn: on,
+        raters: [
+          { name: 'Anna', role: 'unit_staff' },
+          { name: 'Bo', role: 'unit_leader' },
+        ],
+        rating: { overallLevel: l },
+        parentsInformed: true,
+      },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  const report = async (childId: string, reportedOn: string) => {
+    const res = await t.call('POST', `/v1/children/${childId}/concern-reports`, {
+      token: s.admin.token,
+      body: { reportedOn, reportedBy: { name: 'Leder', role: 'unit_leader' } },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  for (let i = 0; i < 20; i++) {
+    const child = await createChild(t, s.admin.token, {
+      unitId: k.id,
+      enrolledFrom: '2024-08-01',
+      birthDate: `2021-0${1 + (i % 4)}-01`,
+      sex: i % 2 === 0 ? 'female' : 'male',
+    });
+    await assess(child.id, k.id, r1.id, '2026-04-15', i < 10 ? 1 : 3);
+    await assess(child.id, k.id, r2.id, '2026-11-02', i < 15 ? 1 : 3);
+    if (i >= 10) await report(child.id, '2026-11-04');
+    if (i >= 15) await report(child.id, '2026-11-10');
+  }
+  for (let i = 0; i < 6; i++) {
+    const child = await createChild(t, s.admin.token, {
+      unitId: school.id,
+      enrolledFrom: '2024-08-01',
+      birthDate: '2018-06-01',
+      sex: i % 2 === 0 ? 'female' : 'male',
+    });
+    await assess(child.id, school.id, r1.id, '2026-04-15', 1);
+    await assess(child.id, school.id, r2.id, '2026-11-02', i === 5 ? 2 : 1);
+    if (i < 5) await report(child.id, '2026-11-04');
+  }
+  const analyst = await createKey(t, s.municipality.id, 'analyst', { token: s.admin.token });
+  const get = async (path: string) => {
+    const res = await t.call('GET', path, { token: analyst.token });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  return { ...s, k, school, r1, r2, analyst, get };
+}
+
+const cell = (value: number | null) => ({ value, suppressed: value === null });
+const hiddenCell = cell(null);
+
+describeEngines('analytics by every dimension', (t) => {
+  it('filters and groups every aggregate by unit kind, age band, sex, district and cohort', async () => {
+    const f = await fixture(t);
+    const r1 = { id: f.r1.id, name: 'Forår 2026', windowStart: '2026-04-01' };
+
+    // Zone distribution by birth cohort in round 1.
+    const zones = await f.get(`/v1/analytics/zone-distribution?roundIds=${f.r1.id}&groupBy=cohort`);
+    expect(
+      zones.rows.map((r: { group: unknown; counts: unknown; total: unknown }) => [
+        r.group,
+        r.counts,
+        r.total,
+      ]),
+    ).toEqual([
+      [{ cohort: 2018 }, { green: cell(6), yellow: cell(0), red: cell(0), none: cell(0) }, cell(6)],
+      [
+        { cohort: 2021 },
+        { green: cell(10), yellow: cell(0), red: cell(10), none: cell(0) },
+        cell(20),
+      ],
+    ]);
+
+    // Coverage of round 1 by unit kind: everybody assessed.
+    const byKind = await f.get(`/v1/analytics/coverage?roundIds=${f.r1.id}&groupBy=unitKind`);
+    expect(byKind.groupBy).toEqual(['round', 'unitKind']);
+    const coverageRow = (group: object, n: number, roundTotal = false) => ({
+      group: { round: r1, ...group },
+      roundTotal,
+      enrolled: cell(n),
+      assessed: cell(n),
+      missing: cell(0),
+      coverage: 1,
+    });
+    expect(byKind.rows).toEqual([
+      coverageRow({ unitKind: 'kindergarten' }, 20),
+      coverageRow({ unitKind: 'school' }, 6),
+      coverageRow({}, 26, true),
+    ]);
+    // Girls only, by age band: 10 aged 3–5 and 3 aged 6–9. The 3 are hidden with their zero,
+    // so the 10 is hidden as their complement (13 − 10 = 3), and its zero with it.
+    const girls = await f.get(
+      `/v1/analytics/coverage?roundIds=${f.r1.id}&groupBy=ageBand&sex=female`,
+    );
+    const allHidden = { enrolled: hiddenCell, assessed: hiddenCell, missing: hiddenCell };
+    expect(girls.rows).toEqual([
+      { group: { round: r1, ageBand: '3-5' }, roundTotal: false, ...allHidden, coverage: null },
+      { group: { round: r1, ageBand: '6-9' }, roundTotal: false, ...allHidden, coverage: null },
+      coverageRow({}, 13, true),
+    ]);
+
+    // Early detection. First concern: K children 10–19 red at 2026-04-15, aged 61, 60, 63, 62,
+    // 61, 60, 63, 62, 61, 60 months; school child 5 yellow at 2026-11-02, aged 101 months.
+    const kindergarten = await f.get('/v1/analytics/early-detection?ageBands=3-5');
+    expect(kindergarten.rows).toEqual([
+      {
+        group: { cohort: 2021, district: 'Nord' },
+        ageMonthsAtFirstConcern: { children: cell(10), q1: 60.3, median: 61, q3: 62 },
+      },
+    ]);
+    const early = await f.get('/v1/analytics/early-detection?groupBy=unitKind');
+    // The school's one child is hidden, so the kindergarten's 10 is hidden as its complement
+    // (11 − 10 = 1) and so are its quartiles; the overall figures stand.
+    expect(early.rows).toEqual([
+      {
+        group: { unitKind: 'kindergarten' },
+        ageMonthsAtFirstConcern: { children: hiddenCell, q1: null, median: null, q3: null },
+      },
+      {
+        group: { unitKind: 'school' },
+        ageMonthsAtFirstConcern: { children: hiddenCell, q1: null, median: null, q3: null },
+      },
+    ]);
+    expect(early.overall).toEqual({
+      ageMonthsAtFirstConcern: { children: cell(11), q1: 60.5, median: 61, q3: 62.5 },
+    });
+
+    // Transitions by unit kind: the kindergarten's matrix is all ≥ 5 or 0; the school's shows no
+    // count of 1–4.
+    const moves = await f.get(
+      `/v1/analytics/transitions?fromRoundId=${f.r1.id}&toRoundId=${f.r2.id}&groupBy=unitKind`,
+    );
+    expect(moves.rows.map((r: { group: unknown }) => r.group)).toEqual([
+      { unitKind: 'kindergarten' },
+      { unitKind: 'school' },
+    ]);
+    const values = (m: { value: number | null }[][]) => m.map((l) => l.map((c) => c.value));
+    expect(values(moves.rows[0].matrix)).toEqual([
+      [10, 0, 0, 0],
+      [0, 0, 0, 0],
+      [5, 0, 5, 0],
+      [0, 0, 0, 0],
+    ]);
+    expect(moves.rows[0].total).toEqual(cell(20));
+    expect(moves.rows[1].total).toEqual(cell(6));
+    for (const c of moves.rows[1].matrix.flat()) {
+      expect(c.value === null || c.value === 0 || c.value >= 5).toBe(true);
+    }
+  });
+
+  it('days from red to concern report count each child once, from its first red assessment', async () => {
+    const f = await fixture(t);
+    // Children 10–19: first red 2026-04-15, first report 2026-11-04: 203 days each. (Counting
+    // every red assessment would add 2 days for children 15–19, red again on 11-02.)
+    const follow = await f.get('/v1/analytics/follow-through?groupBy=district');
+    expect(follow.groupBy).toEqual(['district']);
+    const byDistrict = Object.fromEntries(
+      follow.rows.map((r: { group: { district: string } }) => [r.group.district, r]),
+    );
+    expect(byDistrict.Nord.daysFromRedToConcernReport).toEqual({
+      children: cell(10),
+      q1: 203,
+      median: 203,
+      q3: 203,
+    });
+    expect(byDistrict.Syd.daysFromRedToConcernReport.children).toEqual(cell(0));
+    expect(follow.overall.daysFromRedToConcernReport).toEqual({
+      children: cell(10),
+      q1: 203,
+      median: 203,
+      q3: 203,
+    });
+    // The overall figures are the sums of the groups (all published here).
+    // Per district the counts are suppressed together with the overall figure: a hidden group
+    // count never stands alone under a published total, and published groups add up to it.
+    for (const key of ['stepsDue', 'doneByDeadline', 'open', 'overdue']) {
+      const cells = follow.rows.map((r: Record<string, { value: number | null }>) => r[key]);
+      const hidden = cells.filter((c: { value: number | null }) => c.value === null).length;
+      expect(hidden === 0 || hidden >= 2).toBe(true);
+      if (hidden === 0) {
+        const sum = cells.reduce((n: number, c: { value: number }) => n + c.value, 0);
+        expect(follow.overall[key].value).toBe(sum);
+      }
+    }
+    expect([byDistrict.Nord.open, byDistrict.Syd.open, follow.overall.open]).toEqual([
+      cell(50),
+      cell(6),
+      cell(56),
+    ]);
+    // Only round 2's steps: the red assessments of children 15–19 (and the school's yellow).
+    const r2 = await f.get(`/v1/analytics/follow-through?roundIds=${f.r2.id}&groupBy=district`);
+    const r1 = await f.get(`/v1/analytics/follow-through?roundIds=${f.r1.id}&groupBy=district`);
+    const all = follow.overall.open.value;
+    expect(r1.overall.open.value + r2.overall.open.value).toBe(all);
+    expect(r2.overall.daysFromRedToConcernReport.children).toEqual(cell(0));
+  });
+
+  it('concern reports per unit kind, with repeat reports and rates per 1,000 children', async () => {
+    const f = await fixture(t);
+    const res = await f.get('/v1/analytics/concern-reports?from=2026-01-01&groupBy=unitKind');
+    expect(res.rows).toEqual([
+      {
+        group: { unitKind: 'kindergarten' },
+        reports: cell(15),
+        reportsAboutChildrenUnder8: cell(15),
+        shareUnder8: 1,
+        childrenReported: cell(10),
+        childrenWithRepeatReports: cell(5),
+        childrenAged0To17: cell(20),
+        childrenReportedPer1000: 500,
+        reportsPer1000: 750,
+      },
+      {
+        group: { unitKind: 'school' },
+        reports: cell(5),
+        reportsAboutChildrenUnder8: cell(0),
+        shareUnder8: 0,
+        childrenReported: cell(5),
+        childrenWithRepeatReports: cell(0),
+        childrenAged0To17: cell(6),
+        childrenReportedPer1000: 833.3,
+        reportsPer1000: 833.3,
+      },
+    ]);
+    expect(res.overall).toEqual({
+      reports: cell(20),
+      reportsAboutChildrenUnder8: cell(15),
+      shareUnder8: 0.75,
+      childrenReported: cell(15),
+      childrenWithRepeatReports: cell(5),
+      childrenAged0To17: cell(26),
+      childrenReportedPer1000: 576.9,
+      reportsPer1000: 769.2,
+    });
+    // The period and a district filter: only the kindergarten's first reports (11-04).
+    const nord = await f.get('/v1/analytics/concern-reports?to=2026-11-05&districts=Nord');
+    expect(nord.overall).toMatchObject({
+      reports: cell(10),
+      childrenReported: cell(10),
+      childrenWithRepeatReports: cell(0),
+      childrenAged0To17: cell(20),
+      childrenReportedPer1000: 500,
+    });
+  });
+
+  it('refuses a dimension an aggregate cannot be grouped by', async () => {
+    const f = await fixture(t);
+    for (const path of [
+      '/v1/analytics/concern-reports?groupBy=round',
+      `/v1/analytics/transitions?fromRoundId=${f.r1.id}&toRoundId=${f.r2.id}&groupBy=round`,
+      '/v1/analytics/coverage?groupBy=colour',
+      '/v1/analytics/early-detection?ageBands=18-99',
+    ]) {
+      expectProblem(await t.call('GET', path, { token: f.analyst.token }), 400);
+    }
+  });
+});
