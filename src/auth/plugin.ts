@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../http/errors.js';
 import { parseToken, tokenMatches } from './api-key-token.js';
 import { type Action, isAllowed, type Role } from './permissions.js';
-import type { Principal } from './principal.js';
+import type { Identity, Principal } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,7 +36,7 @@ export async function authenticate(
   database: Database,
   authorization: string | undefined,
   now: Date,
-): Promise<Principal> {
+): Promise<Identity> {
   if (!authorization) {
     throw new UnauthorizedError('Send an API key as `Authorization: Bearer <key>`.');
   }
@@ -72,7 +72,7 @@ export async function authenticate(
   };
 }
 
-export function authorize(principal: Principal, action: Action): void {
+export function authorize(principal: Identity, action: Action): void {
   if (!isAllowed(principal.role, action)) {
     throw new ForbiddenError(`The role ${principal.role} may not perform ${action}.`);
   }
@@ -101,7 +101,7 @@ export const authPlugin = fp(
         request.headers.authorization,
         opts.now(),
       );
-      request.principal = principal;
+      request.principal = { ...principal, requestId: request.id };
       authorize(principal, action);
     });
   },

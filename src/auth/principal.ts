@@ -1,17 +1,22 @@
 import { ForbiddenError, NotFoundError } from '../http/errors.js';
 import type { Role } from './permissions.js';
 
-/** Who is calling: an API key today, an identity-provider subject later. */
+/** Who is calling: an API key, or a user signed in with the municipality's identity provider. */
 export interface Principal {
-  kind: 'api_key';
-  /** The key's row id (not its public key id). */
+  kind: 'api_key' | 'oidc';
+  /** The key's row id (not its public key id), or the identity provider's subject (`sub`). */
   id: string;
   role: Role;
   /** Null only for platform administrators. */
   municipalityId: string | null;
   /** Units the principal is limited to; empty means the whole municipality. */
   unitIds: string[];
+  /** The request the principal acts in: every audit entry names it. */
+  requestId: string;
 }
+
+/** A principal as authentication establishes it, before it is tied to a request. */
+export type Identity = Omit<Principal, 'requestId'>;
 
 /**
  * The municipality a principal may act in, given the municipality named in the path.
