@@ -250,6 +250,36 @@ export interface EventsTable {
   created_at: Generated<Date>;
 }
 
+export interface AuditLogTable {
+  id: Generated<string>;
+  occurred_at: Generated<Date>;
+  municipality_id: string | null;
+  principal_kind: 'api_key' | 'oidc';
+  principal_id: string;
+  role: string;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  child_id: string | null;
+  child_tombstone: string | null;
+  criteria: Json<unknown> | null;
+  outcome: string;
+  status_code: number | null;
+  request_id: string;
+}
+
+export interface ErasuresTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_key: string;
+  tombstone: string;
+  reason: string;
+  source: 'request' | 'retention';
+  erased_at: Generated<Date>;
+  erased_by: string | null;
+  deleted: Json<Record<string, number>>;
+}
+
 export interface KyselyMigrationTable {
   name: string;
   timestamp: string;
@@ -273,5 +303,7 @@ export interface DB {
   flags: FlagsTable;
   concern_reports: ConcernReportsTable;
   events: EventsTable;
+  audit_log: AuditLogTable;
+  erasures: ErasuresTable;
   kysely_migration: KyselyMigrationTable;
 }

@@ -1,0 +1,141 @@
+import type { Transaction } from 'kysely';
+import type { Principal } from '../auth/principal.js';
+import { type Database, municipalityScope, platformScope } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+
+/** What was done with child data (the audit log's `action`). */
+export const auditActions = [
+  'create',
+  'read',
+  'update',
+  'withdraw',
+  'delete',
+  'export',
+  'search',
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+/** The kinds of child data whose every use is audited. */
+export const auditResources = [
+  'child',
+  'enrolment',
+  'assessment',
+  'recommendation',
+  'step',
+  'flag',
+  'consent',
+  'concern_report',
+  'coverage',
+  'event',
+  'export',
+  'dossier',
+  'handover',
+  'audit_log',
+] as const;
+export type AuditResource = (typeof auditResources)[number];
+
+export const auditOutcomes = [
+  'success',
+  'denied',
+  'not_found',
+  'invalid',
+  'conflict',
+  'error',
+] as const;
+export type AuditOutcome = (typeof auditOutcomes)[number];
+
+/** One use of child data. */
+export interface AuditEntry {
+  action: AuditAction;
+  resource: AuditResource;
+  /** The row used (an assessment id, a step id…); for a child, the child's id. */
+  resourceId?: string | null;
+  /** The child concerned; null for list and search requests (then `criteria` says what). */
+  childId?: string | null;
+  /** The filters of a list or search (never free text such as a name: see `searchCriteria`). */
+  criteria?: Record<string, unknown> | null;
+}
+
+/**
+ * Records uses of child data, in the caller's transaction: a write is audited atomically with
+ * the change, a read with the query that made it. The only way entries are written on success.
+ */
+export async function audit(
+  trx: Transaction<DB>,
+  principal: Principal,
+  ...entries: AuditEntry[]
+): Promise<void> {
+  if (entries.length === 0) return;
+  await trx
+    .insertInto('audit_log')
+    .values(entries.map((e) => row(principal, e, 'success', null)))
+    .execute();
+}
+
+function row(principal: Principal, e: AuditEntry, outcome: AuditOutcome, status: number | null) {
+  return {
+    municipality_id: principal.municipalityId,
+    principal_kind: principal.kind,
+    principal_id: principal.id,
+    role: principal.role,
+    action: e.action,
+    resource_type: e.resource,
+    resource_id: e.resourceId ?? null,
+    child_id: e.childId ?? null,
+    criteria: e.criteria ? JSON.stringify(e.criteria) : null,
+    outcome,
+    status_code: status,
+    request_id: principal.requestId,
+  };
+}
+
+/** The outcome recorded for a failed request's status code. */
+export function outcomeOf(status: number): AuditOutcome {
+  if (status === 401 || status === 403 || status === 429) return 'denied';
+  if (status === 404 || status === 410) return 'not_found';
+  if (status === 409 || status === 412) return 'conflict';
+  if (status >= 500) return 'error';
+  return 'invalid';
+}
+
+/**
+ * Records a request that failed (its own transaction: the request's was rolled back, so nothing
+ * it would have audited remains).
+ */
+export async function auditFailure(
+  database: Database,
+  principal: Principal,
+  entry: AuditEntry,
+  status: number,
+): Promise<void> {
+  const scope = principal.municipalityId
+    ? municipalityScope(principal.municipalityId)
+    : platformScope;
+  await database.transaction(scope, (trx) =>
+    trx
+      .insertInto('audit_log')
+      .values(row(principal, entry, outcomeOf(status), status))
+      .execute(),
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string =>
+  typeof value === 'string' && UUID.test(value);
+
+/** Query keys whose values are free text about a person: recorded as given, never their value. */
+const FREE_TEXT_KEYS = new Set(['q', 'name', 'givenName', 'familyName', 'cpr', 'externalRef']);
+
+/**
+ * The criteria of a list or search request as recorded: ids, dates, statuses and limits as
+ * given; free text (a name searched for, a CPR number) only as `"[given]"`, so that the log
+ * itself holds no names.
+ */
+export function searchCriteria(query: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || key === 'cursor') continue;
+    out[key] = FREE_TEXT_KEYS.has(key) ? '[given]' : value;
+  }
+  return out;
+}

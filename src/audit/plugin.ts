@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Action } from '../auth/permissions.js';
+import type { Database } from '../db/database.js';
+import { type AuditAction, type AuditResource, auditFailure, isUuid } from './audit.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The use of child data this route makes. Required on every route whose permission touches
+     * child data; the service writes the entry on success, this plugin on failure.
+     */
+    audit?: { resource: AuditResource; action: AuditAction };
+  }
+}
+
+/** Permissions whose routes use child data: each must declare `config.audit`. */
+export const childDataPermissions: readonly Action[] = [
+  'child:read',
+  'child:write',
+  'enrolment:write',
+  'coverage:read',
+  'assessment:read',
+  'assessment:write',
+  'recommendation:read',
+  'step:write',
+  'flag:read',
+  'flag:write',
+  'concern_report:read',
+  'concern_report:write',
+  'event:read',
+];
+
+/** The child a failed request was about, from its path (only well-formed ids are recorded). */
+function childOfRequest(request: FastifyRequest, resource: AuditResource): string | null {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  if (isUuid(params.childId)) return params.childId;
+  if (
+    ['child', 'dossier', 'handover'].includes(resource) &&
+    isUuid(params.id) &&
+    request.routeOptions.url?.startsWith('/v1/children/')
+  ) {
+    return params.id;
+  }
+  return null;
+}
+
+/**
+ * The failure half of the audit log: an authenticated request to a child-data route that ends
+ * in 4xx/5xx is recorded with its outcome (the service's own entry was rolled back with its
+ * transaction). Unauthenticated requests (401) reach no data and are not attributable.
+ */
+export const auditPlugin = fp(
+  async (app: FastifyInstance, opts: { database: Database; extraPermissions?: Action[] }) => {
+    const audited = new Set<Action>([...childDataPermissions, ...(opts.extraPermissions ?? [])]);
+    app.addHook('onRoute', (route) => {
+      const permission = route.config?.permission;
+      if (permission && audited.has(permission) && !route.config?.audit) {
+        throw new Error(`Route ${route.method} ${route.url} uses child data: declare config.audit`);
+      }
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const spec = request.routeOptions.config.audit;
+      const principal = request.principal;
+      if (!spec || !principal || reply.statusCode < 400) return;
+      const params = (request.params ?? {}) as Record<string, unknown>;
+      const childId = childOfRequest(request, spec.resource);
+      const resourceId = isUuid(params.id) ? params.id : (childId ?? null);
+      try {
+        await auditFailure(
+          opts.database,
+          principal,
+          {
+            action: spec.action,
+            resource: spec.resource,
+            resourceId,
+            childId,
+            // Not the raw query of a failed request: it may hold anything a caller typed.
+            criteria: null,
+          },
+          reply.statusCode,
+        );
+      } catch (error) {
+        request.log.error({ err: error }, 'could not audit a failed request');
+      }
+    });
+  },
+  { name: 'lineal-audit', dependencies: ['lineal-auth'] },
+);
