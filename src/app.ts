@@ -6,6 +6,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
+import { auditPlugin } from './audit/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, routeDeps);
+  await app.register(auditPlugin, routeDeps);
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

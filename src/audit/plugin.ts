@@ -19,7 +19,6 @@ export const childDataPermissions: readonly Action[] = [
   'child:read',
   'child:write',
   'enrolment:write',
-  'coverage:read',
   'assessment:read',
   'assessment:write',
   'recommendation:read',
@@ -29,6 +28,7 @@ export const childDataPermissions: readonly Action[] = [
   'concern_report:read',
   'concern_report:write',
   'event:read',
+  'round:close',
 ];
 
 /** The child a failed request was about, from its path (only well-formed ids are recorded). */

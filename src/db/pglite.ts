@@ -1,10 +1,80 @@
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, sql } from 'kysely';
+import {
+  type AbortableOperationOptions,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PGliteDialect,
+  sql,
+  type TransactionSettings,
+} from 'kysely';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import type { DB } from './schema.js';
+
+/**
+ * Kysely's PGlite driver hands the one connection to every caller at once and keeps the open
+ * transaction in a field of that connection: a query of another request issued while a
+ * transaction is open runs INSIDE that transaction (and two transactions begun together share
+ * statements). This driver wrapper gives the connection to one holder at a time, in arrival
+ * order, for a whole transaction or a single query, as a pool of one would.
+ */
+class SerialDriver implements Driver {
+  #queue: Promise<void> = Promise.resolve();
+  #release: (() => void) | undefined;
+
+  constructor(readonly inner: Driver) {}
+
+  init(options?: AbortableOperationOptions) {
+    return this.inner.init(options);
+  }
+  async acquireConnection(options?: AbortableOperationOptions): Promise<DatabaseConnection> {
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.#queue;
+    this.#queue = previous.then(() => turn);
+    await previous;
+    this.#release = release;
+    try {
+      return await this.inner.acquireConnection(options);
+    } catch (error) {
+      this.#release = undefined;
+      release();
+      throw error;
+    }
+  }
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    return this.inner.beginTransaction(connection, settings);
+  }
+  commitTransaction(connection: DatabaseConnection) {
+    return this.inner.commitTransaction(connection);
+  }
+  rollbackTransaction(connection: DatabaseConnection) {
+    return this.inner.rollbackTransaction(connection);
+  }
+  async releaseConnection(connection: DatabaseConnection, options?: AbortableOperationOptions) {
+    try {
+      await this.inner.releaseConnection(connection, options);
+    } finally {
+      const release = this.#release;
+      this.#release = undefined;
+      release?.();
+    }
+  }
+  destroy(options?: AbortableOperationOptions) {
+    return this.inner.destroy(options);
+  }
+}
+
+class SerialPGliteDialect extends PGliteDialect {
+  override createDriver(): Driver {
+    return new SerialDriver(super.createDriver());
+  }
+}
 
 export interface EmbeddedOptions {
   /** Directory for the data files; `undefined` keeps the database in memory (tests). */
@@ -16,8 +86,8 @@ export interface EmbeddedOptions {
 }
 
 /**
- * Opens the embedded engine: PGlite in one process, one connection. Kysely's PGlite dialect
- * serialises every query and transaction through a mutex. Migrations run on open, as the
+ * Opens the embedded engine: PGlite in one process, one connection, handed to one query or
+ * transaction at a time (SerialDriver). Migrations run on open, as the
  * database owner; afterwards the session switches to the non-owner role `lineal_app`, so
  * row-level security applies exactly as it does on PostgreSQL.
  */
@@ -32,7 +102,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
         ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       },
     );
-    const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+    const db = new Kysely<DB>({ dialect: new SerialPGliteDialect({ pglite }) });
     await sql`RESET ROLE`.execute(db);
     const applied = await migrateToLatest(db);
     options.onMigrated?.(applied);

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
+import { audit } from '../audit/audit.js';
 import { principalOf } from '../auth/plugin.js';
 import { municipalityOf, type Principal } from '../auth/principal.js';
 import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
@@ -205,6 +206,22 @@ export async function createIdempotently<T>(
   const claimed = await deps.database.transaction(scope, (trx) => claim(trx, values, deps.now()));
   if (claimed.kind === 'replay') {
     const { row } = claimed;
+    // A replay hands out the stored response again: for child data, that is a read.
+    const spec = request.routeOptions.config.audit;
+    if (spec) {
+      const body = (row.response_body ?? {}) as { id?: unknown; childId?: unknown };
+      const id = typeof body.id === 'string' ? body.id : null;
+      const childId = typeof body.childId === 'string' ? body.childId : null;
+      await deps.database.transaction(scope, (trx) =>
+        audit(trx, principal, {
+          action: 'read',
+          resource: spec.resource,
+          resourceId: id,
+          childId: spec.resource === 'child' ? id : childId,
+          criteria: { idempotentReplay: true },
+        }),
+      );
+    }
     return send(
       reply,
       {

@@ -32,7 +32,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
   app.post(
     '/v1/assessments',
     {
-      config: { permission: 'assessment:write' },
+      config: {
+        permission: 'assessment:write',
+        audit: { resource: 'assessment', action: 'create' },
+      },
       schema: {
         operationId: 'createAssessment',
         tags,
@@ -62,7 +65,7 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
   app.get(
     '/v1/assessments/:assessmentId',
     {
-      config: { permission: 'assessment:read' },
+      config: { permission: 'assessment:read', audit: { resource: 'assessment', action: 'read' } },
       schema: {
         operationId: 'getAssessment',
         tags,
@@ -79,7 +82,7 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
   app.get(
     '/v1/assessments/:assessmentId/history',
     {
-      config: { permission: 'assessment:read' },
+      config: { permission: 'assessment:read', audit: { resource: 'assessment', action: 'read' } },
       schema: {
         operationId: 'getAssessmentHistory',
         tags,
@@ -99,7 +102,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
   app.post(
     '/v1/assessments/:assessmentId/corrections',
     {
-      config: { permission: 'assessment:write' },
+      config: {
+        permission: 'assessment:write',
+        audit: { resource: 'assessment', action: 'update' },
+      },
       schema: {
         operationId: 'correctAssessment',
         tags,
@@ -129,7 +135,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
   app.post(
     '/v1/assessments/:assessmentId/withdraw',
     {
-      config: { permission: 'assessment:write' },
+      config: {
+        permission: 'assessment:write',
+        audit: { resource: 'assessment', action: 'withdraw' },
+      },
       schema: {
         operationId: 'withdrawAssessment',
         tags,
@@ -156,7 +165,7 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
   app.get(
     '/v1/children/:childId/timeline',
     {
-      config: { permission: 'assessment:read' },
+      config: { permission: 'assessment:read', audit: { resource: 'assessment', action: 'read' } },
       schema: {
         operationId: 'getChildTimeline',
         tags,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { audit } from '../../audit/audit.js';
 import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -294,6 +295,12 @@ async function record(
     now,
     previous?.id,
   );
+  await audit(trx, principal, {
+    action: previous ? 'update' : 'create',
+    resource: 'assessment',
+    resourceId: id,
+    childId,
+  });
   return { ...toAssessment(row as AssessmentRow), recommendation };
 }
 
@@ -365,7 +372,14 @@ export async function withdrawAssessment(
       reason,
     });
     await closeRecommendation(trx, scope.municipalityId, id, principal.id, now, 'withdrawn');
-    return toAssessment((await findAssessment(trx, scope, id)) as AssessmentRow);
+    const withdrawn = (await findAssessment(trx, scope, id)) as AssessmentRow;
+    await audit(trx, principal, {
+      action: 'withdraw',
+      resource: 'assessment',
+      resourceId: id,
+      childId: withdrawn.child_id,
+    });
+    return toAssessment(withdrawn);
   });
 }
 
@@ -389,9 +403,16 @@ export async function getAssessment(
   now: Date,
 ) {
   const scope = scopeOf(principal);
-  return database.transaction(municipalityScope(scope.municipalityId), async (trx) =>
-    toAssessment(await readableAssessment(trx, principal, id, now)),
-  );
+  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
+    const row = await readableAssessment(trx, principal, id, now);
+    await audit(trx, principal, {
+      action: 'read',
+      resource: 'assessment',
+      resourceId: id,
+      childId: row.child_id,
+    });
+    return toAssessment(row);
+  });
 }
 
 export async function getAssessmentHistory(
@@ -403,6 +424,13 @@ export async function getAssessmentHistory(
   const scope = scopeOf(principal);
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
     const row = await readableAssessment(trx, principal, id, now);
+    await audit(trx, principal, {
+      action: 'read',
+      resource: 'assessment',
+      resourceId: id,
+      childId: row.child_id,
+      criteria: { history: true },
+    });
     return { items: (await assessmentHistory(trx, scope, row.lineage_id)).map(toAssessment) };
   });
 }
@@ -419,6 +447,12 @@ export async function getTimeline(
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
     const rows = await childTimeline(trx, scope, childId, includeWithdrawn);
+    await audit(trx, principal, {
+      action: 'read',
+      resource: 'assessment',
+      childId,
+      criteria: { timeline: true, includeWithdrawn },
+    });
     return { childId, items: rows.map(toAssessment) };
   });
 }

@@ -37,7 +37,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.post(
     '/v1/children',
     {
-      config: { permission: 'child:write' },
+      config: { permission: 'child:write', audit: { resource: 'child', action: 'create' } },
       schema: {
         operationId: 'createChild',
         tags,
@@ -67,7 +67,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/v1/children',
     {
-      config: { permission: 'child:read' },
+      config: { permission: 'child:read', audit: { resource: 'child', action: 'search' } },
       schema: {
         operationId: 'listChildren',
         tags,
@@ -86,7 +86,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.post(
     '/v1/children/lookup',
     {
-      config: { permission: 'child:read' },
+      config: { permission: 'child:read', audit: { resource: 'child', action: 'search' } },
       schema: {
         operationId: 'lookupChildByCpr',
         tags,
@@ -106,7 +106,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/v1/children/:childId',
     {
-      config: { permission: 'child:read' },
+      config: { permission: 'child:read', audit: { resource: 'child', action: 'read' } },
       schema: {
         operationId: 'getChild',
         tags,
@@ -122,7 +122,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.patch(
     '/v1/children/:childId',
     {
-      config: { permission: 'child:write' },
+      config: { permission: 'child:write', audit: { resource: 'child', action: 'update' } },
       schema: {
         operationId: 'updateChild',
         tags,
@@ -143,7 +143,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.post(
     '/v1/children/:childId/enrolments',
     {
-      config: { permission: 'enrolment:write' },
+      config: { permission: 'enrolment:write', audit: { resource: 'enrolment', action: 'create' } },
       schema: {
         operationId: 'createEnrolment',
         tags,
@@ -176,7 +176,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/v1/children/:childId/enrolments',
     {
-      config: { permission: 'child:read' },
+      config: { permission: 'child:read', audit: { resource: 'enrolment', action: 'read' } },
       schema: {
         operationId: 'listEnrolments',
         tags,
@@ -197,7 +197,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/v1/children/:childId/enrolments/:enrolmentId',
     {
-      config: { permission: 'child:read' },
+      config: { permission: 'child:read', audit: { resource: 'enrolment', action: 'read' } },
       schema: {
         operationId: 'getEnrolment',
         tags,
@@ -220,7 +220,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.patch(
     '/v1/children/:childId/enrolments/:enrolmentId',
     {
-      config: { permission: 'enrolment:write' },
+      config: { permission: 'enrolment:write', audit: { resource: 'enrolment', action: 'update' } },
       schema: {
         operationId: 'updateEnrolment',
         tags,

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
+import { audit, searchCriteria } from '../../audit/audit.js';
 import {
   isUnitLimited,
   municipalityOf,
@@ -195,6 +196,12 @@ export async function createChild(
   if (input.enrolment) {
     await addEnrolment(trx, principal, row, input.enrolment, 'body.enrolment');
   }
+  await audit(trx, principal, {
+    action: 'create',
+    resource: 'child',
+    resourceId: row.id,
+    childId: row.id,
+  });
   return toChild(row);
 }
 
@@ -205,9 +212,11 @@ export async function getChild(
   now: Date,
 ): Promise<Child> {
   const v = visibilityOf(principal, now);
-  const row = await database.transaction(municipalityScope(v.municipalityId), (trx) =>
-    requireChild(trx, v, id),
-  );
+  const row = await database.transaction(municipalityScope(v.municipalityId), async (trx) => {
+    const child = await requireChild(trx, v, id);
+    await audit(trx, principal, { action: 'read', resource: 'child', resourceId: id, childId: id });
+    return child;
+  });
   return toChild(row);
 }
 
@@ -272,6 +281,12 @@ export async function changeChild(
         },
         now,
       );
+      await audit(trx, principal, {
+        action: 'update',
+        resource: 'child',
+        resourceId: id,
+        childId: id,
+      });
       return toChild(row);
     } catch (error) {
       return childConflict(error);
@@ -309,8 +324,8 @@ export async function listMunicipalityChildren(
   const bornTo = ageFiltered ? latestBirthDateForAge(asOf, 12 * (query.minAge ?? 0)) : undefined;
   const bornAfter =
     query.maxAge !== undefined ? latestBirthDateForAge(asOf, 12 * (query.maxAge + 1)) : undefined;
-  const rows = await database.transaction(municipalityScope(v.municipalityId), (trx) =>
-    listChildren(trx, v, {
+  const rows = await database.transaction(municipalityScope(v.municipalityId), async (trx) => {
+    const found = await listChildren(trx, v, {
       unitId: query.unitId,
       bornAfter,
       bornTo,
@@ -318,8 +333,14 @@ export async function listMunicipalityChildren(
       asOf,
       after: after ? { createdAt: after[0], id: after[1] } : undefined,
       limit: query.limit,
-    }),
-  );
+    });
+    await audit(trx, principal, {
+      action: 'search',
+      resource: 'child',
+      criteria: searchCriteria({ ...query, results: Math.min(found.length, query.limit) }),
+    });
+    return found;
+  });
   return toPage(rows, query.limit, toChild, (row) => [row.created_at_key, row.id]);
 }
 
@@ -341,9 +362,18 @@ export async function lookupChildByCpr(
     ]);
   }
   const hash = hashCpr(parsed.digits, v.municipalityId, deps.cprSecret);
-  const row = await database.transaction(municipalityScope(v.municipalityId), (trx) =>
-    findChildByCprHash(trx, v, hash),
-  );
+  const row = await database.transaction(municipalityScope(v.municipalityId), async (trx) => {
+    const found = await findChildByCprHash(trx, v, hash);
+    // A search by CPR number: recorded with the child found (the number itself never).
+    await audit(trx, principal, {
+      action: 'search',
+      resource: 'child',
+      resourceId: found?.id ?? null,
+      childId: found?.id ?? null,
+      criteria: searchCriteria({ cpr, results: found ? 1 : 0 }),
+    });
+    return found;
+  });
   if (!row) throw new NotFoundError('child with that CPR number');
   return toChild(row);
 }
@@ -421,23 +451,52 @@ export async function createEnrolment(
   now: Date,
 ): Promise<Enrolment> {
   const child = await requireChild(trx, visibilityOf(principal, now), childId, { lock: true });
-  return addEnrolment(trx, principal, child, input, 'body');
+  const enrolment = await addEnrolment(trx, principal, child, input, 'body');
+  await audit(trx, principal, {
+    action: 'create',
+    resource: 'enrolment',
+    resourceId: enrolment.id,
+    childId,
+  });
+  return enrolment;
 }
 
-export async function childEnrolments(
+/** The child's enrolments the principal may see, read (and audited) in one transaction. */
+function visibleEnrolments(
   database: Database,
   principal: Principal,
   childId: string,
   now: Date,
+  enrolmentId: string | null,
 ): Promise<Enrolment[]> {
   const v = visibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
     // Keys limited to units see the child's enrolments in their own units only.
-    return (await listEnrolments(trx, v.municipalityId, childId))
+    const visible = (await listEnrolments(trx, v.municipalityId, childId))
       .filter((e) => !isUnitLimited(principal) || principal.unitIds.includes(e.unit_id))
+      .filter((e) => enrolmentId === null || e.id === enrolmentId)
       .map(toEnrolment);
+    if (enrolmentId !== null && visible.length === 0) {
+      throw new NotFoundError('enrolment', enrolmentId);
+    }
+    await audit(trx, principal, {
+      action: 'read',
+      resource: 'enrolment',
+      resourceId: enrolmentId,
+      childId,
+    });
+    return visible;
   });
+}
+
+export function childEnrolments(
+  database: Database,
+  principal: Principal,
+  childId: string,
+  now: Date,
+): Promise<Enrolment[]> {
+  return visibleEnrolments(database, principal, childId, now, null);
 }
 
 export async function getEnrolment(
@@ -447,11 +506,8 @@ export async function getEnrolment(
   enrolmentId: string,
   now: Date,
 ): Promise<Enrolment> {
-  const enrolment = (await childEnrolments(database, principal, childId, now)).find(
-    (e) => e.id === enrolmentId,
-  );
-  if (!enrolment) throw new NotFoundError('enrolment', enrolmentId);
-  return enrolment;
+  const [enrolment] = await visibleEnrolments(database, principal, childId, now, enrolmentId);
+  return enrolment as Enrolment;
 }
 
 export async function changeEnrolment(
@@ -521,6 +577,12 @@ export async function changeEnrolment(
       },
       now,
     );
+    await audit(trx, principal, {
+      action: 'update',
+      resource: 'enrolment',
+      resourceId: enrolmentId,
+      childId,
+    });
     const rows = await listEnrolments(trx, v.municipalityId, childId);
     return toEnrolment(rows.find((r) => r.id === enrolmentId) as EnrolmentRow);
   });

@@ -77,8 +77,10 @@ export async function readEvents(
     ])
     .where('municipality_id', '=', municipalityId)
     .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`)
-    .orderBy('tx_id')
-    .orderBy('id')
+    // Qualified: a bare `tx_id` here would name the text column selected above, and sort
+    // transaction 1000 before 999.
+    .orderBy('events.tx_id')
+    .orderBy('events.id')
     .limit(page.limit + 1);
   if (after) {
     query = query.where(sql<boolean>`(tx_id, id) > (${after[0]}::xid8, ${after[1]}::bigint)`);

@@ -86,7 +86,7 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
       {
         // Fastify's automatic HEAD route would read the whole export and throw it away.
         exposeHeadRoute: false,
-        config: { permission: 'analytics:read' },
+        config: { permission: 'analytics:read', audit: { resource: 'export', action: 'export' } },
         schema: {
           operationId: format === 'csv' ? 'exportAssessmentsCsv' : 'exportAssessmentsNdjson',
           tags,

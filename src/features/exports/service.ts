@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { audit, searchCriteria } from '../../audit/audit.js';
 import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import { ForbiddenError } from '../../http/errors.js';
@@ -84,6 +85,14 @@ export async function openAssessmentExport(
   const { format, signal } = options;
   const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
   const pseudonym = (childId: string) => childPseudonym(cprSecret, municipalityId, childId);
+  // Audited when opened: an export is one use, whatever number of rows it streams.
+  await database.transaction(municipalityScope(municipalityId), (trx) =>
+    audit(trx, principal, {
+      action: 'export',
+      resource: 'export',
+      criteria: searchCriteria({ ...filter, dataset: 'assessments', format }),
+    }),
+  );
   const pages = exportPages(database, municipalityId, filter, pageSize, signal);
   const first = await pages.next();
   const summary: ExportSummary = { format, rows: 0, pages: 0, completed: false };

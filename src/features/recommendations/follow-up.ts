@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
+import { audit, searchCriteria } from '../../audit/audit.js';
 import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
@@ -47,34 +48,44 @@ export async function worklist(
   const audience = audienceOf(principal, now);
   const today = localDate(now);
   const after = query.cursor ? decodeCursor(query.cursor, worklistCursor) : undefined;
-  const rows = await database.transaction(municipalityScope(audience.municipalityId), (trx) => {
-    let q = trx
-      .selectFrom('recommendation_steps')
-      .innerJoin('children', 'children.id', 'recommendation_steps.child_id')
-      .select([
-        ...stepColumns,
-        'children.external_ref as child_external_ref',
-        'children.given_name as child_given_name',
-        'children.family_name as child_family_name',
-      ])
-      .where(stepsVisibleTo(audience))
-      .where('recommendation_steps.status', '=', 'open')
-      .orderBy('recommendation_steps.due_on')
-      .orderBy('recommendation_steps.id')
-      .limit(query.limit + 1);
-    if (query.unitId) q = q.where('recommendation_steps.unit_id', '=', query.unitId);
-    if (query.responsible) q = q.where('recommendation_steps.responsible', '=', query.responsible);
-    if (query.zone) q = q.where('recommendation_steps.zone', '=', query.zone);
-    if (query.dueBefore) q = q.where('recommendation_steps.due_on', '<=', query.dueBefore);
-    if (query.overdue === true) q = q.where('recommendation_steps.due_on', '<', today);
-    if (query.overdue === false) q = q.where('recommendation_steps.due_on', '>=', today);
-    if (after) {
-      q = q.where(
-        sql<boolean>`(recommendation_steps.due_on, recommendation_steps.id) > (${after[0]}::date, ${after[1]}::uuid)`,
-      );
-    }
-    return q.execute();
-  });
+  const rows = await database.transaction(
+    municipalityScope(audience.municipalityId),
+    async (trx) => {
+      let q = trx
+        .selectFrom('recommendation_steps')
+        .innerJoin('children', 'children.id', 'recommendation_steps.child_id')
+        .select([
+          ...stepColumns,
+          'children.external_ref as child_external_ref',
+          'children.given_name as child_given_name',
+          'children.family_name as child_family_name',
+        ])
+        .where(stepsVisibleTo(audience))
+        .where('recommendation_steps.status', '=', 'open')
+        .orderBy('recommendation_steps.due_on')
+        .orderBy('recommendation_steps.id')
+        .limit(query.limit + 1);
+      if (query.unitId) q = q.where('recommendation_steps.unit_id', '=', query.unitId);
+      if (query.responsible)
+        q = q.where('recommendation_steps.responsible', '=', query.responsible);
+      if (query.zone) q = q.where('recommendation_steps.zone', '=', query.zone);
+      if (query.dueBefore) q = q.where('recommendation_steps.due_on', '<=', query.dueBefore);
+      if (query.overdue === true) q = q.where('recommendation_steps.due_on', '<', today);
+      if (query.overdue === false) q = q.where('recommendation_steps.due_on', '>=', today);
+      if (after) {
+        q = q.where(
+          sql<boolean>`(recommendation_steps.due_on, recommendation_steps.id) > (${after[0]}::date, ${after[1]}::uuid)`,
+        );
+      }
+      const found = await q.execute();
+      await audit(trx, principal, {
+        action: 'search',
+        resource: 'step',
+        criteria: searchCriteria({ ...query, results: Math.min(found.length, query.limit) }),
+      });
+      return found;
+    },
+  );
   return toPage(
     rows,
     query.limit,
@@ -173,7 +184,7 @@ export async function listFlags(
 ) {
   const municipalityId = municipalityOf(principal);
   const after = query.cursor ? decodeCursor(query.cursor, flagCursor) : undefined;
-  const rows = await database.transaction(municipalityScope(municipalityId), (trx) => {
+  const rows = await database.transaction(municipalityScope(municipalityId), async (trx) => {
     let q = trx
       .selectFrom('flags')
       .select(flagColumns)
@@ -190,7 +201,14 @@ export async function listFlags(
     if (after) {
       q = q.where(sql<boolean>`(raised_at, id) > (${after[0]}::timestamptz, ${after[1]}::uuid)`);
     }
-    return q.execute();
+    const found = await q.execute();
+    await audit(trx, principal, {
+      action: 'search',
+      resource: 'flag',
+      childId: query.childId ?? null,
+      criteria: searchCriteria({ ...query, results: Math.min(found.length, query.limit) }),
+    });
+    return found;
   });
   return toPage(rows, query.limit, toFlag, (row) => [row.raised_at_key, row.id]);
 }
@@ -236,6 +254,12 @@ export async function acknowledgeFlag(
         payload: { kind: flag.kind, note },
       },
     ]);
+    await audit(trx, principal, {
+      action: 'update',
+      resource: 'flag',
+      resourceId: flagId,
+      childId: flag.child_id,
+    });
     return toFlag({
       ...flag,
       acknowledged_at: now,
@@ -471,6 +495,12 @@ export async function recordConcernReport(
       payload: { stepKey: s.step_key, from: 'open', to: 'done', concernReportId: report.id },
     })),
   ]);
+  await audit(trx, principal, {
+    action: 'create',
+    resource: 'concern_report',
+    resourceId: report.id,
+    childId,
+  });
   return toConcernReport(report);
 }
 
@@ -492,6 +522,7 @@ export async function listConcernReports(
       .orderBy('reported_on')
       .orderBy('created_at')
       .execute()) as ConcernReportRow[];
+    await audit(trx, principal, { action: 'read', resource: 'concern_report', childId });
     return { items: rows.map(toConcernReport) };
   });
 }
@@ -507,9 +538,15 @@ export async function eventFeed(
       'The event feed covers the whole municipality; this key is limited to units.',
     );
   }
-  const page = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    readEvents(trx, municipalityId, { cursor: query.after, limit: query.limit }),
-  );
+  const page = await database.transaction(municipalityScope(municipalityId), async (trx) => {
+    // The feed names children by id: one search entry per page.
+    await audit(trx, principal, {
+      action: 'search',
+      resource: 'event',
+      criteria: { after: query.after ?? null, limit: query.limit },
+    });
+    return readEvents(trx, municipalityId, { cursor: query.after, limit: query.limit });
+  });
   return {
     items: page.items.map((e) => ({
       id: Number(e.id),

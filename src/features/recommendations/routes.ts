@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { audit } from '../../audit/audit.js';
 import { principalOf } from '../../auth/plugin.js';
 import { isUnitLimited, municipalityOf } from '../../auth/principal.js';
 import { municipalityScope } from '../../db/database.js';
@@ -47,7 +48,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.get(
     '/v1/recommendations/:recommendationId',
     {
-      config: { permission: 'recommendation:read' },
+      config: {
+        permission: 'recommendation:read',
+        audit: { resource: 'recommendation', action: 'read' },
+      },
       schema: {
         operationId: 'getRecommendation',
         tags,
@@ -75,7 +79,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.get(
     '/v1/assessments/:assessmentId/recommendation',
     {
-      config: { permission: 'recommendation:read' },
+      config: {
+        permission: 'recommendation:read',
+        audit: { resource: 'recommendation', action: 'read' },
+      },
       schema: {
         operationId: 'getAssessmentRecommendation',
         tags,
@@ -103,7 +110,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.patch(
     '/v1/steps/:stepId',
     {
-      config: { permission: 'step:write' },
+      config: { permission: 'step:write', audit: { resource: 'step', action: 'update' } },
       schema: {
         operationId: 'updateStep',
         tags: ['Follow-up'],
@@ -137,7 +144,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.get(
     '/v1/worklist',
     {
-      config: { permission: 'recommendation:read' },
+      config: { permission: 'recommendation:read', audit: { resource: 'step', action: 'search' } },
       schema: {
         operationId: 'getWorklist',
         tags: ['Follow-up'],
@@ -156,7 +163,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.get(
     '/v1/flags',
     {
-      config: { permission: 'flag:read' },
+      config: { permission: 'flag:read', audit: { resource: 'flag', action: 'search' } },
       schema: {
         operationId: 'listFlags',
         tags: ['Follow-up'],
@@ -172,7 +179,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.post(
     '/v1/flags/:flagId/acknowledge',
     {
-      config: { permission: 'flag:write' },
+      config: { permission: 'flag:write', audit: { resource: 'flag', action: 'update' } },
       schema: {
         operationId: 'acknowledgeFlag',
         tags: ['Follow-up'],
@@ -199,7 +206,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.post(
     '/v1/children/:childId/concern-reports',
     {
-      config: { permission: 'concern_report:write' },
+      config: {
+        permission: 'concern_report:write',
+        audit: { resource: 'concern_report', action: 'create' },
+      },
       schema: {
         operationId: 'recordConcernReport',
         tags: ['Follow-up'],
@@ -226,7 +236,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.get(
     '/v1/children/:childId/concern-reports',
     {
-      config: { permission: 'concern_report:read' },
+      config: {
+        permission: 'concern_report:read',
+        audit: { resource: 'concern_report', action: 'read' },
+      },
       schema: {
         operationId: 'listConcernReports',
         tags: ['Follow-up'],
@@ -246,7 +259,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.post(
     '/v1/rounds/:roundId/not-assessed-flags',
     {
-      config: { permission: 'round:close' },
+      config: { permission: 'round:close', audit: { resource: 'flag', action: 'create' } },
       schema: {
         operationId: 'raiseNotAssessedFlags',
         tags: ['Follow-up'],
@@ -266,9 +279,15 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         throw new ForbiddenError('This key is limited to units; the round covers more.');
       }
       const municipalityId = municipalityOf(principal);
-      const raised = await database.transaction(municipalityScope(municipalityId), (trx) =>
-        raiseNotAssessedFlags(trx, municipalityId, request.params.roundId, now()),
-      );
+      const raised = await database.transaction(municipalityScope(municipalityId), async (trx) => {
+        const n = await raiseNotAssessedFlags(trx, municipalityId, request.params.roundId, now());
+        await audit(trx, principal, {
+          action: 'create',
+          resource: 'flag',
+          criteria: { roundId: request.params.roundId, kind: 'not_assessed', results: n },
+        });
+        return n;
+      });
       return { raised };
     },
   );
@@ -276,7 +295,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
   app.get(
     '/v1/events',
     {
-      config: { permission: 'event:read' },
+      config: { permission: 'event:read', audit: { resource: 'event', action: 'search' } },
       schema: {
         operationId: 'listEvents',
         tags: ['Events'],

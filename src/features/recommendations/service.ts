@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
+import { audit } from '../../audit/audit.js';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
@@ -320,6 +321,12 @@ export async function getRecommendation(
       );
     }
     const steps = await stepsOfRecommendations(trx, audience, [row.id]);
+    await audit(trx, principal, {
+      action: 'read',
+      resource: 'recommendation',
+      resourceId: row.id,
+      childId: row.child_id,
+    });
     return toRecommendation(row, steps, localDate(now));
   });
 }
@@ -422,6 +429,12 @@ export async function updateStep(
         },
       },
     ]);
+    await audit(trx, principal, {
+      action: 'update',
+      resource: 'step',
+      resourceId: stepId,
+      childId: step.child_id,
+    });
     return toStep(updated, localDate(now));
   });
 }

@@ -106,7 +106,7 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/v1/rounds/:roundId/coverage/:unitId',
     {
-      config: { permission: 'coverage:read' },
+      config: { permission: 'coverage:read', audit: { resource: 'coverage', action: 'search' } },
       schema: {
         operationId: 'getUnitCoverage',
         tags,

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
+import { audit } from '../../audit/audit.js';
 import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
@@ -181,6 +182,12 @@ export async function unitCoverage(
     requireUnitAccess(principal, unitId);
     const [counts] = await coverageByUnit(trx, municipalityId, round, [unitId]);
     const missing = await missingChildren(trx, municipalityId, round, unitId);
+    // The missing list names children: one search entry for the list.
+    await audit(trx, principal, {
+      action: 'search',
+      resource: 'coverage',
+      criteria: { roundId, unitId, results: missing.length },
+    });
     const enrolled = counts?.enrolled ?? 0;
     const assessed = counts?.assessed ?? 0;
     return {
