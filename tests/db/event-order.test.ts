@@ -21,11 +21,6 @@ describeEngines('event feed order', (t) => {
       );
     const first = await read();
     const second = await read(first.nextCursor ?? undefined);
-    expect([...first.items, ...second.items].map((e) => e.tx_id)).toEqual([
-      '9',
-      '10',
-      '99',
-      '100',
-    ]);
+    expect([...first.items, ...second.items].map((e) => e.tx_id)).toEqual(['9', '10', '99', '100']);
   });
 });
