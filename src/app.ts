@@ -7,7 +7,7 @@ import {
 } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
 import { authPlugin } from './auth/plugin.js';
-import type { Config } from './config.js';
+import type { Config, OidcConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
@@ -37,6 +37,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Key of the HMAC CPR numbers are stored as (see Config.cprSecret). */
   cprSecret: string;
+  /** Sign-in with an identity provider (see Config.oidc); omit to accept API keys only. */
+  oidc?: OidcConfig | undefined;
 }
 
 /** Accept a caller's request id only when it is short and harmless in logs. */
@@ -77,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // External plugins, then application plugins, then routes.
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
-  await app.register(authPlugin, routeDeps);
+  await app.register(authPlugin, { ...routeDeps, oidc: deps.oidc });
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);
