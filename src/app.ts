@@ -8,7 +8,7 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import { auditPlugin } from './audit/plugin.js';
 import { authPlugin } from './auth/plugin.js';
-import type { Config } from './config.js';
+import type { Config, OidcConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
@@ -38,6 +38,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Key of the HMAC CPR numbers are stored as (see Config.cprSecret). */
   cprSecret: string;
+  /** Sign-in with an identity provider (see Config.oidc); omit to accept API keys only. */
+  oidc?: OidcConfig | undefined;
 }
 
 /** Accept a caller's request id only when it is short and harmless in logs. */
@@ -78,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // External plugins, then application plugins, then routes.
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
-  await app.register(authPlugin, routeDeps);
+  await app.register(authPlugin, { ...routeDeps, oidc: deps.oidc });
   await app.register(auditPlugin, routeDeps);
 
   await app.register(healthRoutes, routeDeps);

@@ -4,6 +4,32 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/**
+ * Signature algorithms an OIDC access token may use: asymmetric only. `none` and the HMAC
+ * algorithms (HS*) are never accepted: with a public JWKS, HMAC would let anyone sign.
+ */
+export const oidcAlgorithms = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+export type OidcAlgorithm = (typeof oidcAlgorithms)[number];
+
+/** Keys are fetched over https; plain http only from this machine (development, tests). */
+function isSecureJwksUrl(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 const postgresUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: 'must be a postgres:// or postgresql:// URL',
@@ -35,6 +61,39 @@ const envSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
     .optional(),
+  OIDC_ISSUER: z.string().trim().min(1).optional(),
+  OIDC_AUDIENCE: z.string().trim().min(1).optional(),
+  OIDC_JWKS_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine(
+      (value) => !URL.canParse(value) || isSecureJwksUrl(new URL(value)),
+      'must be https (http only for a loopback host such as 127.0.0.1)',
+    )
+    .optional(),
+  OIDC_ALGORITHMS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((alg) => alg.trim())
+        .filter(Boolean),
+    )
+    .superRefine((algorithms, ctx) => {
+      if (algorithms.length === 0) ctx.addIssue({ code: 'custom', message: 'lists no algorithm' });
+      for (const alg of algorithms) {
+        if (!(oidcAlgorithms as readonly string[]).includes(alg)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${alg} is not allowed: only asymmetric signature algorithms (${oidcAlgorithms.join(', ')}); never none or HMAC (HS*)`,
+          });
+        }
+      }
+    })
+    .default(['RS256', 'ES256', 'PS256']),
+  OIDC_CLAIM_MUNICIPALITY: z.string().trim().min(1).default('municipality'),
+  OIDC_CLAIM_ROLE: z.string().trim().min(1).default('lineal_role'),
+  OIDC_CLAIM_UNITS: z.string().trim().min(1).default('lineal_units'),
+  OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,6 +120,18 @@ export interface Config {
    * engine a random one is created in the data directory when it is not set.
    */
   cprSecret: string | undefined;
+  /** Sign-in with the municipality's identity provider; undefined when OIDC_ISSUER is unset. */
+  oidc: OidcConfig | undefined;
+}
+
+/** How OIDC access tokens (JWTs) are verified and mapped to a principal. */
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  algorithms: OidcAlgorithm[];
+  claims: { municipality: string; role: string; units: string };
+  clockToleranceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +156,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'LINEAL_CPR_SECRET: required with DATABASE_URL (the key CPR numbers are hashed with)',
     );
   }
+  if (cleaned.OIDC_ISSUER) {
+    for (const name of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL']) {
+      if (!cleaned[name]) problems.push(`${name}: required with OIDC_ISSUER`);
+    }
+  } else {
+    for (const name of Object.keys(cleaned)
+      .filter((key) => key.startsWith('OIDC_'))
+      .sort()) {
+      problems.push(`${name}: has no effect without OIDC_ISSUER (set it to turn sign-in on)`);
+    }
+  }
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   return {
@@ -105,5 +187,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
     cprSecret: e.LINEAL_CPR_SECRET,
+    oidc:
+      e.OIDC_ISSUER && e.OIDC_AUDIENCE && e.OIDC_JWKS_URL
+        ? {
+            issuer: e.OIDC_ISSUER,
+            audience: e.OIDC_AUDIENCE,
+            jwksUrl: e.OIDC_JWKS_URL,
+            algorithms: e.OIDC_ALGORITHMS as OidcAlgorithm[],
+            claims: {
+              municipality: e.OIDC_CLAIM_MUNICIPALITY,
+              role: e.OIDC_CLAIM_ROLE,
+              units: e.OIDC_CLAIM_UNITS,
+            },
+            clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
+          }
+        : undefined,
   };
 }

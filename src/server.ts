@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   if (database.engine === 'pglite') await bootstrapFirstKey(database, logger);
 
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
-  const app = await buildApp({ config, database, logger, cprSecret });
+  const app = await buildApp({ config, database, logger, cprSecret, oidc: config.oidc });
   const sweeper = startHousekeeping(database, logger);
   installShutdown(app, database, config, logger, () => clearInterval(sweeper));
   await app.listen({ host: config.host, port: config.port });

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
+import type { OidcConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../http/errors.js';
 import { parseToken, tokenMatches } from './api-key-token.js';
+import { createOidcVerifier, looksLikeJwt, type OidcVerifier } from './oidc.js';
 import { type Action, isAllowed, type Role } from './permissions.js';
 import type { Identity, Principal } from './principal.js';
 
@@ -32,13 +34,22 @@ interface KeyRow {
   last_used_at: Date | null;
 }
 
+/**
+ * The identity behind an `Authorization: Bearer` header: an API key, or — when `oidc` is given —
+ * an access token (JWT) of the municipality's identity provider. Anything else is a 401.
+ */
 export async function authenticate(
   database: Database,
   authorization: string | undefined,
   now: Date,
+  oidc?: OidcVerifier,
 ): Promise<Identity> {
   if (!authorization) {
-    throw new UnauthorizedError('Send an API key as `Authorization: Bearer <key>`.');
+    throw new UnauthorizedError(
+      oidc
+        ? 'Send an API key or an access token as `Authorization: Bearer <token>`.'
+        : 'Send an API key as `Authorization: Bearer <key>`.',
+    );
   }
   const [scheme, token, ...rest] = authorization.trim().split(/\s+/);
   if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length > 0) {
@@ -48,7 +59,18 @@ export async function authenticate(
     );
   }
   const parsed = parseToken(token);
-  if (!parsed) throw new UnauthorizedError('The API key is malformed.', 'invalid_token');
+  if (!parsed) {
+    if (token.startsWith('lnl_')) {
+      throw new UnauthorizedError('The API key is malformed.', 'invalid_token');
+    }
+    if (oidc) return oidc.authenticate(database, token, now);
+    throw new UnauthorizedError(
+      looksLikeJwt(token)
+        ? 'The bearer token is not a valid API key (sign-in with an identity provider is not configured).'
+        : 'The bearer token is not a valid API key.',
+      'invalid_token',
+    );
+  }
   const { rows } = await sql<KeyRow>`SELECT * FROM lineal_find_api_key(${parsed.keyId})`.execute(
     database.db,
   );
@@ -80,11 +102,16 @@ export function authorize(principal: Identity, action: Action): void {
 
 /**
  * Authentication and authorisation for every route whose config names a `permission`: the key
- * is checked in `onRequest`, before the body is read, so unauthenticated callers cost little.
+ * or access token is checked in `onRequest`, before the body is read, so unauthenticated
+ * callers cost little. With `oidc`, access tokens of that identity provider are accepted too.
  * Registering a `/v1` route without a permission fails at start-up.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, opts: { database: Database; now: () => Date }) => {
+  async (
+    app: FastifyInstance,
+    opts: { database: Database; now: () => Date; oidc?: OidcConfig | undefined },
+  ) => {
+    const oidc = opts.oidc ? createOidcVerifier(opts.oidc) : undefined;
     app.decorateRequest('principal', null);
 
     app.addHook('onRoute', (route) => {
@@ -100,6 +127,7 @@ export const authPlugin = fp(
         opts.database,
         request.headers.authorization,
         opts.now(),
+        oidc,
       );
       request.principal = { ...principal, requestId: request.id };
       authorize(principal, action);

@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import type { OidcConfig } from '../../src/config.js';
 import type { Database, Engine } from '../../src/db/database.js';
 import { openEmbeddedDatabase } from '../../src/db/pglite.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
@@ -116,9 +117,14 @@ export async function openTestDatabase(engine: Engine): Promise<{
 
 /**
  * Declares the suite once per available engine, each with its own fresh database and app.
- * The context is filled in `beforeAll`; use it inside tests and hooks only.
+ * The context is filled in `beforeAll`; use it inside tests and hooks only. `options.oidc` is
+ * read when the app is built (after the file's own top-level `beforeAll`).
  */
-export function describeEngines(name: string, body: (t: EngineContext) => void): void {
+export function describeEngines(
+  name: string,
+  body: (t: EngineContext) => void,
+  options: { oidc?: () => OidcConfig } = {},
+): void {
   for (const engine of availableEngines()) {
     describe(`${name} [${engine}]`, () => {
       const t = { engine } as EngineContext;
@@ -134,6 +140,7 @@ export function describeEngines(name: string, body: (t: EngineContext) => void):
           cprSecret: TEST_CPR_SECRET,
           database: t.database,
           now: t.clock.now,
+          oidc: options.oidc?.(),
         });
         t.platformToken = (await createPlatformAdminKey(t.database, 'test platform admin')).token;
         t.call = (method, url, options = {}) => {

@@ -66,4 +66,106 @@ describe('loadConfig', () => {
   it('rejects out-of-range ports', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
+
+  describe('OIDC sign-in', () => {
+    const oidcEnv = {
+      OIDC_ISSUER: 'https://login.kommune.example/realms/lineal',
+      OIDC_AUDIENCE: 'lineal-api',
+      OIDC_JWKS_URL: 'https://login.kommune.example/realms/lineal/protocol/openid-connect/certs',
+    };
+
+    it('is off unless OIDC_ISSUER is set', () => {
+      expect(loadConfig({}).oidc).toBeUndefined();
+      expect(loadConfig({ OIDC_ISSUER: '' }).oidc).toBeUndefined();
+    });
+
+    it('has defaults for the algorithms, claim names and clock tolerance', () => {
+      expect(loadConfig(oidcEnv).oidc).toEqual({
+        issuer: oidcEnv.OIDC_ISSUER,
+        audience: 'lineal-api',
+        jwksUrl: oidcEnv.OIDC_JWKS_URL,
+        algorithms: ['RS256', 'ES256', 'PS256'],
+        claims: { municipality: 'municipality', role: 'lineal_role', units: 'lineal_units' },
+        clockToleranceSeconds: 30,
+      });
+    });
+
+    it('takes its algorithms, claim names and clock tolerance from the environment', () => {
+      const oidc = loadConfig({
+        ...oidcEnv,
+        OIDC_JWKS_URL: 'http://127.0.0.1:8080/jwks',
+        OIDC_ALGORITHMS: ' ES384 , EdDSA ',
+        OIDC_CLAIM_MUNICIPALITY: 'kommunekode',
+        OIDC_CLAIM_ROLE: 'roles_lineal',
+        OIDC_CLAIM_UNITS: 'institutioner',
+        OIDC_CLOCK_TOLERANCE_SECONDS: '0',
+      }).oidc;
+      expect(oidc).toMatchObject({
+        jwksUrl: 'http://127.0.0.1:8080/jwks',
+        algorithms: ['ES384', 'EdDSA'],
+        claims: { municipality: 'kommunekode', role: 'roles_lineal', units: 'institutioner' },
+        clockToleranceSeconds: 0,
+      });
+      for (const host of ['localhost', '[::1]', '127.0.0.2']) {
+        expect(loadConfig({ ...oidcEnv, OIDC_JWKS_URL: `http://${host}/jwks` }).oidc).toBeDefined();
+      }
+    });
+
+    it('requires the audience and JWKS URL with the issuer, reporting every problem at once', () => {
+      let caught: unknown;
+      try {
+        loadConfig({ OIDC_ISSUER: 'https://idp.example', PORT: 'abc' });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).problems).toEqual([
+        expect.stringMatching(/^PORT:/),
+        'OIDC_AUDIENCE: required with OIDC_ISSUER',
+        'OIDC_JWKS_URL: required with OIDC_ISSUER',
+      ]);
+    });
+
+    it('rejects HMAC algorithms, none and unknown algorithms', () => {
+      let caught: unknown;
+      try {
+        loadConfig({ ...oidcEnv, OIDC_ALGORITHMS: 'RS256,HS256,none,XX1' });
+      } catch (error) {
+        caught = error;
+      }
+      const problems = (caught as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      expect(problems[0]).toMatch(/^OIDC_ALGORITHMS: HS256 is not allowed/);
+      expect(problems[1]).toMatch(/^OIDC_ALGORITHMS: none is not allowed/);
+      expect(problems[2]).toMatch(/^OIDC_ALGORITHMS: XX1 is not allowed/);
+      for (const value of ['HS512', ',', 'hs256']) {
+        expect(() => loadConfig({ ...oidcEnv, OIDC_ALGORITHMS: value })).toThrow(/OIDC_ALGORITHMS/);
+      }
+    });
+
+    it('accepts the JWKS over https, or http only on a loopback host', () => {
+      for (const url of [
+        'http://idp.example/jwks',
+        'http://10.0.0.1/jwks',
+        'ftp://x/jwks',
+        'nope',
+      ]) {
+        expect(() => loadConfig({ ...oidcEnv, OIDC_JWKS_URL: url })).toThrow(/OIDC_JWKS_URL/);
+      }
+    });
+
+    it('rejects an out-of-range clock tolerance', () => {
+      for (const value of ['-1', '301', '1.5', 'soon']) {
+        expect(() => loadConfig({ ...oidcEnv, OIDC_CLOCK_TOLERANCE_SECONDS: value })).toThrow(
+          /OIDC_CLOCK_TOLERANCE_SECONDS/,
+        );
+      }
+    });
+
+    it('refuses OIDC settings without OIDC_ISSUER (a typo would silently turn sign-in off)', () => {
+      expect(() =>
+        loadConfig({ OIDC_AUDIENCE: 'lineal-api', OIDC_ISSUR: 'https://idp.example' }),
+      ).toThrow(/OIDC_AUDIENCE: has no effect without OIDC_ISSUER[\s\S]*OIDC_ISSUR:/);
+    });
+  });
 });

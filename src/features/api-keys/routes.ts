@@ -31,7 +31,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { data
       schema: {
         operationId: 'getMe',
         tags,
-        summary: 'Who am I: the calling key and what it may do',
+        summary: 'Who am I: the calling key or signed-in user and what it may do',
         security: bearerSecurity,
         response: { 200: MeSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
       },
