@@ -4,6 +4,19 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** Requests per principal per window (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS); max 0 = off. */
+export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 } as const;
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin`. */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const postgresUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: 'must be a postgres:// or postgresql:// URL',
@@ -35,6 +48,29 @@ const envSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
     .optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_RATE_LIMIT.max),
+  RATE_LIMIT_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 60 * 60 * 1000)
+    .default(DEFAULT_RATE_LIMIT.windowMs),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().refine(isExactOrigin, {
+          error: 'must be comma-separated origins such as https://app.example.dk (no path, no *)',
+        }),
+      ),
+    )
+    .default([]),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,6 +97,10 @@ export interface Config {
    * engine a random one is created in the data directory when it is not set.
    */
   cprSecret: string | undefined;
+  /** Per principal (client IP without one), all routes but probes, docs, dashboard; 0 = off. */
+  rateLimit: { max: number; windowMs: number };
+  /** Exact origins allowed to call the API from a browser; empty = no CORS at all. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -105,5 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
     cprSecret: e.LINEAL_CPR_SECRET,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

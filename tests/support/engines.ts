@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
@@ -116,9 +116,14 @@ export async function openTestDatabase(engine: Engine): Promise<{
 
 /**
  * Declares the suite once per available engine, each with its own fresh database and app.
- * The context is filled in `beforeAll`; use it inside tests and hooks only.
+ * The context is filled in `beforeAll`; use it inside tests and hooks only. `options.logger`
+ * gives the apps a logger (they are silent without one).
  */
-export function describeEngines(name: string, body: (t: EngineContext) => void): void {
+export function describeEngines(
+  name: string,
+  body: (t: EngineContext) => void,
+  options: { logger?: FastifyBaseLogger } = {},
+): void {
   for (const engine of availableEngines()) {
     describe(`${name} [${engine}]`, () => {
       const t = { engine } as EngineContext;
@@ -130,10 +135,16 @@ export function describeEngines(name: string, body: (t: EngineContext) => void):
         t.database = opened.database;
         t.clock = new TestClock();
         t.app = await buildApp({
-          config: { bodyLimitBytes: 64 * 1024, trustProxy: false },
+          // A rate limit no test file reaches (tests/http/hardening.test.ts tests a small one).
+          config: {
+            bodyLimitBytes: 64 * 1024,
+            trustProxy: false,
+            rateLimit: { max: 1_000_000, windowMs: 60_000 },
+          },
           cprSecret: TEST_CPR_SECRET,
           database: t.database,
           now: t.clock.now,
+          ...(options.logger ? { logger: options.logger } : {}),
         });
         t.platformToken = (await createPlatformAdminKey(t.database, 'test platform admin')).token;
         t.call = (method, url, options = {}) => {
