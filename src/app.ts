@@ -8,7 +8,7 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import { auditPlugin } from './audit/plugin.js';
 import { authPlugin } from './auth/plugin.js';
-import type { Config, OidcConfig } from './config.js';
+import { type Config, DEFAULT_RATE_LIMIT, type OidcConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
@@ -23,14 +23,19 @@ import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
+import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { openApiPlugin } from './http/openapi.js';
+import { rateLimitPlugin } from './http/rate-limit.js';
 import type { RouteDeps } from './http/route-context.js';
+import { securityPlugin } from './http/security.js';
 
 const { version } = packageJson;
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'>;
+  /** `rateLimit` defaults to DEFAULT_RATE_LIMIT, `corsOrigins` to none (no CORS). */
+  config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
+    Partial<Pick<Config, 'rateLimit' | 'corsOrigins'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -77,11 +82,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cprSecret: deps.cprSecret,
   };
 
-  // External plugins, then application plugins, then routes.
+  // Security headers and CORS first (root hooks reach only what is registered after them),
+  // then external plugins, then application plugins, then routes.
+  await app.register(securityPlugin, { corsOrigins: deps.config.corsOrigins ?? [] });
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { ...routeDeps, oidc: deps.oidc });
   await app.register(auditPlugin, routeDeps);
+  await app.register(rateLimitPlugin, deps.config.rateLimit ?? DEFAULT_RATE_LIMIT);
+  await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

@@ -30,6 +30,19 @@ function isSecureJwksUrl(url: URL): boolean {
   return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** Requests per principal per window (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS); max 0 = off. */
+export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 } as const;
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin`. */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const postgresUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: 'must be a postgres:// or postgresql:// URL',
@@ -94,6 +107,29 @@ const envSchema = z.object({
   OIDC_CLAIM_ROLE: z.string().trim().min(1).default('lineal_role'),
   OIDC_CLAIM_UNITS: z.string().trim().min(1).default('lineal_units'),
   OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_RATE_LIMIT.max),
+  RATE_LIMIT_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 60 * 60 * 1000)
+    .default(DEFAULT_RATE_LIMIT.windowMs),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().refine(isExactOrigin, {
+          error: 'must be comma-separated origins such as https://app.example.dk (no path, no *)',
+        }),
+      ),
+    )
+    .default([]),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -122,6 +158,10 @@ export interface Config {
   cprSecret: string | undefined;
   /** Sign-in with the municipality's identity provider; undefined when OIDC_ISSUER is unset. */
   oidc: OidcConfig | undefined;
+  /** Per principal (client IP without one), all routes but probes, docs, dashboard; 0 = off. */
+  rateLimit: { max: number; windowMs: number };
+  /** Exact origins allowed to call the API from a browser; empty = no CORS at all. */
+  corsOrigins: string[];
 }
 
 /** How OIDC access tokens (JWTs) are verified and mapped to a principal. */
@@ -202,5 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
           }
         : undefined,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

@@ -114,6 +114,8 @@ export const errorHandlerPlugin = fp(
     const known = Router();
     const methodsByPath = new Map<string, Set<string>>();
     app.addHook('onRoute', (route) => {
+      // The CORS preflight catch-all (OPTIONS *) would make every unknown path a 405.
+      if (route.url === '*') return;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const method of methods) {
         if (!methodsByPath.has(route.url)) {

@@ -62,3 +62,21 @@ export class ValidationFailedError extends ProblemError {
     super(422, 'validation-failed', 'Unprocessable Content', detail, errors);
   }
 }
+
+/**
+ * The caller's rate limit is used up (429); `Retry-After` says in how many seconds the window
+ * resets. The limiter sets the RateLimit headers itself; Retry-After is repeated here so the
+ * problem stays correct even where the limiter's headers are turned off.
+ */
+export class TooManyRequestsError extends ProblemError {
+  constructor(retryAfterSeconds: number, limit: number) {
+    super(
+      429,
+      'too-many-requests',
+      'Too Many Requests',
+      `Rate limit of ${limit} requests exceeded; retry in ${retryAfterSeconds} s.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}

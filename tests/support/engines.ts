@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
@@ -118,12 +118,13 @@ export async function openTestDatabase(engine: Engine): Promise<{
 /**
  * Declares the suite once per available engine, each with its own fresh database and app.
  * The context is filled in `beforeAll`; use it inside tests and hooks only. `options.oidc` is
- * read when the app is built (after the file's own top-level `beforeAll`).
+ * read when the app is built (after the file's own top-level `beforeAll`); `options.logger`
+ * gives the apps a logger (they are silent without one).
  */
 export function describeEngines(
   name: string,
   body: (t: EngineContext) => void,
-  options: { oidc?: () => OidcConfig } = {},
+  options: { oidc?: () => OidcConfig; logger?: FastifyBaseLogger } = {},
 ): void {
   for (const engine of availableEngines()) {
     describe(`${name} [${engine}]`, () => {
@@ -136,11 +137,17 @@ export function describeEngines(
         t.database = opened.database;
         t.clock = new TestClock();
         t.app = await buildApp({
-          config: { bodyLimitBytes: 64 * 1024, trustProxy: false },
+          // A rate limit no test file reaches (tests/http/hardening.test.ts tests a small one).
+          config: {
+            bodyLimitBytes: 64 * 1024,
+            trustProxy: false,
+            rateLimit: { max: 1_000_000, windowMs: 60_000 },
+          },
           cprSecret: TEST_CPR_SECRET,
           database: t.database,
           now: t.clock.now,
           oidc: options.oidc?.(),
+          ...(options.logger ? { logger: options.logger } : {}),
         });
         t.platformToken = (await createPlatformAdminKey(t.database, 'test platform admin')).token;
         t.call = (method, url, options = {}) => {
