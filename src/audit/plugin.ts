@@ -28,6 +28,9 @@ export const childDataPermissions: readonly Action[] = [
   'flag:write',
   'concern_report:read',
   'concern_report:write',
+  'consent:read',
+  'consent:write',
+  'handover:read',
   'event:read',
 ];
 
