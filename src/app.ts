@@ -14,6 +14,7 @@ import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
 import { assessmentRoutes } from './features/assessments/routes.js';
 import { childRoutes } from './features/children/routes.js';
+import { consentRoutes } from './features/consents/routes.js';
 import { dashboardRoutes } from './features/dashboard/routes.js';
 import { exportRoutes } from './features/exports/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(assessmentRoutes, routeDeps);
   await app.register(guideRoutes, routeDeps);
   await app.register(recommendationRoutes, routeDeps);
+  await app.register(consentRoutes, routeDeps);
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);
   await app.register(dashboardRoutes, routeDeps);

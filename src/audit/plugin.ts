@@ -27,6 +27,9 @@ export const childDataPermissions: readonly Action[] = [
   'flag:write',
   'concern_report:read',
   'concern_report:write',
+  'consent:read',
+  'consent:write',
+  'handover:read',
   'event:read',
   'round:close',
 ];
@@ -66,7 +69,11 @@ export const auditPlugin = fp(
       if (!spec || !principal || reply.statusCode < 400) return;
       const params = (request.params ?? {}) as Record<string, unknown>;
       const childId = childOfRequest(request, spec.resource);
-      const resourceId = isUuid(params.id) ? params.id : (childId ?? null);
+      // The innermost id in the path (a consent, an assessment, a step…), else the child.
+      const ids = Object.entries(params).filter(
+        ([key, value]) => key !== 'childId' && isUuid(value),
+      );
+      const resourceId = (ids.at(-1)?.[1] as string | undefined) ?? childId;
       try {
         await auditFailure(
           opts.database,

@@ -76,6 +76,17 @@ export const permissions = {
   'flag:write': caseWork,
   'concern_report:read': caseWork,
   'concern_report:write': caseWork,
+  // Consents are recorded by whoever the parents (or the child) give them to: the unit's staff
+  // and leader, a social worker (interdisciplinary sharing), or an integration carrying
+  // consents from a parent portal. The same people record a revocation, which has to take
+  // effect at once whoever receives it.
+  'consent:read': caseWork,
+  'consent:write': caseWork,
+  'handover:read': caseWork,
+  // Transition guidelines are municipal policy: those who work with children may read them
+  // (analysts see aggregates only); only the municipality's administrator switches them.
+  'guideline:read': caseWork,
+  'guideline:write': ['municipality_admin'],
   'round:close': ['municipality_admin', 'integration'],
   'event:read': ['municipality_admin', 'integration'],
   'analytics:read': ['municipality_admin', 'analyst'],

@@ -280,6 +280,40 @@ export interface ErasuresTable {
   deleted: Json<Record<string, number>>;
 }
 
+export interface ConsentsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  purpose: string;
+  recipient_unit_id: string | null;
+  recipient_role: string | null;
+  categories: ColumnType<string[], string[], string[]>;
+  given_by_name: string;
+  given_by_relation: string;
+  given_on: string;
+  valid_until: string | null;
+  revoked_at: Date | null;
+  revoked_by_name: string | null;
+  revoked_by_relation: string | null;
+  revocation_reason: string | null;
+  revocation_recorded_by: string | null;
+  created_at: Generated<Date>;
+  created_by: string;
+}
+
+export interface TransitionGuidelinesTable {
+  id: Generated<string>;
+  municipality_id: string;
+  from_unit_kind: string;
+  to_unit_kind: string;
+  enabled: boolean;
+  categories: ColumnType<string[], string[], string[]>;
+  reference: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  updated_by: string;
+}
+
 export interface KyselyMigrationTable {
   name: string;
   timestamp: string;
@@ -305,5 +339,7 @@ export interface DB {
   events: EventsTable;
   audit_log: AuditLogTable;
   erasures: ErasuresTable;
+  consents: ConsentsTable;
+  transition_guidelines: TransitionGuidelinesTable;
   kysely_migration: KyselyMigrationTable;
 }

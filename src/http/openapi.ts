@@ -29,6 +29,10 @@ export const openApiPlugin = fp(
           { name: 'Action guides', description: 'Versioned action guides (handleguides)' },
           { name: 'Recommendations', description: 'What to do next for an assessment' },
           { name: 'Follow-up', description: 'Steps, worklist, flags and concern reports' },
+          {
+            name: 'Transitions and consent',
+            description: 'Consents, transition guidelines and the handover summary',
+          },
           { name: 'Events', description: 'The change feed for integrations' },
           {
             name: 'Analytics',

@@ -70,6 +70,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         operationId: 'getAssessment',
         tags,
         summary: 'Get one version of an assessment',
+        description:
+          'A unit-limited key gets 403 (`no-sharing-basis`) for an assessment another unit made ' +
+          'of a child it can see, unless a consent or transition guideline shares it; 404 when ' +
+          'it cannot see the child.',
         security: bearerSecurity,
         params: AssessmentParamsSchema,
         response: { 200: AssessmentSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
@@ -170,7 +174,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         operationId: 'getChildTimeline',
         tags,
         summary: "A child's assessments in date order, with zone, level and explanation",
-        description: 'Unit-limited keys see the assessments made in their own units.',
+        description:
+          'Unit-limited keys see the assessments made in their own units, and those of other ' +
+          'units only under a consent in force or a transition guideline (marked `sharing`, ' +
+          'free text only under a consent covering notes); `withheld` counts the rest.',
         security: bearerSecurity,
         params: ChildParamsSchema,
         querystring: TimelineQuerySchema,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BandSchema, RatingSchema, ZoneSchema } from '../../domain/rulers/definition.js';
 import { IsoDateSchema } from '../../http/schemas.js';
+import { BasisSchema, WithheldSchema } from '../consents/schemas.js';
 import { RecommendationSchema } from '../recommendations/schemas.js';
 
 export const raterRoles = [
@@ -124,6 +125,20 @@ export const AssessmentSchema = z
     createdBy: z.uuid().describe('The key (principal) that recorded this version.'),
     statusChangedAt: z.iso.datetime().nullable(),
     statusChangedBy: z.uuid().nullable(),
+    sharing: z
+      .object({
+        bases: z.array(BasisSchema).describe('Why this key may see the assessment.'),
+        notes: z
+          .array(BasisSchema)
+          .describe(
+            'Consents covering its free text; empty: justification, childPerspective and the ' +
+              'correction and withdrawal reasons are withheld (null).',
+          ),
+      })
+      .optional()
+      .describe(
+        "Present when a unit-limited key sees an assessment made in another unit (not one of the key's units): the consent or guideline it is shared under.",
+      ),
   })
   .meta({ id: 'Assessment' });
 export type Assessment = z.infer<typeof AssessmentSchema>;
@@ -143,6 +158,9 @@ export const TimelineSchema = z
     items: z
       .array(AssessmentSchema)
       .describe('Current (and optionally withdrawn) assessments by date.'),
+    withheld: WithheldSchema.nullable().describe(
+      "Assessments made in other units that this key may not see (null: none withheld). Keys limited to units see other units' assessments only under a consent or transition guideline.",
+    ),
   })
   .meta({ id: 'Timeline' });
 

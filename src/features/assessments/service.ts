@@ -5,15 +5,18 @@ import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/pr
 import { type Database, municipalityScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
-import { ageInMonths } from '../../domain/dates.js';
+import { ageInMonths, localDate } from '../../domain/dates.js';
 import { periodContains } from '../../domain/enrolments.js';
 import { classify } from '../../domain/rulers/classify.js';
 import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js';
 import { answerDefects } from '../../domain/rulers/validate.js';
+import { notesBases } from '../../domain/sharing.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { findChild, listEnrolments } from '../children/repository.js';
 import { requireChild, visibilityOf } from '../children/service.js';
+import { basisViews } from '../consents/schemas.js';
+import { judge, loadSharing, NoSharingBasisError, withheldSummary } from '../consents/sharing.js';
 import { closeRecommendation, recommendForAssessment } from '../recommendations/service.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
@@ -383,7 +386,7 @@ export async function withdrawAssessment(
   });
 }
 
-/** An assessment the principal may read (its unit and its child visible), or 404. */
+/** An assessment the principal may change (its unit and its child visible), or 404. */
 async function readableAssessment(
   trx: Transaction<DB>,
   principal: Principal,
@@ -396,6 +399,75 @@ async function readableAssessment(
   return row;
 }
 
+/** Free text the author's unit wrote: shared with other units only under a notes consent. */
+function withoutFreeText(a: Assessment): Assessment {
+  return {
+    ...a,
+    justification: null,
+    childPerspective: null,
+    correctionReason: null,
+    withdrawalReason: null,
+  };
+}
+
+/**
+ * The child's assessments as the principal may see them: its own units' in full; other units'
+ * only on a basis (consent or transition guideline), marked with it and without free text
+ * unless a consent covers notes; the rest withheld.
+ */
+async function shareAssessments(
+  trx: Transaction<DB>,
+  principal: Principal,
+  childId: string,
+  rows: readonly AssessmentRow[],
+  now: Date,
+) {
+  const ctx = await loadSharing(trx, principal, childId, localDate(now));
+  const { shown, withheld } = await judge(
+    trx,
+    municipalityOf(principal),
+    ctx,
+    rows,
+    (r) => ({ unitId: r.unit_id, date: r.assessed_on }),
+    'assessments',
+  );
+  const items = shown.map(({ value, item, bases }): Assessment => {
+    const assessment = toAssessment(value);
+    if (bases.some((b) => b.kind === 'own_unit' || b.kind === 'role')) return assessment;
+    const notes = notesBases(ctx, item);
+    return {
+      ...(notes.length > 0 ? assessment : withoutFreeText(assessment)),
+      sharing: { bases: basisViews(bases), notes: basisViews(notes) },
+    };
+  });
+  return { items, withheld };
+}
+
+/**
+ * An assessment the principal may read: 404 when it or its child is not visible; 403 when it
+ * was made in another unit and no consent or guideline shares it with the principal.
+ */
+async function visibleAssessment(
+  trx: Transaction<DB>,
+  principal: Principal,
+  id: string,
+  now: Date,
+): Promise<{ row: AssessmentRow; assessment: Assessment }> {
+  const row = await findAssessment(
+    trx,
+    { municipalityId: municipalityOf(principal), unitIds: [] },
+    id,
+  );
+  if (!row) throw new NotFoundError('assessment', id);
+  await requireVisibleChild(trx, principal, row.child_id, id, now);
+  const { items, withheld } = await shareAssessments(trx, principal, row.child_id, [row], now);
+  const assessment = items[0];
+  if (!assessment) {
+    throw new NoSharingBasisError(`Assessment ${id}`, withheld[0]?.item.unitKind ?? 'unknown');
+  }
+  return { row, assessment };
+}
+
 export async function getAssessment(
   database: Database,
   principal: Principal,
@@ -404,14 +476,14 @@ export async function getAssessment(
 ) {
   const scope = scopeOf(principal);
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    const row = await readableAssessment(trx, principal, id, now);
+    const { row, assessment } = await visibleAssessment(trx, principal, id, now);
     await audit(trx, principal, {
       action: 'read',
       resource: 'assessment',
       resourceId: id,
       childId: row.child_id,
     });
-    return toAssessment(row);
+    return assessment;
   });
 }
 
@@ -423,7 +495,12 @@ export async function getAssessmentHistory(
 ) {
   const scope = scopeOf(principal);
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    const row = await readableAssessment(trx, principal, id, now);
+    const { row } = await visibleAssessment(trx, principal, id, now);
+    const versions = await assessmentHistory(
+      trx,
+      { municipalityId: scope.municipalityId, unitIds: [] },
+      row.lineage_id,
+    );
     await audit(trx, principal, {
       action: 'read',
       resource: 'assessment',
@@ -431,7 +508,8 @@ export async function getAssessmentHistory(
       childId: row.child_id,
       criteria: { history: true },
     });
-    return { items: (await assessmentHistory(trx, scope, row.lineage_id)).map(toAssessment) };
+    // Versions follow the same rules (a correction may have moved the assessment's unit).
+    return { items: (await shareAssessments(trx, principal, row.child_id, versions, now)).items };
   });
 }
 
@@ -446,13 +524,19 @@ export async function getTimeline(
   const v = visibilityOf(principal, now);
   return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
-    const rows = await childTimeline(trx, scope, childId, includeWithdrawn);
+    const rows = await childTimeline(
+      trx,
+      { municipalityId: scope.municipalityId, unitIds: [] },
+      childId,
+      includeWithdrawn,
+    );
+    const { items, withheld } = await shareAssessments(trx, principal, childId, rows, now);
     await audit(trx, principal, {
       action: 'read',
       resource: 'assessment',
       childId,
-      criteria: { timeline: true, includeWithdrawn },
+      criteria: { timeline: true, includeWithdrawn, withheld: withheld.length },
     });
-    return { childId, items: rows.map(toAssessment) };
+    return { childId, items, withheld: withheldSummary(withheld.map((w) => w.item)) };
   });
 }

@@ -1,0 +1,285 @@
+import { z } from 'zod';
+import { flagKinds, InvolvedRoleSchema } from '../../domain/guides/definition.js';
+import { LabelSchema, ZoneSchema } from '../../domain/rulers/definition.js';
+import {
+  type Basis,
+  consentPurposes,
+  consentRelations,
+  dataCategories,
+  guidelineCategories,
+  recipientRoles,
+  withheldReasons,
+} from '../../domain/sharing.js';
+import { IsoDateSchema } from '../../http/schemas.js';
+import { UnitKindSchema } from '../units/schemas.js';
+
+export const DataCategorySchema = z
+  .enum(dataCategories)
+  .describe('assessments; recommendations (steps and flags); notes (free text).')
+  .meta({ id: 'DataCategory' });
+export const ConsentPurposeSchema = z.enum(consentPurposes).meta({ id: 'ConsentPurpose' });
+
+const PersonSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    relation: z.enum(consentRelations).describe("The person's relation to the child."),
+  })
+  .strict();
+
+const uniqueItems = <T>(items: T[]) => new Set(items).size === items.length;
+
+export const CreateConsentSchema = z
+  .object({
+    purpose: ConsentPurposeSchema,
+    recipient: z
+      .object({
+        unitId: z.uuid().optional().describe('The receiving unit.'),
+        role: z
+          .enum(recipientRoles)
+          .optional()
+          .describe('The receiving role (with unitId: that role in that unit only).'),
+      })
+      .strict()
+      .refine((r) => r.unitId !== undefined || r.role !== undefined, 'name a unitId or a role'),
+    categories: z
+      .array(DataCategorySchema)
+      .min(1)
+      .max(dataCategories.length)
+      .refine(uniqueItems, 'must not repeat a category'),
+    givenBy: PersonSchema.describe('Who gave the consent: a parent, guardian or the child.'),
+    givenOn: IsoDateSchema.describe('The date the consent was given (not in the future).'),
+    validUntil: IsoDateSchema.optional().describe(
+      'The last day the consent holds (inclusive); omit for no expiry.',
+    ),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.validUntil !== undefined && v.validUntil < v.givenOn) {
+      ctx.addIssue({ code: 'custom', path: ['validUntil'], message: 'is before givenOn' });
+    }
+  })
+  .meta({ id: 'CreateConsent' });
+export type CreateConsent = z.infer<typeof CreateConsentSchema>;
+
+export const RevokeConsentSchema = z
+  .object({
+    revokedBy: PersonSchema.describe('Who revoked the consent.'),
+    reason: z.string().trim().min(1).max(2000),
+  })
+  .strict()
+  .meta({ id: 'RevokeConsent' });
+export type RevokeConsent = z.infer<typeof RevokeConsentSchema>;
+
+export const ConsentSchema = z
+  .object({
+    id: z.uuid(),
+    childId: z.uuid(),
+    purpose: ConsentPurposeSchema,
+    recipient: z.object({
+      unitId: z.uuid().nullable(),
+      role: z.enum(recipientRoles).nullable(),
+    }),
+    categories: z.array(DataCategorySchema),
+    givenBy: PersonSchema,
+    givenOn: z.string(),
+    validUntil: z.string().nullable(),
+    status: z
+      .enum(['active', 'expired', 'revoked'])
+      .describe('Today: only an active consent is a basis for sharing.'),
+    revocation: z
+      .object({
+        revokedAt: z.iso.datetime(),
+        revokedBy: PersonSchema,
+        reason: z.string(),
+        recordedBy: z.string().describe('The principal that recorded the revocation.'),
+      })
+      .nullable(),
+    createdAt: z.iso.datetime(),
+    createdBy: z.string().describe('The principal that recorded the consent.'),
+  })
+  .meta({ id: 'Consent' });
+export type Consent = z.infer<typeof ConsentSchema>;
+
+export const ConsentParamsSchema = z.object({ childId: z.uuid(), consentId: z.uuid() });
+
+// Guidelines
+
+export const GuidelineSchema = z
+  .object({
+    id: z.uuid(),
+    fromUnitKind: UnitKindSchema,
+    toUnitKind: UnitKindSchema,
+    enabled: z.boolean(),
+    categories: z.array(z.enum(guidelineCategories)),
+    reference: z.string().nullable().describe('E.g. the council decision the guideline rests on.'),
+    updatedAt: z.iso.datetime(),
+    updatedBy: z.string(),
+  })
+  .meta({ id: 'TransitionGuideline' });
+export type Guideline = z.infer<typeof GuidelineSchema>;
+
+export const PutGuidelineSchema = z
+  .object({
+    enabled: z.boolean(),
+    categories: z
+      .array(z.enum(guidelineCategories))
+      .min(1)
+      .max(guidelineCategories.length)
+      .refine(uniqueItems, 'must not repeat a category')
+      .default([...guidelineCategories])
+      .describe('What moves with the child (never free text). Default: both.'),
+    reference: z.string().trim().min(1).max(500).nullable().optional(),
+  })
+  .strict()
+  .meta({ id: 'PutTransitionGuideline' });
+
+export const GuidelineParamsSchema = z.object({
+  fromUnitKind: UnitKindSchema,
+  toUnitKind: UnitKindSchema,
+});
+
+// Bases and withheld data
+
+export const BasisSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .object({ kind: z.literal('role') })
+      .describe("The key's role sees every unit's data (it is not limited to units)."),
+    z.object({ kind: z.literal('own_unit') }).describe("Recorded in one of the key's own units."),
+    z
+      .object({
+        kind: z.literal('consent'),
+        consentId: z.uuid(),
+        purpose: ConsentPurposeSchema,
+        validUntil: z.string().nullable(),
+      })
+      .describe('Shared under this consent.'),
+    z
+      .object({
+        kind: z.literal('guideline'),
+        guidelineId: z.uuid(),
+        fromUnitKind: UnitKindSchema,
+        toUnitKind: UnitKindSchema,
+      })
+      .describe("Shared under the municipality's transition guideline."),
+  ])
+  .meta({ id: 'SharingBasis' });
+export type BasisView = z.infer<typeof BasisSchema>;
+/** The domain's bases carry unit kinds as strings; they come from validated unit rows. */
+export const basisViews = (bases: readonly Basis[]) => bases as BasisView[];
+
+export const WithheldUnitSchema = z.object({
+  unitId: z.uuid(),
+  unitKind: UnitKindSchema,
+  count: z.number().int(),
+});
+
+export const WithheldSchema = z
+  .object({
+    count: z.number().int().min(1),
+    reason: z.enum(withheldReasons),
+    fromUnits: z.array(WithheldUnitSchema).describe('The units that recorded what is withheld.'),
+  })
+  .describe(
+    'What other units recorded that this key may not see: no consent in force addressed to ' +
+      'it and no transition guideline switched on covers it. Only counts, never content.',
+  )
+  .meta({ id: 'Withheld' });
+
+// The handover summary
+
+const SourceSchema = z
+  .enum(['own_unit', 'other_unit'])
+  .describe("own_unit: recorded by one of the key's units; other_unit: by any other unit.");
+
+export const HandoverSchema = z
+  .object({
+    childId: z.uuid(),
+    generatedAt: z.iso.datetime(),
+    receivingUnits: z
+      .array(z.object({ unitId: z.uuid(), unitKind: UnitKindSchema, startDate: z.string() }))
+      .describe("The child's current or upcoming enrolments in the key's units."),
+    basis: z
+      .object({
+        assessments: z.array(BasisSchema),
+        recommendations: z.array(BasisSchema),
+        notes: z.array(BasisSchema).describe('Consents covering free text; empty: no free text.'),
+        explanation: z.string(),
+      })
+      .describe('The bases on which the data in this summary is shown, per category.'),
+    latest: z
+      .object({
+        assessmentId: z.uuid(),
+        unitId: z.uuid(),
+        source: SourceSchema,
+        assessedOn: z.string(),
+        rulerKey: z.string(),
+        zone: ZoneSchema.nullable(),
+        level: z.number().int().nullable(),
+        justification: z.string().nullable().optional().describe('Only under a notes consent.'),
+        childPerspective: z.string().nullable().optional().describe('Only under a notes consent.'),
+      })
+      .nullable()
+      .describe('The latest current assessment shown.'),
+    domains: z
+      .array(
+        z.object({
+          rulerKey: z.string(),
+          domain: z.string(),
+          label: LabelSchema,
+          zone: ZoneSchema.nullable(),
+          level: z.number().int(),
+          assessmentId: z.uuid(),
+          unitId: z.uuid(),
+          source: SourceSchema,
+          assessedOn: z.string(),
+        }),
+      )
+      .describe('Per ruler domain: the level (and its zone) in the latest assessment rating it.'),
+    openSteps: z.array(
+      z.object({
+        id: z.uuid(),
+        unitId: z.uuid(),
+        source: SourceSchema,
+        stepKey: z.string(),
+        title: LabelSchema,
+        zone: ZoneSchema,
+        responsible: InvolvedRoleSchema,
+        involve: z.array(InvolvedRoleSchema),
+        mandatory: z.boolean(),
+        dueOn: z.string(),
+        overdue: z.boolean(),
+        statusReason: z.string().nullable().optional().describe('Only under a notes consent.'),
+      }),
+    ),
+    flags: z.array(
+      z.object({
+        id: z.uuid(),
+        unitId: z.uuid(),
+        source: SourceSchema,
+        kind: z.enum(flagKinds),
+        reason: z.string().describe('Generated by lineal, not typed by a person.'),
+        assessmentId: z.uuid().nullable(),
+        raisedAt: z.iso.datetime(),
+        status: z.enum(['raised', 'acknowledged']),
+        acknowledgedAt: z.iso.datetime().nullable(),
+        acknowledgementNote: z
+          .string()
+          .nullable()
+          .optional()
+          .describe('Only under a notes consent.'),
+      }),
+    ),
+    withheld: z
+      .object({
+        assessments: z.number().int(),
+        steps: z.number().int(),
+        flags: z.number().int(),
+        reason: z.enum(withheldReasons),
+        fromUnits: z.array(WithheldUnitSchema),
+      })
+      .nullable()
+      .describe('What other units recorded that this summary leaves out, as counts; null: none.'),
+  })
+  .meta({ id: 'Handover' });
+export type Handover = z.infer<typeof HandoverSchema>;
