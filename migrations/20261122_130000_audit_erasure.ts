@@ -19,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('occurred_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('municipality_id', 'uuid', (c) => c.references('municipalities.id'))
     .addColumn('principal_kind', 'text', (c) =>
-      c.notNull().check(sql`principal_kind IN ('api_key', 'oidc')`),
+      c.notNull().check(sql`principal_kind IN ('api_key', 'oidc', 'system')`),
     )
     .addColumn('principal_id', 'text', (c) =>
       c.notNull().check(sql`char_length(principal_id) BETWEEN 1 AND 500`),

@@ -20,6 +20,7 @@ import { exportRoutes } from './features/exports/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
 import { healthRoutes } from './features/health/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
+import { privacyRoutes } from './features/privacy/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);
   await app.register(dashboardRoutes, routeDeps);
+  await app.register(privacyRoutes, routeDeps);
 
   await app.ready();
   return app;

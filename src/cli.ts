@@ -14,6 +14,9 @@ Commands:
   create-platform-key [--name NAME]
                                create a platform administrator API key and print it once
   openapi [--check]            write openapi/openapi.json from the routes (--check: compare only)
+  retention [--dry-run]        erase children whose last enrolment ended more than RETENTION_YEARS
+                               ago and delete audit entries older than AUDIT_RETENTION_MONTHS;
+                               prints a JSON report (--dry-run: only list what is due)
   demo [--children N] [--seed S]
                                create the demo municipality "Demo Kommune" (code 999): units,
                                children, three rounds and their follow-up; prints its keys
@@ -48,6 +51,24 @@ async function run(argv: string[]): Promise<number> {
       try {
         const key = await createPlatformAdminKey(database, values.name ?? 'Platform administrator');
         console.log(`Created platform administrator key ${key.id} (shown only now):\n${key.token}`);
+        return 0;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'retention': {
+      const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' } } });
+      const config = loadConfig();
+      const database = await openDatabase(config.database);
+      try {
+        const { runRetention } = await import('./features/privacy/service.js');
+        const report = await runRetention(database, {
+          years: config.retention.years,
+          auditMonths: config.retention.auditMonths,
+          now: new Date(),
+          dryRun: values['dry-run'] === true,
+        });
+        console.log(JSON.stringify(report, null, 2));
         return 0;
       } finally {
         await database.close();

@@ -130,6 +130,19 @@ const envSchema = z.object({
       ),
     )
     .default([]),
+  RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5),
+  AUDIT_RETENTION_MONTHS: z.coerce
+    .number()
+    .int()
+    .min(6, 'must be at least 6 (audit entries are kept at least six months)')
+    .max(1200)
+    .default(24),
+  RETENTION_INTERVAL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 365)
+    .default(0),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -162,6 +175,12 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   /** Exact origins allowed to call the API from a browser; empty = no CORS at all. */
   corsOrigins: string[];
+  /**
+   * Retention: children whose last enrolment ended more than `years` ago are erased, audit
+   * entries older than `auditMonths` are deleted; the server runs it every `intervalHours`
+   * (0: only by `npm run retention`).
+   */
+  retention: { years: number; auditMonths: number; intervalHours: number };
 }
 
 /** How OIDC access tokens (JWTs) are verified and mapped to a principal. */
@@ -244,5 +263,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     corsOrigins: e.CORS_ORIGINS,
+    retention: {
+      years: e.RETENTION_YEARS,
+      auditMonths: e.AUDIT_RETENTION_MONTHS,
+      intervalHours: e.RETENTION_INTERVAL_HOURS,
+    },
   };
 }

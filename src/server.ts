@@ -12,6 +12,7 @@ import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
 import { syncPresetGuides } from './features/guides/service.js';
+import { runRetention } from './features/privacy/service.js';
 import { flagClosedRounds } from './features/recommendations/follow-up.js';
 import { syncPresetRulers } from './features/rulers/service.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
@@ -72,6 +73,32 @@ function startHousekeeping(database: Database, logger: Logger): NodeJS.Timeout {
   };
   void sweep();
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
+  timer.unref();
+  return timer;
+}
+
+/** The retention job on a schedule (RETENTION_INTERVAL_HOURS > 0), first run an hour after start. */
+function startRetention(database: Database, config: Config, logger: Logger): NodeJS.Timeout | null {
+  const { intervalHours, years, auditMonths } = config.retention;
+  if (intervalHours === 0) return null;
+  const run = async () => {
+    try {
+      const report = await runRetention(database, { years, auditMonths, now: new Date() });
+      logger.info(
+        {
+          runId: report.runId,
+          childrenErased: report.childrenErased,
+          auditEntriesPruned: report.auditEntriesPruned,
+        },
+        'retention run',
+      );
+    } catch (error) {
+      logger.error({ err: error }, 'retention run failed');
+    }
+  };
+  const first = setTimeout(run, 60 * 60 * 1000);
+  first.unref();
+  const timer = setInterval(run, intervalHours * 60 * 60 * 1000);
   timer.unref();
   return timer;
 }
@@ -151,7 +178,11 @@ async function main(): Promise<void> {
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
   const app = await buildApp({ config, database, logger, cprSecret, oidc: config.oidc });
   const sweeper = startHousekeeping(database, logger);
-  installShutdown(app, database, config, logger, () => clearInterval(sweeper));
+  const retention = startRetention(database, config, logger);
+  installShutdown(app, database, config, logger, () => {
+    clearInterval(sweeper);
+    if (retention) clearInterval(retention);
+  });
   await app.listen({ host: config.host, port: config.port });
   logger.info(
     { engine: database.engine, docs: `http://${config.host}:${config.port}/docs` },

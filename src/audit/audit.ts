@@ -89,6 +89,39 @@ function row(principal: Principal, e: AuditEntry, outcome: AuditOutcome, status:
   };
 }
 
+/**
+ * Records a use by the service itself (the retention job), which has no principal: principal
+ * kind `system`, the job's name as principal id and a run id as request id.
+ */
+export async function auditSystem(
+  trx: Transaction<DB>,
+  actor: { job: string; runId: string; municipalityId: string },
+  ...entries: AuditEntry[]
+): Promise<void> {
+  if (entries.length === 0) return;
+  await trx
+    .insertInto('audit_log')
+    .values(
+      entries.map((e) => ({
+        ...row(
+          {
+            kind: 'api_key',
+            id: actor.job,
+            role: 'system',
+            municipalityId: actor.municipalityId,
+            unitIds: [],
+            requestId: actor.runId,
+          } as unknown as Principal,
+          e,
+          'success',
+          null,
+        ),
+        principal_kind: 'system' as const,
+      })),
+    )
+    .execute();
+}
+
 /** The outcome recorded for a failed request's status code. */
 export function outcomeOf(status: number): AuditOutcome {
   if (status === 401 || status === 403 || status === 429) return 'denied';

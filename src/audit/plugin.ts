@@ -32,6 +32,9 @@ export const childDataPermissions: readonly Action[] = [
   'handover:read',
   'event:read',
   'round:close',
+  'audit:read',
+  'dossier:read',
+  'child:erase',
 ];
 
 /** The child a failed request was about, from its path (only well-formed ids are recorded). */

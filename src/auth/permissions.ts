@@ -90,6 +90,11 @@ export const permissions = {
   'round:close': ['municipality_admin', 'integration'],
   'event:read': ['municipality_admin', 'integration'],
   'analytics:read': ['municipality_admin', 'analyst'],
+  // Accountability: the audit log, a child's dossier (access requests) and erasure are the
+  // municipality administrator's (the data controller's) alone.
+  'audit:read': ['municipality_admin'],
+  'dossier:read': ['municipality_admin'],
+  'child:erase': ['municipality_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;

@@ -254,7 +254,7 @@ export interface AuditLogTable {
   id: Generated<string>;
   occurred_at: Generated<Date>;
   municipality_id: string | null;
-  principal_kind: 'api_key' | 'oidc';
+  principal_kind: 'api_key' | 'oidc' | 'system';
   principal_id: string;
   role: string;
   action: string;

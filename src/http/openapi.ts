@@ -38,6 +38,10 @@ export const openApiPlugin = fp(
             name: 'Analytics',
             description: 'Aggregates for analysts, with small-cell suppression',
           },
+          {
+            name: 'Privacy',
+            description: "Audit log, the child's dossier (access requests) and erasure",
+          },
         ],
         components: {
           securitySchemes: {

@@ -636,7 +636,7 @@ describeEngines('transitions and consent', (t) => {
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().id;
     expect(created.headers.location).toBe(`/v1/children/${f.child.id}/consents/${id}`);
-    // A replay writes nothing, so it audits nothing.
+    // A replay writes nothing but hands the consent out again: audited as a read.
     const replay = await t.call('POST', `/v1/children/${f.child.id}/consents`, {
       token: f.staff.token,
       headers: { 'idempotency-key': 'consent-1' },
@@ -661,6 +661,7 @@ describeEngines('transitions and consent', (t) => {
     const entries = (await auditOf(t, f.child.id)).slice(before.length);
     expect(entries.map((e) => [e.action, e.resource_type, e.resource_id, e.outcome])).toEqual([
       ['create', 'consent', id, 'success'],
+      ['read', 'consent', id, 'success'],
       ['read', 'consent', null, 'success'],
       ['read', 'consent', id, 'success'],
       ['withdraw', 'consent', id, 'success'],
