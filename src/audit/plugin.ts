@@ -53,7 +53,7 @@ function childOfRequest(request: FastifyRequest, resource: AuditResource): strin
 
 /**
  * The failure half of the audit log: an authenticated request to a child-data route that ends
- * in 4xx/5xx is recorded with its outcome (the service's own entry was rolled back with its
+ * in 4xx/5xx is recorded with its outcome, before the response goes out (the service's own entry was rolled back with its
  * transaction). Unauthenticated requests (401) reach no data and are not attributable.
  */
 export const auditPlugin = fp(
@@ -66,10 +66,12 @@ export const auditPlugin = fp(
       }
     });
 
-    app.addHook('onResponse', async (request, reply) => {
+    // onSend, not onResponse: the entry is committed before the client sees the answer, so a
+    // client that asks the log next finds it.
+    app.addHook('onSend', async (request, reply, payload) => {
       const spec = request.routeOptions.config.audit;
       const principal = request.principal;
-      if (!spec || !principal || reply.statusCode < 400) return;
+      if (!spec || !principal || reply.statusCode < 400) return payload;
       const params = (request.params ?? {}) as Record<string, unknown>;
       const childId = childOfRequest(request, spec.resource);
       // The innermost id in the path (a consent, an assessment, a step…), else the child.
@@ -94,6 +96,7 @@ export const auditPlugin = fp(
       } catch (error) {
         request.log.error({ err: error }, 'could not audit a failed request');
       }
+      return payload;
     });
   },
   { name: 'lineal-audit', dependencies: ['lineal-auth'] },
