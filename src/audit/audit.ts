@@ -54,6 +54,8 @@ export interface AuditEntry {
   childId?: string | null;
   /** The filters of a list or search (never free text such as a name: see `searchCriteria`). */
   criteria?: Record<string, unknown> | null;
+  /** An erased child's tombstone, in place of its id. */
+  childTombstone?: string | null;
 }
 
 /**
@@ -82,6 +84,7 @@ function row(principal: Principal, e: AuditEntry, outcome: AuditOutcome, status:
     resource_type: e.resource,
     resource_id: e.resourceId ?? null,
     child_id: e.childId ?? null,
+    child_tombstone: e.childTombstone ?? null,
     criteria: e.criteria ? JSON.stringify(e.criteria) : null,
     outcome,
     status_code: status,

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { sql } from 'kysely';
 import type { Action } from '../auth/permissions.js';
-import type { Database } from '../db/database.js';
+import { type Database, municipalityScope } from '../db/database.js';
+import { childKey } from '../features/privacy/service.js';
 import { type AuditAction, type AuditResource, auditFailure, isUuid } from './audit.js';
 
 declare module 'fastify' {
@@ -51,6 +53,55 @@ function childOfRequest(request: FastifyRequest, resource: AuditResource): strin
   return null;
 }
 
+/** Tables whose rows name a child, by the path parameter that holds their id. */
+const childTables = {
+  assessmentId: 'assessments',
+  recommendationId: 'recommendations',
+  stepId: 'recommendation_steps',
+  flagId: 'flags',
+  consentId: 'consents',
+  enrolmentId: 'enrolments',
+} as const;
+
+/**
+ * The child a failed request concerns: named in the path or body, or found through the row the
+ * path names; an erased child is recorded by its tombstone, never by its id again.
+ */
+async function subjectOf(
+  database: Database,
+  municipalityId: string | null,
+  named: string | null,
+  innermost: [string, string] | undefined,
+): Promise<{ childId: string | null; childTombstone: string | null }> {
+  if (!municipalityId) return { childId: named, childTombstone: null };
+  return database.transaction(municipalityScope(municipalityId), async (trx) => {
+    let childId = named;
+    const table = innermost ? childTables[innermost[0] as keyof typeof childTables] : undefined;
+    if (!childId && table && innermost) {
+      const { rows } = await sql<{ child_id: string }>`
+        SELECT child_id FROM ${sql.table(table)}
+        WHERE id = ${innermost[1]} AND municipality_id = ${municipalityId}`.execute(trx);
+      childId = rows[0]?.child_id ?? null;
+    }
+    if (!childId) return { childId: null, childTombstone: null };
+    const exists = await trx
+      .selectFrom('children')
+      .select('id')
+      .where('id', '=', childId)
+      .executeTakeFirst();
+    if (exists) return { childId, childTombstone: null };
+    const erased = await trx
+      .selectFrom('erasures')
+      .select('tombstone')
+      .where('municipality_id', '=', municipalityId)
+      .where('child_key', '=', childKey(municipalityId, childId))
+      .executeTakeFirst();
+    return erased
+      ? { childId: null, childTombstone: erased.tombstone }
+      : { childId, childTombstone: null };
+  });
+}
+
 /**
  * The failure half of the audit log: an authenticated request to a child-data route that ends
  * in 4xx/5xx is recorded with its outcome, before the response goes out (the service's own entry was rolled back with its
@@ -80,14 +131,25 @@ export const auditPlugin = fp(
       );
       const resourceId = (ids.at(-1)?.[1] as string | undefined) ?? childId;
       try {
+        const body = request.body as { childId?: unknown } | undefined;
+        const subject = await subjectOf(
+          opts.database,
+          principal.municipalityId,
+          childId ?? (isUuid(body?.childId) ? body.childId : null),
+          ids.at(-1) as [string, string] | undefined,
+        );
         await auditFailure(
           opts.database,
           principal,
           {
             action: spec.action,
             resource: spec.resource,
-            resourceId,
-            childId,
+            resourceId:
+              subject.childTombstone && resourceId === childId
+                ? subject.childTombstone
+                : resourceId,
+            childId: subject.childId,
+            childTombstone: subject.childTombstone,
             // Not the raw query of a failed request: it may hold anything a caller typed.
             criteria: null,
           },

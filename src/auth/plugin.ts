@@ -130,7 +130,13 @@ export const authPlugin = fp(
         oidc,
       );
       request.principal = { ...principal, requestId: request.id };
-      authorize(principal, action);
+    });
+    // Authorised after the per-principal rate limit (a route-level onRequest hook, which runs
+    // after this plugin's): a flood of forbidden requests is limited like any other.
+    app.addHook('preParsing', async (request: FastifyRequest) => {
+      const action = request.routeOptions.config.permission;
+      if (!action || !request.principal) return;
+      authorize(request.principal, action);
     });
   },
   { name: 'lineal-auth', dependencies: ['lineal-errors'] },

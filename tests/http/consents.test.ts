@@ -625,6 +625,37 @@ describeEngines('transitions and consent', (t) => {
     expect(mine.basis.assessments).toEqual([{ kind: 'own_unit' }, basis]);
   });
 
+  it('follow-up of the earlier unit (recommendation, steps, flags) is withheld without a basis', async () => {
+    const f = await transition(t);
+    const recommendation = (id: string) =>
+      t.call('GET', `/v1/assessments/${id}/recommendation`, { token: f.staff.token });
+    expectProblem(await recommendation(f.yellow.id), 403);
+    const worklist = (await t.call('GET', '/v1/worklist', { token: f.staff.token })).json();
+    expect(worklist.items).toEqual([]);
+    const flags = await t.call('GET', `/v1/flags?childId=${f.child.id}&status=all`, {
+      token: f.staff.token,
+    });
+    expect(flags.json().items).toEqual([]);
+    expect(flags.body).not.toContain(ACK_NOTE);
+    const adminView = (
+      await t.call('GET', `/v1/assessments/${f.yellow.id}/recommendation`, { token: f.admin.token })
+    ).json();
+    const openStep = adminView.steps.find((st: { status: string }) => st.status === 'open');
+    expectProblem(
+      await t.call('PATCH', `/v1/steps/${openStep.id}`, {
+        token: f.staff.token,
+        body: { status: 'done' },
+      }),
+      404,
+    );
+    // With a consent covering recommendations, the recommendation is shared.
+    await giveConsent(t, f, {
+      recipient: { unitId: f.school.id },
+      categories: ['assessments', 'recommendations'],
+    });
+    expect((await recommendation(f.yellow.id)).statusCode).toBe(200);
+  });
+
   it('every consent create, read and revocation and every handover read is audited once', async () => {
     const f = await transition(t);
     const before = await auditOf(t, f.child.id);

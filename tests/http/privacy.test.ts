@@ -161,7 +161,15 @@ async function scenario(t: EngineContext) {
     'child',
   ]);
   await call(analyst.token, 'GET', '/v1/exports/assessments.csv', ['export', 'export', null]);
-  // A failed use is recorded with its outcome.
+  // Failed uses are recorded with their outcome, and with the child the path leads to.
+  await call(
+    analyst.token,
+    'GET',
+    `/v1/assessments/${assessment.id}`,
+    ['read', 'assessment', 'child'],
+    undefined,
+    403,
+  );
   await call(
     staff.token,
     'GET',
@@ -181,8 +189,8 @@ describeEngines('privacy and accountability', (t) => {
       f.expected,
     );
     for (const row of rows.filter((r) => r.child_id)) expect(row.child_id).toBe(f.child.id);
-    expect(rows.at(-1)).toMatchObject({ outcome: 'not_found' });
-    expect(rows.slice(0, -1).every((r) => r.outcome === 'success')).toBe(true);
+    expect(rows.slice(-2).map((r) => r.outcome)).toEqual(['denied', 'not_found']);
+    expect(rows.slice(0, -2).every((r) => r.outcome === 'success')).toBe(true);
     // Each entry names its request: distinct ids, one per call.
     expect(new Set(rows.map((r) => r.request_id)).size).toBe(rows.length);
     // The search is recorded by its criteria, the name searched for only as given.
@@ -330,12 +338,19 @@ describeEngines('privacy and accountability', (t) => {
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual({ ...report, alreadyErased: true });
     expectProblem(await t.call('GET', `/v1/children/${f.child.id}`, { token: f.admin.token }), 404);
+    // Both uses after the erasure are recorded under the tombstone, never the raw id again.
     const trail = await t.call(
       'GET',
       `/v1/audit-log?childTombstone=${report.tombstone}&limit=200`,
       { token: f.admin.token },
     );
-    expect(trail.json().items.length).toBe(tombstoned.length);
+    expect(trail.json().items.length).toBe(tombstoned.length + 2);
+    const auditText = await t.asOwner((db) =>
+      sql<{ t: string }>`SELECT coalesce(string_agg(x::text, E'\\n'), '') AS t FROM audit_log x`
+        .execute(db)
+        .then((r) => r.rows[0]?.t ?? ''),
+    );
+    expect(auditText.includes(f.child.id)).toBe(false);
   });
 
   it('retention erases children whose last enrolment ended long ago and prunes the audit log', async () => {

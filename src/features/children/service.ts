@@ -364,17 +364,18 @@ export async function lookupChildByCpr(
   const hash = hashCpr(parsed.digits, v.municipalityId, deps.cprSecret);
   const row = await database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     const found = await findChildByCprHash(trx, v, hash);
+    // Not found: the failure path records the search (404) once.
+    if (!found) throw new NotFoundError('child with that CPR number');
     // A search by CPR number: recorded with the child found (the number itself never).
     await audit(trx, principal, {
       action: 'search',
       resource: 'child',
-      resourceId: found?.id ?? null,
-      childId: found?.id ?? null,
-      criteria: searchCriteria({ cpr, results: found ? 1 : 0 }),
+      resourceId: found.id,
+      childId: found.id,
+      criteria: searchCriteria({ cpr, results: 1 }),
     });
     return found;
   });
-  if (!row) throw new NotFoundError('child with that CPR number');
   return toChild(row);
 }
 

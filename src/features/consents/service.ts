@@ -453,7 +453,8 @@ export async function getHandover(
           'recommendation_steps.status_reason',
           'assessments.assessed_on',
         ])
-        .where(stepsVisibleTo(audience))
+        // Every unit's steps of the child (the child is visible): judged below per unit.
+        .where(stepsVisibleTo({ ...audience, unitIds: [] }))
         .where('recommendation_steps.child_id', '=', childId)
         .where('recommendation_steps.status', '=', 'open')
         .orderBy('recommendation_steps.due_on')

@@ -167,6 +167,11 @@ export async function childDossier(
         of('consents'),
         of('concern_reports'),
       ]);
+    const events = await sql<Record<string, unknown>>`
+      SELECT id, type, subject_type, subject_id, payload, created_at FROM events
+      WHERE municipality_id = ${m} AND child_id = ${childId} ORDER BY id`
+      .execute(trx)
+      .then((r) => r.rows.map(toJson));
     const auditRows = (await trx
       .selectFrom('audit_log')
       .selectAll()
@@ -186,13 +191,14 @@ export async function childDossier(
       flags,
       consents,
       concernReports,
+      events,
       auditEntries: auditRows.map(toAuditEntry),
     };
   });
 }
 
 /** A non-reversible key of a child id (ids are random, so a plain hash cannot be searched back). */
-const childKey = (municipalityId: string, childId: string) =>
+export const childKey = (municipalityId: string, childId: string) =>
   createHash('sha256').update(`lineal-erasure:${municipalityId}:${childId}`).digest('hex');
 
 interface ErasureRow {
@@ -272,7 +278,17 @@ export async function eraseChild(
       .where('municipality_id', '=', m)
       .where('child_key', '=', childKey(m, childId))
       .executeTakeFirst()) as ErasureRow | undefined;
-    if (earlier) return toErasure(earlier, true);
+    if (earlier) {
+      // Asking again is a use too: recorded under the tombstone, never the raw id.
+      await audit(trx, principal, {
+        action: 'delete',
+        resource: 'child',
+        resourceId: earlier.tombstone,
+        childTombstone: earlier.tombstone,
+        criteria: { alreadyErased: true },
+      });
+      return toErasure(earlier, true);
+    }
     await requireChild(trx, v, childId, { lock: true });
     const row = await eraseInTransaction(trx, m, childId, {
       reason,
@@ -282,6 +298,28 @@ export async function eraseChild(
     });
     return toErasure(row, false);
   });
+}
+
+/** The same calendar date `years` earlier; 29 February becomes 28 February in a common year. */
+export function yearsBefore(date: string, years: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const year = y - years;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const day = m === 2 && d === 29 && !leap ? 28 : d;
+  return `${String(year).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** Whether a child is due for retention (locks the child row; false when gone or not due). */
+async function stillDue(trx: Transaction<DB>, childId: string, cutoffDate: string) {
+  const { rows } = await sql<{ due: boolean }>`
+    SELECT (
+      bool_and(e.id IS NOT NULL AND e.end_date IS NOT NULL AND e.end_date < ${cutoffDate}::date)
+      OR (count(e.id) = 0 AND min(c.created_at) < ${cutoffDate}::date)
+    ) AS due
+    FROM (SELECT id, created_at, municipality_id FROM children WHERE id = ${childId} FOR UPDATE) c
+    LEFT JOIN enrolments e ON e.child_id = c.id AND e.municipality_id = c.municipality_id
+  `.execute(trx);
+  return rows[0]?.due === true;
 }
 
 export interface RetentionReport {
@@ -309,7 +347,7 @@ export async function runRetention(
 ): Promise<RetentionReport> {
   const runId = randomUUID();
   const today = localDate(options.now);
-  const cutoffDate = `${Number(today.slice(0, 4)) - options.years}${today.slice(4)}`;
+  const cutoffDate = yearsBefore(today, options.years);
   const auditCutoff = new Date(options.now);
   auditCutoff.setUTCMonth(auditCutoff.getUTCMonth() - options.auditMonths);
   const due = await database.transaction(platformScope, (trx) =>
@@ -335,19 +373,25 @@ export async function runRetention(
       });
       continue;
     }
-    const row = await database.transaction(municipalityScope(child.municipality_id), (trx) =>
-      eraseInTransaction(trx, child.municipality_id, child.id, {
-        reason: `Retention: last enrolment ended ${child.last_end ?? 'never enrolled'}, more than ${options.years} years before ${today}.`,
-        source: 'retention',
-        by: 'system:retention',
-        writeAudit: (entry) =>
-          auditSystem(
-            trx,
-            { job: 'retention', runId, municipalityId: child.municipality_id },
-            entry,
-          ),
-      }),
+    const row = await database.transaction(
+      municipalityScope(child.municipality_id),
+      async (trx) => {
+        // Re-checked under a lock: enrolled again or erased on request since the selection.
+        if (!(await stillDue(trx, child.id, cutoffDate))) return null;
+        return eraseInTransaction(trx, child.municipality_id, child.id, {
+          reason: `Retention: last enrolment ended ${child.last_end ?? 'never enrolled'}, more than ${options.years} years before ${today}.`,
+          source: 'retention',
+          by: 'system:retention',
+          writeAudit: (entry) =>
+            auditSystem(
+              trx,
+              { job: 'retention', runId, municipalityId: child.municipality_id },
+              entry,
+            ),
+        });
+      },
     );
+    if (!row) continue;
     children.push({
       municipalityId: child.municipality_id,
       tombstone: row.tombstone,

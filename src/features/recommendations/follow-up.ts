@@ -192,7 +192,10 @@ export async function listFlags(
       .orderBy('raised_at')
       .orderBy('id')
       .limit(query.limit + 1);
-    if (principal.unitIds.length > 0) q = q.where(flagsOfVisibleChildren(principal, now));
+    if (principal.unitIds.length > 0) {
+      // Flags raised in the key's own units, about children enrolled there now.
+      q = q.where('unit_id', 'in', principal.unitIds).where(flagsOfVisibleChildren(principal, now));
+    }
     if (query.unitId) q = q.where('unit_id', '=', query.unitId);
     if (query.childId) q = q.where('child_id', '=', query.childId);
     if (query.kind) q = q.where('kind', '=', query.kind);
@@ -228,7 +231,10 @@ export async function acknowledgeFlag(
       .where('municipality_id', '=', municipalityId)
       .where('id', '=', flagId)
       .forUpdate();
-    if (principal.unitIds.length > 0) q = q.where(flagsOfVisibleChildren(principal, now));
+    if (principal.unitIds.length > 0) {
+      // Flags raised in the key's own units, about children enrolled there now.
+      q = q.where('unit_id', 'in', principal.unitIds).where(flagsOfVisibleChildren(principal, now));
+    }
     const flag = await q.executeTakeFirst();
     if (!flag || !(await childVisibleTo(principal, now)(trx, flag.child_id))) {
       throw new NotFoundError('flag', flagId);

@@ -68,6 +68,9 @@ export function stepsVisibleTo(a: StepAudience) {
     const conditions = [eb('recommendation_steps.municipality_id', '=', a.municipalityId)];
     if (a.unitIds.length > 0) {
       const today = a.today ?? '9999-12-31';
+      // Follow-up recorded in the key's own units only: another unit's steps cross over only
+      // with a recorded basis, through the handover summary (consent-gated).
+      conditions.push(eb('recommendation_steps.unit_id', 'in', a.unitIds));
       conditions.push(
         eb.exists(
           eb

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { audit } from '../../audit/audit.js';
-import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
@@ -9,6 +9,7 @@ import type { AssessmentFacts, GuideDefinition } from '../../domain/guides/defin
 import { recommend } from '../../domain/guides/recommend.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { judge, loadSharing, NoSharingBasisError } from '../consents/sharing.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
 import { resolveGuideVersion } from '../guides/repository.js';
 import {
@@ -319,6 +320,26 @@ export async function getRecommendation(
         'recommendation',
         'id' in by ? by.id : `of assessment ${by.assessmentId}`,
       );
+    }
+    if (isUnitLimited(principal) && !principal.unitIds.includes(row.unit_id)) {
+      // Another unit's recommendation: only under a consent or guideline covering it.
+      const today = localDate(now);
+      const ctx = await loadSharing(trx, principal, row.child_id, today);
+      const { assessed_on } = await trx
+        .selectFrom('assessments')
+        .select('assessed_on')
+        .where('id', '=', row.assessment_id)
+        .executeTakeFirstOrThrow();
+      const { withheld } = await judge(
+        trx,
+        audience.municipalityId,
+        ctx,
+        [row],
+        (r) => ({ unitId: r.unit_id, date: assessed_on }),
+        'recommendations',
+      );
+      if (withheld[0])
+        throw new NoSharingBasisError('The recommendation', withheld[0].item.unitKind);
     }
     const steps = await stepsOfRecommendations(trx, audience, [row.id]);
     await audit(trx, principal, {
