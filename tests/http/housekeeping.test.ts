@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { flagClosedRounds } from '../../src/features/recommendations/follow-up.js';
 import { describeEngines } from '../support/engines.js';
@@ -34,5 +35,21 @@ describeEngines('housekeeping', (t) => {
     ]);
     expect(await flagClosedRounds(t.database, t.clock.now())).toBe(0);
     expect(await flags()).toHaveLength(1);
+    // The job's write is in the child's audit trail, by the system.
+    const trail = await t.asOwner((db) =>
+      sql<{ principal_kind: string; principal_id: string; action: string; resource_type: string }>`
+        SELECT principal_kind, principal_id, action, resource_type FROM audit_log
+        WHERE child_id = ${child.id} AND resource_type = 'flag' AND action = 'create'`
+        .execute(db)
+        .then((r) => r.rows),
+    );
+    expect(trail).toEqual([
+      {
+        principal_kind: 'system',
+        principal_id: 'not-assessed-flags',
+        action: 'create',
+        resource_type: 'flag',
+      },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { audit, searchCriteria } from '../../audit/audit.js';
+import { type AuditEntry, audit, auditSystem, searchCriteria } from '../../audit/audit.js';
 import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
@@ -285,6 +286,7 @@ export async function raiseNotAssessedFlags(
   municipalityId: string,
   roundId: string,
   now: Date,
+  writeAudit: (entries: AuditEntry[]) => Promise<void>,
 ): Promise<number> {
   const round = await requireRound(trx, municipalityId, roundId);
   const today = localDate(now);
@@ -350,6 +352,24 @@ export async function raiseNotAssessedFlags(
     })),
   );
   const raised = inserted.length;
+  // One audit entry per child flagged (the trail of each child shows it), or one saying none.
+  await writeAudit(
+    inserted.length > 0
+      ? inserted.map((flag) => ({
+          action: 'create' as const,
+          resource: 'flag' as const,
+          resourceId: flag.id,
+          childId: flag.child_id,
+          criteria: { roundId: round.id, kind: 'not_assessed' },
+        }))
+      : [
+          {
+            action: 'create',
+            resource: 'flag',
+            criteria: { roundId: round.id, kind: 'not_assessed', results: 0 },
+          },
+        ],
+  );
   await trx
     .updateTable('rounds')
     .set({ not_assessed_flagged_at: now })
@@ -373,9 +393,16 @@ export async function flagClosedRounds(database: Database, now: Date): Promise<n
       .execute(),
   );
   let raised = 0;
+  const runId = randomUUID();
   for (const round of rounds) {
     raised += await database.transaction(municipalityScope(round.municipality_id), (trx) =>
-      raiseNotAssessedFlags(trx, round.municipality_id, round.id, now),
+      raiseNotAssessedFlags(trx, round.municipality_id, round.id, now, (entries) =>
+        auditSystem(
+          trx,
+          { job: 'not-assessed-flags', runId, municipalityId: round.municipality_id },
+          ...entries,
+        ),
+      ),
     );
   }
   return raised;

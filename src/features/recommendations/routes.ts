@@ -279,15 +279,11 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         throw new ForbiddenError('This key is limited to units; the round covers more.');
       }
       const municipalityId = municipalityOf(principal);
-      const raised = await database.transaction(municipalityScope(municipalityId), async (trx) => {
-        const n = await raiseNotAssessedFlags(trx, municipalityId, request.params.roundId, now());
-        await audit(trx, principal, {
-          action: 'create',
-          resource: 'flag',
-          criteria: { roundId: request.params.roundId, kind: 'not_assessed', results: n },
-        });
-        return n;
-      });
+      const raised = await database.transaction(municipalityScope(municipalityId), (trx) =>
+        raiseNotAssessedFlags(trx, municipalityId, request.params.roundId, now(), (entries) =>
+          audit(trx, principal, ...entries),
+        ),
+      );
       return { raised };
     },
   );
