@@ -107,6 +107,25 @@ const envSchema = z.object({
   OIDC_CLAIM_ROLE: z.string().trim().min(1).default('lineal_role'),
   OIDC_CLAIM_UNITS: z.string().trim().min(1).default('lineal_units'),
   OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  OIDC_MUNICIPALITIES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^([0-9]{3}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
+            'must be municipality ids or 3-digit codes, comma-separated',
+          ),
+      ),
+    )
+    .optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_RATE_LIMIT.max),
   RATE_LIMIT_WINDOW_MS: z.coerce
     .number()
@@ -191,6 +210,12 @@ export interface OidcConfig {
   algorithms: OidcAlgorithm[];
   claims: { municipality: string; role: string; units: string };
   clockToleranceSeconds: number;
+  /**
+   * The municipalities (ids or 3-digit codes, as the claim names them) this issuer may name;
+   * empty or absent = any municipality of the deployment (a single-municipality setup should
+   * always bind it: OIDC_MUNICIPALITIES).
+   */
+  municipalities?: string[];
 }
 
 export class ConfigError extends Error {
@@ -259,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               units: e.OIDC_CLAIM_UNITS,
             },
             clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
+            ...(e.OIDC_MUNICIPALITIES ? { municipalities: e.OIDC_MUNICIPALITIES } : {}),
           }
         : undefined,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },

@@ -158,11 +158,17 @@ async function identityFromClaims(
     );
   }
 
-  const municipalityId = await resolveMunicipality(
-    database,
-    claims[config.claims.municipality],
-    config.claims.municipality,
-  );
+  const claimed = claims[config.claims.municipality];
+  // An issuer may speak only for the municipalities it is bound to (when configured): whoever
+  // can set claims at the identity provider must not reach another municipality's data.
+  if (
+    config.municipalities &&
+    config.municipalities.length > 0 &&
+    !(typeof claimed === 'string' && config.municipalities.includes(claimed))
+  ) {
+    throw invalid("The access token's municipality is not one this identity provider may name.");
+  }
+  const municipalityId = await resolveMunicipality(database, claimed, config.claims.municipality);
   if (unitIds.length > 0) {
     const found = await database.transaction(municipalityScope(municipalityId), (trx) =>
       trx

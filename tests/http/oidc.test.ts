@@ -358,6 +358,25 @@ describeEngines(
         });
       }
 
+      it('an issuer bound to other municipalities (OIDC_MUNICIPALITIES) cannot name this one', async () => {
+        const bound = await appWith({ ...oidcConfig(), municipalities: ['998'] });
+        const open = await appWith({ ...oidcConfig(), municipalities: [municipality.code] });
+        try {
+          const jwt = await token(claimsFor('analyst'));
+          const ask = (app: FastifyInstance) =>
+            app.inject({
+              method: 'GET',
+              url: '/v1/me',
+              headers: { authorization: `Bearer ${jwt}` },
+            });
+          expect(expectProblem(await ask(bound), 401).detail).toMatch(/may name/);
+          expect((await ask(open)).statusCode).toBe(200);
+        } finally {
+          await bound.close();
+          await open.close();
+        }
+      });
+
       it('without OIDC configured, a JWT is rejected with 401', async () => {
         const app = await appWith(undefined);
         try {
