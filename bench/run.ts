@@ -14,6 +14,7 @@ import { migrateToLatest } from '../src/db/migrations.js';
 import { openEmbeddedDatabase } from '../src/db/pglite.js';
 import { openPostgresDatabase } from '../src/db/postgres.js';
 import type { DB } from '../src/db/schema.js';
+import { type CpuMeters, postgresCpuMeter, postmasterPid } from './lib/cpu.js';
 import {
   psqlCopy,
   type ServiceExportStats,
@@ -69,6 +70,13 @@ const log = (message: string) =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** PostgreSQL's CPU (postmaster and children), while the PostgreSQL part runs. */
+let databaseMeter: (() => number) | undefined;
+const meters = (service?: ServiceProcess): CpuMeters => ({
+  service: service ? () => service.cpuSeconds() : undefined,
+  database: databaseMeter,
+});
+
 /** Errors are collected, reported in the table and make the run exit non-zero. */
 const errors: string[] = [];
 function fail(message: string) {
@@ -123,7 +131,7 @@ async function serviceSubmissions(options: {
       url: options.service.baseUrl,
       connections: options.connections,
       seconds,
-      service: options.service,
+      meters: meters(options.service),
       errorSamples,
       requests: submissionRequests({
         tenant: options.tenant,
@@ -267,6 +275,8 @@ async function measurePostgres(
 ) {
   log('PostgreSQL: creating the database and roles, migrating');
   const pgdb = await createBenchDatabase(env.adminUrl);
+  const postmaster = await postmasterPid(env.adminUrl);
+  databaseMeter = postmaster ? postgresCpuMeter(postmaster) : undefined;
   results.machine = describeMachine(pgdb.serverVersion, results.machine.pglite);
   const owner = ownerKysely(pgdb.ownerUrl);
   try {
@@ -405,7 +415,7 @@ async function measurePostgres(
             connections: c,
             seconds,
             requests,
-            service,
+            meters: meters(service),
             errorSamples,
           });
         checkHttp(`${label} warm-up`, await go(options.warmupSeconds));
@@ -559,11 +569,13 @@ async function baselineSubmissions(
     };
     const since = new Date(Date.now() - 1000);
     const warm = await replayLoad(pool, next, {
+      meters: meters(),
       connections: options.connections,
       seconds: options.warmupSeconds,
       counter: options.counter,
     });
     const stats = await replayLoad(pool, next, {
+      meters: meters(),
       connections: options.connections,
       seconds: options.seconds,
       counter: options.counter,
@@ -604,12 +616,12 @@ async function measureExport(
   const serviceRuns: ServiceExportStats[] = [];
   const psqlRuns: StreamStats[] = [];
   for (let i = 0; i < repeats; i++) {
-    const s = await serviceExport(service, tenant.analyst.token);
+    const s = await serviceExport(service, tenant.analyst.token, meters(service));
     log(
-      `  service: ${s.rows} rows in ${s.seconds.toFixed(2)} s (${s.rowsPerSecond.toFixed(0)} rows/s), RSS +${s.rssGrowthMiB.toFixed(1)} MiB`,
+      `  service: ${s.rows} rows in ${s.seconds.toFixed(2)} s (${s.rowsPerSecond.toFixed(0)} rows/s), RSS peak ${s.rssPeakMiB.toFixed(0)} MiB`,
     );
     serviceRuns.push(s);
-    const p = await psqlCopy(psql, appUrl, tenant.municipalityId);
+    const p = await psqlCopy(psql, appUrl, tenant.municipalityId, meters());
     log(
       `  psql COPY: ${p.rows} rows in ${p.seconds.toFixed(2)} s (${p.rowsPerSecond.toFixed(0)} rows/s)`,
     );
@@ -622,15 +634,25 @@ async function measureExport(
     const m = median(runs.map((r) => r.rowsPerSecond));
     return runs.find((r) => r.rowsPerSecond === m) as T;
   };
-  // Memory: the largest growth of any run counts.
-  const worst = serviceRuns.reduce((a, b) => (b.rssGrowthMiB > a.rssGrowthMiB ? b : a));
-  const chosen: ServiceExportStats = {
-    ...pick(serviceRuns),
-    rssBeforeMiB: worst.rssBeforeMiB,
-    rssPeakMiB: worst.rssPeakMiB,
-    rssGrowthMiB: worst.rssGrowthMiB,
+  // Memory: the run with the highest peak counts.
+  const worst = serviceRuns.reduce((a, b) => (b.rssPeakMiB > a.rssPeakMiB ? b : a));
+  const memory = {
+    rows: worst.rows,
+    bytes: worst.bytes,
+    beforeMiB: worst.rssBeforeMiB,
+    peakMiB: worst.rssPeakMiB,
+    firstHalfPeakMiB: worst.rssFirstHalfPeakMiB,
+    secondHalfPeakMiB: worst.rssSecondHalfPeakMiB,
   };
-  return { multiple, expectedRows, service: chosen, psql: pick(psqlRuns), serviceRuns, psqlRuns };
+  return {
+    multiple,
+    expectedRows,
+    service: pick(serviceRuns),
+    psql: pick(psqlRuns),
+    memory,
+    serviceRuns,
+    psqlRuns,
+  };
 }
 
 async function measureAggregates(
@@ -683,6 +705,7 @@ async function measurePglite(
   results: Results,
   env: { work: string; cprSecret: string; profileDir: string | undefined },
 ) {
+  databaseMeter = undefined; // PGlite runs inside the service process
   const dataDir = path.join(env.work, 'pglite');
   log(`PGlite: setting up and generating ${options.pgliteChildren} children in ${dataDir}`);
   let database = await openEmbeddedDatabase({ dataDir });
@@ -750,7 +773,7 @@ async function measurePglite(
           connections: c,
           seconds,
           requests,
-          service,
+          meters: meters(service),
           errorSamples,
         });
       checkHttp(`PGlite ${label} warm-up`, await go(options.warmupSeconds));

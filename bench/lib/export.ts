@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
 import type { ServiceProcess } from './service.js';
 
 /** One streamed CSV export: rows are lines minus the header. */
@@ -8,6 +9,7 @@ export interface StreamStats {
   bytes: number;
   seconds: number;
   rowsPerSecond: number;
+  cpu: CpuUse;
 }
 
 export interface ServiceExportStats extends StreamStats {
@@ -16,8 +18,11 @@ export interface ServiceExportStats extends StreamStats {
   rssBeforeMiB: number;
   rssPeakMiB: number;
   rssGrowthMiB: number;
-  rssSamples: number;
-  cpuSeconds: number;
+  /** Peak RSS in the first and the second half of the stream: a trend upwards is buffering. */
+  rssFirstHalfPeakMiB: number;
+  rssSecondHalfPeakMiB: number;
+  /** [ms since the request, RSS MiB], about 100 points. */
+  rssSeries: Array<[number, number]>;
 }
 
 const NEWLINE = 0x0a;
@@ -36,22 +41,24 @@ function countLines(chunk: Buffer): number {
  * GET /v1/exports/assessments.csv (uncompressed: no Accept-Encoding), consumed as fast as the
  * socket delivers it, while the service's RSS is sampled from /proc every 20 ms.
  */
-export function serviceExport(service: ServiceProcess, token: string): Promise<ServiceExportStats> {
+export function serviceExport(
+  service: ServiceProcess,
+  token: string,
+  meters: CpuMeters,
+): Promise<ServiceExportStats> {
   return new Promise((resolve, reject) => {
     const url = new URL('/v1/exports/assessments.csv', service.baseUrl);
     const rssBefore = service.rssKiB();
-    let peak = rssBefore;
-    let samples = 0;
+    const samples: Array<[number, number]> = [];
+    const cpu = startCpu(meters);
+    const started = performance.now();
     const sampler = setInterval(() => {
       try {
-        peak = Math.max(peak, service.rssKiB());
-        samples += 1;
+        samples.push([performance.now() - started, service.rssKiB()]);
       } catch {
         // the process is gone: the request fails below
       }
     }, 20);
-    const cpu0 = service.cpuSeconds();
-    const started = performance.now();
     const request = http.get(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
       let lines = 0;
       let bytes = 0;
@@ -64,23 +71,32 @@ export function serviceExport(service: ServiceProcess, token: string): Promise<S
       res.on('end', () => {
         const seconds = (performance.now() - started) / 1000;
         clearInterval(sampler);
-        peak = Math.max(peak, service.rssKiB());
+        samples.push([performance.now() - started, service.rssKiB()]);
         if (res.statusCode !== 200) {
           reject(new Error(`the export answered ${res.statusCode}: ${errorBody}`));
           return;
         }
         const rows = Math.max(0, lines - 1);
+        const half = (seconds * 1000) / 2;
+        const peakOf = (list: Array<[number, number]>) =>
+          list.reduce((max, [, kib]) => Math.max(max, kib), rssBefore) / 1024;
+        const peak = peakOf(samples);
+        const step = Math.max(1, Math.ceil(samples.length / 100));
         resolve({
           status: res.statusCode,
           rows,
           bytes,
           seconds,
           rowsPerSecond: rows / seconds,
+          cpu: cpu(),
           rssBeforeMiB: rssBefore / 1024,
-          rssPeakMiB: peak / 1024,
-          rssGrowthMiB: (peak - rssBefore) / 1024,
-          rssSamples: samples,
-          cpuSeconds: service.cpuSeconds() - cpu0,
+          rssPeakMiB: peak,
+          rssGrowthMiB: peak - rssBefore / 1024,
+          rssFirstHalfPeakMiB: peakOf(samples.filter(([t]) => t < half)),
+          rssSecondHalfPeakMiB: peakOf(samples.filter(([t]) => t >= half)),
+          rssSeries: samples
+            .filter((_, i) => i % step === 0)
+            .map(([t, kib]) => [Math.round(t), Math.round((kib / 1024) * 10) / 10]),
         });
       });
       res.on('error', (error) => {
@@ -119,8 +135,14 @@ export function exportCopySql(municipalityId: string): string {
  * through PGOPTIONS so row-level security applies as it does to the service; psql's output is
  * consumed by this process like the service's response.
  */
-export function psqlCopy(psql: string, url: string, municipalityId: string): Promise<StreamStats> {
+export function psqlCopy(
+  psql: string,
+  url: string,
+  municipalityId: string,
+  meters: CpuMeters,
+): Promise<StreamStats> {
   return new Promise((resolve, reject) => {
+    const cpu = startCpu(meters);
     const started = performance.now();
     const child = spawn(
       psql,
@@ -151,7 +173,7 @@ export function psqlCopy(psql: string, url: string, municipalityId: string): Pro
         return;
       }
       const rows = Math.max(0, lines - 1);
-      resolve({ rows, bytes, seconds, rowsPerSecond: rows / seconds });
+      resolve({ rows, bytes, seconds, rowsPerSecond: rows / seconds, cpu: cpu() });
     });
   });
 }

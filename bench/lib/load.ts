@@ -1,5 +1,5 @@
 import autocannon, { type Request } from 'autocannon';
-import type { ServiceProcess } from './service.js';
+import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
 import { type LatencySummary, summarise } from './stats.js';
 
 /** One measured HTTP case. Latencies are of every response (ms); rps counts 2xx only. */
@@ -12,10 +12,8 @@ export interface HttpStats extends LatencySummary {
   timeouts: number;
   rps: number;
   statusCodes: Record<string, number>;
-  /** Service CPU (user + system) per 2xx response, when the service process was sampled. */
-  serviceCpuMsPerRequest: number | null;
-  /** Service CPU use during the case in cores (1.0 = one core busy all the time). */
-  serviceCpuCores: number | null;
+  /** CPU used by the service, PostgreSQL and the load generator during the case. */
+  cpu: CpuUse;
   errorSamples: string[];
 }
 
@@ -28,11 +26,11 @@ export async function httpLoad(options: {
   connections: number;
   seconds: number;
   requests: Request[];
-  service?: ServiceProcess | undefined;
+  meters?: CpuMeters;
   errorSamples?: string[];
 }): Promise<HttpStats> {
   const latencies: number[] = [];
-  const cpu0 = options.service?.cpuSeconds();
+  const cpu = startCpu(options.meters ?? {});
   const started = performance.now();
   const instance = autocannon({
     url: options.url,
@@ -47,7 +45,6 @@ export async function httpLoad(options: {
   });
   const result = await instance;
   const seconds = (performance.now() - started) / 1000;
-  const cpu = options.service && cpu0 !== undefined ? options.service.cpuSeconds() - cpu0 : null;
   const ok = result['2xx'];
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
@@ -61,21 +58,9 @@ export async function httpLoad(options: {
     timeouts: result.timeouts,
     rps: ok / (result.duration || seconds),
     statusCodes,
-    serviceCpuMsPerRequest: cpu !== null && ok > 0 ? (cpu * 1000) / ok : null,
-    serviceCpuCores: cpu !== null ? cpu / seconds : null,
+    cpu: cpu(),
     errorSamples: options.errorSamples ?? [],
   };
-}
-
-/** A warm-up run (discarded), then the measured run. */
-export async function warmAndMeasure(
-  warmupSeconds: number,
-  run: (seconds: number, warm: boolean) => Promise<HttpStats>,
-  durationSeconds: number,
-): Promise<{ warmup: HttpStats; measured: HttpStats }> {
-  const warmup = await run(warmupSeconds, true);
-  const measured = await run(durationSeconds, false);
-  return { warmup, measured };
 }
 
 export interface SequentialStats extends LatencySummary {

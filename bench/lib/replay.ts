@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LogEvent } from 'kysely';
 import type pg from 'pg';
+import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
 import { type LatencySummary, summarise } from './stats.js';
 
 /**
@@ -181,6 +182,7 @@ export interface ReplayStats extends LatencySummary {
   errors: number;
   seconds: number;
   rps: number;
+  cpu: CpuUse;
   errorSamples: string[];
 }
 
@@ -191,9 +193,10 @@ export interface ReplayStats extends LatencySummary {
 export async function replayLoad(
   pool: pg.Pool,
   next: (n: number) => { template: Template; subject: Subject },
-  options: { connections: number; seconds: number; counter: { n: number } },
+  options: { connections: number; seconds: number; counter: { n: number }; meters?: CpuMeters },
 ): Promise<ReplayStats> {
   const latencies: number[] = [];
+  const cpu = startCpu(options.meters ?? {});
   const errorSamples: string[] = [];
   let errors = 0;
   const started = performance.now();
@@ -219,6 +222,7 @@ export async function replayLoad(
     errors,
     seconds,
     rps: latencies.length / seconds,
+    cpu: cpu(),
     errorSamples,
   };
 }
