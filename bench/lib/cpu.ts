@@ -1,6 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
-import { cpuSecondsOf } from './service.js';
 
 /**
  * Where the CPU went during a case: the service process, PostgreSQL (the postmaster and all its
@@ -37,9 +37,26 @@ export function startCpu(meters: CpuMeters): () => CpuUse {
   };
 }
 
-function parentOf(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (field 3 is index 0). */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function parentOf(pid: number): number {
+  return Number(statFields(pid)[1]);
+}
+
+let ticks: number | undefined;
+function ticksPerSecond(): number {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
+  }
+  return ticks;
 }
 
 /** The postmaster of the server behind `url` (the parent of a backend of ours). */
@@ -57,19 +74,25 @@ export async function postmasterPid(url: string): Promise<number | null> {
   }
 }
 
-/** CPU seconds used so far by the postmaster and its live children. */
+/**
+ * CPU seconds used so far by the postmaster and all its children: the live ones (utime + stime
+ * of each) and those that exited (the postmaster's cutime + cstime: it reaps its backends), so a
+ * connection closing during a case does not take its CPU time with it.
+ */
 export function postgresCpuMeter(postmaster: number): () => number {
   return () => {
-    let total = 0;
+    // utime, stime, cutime, cstime are fields 14–17: indexes 11–14 after the name.
+    const own = statFields(postmaster);
+    let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
       try {
-        if (pid === postmaster || parentOf(pid) === postmaster) total += cpuSecondsOf(pid);
+        const fields = statFields(Number(entry));
+        if (Number(fields[1]) === postmaster) total += Number(fields[11]) + Number(fields[12]);
       } catch {
         // exited meanwhile
       }
     }
-    return total;
+    return total / ticksPerSecond();
   };
 }
