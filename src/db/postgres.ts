@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, type KyselyConfig, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import type { DB } from './schema.js';
@@ -9,6 +9,8 @@ export interface PostgresOptions {
   /** Allow an application role that bypasses row-level security (superuser, owner). */
   allowRlsBypass?: boolean;
   onPoolError?: (error: Error) => void;
+  /** Kysely's query log hook (the benchmark records a request's statements); off by default. */
+  log?: KyselyConfig['log'];
 }
 
 const pgTypes = {
@@ -67,7 +69,10 @@ export async function rlsBypassReasons(
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
   const pool = createPool(options.url, options.poolMax);
   pool.on('error', (error) => options.onPoolError?.(error));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    ...(options.log ? { log: options.log } : {}),
+  });
   try {
     const { role, reasons } = await rlsBypassReasons(db);
     if (reasons.length > 0 && !options.allowRlsBypass) throw new RlsBypassError(role, reasons);

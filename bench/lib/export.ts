@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
+import type { ServiceProcess } from './service.js';
+
+/** One streamed CSV export: rows are lines minus the header. */
+export interface StreamStats {
+  rows: number;
+  bytes: number;
+  seconds: number;
+  rowsPerSecond: number;
+  cpu: CpuUse;
+}
+
+export interface ServiceExportStats extends StreamStats {
+  status: number;
+  /** The service's RSS just before the request, its peak while streaming, in MiB. */
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  rssGrowthMiB: number;
+  /** Peak RSS in the first and the second half of the stream: a trend upwards is buffering. */
+  rssFirstHalfPeakMiB: number;
+  rssSecondHalfPeakMiB: number;
+  /** [ms since the request, RSS MiB], about 100 points. */
+  rssSeries: Array<[number, number]>;
+}
+
+const NEWLINE = 0x0a;
+
+function countLines(chunk: Buffer): number {
+  let n = 0;
+  let i = chunk.indexOf(NEWLINE);
+  while (i !== -1) {
+    n += 1;
+    i = chunk.indexOf(NEWLINE, i + 1);
+  }
+  return n;
+}
+
+/**
+ * GET /v1/exports/assessments.csv (uncompressed: no Accept-Encoding), consumed as fast as the
+ * socket delivers it, while the service's RSS is sampled from /proc every 20 ms.
+ */
+export function serviceExport(
+  service: ServiceProcess,
+  token: string,
+  meters: CpuMeters,
+): Promise<ServiceExportStats> {
+  return new Promise((resolve, reject) => {
+    const url = new URL('/v1/exports/assessments.csv', service.baseUrl);
+    const rssBefore = service.rssKiB();
+    const samples: Array<[number, number]> = [];
+    const cpu = startCpu(meters);
+    const started = performance.now();
+    const sampler = setInterval(() => {
+      try {
+        samples.push([performance.now() - started, service.rssKiB()]);
+      } catch {
+        // the process is gone: the request fails below
+      }
+    }, 20);
+    const request = http.get(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let lines = 0;
+      let bytes = 0;
+      let errorBody = '';
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        lines += countLines(chunk);
+        if (res.statusCode !== 200 && errorBody.length < 500) errorBody += chunk.toString('utf8');
+      });
+      res.on('end', () => {
+        const seconds = (performance.now() - started) / 1000;
+        clearInterval(sampler);
+        samples.push([performance.now() - started, service.rssKiB()]);
+        if (res.statusCode !== 200) {
+          reject(new Error(`the export answered ${res.statusCode}: ${errorBody}`));
+          return;
+        }
+        const rows = Math.max(0, lines - 1);
+        const half = (seconds * 1000) / 2;
+        const peakOf = (list: Array<[number, number]>) =>
+          list.reduce((max, [, kib]) => Math.max(max, kib), rssBefore) / 1024;
+        const peak = peakOf(samples);
+        const step = Math.max(1, Math.ceil(samples.length / 100));
+        resolve({
+          status: res.statusCode,
+          rows,
+          bytes,
+          seconds,
+          rowsPerSecond: rows / seconds,
+          cpu: cpu(),
+          rssBeforeMiB: rssBefore / 1024,
+          rssPeakMiB: peak,
+          rssGrowthMiB: peak - rssBefore / 1024,
+          rssFirstHalfPeakMiB: peakOf(samples.filter(([t]) => t < half)),
+          rssSecondHalfPeakMiB: peakOf(samples.filter(([t]) => t >= half)),
+          rssSeries: samples
+            .filter((_, i) => i % step === 0)
+            .map(([t, kib]) => [Math.round(t), Math.round((kib / 1024) * 10) / 10]),
+        });
+      });
+      res.on('error', (error) => {
+        clearInterval(sampler);
+        reject(error);
+      });
+    });
+    request.on('error', (error) => {
+      clearInterval(sampler);
+      reject(error);
+    });
+  });
+}
+
+/** The SELECT behind the export's pages (src/features/exports/repository.ts), all rows at once. */
+export function exportCopySql(municipalityId: string): string {
+  return `COPY (
+    SELECT a.id, a.child_id, c.birth_date, c.sex, a.unit_id, u.kind AS unit_kind, u.district,
+           a.round_id, r.name AS round_name, a.assessed_on, ru.key AS ruler_key,
+           a.zone, a.level, a.score, cardinality(a.red_flags) AS red_flag_count,
+           (SELECT string_agg(DISTINCT f.kind, ',' ORDER BY f.kind)
+              FROM flags f WHERE f.assessment_id = a.id) AS flags
+    FROM assessments a
+    JOIN children c ON c.id = a.child_id
+    JOIN units u ON u.id = a.unit_id
+    LEFT JOIN rounds r ON r.id = a.round_id
+    JOIN ruler_versions rv ON rv.id = a.ruler_version_id
+    JOIN rulers ru ON ru.id = rv.ruler_id
+    WHERE a.municipality_id = '${municipalityId}' AND a.status = 'current'
+    ORDER BY a.assessed_on, a.id
+  ) TO STDOUT WITH (FORMAT csv, HEADER)`;
+}
+
+/**
+ * The baseline: `psql -c "COPY (…) TO STDOUT WITH CSV"` as the service's role, its scope set
+ * through PGOPTIONS so row-level security applies as it does to the service; psql's output is
+ * consumed by this process like the service's response.
+ */
+export function psqlCopy(
+  psql: string,
+  url: string,
+  municipalityId: string,
+  meters: CpuMeters,
+): Promise<StreamStats> {
+  return new Promise((resolve, reject) => {
+    const cpu = startCpu(meters);
+    const started = performance.now();
+    const child = spawn(
+      psql,
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', exportCopySql(municipalityId)],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          PGOPTIONS: `-c lineal.municipality_id=${municipalityId}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let lines = 0;
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      lines += countLines(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) {
+        reject(new Error(`psql exited with ${code}: ${stderr}`));
+        return;
+      }
+      const rows = Math.max(0, lines - 1);
+      resolve({ rows, bytes, seconds, rowsPerSecond: rows / seconds, cpu: cpu() });
+    });
+  });
+}

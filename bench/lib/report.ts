@@ -1,0 +1,357 @@
+import type { CpuUse } from './cpu.js';
+import type { ServiceExportStats, StreamStats } from './export.js';
+import type { WriteCheck } from './integrity.js';
+import type { HttpStats, SequentialStats } from './load.js';
+import type { Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+import type { ReplayStats } from './replay.js';
+import type { SeedCounts } from './seed.js';
+import { round } from './stats.js';
+
+export interface SubmissionCase {
+  concurrency: number;
+  service: HttpStats;
+  baseline: ReplayStats;
+  writes: WriteCheck;
+}
+
+export interface AggregatePoint {
+  multiple: number;
+  children: number;
+  assessments: number;
+  zoneDistribution: SequentialStats;
+  transitions: SequentialStats;
+}
+
+export interface ExportPoint {
+  multiple: number;
+  expectedRows: number;
+  /** Median run by rows/s; every run is listed in `serviceRuns` / `psqlRuns`. */
+  service: ServiceExportStats;
+  psql: StreamStats;
+  /** The service's RSS (MiB) in the run with the highest peak. */
+  memory: {
+    rows: number;
+    bytes: number;
+    beforeMiB: number;
+    peakMiB: number;
+    firstHalfPeakMiB: number;
+    secondHalfPeakMiB: number;
+  };
+  serviceRuns: ServiceExportStats[];
+  psqlRuns: StreamStats[];
+}
+
+export interface PgliteResults {
+  children: number;
+  assessments: number;
+  seedSeconds: number;
+  submission: Array<{ concurrency: number; service: HttpStats; writes: WriteCheck }>;
+  timeline: HttpStats;
+  healthz: HttpStats;
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  value: string;
+  holds: boolean;
+}
+
+export interface Results {
+  mode: BenchOptions['mode'];
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  options: Omit<BenchOptions, 'resultsDir'>;
+  machine: Machine;
+  service: { databasePoolMax: number; nodeEnv: string; logLevel: string; rateLimit: string };
+  data: { multiple: number; counts: SeedCounts }[];
+  submission: SubmissionCase[];
+  /** The statements one submission issues per level, as replayed by the direct-pg baseline. */
+  baselineStatements: Array<{ level: number; created: number; statements: string[] }>;
+  reads: {
+    concurrency: number;
+    healthz: HttpStats;
+    timeline: HttpStats;
+    worklist: HttpStats;
+    /** Transactions the database saw while /healthz was measured (it should do no DB work). */
+    healthzDatabaseTransactions: number;
+    worklistUnits: number;
+  } | null;
+  exports: ExportPoint[];
+  aggregates: AggregatePoint[];
+  pglite: PgliteResults | null;
+  errors: string[];
+  targets: TargetCheck[];
+  ok: boolean;
+}
+
+const n = (value: number, digits = 3) => round(value, digits).toLocaleString('en-US');
+const ms = (value: number) => `${n(value)} ms`;
+const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+const withSign = (value: number) => `${value >= 0 ? '+' : ''}${n(value)}`;
+const mark = (holds: boolean) => (holds ? '✅ holds' : '❌ misses');
+
+/** CPU per request (ms) of the service and of PostgreSQL, where they were measured. */
+function cpuPer(use: CpuUse, count: number, unit: string, harness?: string): string {
+  if (count <= 0) return '';
+  const parts: string[] = [];
+  if (use.serviceSeconds !== null)
+    parts.push(`service ${n((use.serviceSeconds * 1000) / count)} ms`);
+  if (use.databaseSeconds !== null) {
+    parts.push(`PostgreSQL ${n((use.databaseSeconds * 1000) / count)} ms`);
+  }
+  if (harness) parts.push(`${harness} ${n((use.harnessSeconds * 1000) / count)} ms`);
+  return parts.length ? `; CPU/${unit}: ${parts.join(', ')}` : '';
+}
+
+function cpu(stats: HttpStats): string {
+  return cpuPer(stats.cpu, stats.ok, 'req', 'autocannon');
+}
+
+function http(stats: HttpStats): string {
+  return `${n(stats.rps)} req/s · p50 ${ms(stats.p50)} · p99 ${ms(stats.p99)}`;
+}
+
+function replay(stats: ReplayStats): string {
+  return (
+    `${n(stats.rps)} tx/s · p50 ${ms(stats.p50)} · p99 ${ms(stats.p99)}` +
+    cpuPer(stats.cpu, stats.completed, 'tx', 'pg client')
+  );
+}
+
+function seq(stats: SequentialStats): string {
+  return `p50 ${ms(stats.p50)} · p99 ${ms(stats.p99)} (n=${stats.count})`;
+}
+
+/** The targets of the issue, evaluated on the results (at the base data size). */
+export function evaluateTargets(r: Results): TargetCheck[] {
+  const targets: TargetCheck[] = [];
+  const c64 = r.submission.find((s) => s.concurrency === 64);
+  if (c64) {
+    const throughput = ratio(c64.service.rps, c64.baseline.rps);
+    targets.push({
+      name: 'Submission throughput at c=64 vs direct pg',
+      target: '≥ 0.6×',
+      value: `${n(throughput, 2)}×`,
+      holds: throughput >= 0.6,
+    });
+    const spread = ratio(c64.service.p99, c64.service.p50);
+    targets.push({
+      name: 'Submission p99 / p50 at c=64',
+      target: '≤ 4',
+      value: n(spread, 2),
+      holds: spread <= 4,
+    });
+  }
+  if (r.reads) {
+    const timeline = ratio(r.reads.timeline.rps, r.reads.healthz.rps);
+    targets.push({
+      name: 'Timeline throughput vs GET /healthz',
+      target: '≥ 0.3×',
+      value: `${n(timeline, 2)}×`,
+      holds: timeline >= 0.3,
+    });
+  }
+  const base = r.aggregates.find((a) => a.multiple === 1);
+  const ten = r.aggregates.find((a) => a.multiple === 10);
+  if (base && ten) {
+    for (const [label, key] of [
+      ['Zone distribution', 'zoneDistribution'],
+      ['Transitions', 'transitions'],
+    ] as const) {
+      const growth = ratio(ten[key].p50, base[key].p50);
+      targets.push({
+        name: `${label}: latency at 10× data / 1× (p50)`,
+        target: '≤ 2×',
+        value: `${n(growth, 2)}×`,
+        holds: growth <= 2,
+      });
+    }
+  }
+  const export1 = r.exports.find((e) => e.multiple === 1);
+  if (export1) {
+    const throughput = ratio(export1.service.rowsPerSecond, export1.psql.rowsPerSecond);
+    targets.push({
+      name: 'CSV export rows/s vs psql COPY',
+      target: '≥ 0.7×',
+      value: `${n(throughput, 2)}×`,
+      holds: throughput >= 0.7,
+    });
+    // Flat: the peak does not rise with 10× the rows, nor from the first half of the largest
+    // export to its second half. Buffering would add at least the body's size.
+    const largest = r.exports.at(-1) ?? export1;
+    const withData = largest.memory.peakMiB - export1.memory.peakMiB;
+    const trend = largest.memory.secondHalfPeakMiB - largest.memory.firstHalfPeakMiB;
+    const sizes =
+      largest === export1
+        ? `${n(export1.memory.peakMiB)} MiB`
+        : `${n(export1.memory.peakMiB)} MiB at 1× (${n(export1.memory.rows)} rows) → ` +
+          `${n(largest.memory.peakMiB)} MiB at ${largest.multiple}× (${n(largest.memory.rows)} rows, ` +
+          `${n(largest.memory.bytes / 1024 ** 2)} MiB streamed)`;
+    targets.push({
+      name: 'Service memory flat while streaming',
+      target: 'peak RSS +≤ 48 MiB with 10× the rows; +≤ 32 MiB from 1st to 2nd half',
+      value: `peak RSS ${sizes}; 2nd half vs 1st half ${withSign(trend)} MiB`,
+      holds: withData <= 48 && trend <= 32,
+    });
+  }
+  const checks = [
+    ...r.submission.map((s) => s.writes),
+    ...(r.pglite?.submission.map((s) => s.writes) ?? []),
+  ];
+  const lost = checks.reduce((sum, c) => sum + c.lost, 0);
+  const bad = checks.filter((c) => !c.ok).length;
+  targets.push({
+    name: 'No errors, no lost writes (every run)',
+    target: '0',
+    value: `${r.errors.length} errors, ${lost} lost writes, ${bad} failed write checks`,
+    holds: r.errors.length === 0 && lost === 0 && bad === 0,
+  });
+  return targets;
+}
+
+/** The one table: every case with its baseline, the ratio and, where the issue sets one, the target. */
+export function markdownTable(r: Results): string {
+  const rows: string[][] = [];
+  const target = (name: string) => r.targets.find((t) => t.name.startsWith(name));
+  const targetCells = (t: TargetCheck | undefined): [string, string] =>
+    t ? [t.target, mark(t.holds)] : ['—', ''];
+
+  for (const s of r.submission) {
+    const t = s.concurrency === 64 ? target('Submission throughput') : undefined;
+    rows.push([
+      `1. Submit assessment, c=${s.concurrency}`,
+      `${http(s.service)}${cpu(s.service)}`,
+      `direct pg: ${replay(s.baseline)}`,
+      `${n(ratio(s.service.rps, s.baseline.rps), 2)}×`,
+      ...targetCells(t),
+    ]);
+    if (s.concurrency === 64) {
+      const spread = target('Submission p99 / p50');
+      rows.push([
+        '1. Submit assessment, c=64: p99 / p50',
+        n(ratio(s.service.p99, s.service.p50), 2),
+        `direct pg: ${n(ratio(s.baseline.p99, s.baseline.p50), 2)}`,
+        '',
+        ...targetCells(spread),
+      ]);
+    }
+  }
+  if (r.reads) {
+    const h = r.reads.healthz;
+    rows.push([
+      `2. Child timeline, c=${r.reads.concurrency}`,
+      `${http(r.reads.timeline)}${cpu(r.reads.timeline)}`,
+      `GET /healthz: ${http(h)}`,
+      `${n(ratio(r.reads.timeline.rps, h.rps), 2)}×`,
+      ...targetCells(target('Timeline throughput')),
+    ]);
+    rows.push([
+      `2. Unit worklist (unit_leader key), c=${r.reads.concurrency}`,
+      `${http(r.reads.worklist)}${cpu(r.reads.worklist)}`,
+      `GET /healthz: ${http(h)}`,
+      `${n(ratio(r.reads.worklist.rps, h.rps), 2)}×`,
+      '—',
+      '',
+    ]);
+  }
+  const base = r.aggregates.find((a) => a.multiple === 1);
+  for (const a of r.aggregates) {
+    for (const [label, key, name] of [
+      ['zone distribution (groupBy=round)', 'zoneDistribution', 'Zone distribution'],
+      ['transitions (last two rounds)', 'transitions', 'Transitions'],
+    ] as const) {
+      const isBase = a.multiple === 1;
+      const t = a.multiple === 10 ? target(name) : undefined;
+      rows.push([
+        `3. Analytics ${label}, ${a.multiple}× data (${n(a.assessments)} assessments)`,
+        seq(a[key]),
+        isBase || !base ? '' : `1×: p50 ${ms(base[key].p50)}`,
+        isBase || !base ? '' : `${n(ratio(a[key].p50, base[key].p50), 2)}× (p50)`,
+        ...targetCells(t),
+      ]);
+    }
+  }
+  for (const e of r.exports) {
+    const isBase = e.multiple === 1;
+    rows.push([
+      `4. CSV export of all assessments, ${e.multiple}× data (${n(e.service.rows)} rows)`,
+      `${n(e.service.rowsPerSecond)} rows/s · ${n(e.service.seconds)} s · RSS ${n(e.memory.beforeMiB)} → peak ${n(e.memory.peakMiB)} MiB` +
+        cpuPer(e.service.cpu, e.service.rows / 1000, '1k rows'),
+      `psql COPY: ${n(e.psql.rowsPerSecond)} rows/s · ${n(e.psql.seconds)} s` +
+        cpuPer(e.psql.cpu, e.psql.rows / 1000, '1k rows'),
+      `${n(ratio(e.service.rowsPerSecond, e.psql.rowsPerSecond), 2)}×`,
+      ...targetCells(isBase ? target('CSV export') : undefined),
+    ]);
+  }
+  const memory = target('Service memory flat');
+  if (memory) rows.push([`4. ${memory.name}`, memory.value, '', '', ...targetCells(memory)]);
+  if (r.pglite) {
+    const p = r.pglite;
+    for (const s of p.submission) {
+      const pg = r.submission.find((x) => x.concurrency === s.concurrency);
+      rows.push([
+        `5. PGlite: submit assessment, c=${s.concurrency} (${n(p.children)} children)`,
+        `${http(s.service)}${cpu(s.service)}`,
+        pg ? `PostgreSQL service: ${http(pg.service)}` : '',
+        pg ? `${n(ratio(s.service.rps, pg.service.rps), 2)}×` : '',
+        '—',
+        '',
+      ]);
+    }
+    rows.push([
+      `5. PGlite: child timeline, c=${p.timeline.connections}`,
+      `${http(p.timeline)}${cpu(p.timeline)}`,
+      `PGlite GET /healthz: ${http(p.healthz)}`,
+      `${n(ratio(p.timeline.rps, p.healthz.rps), 2)}×`,
+      '—',
+      '',
+    ]);
+  }
+  const integrity = target('No errors');
+  if (integrity) rows.push(['Integrity', integrity.value, '', '', ...targetCells(integrity)]);
+
+  const header = [
+    'Case',
+    'Service',
+    'Baseline (same run, same machine)',
+    'Ratio',
+    'Target',
+    'Holds',
+  ];
+  const cellText = (cell: string) => cell.replaceAll('|', '\\|');
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(cellText).join(' | ')} |`),
+  ].join('\n');
+}
+
+export function markdownReport(r: Results): string {
+  const m = r.machine;
+  const base = r.data.find((d) => d.multiple === 1)?.counts;
+  const lines = [
+    `### Benchmark (${r.mode}) — ${r.startedAt.slice(0, 10)}`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}; ` +
+      `PostgreSQL ${m.postgres}; PGlite ${m.pglite}; load average at start ${m.loadAverageAtStart}.`,
+    `Run: ${r.startedAt} → ${r.finishedAt} (${n(r.durationSeconds)} s); warm-up ${r.options.warmupSeconds} s and ` +
+      `${r.options.durationSeconds} s per case; seed ${r.options.seed}; --scale ${r.options.scale}.`,
+    base
+      ? `Data (1×): ${n(base.children)} children, ${n(base.units)} units, ${r.options.rounds} rounds, ` +
+        `${n(base.assessments)} assessments, ${n(base.recommendations)} recommendations, ` +
+        `${n(base.steps)} steps, ${n(base.flags)} flags.`
+      : '',
+    `Service: node dist/src/server.js, NODE_ENV=${r.service.nodeEnv}, LOG_LEVEL=${r.service.logLevel}, ` +
+      `rate limit ${r.service.rateLimit}, DATABASE_POOL_MAX=${r.service.databasePoolMax}.`,
+    '',
+    markdownTable(r),
+    '',
+  ];
+  if (r.errors.length > 0) {
+    lines.push('Errors:', '', ...r.errors.map((e) => `- ${e}`), '');
+  }
+  return lines.join('\n');
+}

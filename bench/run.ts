@@ -1,0 +1,829 @@
+/**
+ * The benchmark suite: `npm run bench` (see bench/README.md). Starts from the PostgreSQL cluster
+ * of .ci/with-postgres.sh (TEST_DATABASE_URL), generates the data, runs the built service on
+ * loopback and measures it against baselines taken in the same run; then the embedded engine.
+ * Prints one table and writes it to bench/results/.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../src/db/migrations.js';
+import { openEmbeddedDatabase } from '../src/db/pglite.js';
+import { openPostgresDatabase } from '../src/db/postgres.js';
+import type { DB } from '../src/db/schema.js';
+import { type CpuMeters, postgresCpuMeter, postmasterPid } from './lib/cpu.js';
+import {
+  psqlCopy,
+  type ServiceExportStats,
+  type StreamStats,
+  serviceExport,
+} from './lib/export.js';
+import {
+  checkWrites,
+  countRows,
+  countTagged,
+  currentAssessments,
+  settle,
+  type WriteCheck,
+} from './lib/integrity.js';
+import { type HttpStats, httpLoad, sequentialGets } from './lib/load.js';
+import { describeMachine } from './lib/machine.js';
+import { type BenchOptions, parseOptions } from './lib/options.js';
+import { createBenchDatabase, databaseTransactions, ownerKysely } from './lib/postgres.js';
+import {
+  replayLoad,
+  StatementRecorder,
+  type Template,
+  toTemplate,
+  withoutPreexisting,
+} from './lib/replay.js';
+import {
+  type AggregatePoint,
+  type ExportPoint,
+  evaluateTargets,
+  markdownReport,
+  type PgliteResults,
+  type Results,
+  type SubmissionCase,
+} from './lib/report.js';
+import { Seeder } from './lib/seed.js';
+import { type ServiceProcess, startService } from './lib/service.js';
+import { buildBenchApp, setUpTenant, type Tenant, unitLeaderKeys } from './lib/setup.js';
+import { median } from './lib/stats.js';
+import {
+  type Enrolled,
+  enrolledChildren,
+  getRequests,
+  submissionBody,
+  submissionRequests,
+  submissionSubject,
+} from './lib/workload.js';
+
+const started = performance.now();
+const log = (message: string) =>
+  process.stderr.write(
+    `[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`,
+  );
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** PostgreSQL's CPU (postmaster and children), while the PostgreSQL part runs. */
+let databaseMeter: (() => number) | undefined;
+const meters = (service?: ServiceProcess): CpuMeters => ({
+  service: service ? () => service.cpuSeconds() : undefined,
+  database: databaseMeter,
+});
+
+/** Errors are collected, reported in the table and make the run exit non-zero. */
+const errors: string[] = [];
+function fail(message: string) {
+  errors.push(message);
+  log(`ERROR: ${message}`);
+}
+
+function checkHttp(label: string, stats: HttpStats) {
+  if (stats.errors > 0 || stats.non2xx > 0 || stats.timeouts > 0) {
+    fail(
+      `${label}: ${stats.non2xx} non-2xx, ${stats.errors} errors, ${stats.timeouts} timeouts ` +
+        `(${JSON.stringify(stats.statusCodes)}) ${stats.errorSamples.join(' | ')}`,
+    );
+  }
+}
+
+function checkWritesOk(label: string, check: WriteCheck) {
+  if (!check.ok) fail(`${label}: ${check.problems.join('; ')}`);
+}
+
+function describe(stats: HttpStats) {
+  return `${stats.rps.toFixed(1)} req/s, p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms`;
+}
+
+/** Submissions through the service at one concurrency: warm-up, then the measured run, checked. */
+async function serviceSubmissions(options: {
+  label: string;
+  service: ServiceProcess;
+  owner: Kysely<DB>;
+  tenant: Tenant;
+  children: readonly Enrolled[];
+  seed: number;
+  counter: { n: number };
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+  /** Checks the writes now (PostgreSQL); PGlite checks after the service stopped. */
+  checkNow: boolean;
+  pending: Array<{
+    label: string;
+    prefix: string;
+    since: Date;
+    acknowledged: Set<string>;
+    connections: number;
+  }>;
+}): Promise<{ stats: HttpStats; writes: WriteCheck | null }> {
+  const run = async (prefix: string, seconds: number) => {
+    const acknowledged = new Set<string>();
+    const errorSamples: string[] = [];
+    const since = new Date(Date.now() - 5000);
+    const stats = await httpLoad({
+      url: options.service.baseUrl,
+      connections: options.connections,
+      seconds,
+      meters: meters(options.service),
+      errorSamples,
+      requests: submissionRequests({
+        tenant: options.tenant,
+        children: options.children,
+        seed: options.seed,
+        prefix,
+        counter: options.counter,
+        acknowledged,
+        errorSamples,
+      }),
+    });
+    checkHttp(`${options.label} (${prefix})`, stats);
+    options.pending.push({
+      label: options.label,
+      prefix,
+      since,
+      acknowledged,
+      connections: options.connections,
+    });
+    return stats;
+  };
+  const c = options.connections;
+  await run(`${options.label}-w${c}:`, options.warmupSeconds);
+  const stats = await run(`${options.label}-c${c}:`, options.seconds);
+  let writes: WriteCheck | null = null;
+  if (options.checkNow) {
+    const first = options.pending[0];
+    if (first) await settle(options.owner, options.tenant.municipalityId, first.since);
+    for (const p of options.pending.splice(0)) {
+      const check = await checkWrites(options.owner, {
+        municipalityId: options.tenant.municipalityId,
+        ...p,
+      });
+      checkWritesOk(`${p.label} writes (${p.prefix})`, check);
+      if (p.prefix.includes('-c')) writes = check;
+    }
+  }
+  return { stats, writes };
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    throw new Error(
+      'TEST_DATABASE_URL is not set: run `npm run bench`, which starts a throw-away PostgreSQL ' +
+        'with .ci/with-postgres.sh',
+    );
+  }
+  if (!existsSync(path.join('dist', 'src', 'server.js'))) {
+    throw new Error(
+      'dist/src/server.js is missing: run `npm run build` first (npm run bench does)',
+    );
+  }
+  mkdirSync(options.resultsDir, { recursive: true });
+  const work = mkdtempSync(path.join(tmpdir(), 'lineal-bench-'));
+  const profileDir = options.profile ? path.join(options.resultsDir, 'profiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const cprSecret = randomBytes(32).toString('hex');
+  const psql = process.env.PSQL ?? 'psql';
+  log(
+    `${options.mode} run: ${options.childrenPerBlock} children and ${options.unitsPerBlock} units per block, ` +
+      `multiples ${options.multiples.join(',')}, ${options.warmupSeconds}+${options.durationSeconds} s per case`,
+  );
+
+  const results: Results = {
+    mode: options.mode,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    durationSeconds: 0,
+    options: (({ resultsDir: _, ...rest }: BenchOptions) => rest)(options),
+    machine: describeMachine('unknown', 'unknown'),
+    service: {
+      databasePoolMax: 10,
+      nodeEnv: 'production',
+      logLevel: 'warn',
+      rateLimit: 'off (RATE_LIMIT_MAX=0)',
+    },
+    data: [],
+    submission: [],
+    baselineStatements: [],
+    reads: null,
+    exports: [],
+    aggregates: [],
+    pglite: null,
+    errors,
+    targets: [],
+    ok: false,
+  };
+
+  try {
+    await measurePostgres(options, results, { adminUrl, work, cprSecret, psql, profileDir });
+    if (!options.skipPglite) await measurePglite(options, results, { work, cprSecret, profileDir });
+  } catch (error) {
+    fail(
+      `the run stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const finishedAt = new Date();
+  results.finishedAt = finishedAt.toISOString();
+  results.durationSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+  results.targets = evaluateTargets(results);
+  results.ok = errors.length === 0 && (results.targets.at(-1)?.holds ?? false);
+  const report = markdownReport(results);
+  process.stdout.write(`\n${report}\n`);
+  for (const t of results.targets) {
+    process.stdout.write(
+      `${t.holds ? 'HOLDS ' : 'MISSES'}  ${t.name}: ${t.value} (target ${t.target})\n`,
+    );
+  }
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const latest = options.mode === 'default' ? 'latest' : `${options.mode}-latest`;
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  for (const name of [latest, `${options.mode}-${stamp}`]) {
+    writeFileSync(path.join(options.resultsDir, `${name}.json`), json);
+    writeFileSync(path.join(options.resultsDir, `${name}.md`), report);
+  }
+  log(`results written to ${path.relative(process.cwd(), options.resultsDir)}/${latest}.{json,md}`);
+  if (!results.ok) {
+    process.stderr.write(
+      `\nBENCHMARK FAILED: ${errors.length} error(s):\n${errors.map((e) => `  - ${e}`).join('\n')}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+async function measurePostgres(
+  options: BenchOptions,
+  results: Results,
+  env: {
+    adminUrl: string;
+    work: string;
+    cprSecret: string;
+    psql: string;
+    profileDir: string | undefined;
+  },
+) {
+  log('PostgreSQL: creating the database and roles, migrating');
+  const pgdb = await createBenchDatabase(env.adminUrl);
+  const postmaster = await postmasterPid(env.adminUrl);
+  databaseMeter = postmaster ? postgresCpuMeter(postmaster) : undefined;
+  results.machine = describeMachine(pgdb.serverVersion, results.machine.pglite);
+  const owner = ownerKysely(pgdb.ownerUrl);
+  try {
+    await migrateToLatest(owner.db);
+
+    log('setting up the municipality through the API (in-process)');
+    const recorder = new StatementRecorder();
+    const appDatabase = await openPostgresDatabase({
+      url: pgdb.appUrl,
+      poolMax: 4,
+      log: recorder.log,
+    });
+    const app = await buildBenchApp(appDatabase, env.cprSecret);
+    const tenant = await setUpTenant(appDatabase, app, { rounds: options.rounds, code: '998' });
+
+    log(`generating data 1× (${options.childrenPerBlock} children)`);
+    const seeder = new Seeder(
+      owner.db,
+      tenant,
+      {
+        childrenPerBlock: options.childrenPerBlock,
+        unitsPerBlock: options.unitsPerBlock,
+        seed: options.seed,
+      },
+      log,
+    );
+    const base = await seeder.addBlocks(0, 1);
+    await seeder.analyze();
+    results.data.push({ multiple: 1, counts: base });
+    const children = await enrolledChildren(owner.db, tenant, options.seed);
+
+    const { rows: unitRows } = await owner.db.executeQuery<{ unit_id: string }>(
+      CompiledQuery.raw(
+        `SELECT s.unit_id FROM recommendation_steps s JOIN units u ON u.id = s.unit_id
+         WHERE s.municipality_id = $1 AND s.status = 'open'
+         GROUP BY s.unit_id, u.external_ref ORDER BY u.external_ref LIMIT 10`,
+        [tenant.municipalityId],
+      ),
+    );
+    const leaders = await unitLeaderKeys(
+      app,
+      tenant.admin.token,
+      tenant.municipalityId,
+      unitRows.map((r) => r.unit_id),
+    );
+
+    log('recording the statements of one submission per level');
+    const templates = await recordTemplates(
+      app,
+      recorder,
+      owner.db,
+      tenant,
+      children,
+      options.seed,
+    );
+    for (const t of templates) {
+      log(
+        `  level ${t.level}: ${t.statements} statements, ${t.created.length} ids created per submission`,
+      );
+    }
+    results.baselineStatements = templates.map((t) => ({
+      level: t.level,
+      created: t.created.length,
+      statements: t.segments.flatMap((segment) =>
+        segment.kind === 'single'
+          ? [segment.statement.sql.replace(/\s+/g, ' ')]
+          : segment.statements.map((s) => `  ${s.sql.replace(/\s+/g, ' ')}`),
+      ),
+    }));
+    await app.close();
+    await appDatabase.close();
+
+    log('starting the service (PostgreSQL)');
+    const service = await startService(
+      { DATABASE_URL: pgdb.appUrl, LINEAL_CPR_SECRET: env.cprSecret },
+      { logFile: path.join(env.work, 'service-postgres.log'), profileDir: env.profileDir },
+    );
+    try {
+      // 1. Submissions, each concurrency against its direct-pg baseline.
+      const counter = { n: 0 };
+      const replayCounter = { n: 500_000_000 };
+      const pending: Parameters<typeof serviceSubmissions>[0]['pending'] = [];
+      const has = (section: BenchOptions['only'][number]) => options.only.includes(section);
+      for (const connections of has('submission') ? options.submissionConcurrency : []) {
+        log(`submissions through the service, c=${connections}`);
+        const { stats, writes } = await serviceSubmissions({
+          label: 'pg',
+          service,
+          owner: owner.db,
+          tenant,
+          children,
+          seed: options.seed,
+          counter,
+          connections,
+          warmupSeconds: options.warmupSeconds,
+          seconds: options.durationSeconds,
+          checkNow: true,
+          pending,
+        });
+        log(`  ${describe(stats)}`);
+        log(`submissions replayed with pg, c=${connections}`);
+        const baseline = await baselineSubmissions(
+          pgdb.appUrl,
+          owner.db,
+          tenant,
+          templates,
+          children,
+          {
+            connections,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.durationSeconds,
+            seed: options.seed,
+            counter: replayCounter,
+          },
+        );
+        log(
+          `  ${baseline.rps.toFixed(1)} tx/s, p50 ${baseline.p50.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms`,
+        );
+        if (!writes) throw new Error('no write check for the measured run');
+        results.submission.push({
+          concurrency: connections,
+          service: stats,
+          baseline,
+          writes,
+        } satisfies SubmissionCase);
+      }
+
+      // 2. Reads against the trivial route of the same instance.
+      const c = options.readConcurrency;
+      const read = async (label: string, paths: Array<{ path: string; token: string }>) => {
+        const errorSamples: string[] = [];
+        const requests = getRequests(paths, errorSamples);
+        const go = (seconds: number) =>
+          httpLoad({
+            url: service.baseUrl,
+            connections: c,
+            seconds,
+            requests,
+            meters: meters(service),
+            errorSamples,
+          });
+        checkHttp(`${label} warm-up`, await go(options.warmupSeconds));
+        const stats = await go(options.durationSeconds);
+        checkHttp(label, stats);
+        log(`  ${label}: ${describe(stats)}`);
+        return stats;
+      };
+      if (has('reads')) {
+        log(`reads, c=${c}`);
+        const before = await databaseTransactions(pgdb.adminUrl, pgdb.name);
+        const healthz = await read('GET /healthz', [{ path: '/healthz', token: '' }]);
+        await sleep(1500);
+        const healthzTransactions = (await databaseTransactions(pgdb.adminUrl, pgdb.name)) - before;
+        if (healthzTransactions > healthz.ok / 100) {
+          fail(`GET /healthz is not trivial: the database saw ${healthzTransactions} transactions`);
+        }
+        const timeline = await read(
+          'GET /v1/children/:childId/timeline',
+          children.slice(0, 5000).map((child) => ({
+            path: `/v1/children/${child.childId}/timeline`,
+            token: tenant.admin.token,
+          })),
+        );
+        const worklist = await read(
+          'GET /v1/worklist?unitId=…',
+          leaders.map((k) => ({ path: `/v1/worklist?unitId=${k.unitId}`, token: k.token })),
+        );
+        results.reads = {
+          concurrency: c,
+          healthz,
+          timeline,
+          worklist,
+          healthzDatabaseTransactions: healthzTransactions,
+          worklistUnits: leaders.length,
+        };
+      }
+
+      // 4. Export at 1×.
+      if (has('export')) {
+        results.exports.push(
+          await measureExport(
+            1,
+            options.exportRepeats,
+            service,
+            owner.db,
+            tenant,
+            pgdb.appUrl,
+            env.psql,
+          ),
+        );
+      }
+
+      // 3. Aggregates at 1×, then with the data grown to each multiple.
+      if (has('aggregates'))
+        results.aggregates.push(await measureAggregates(1, options, service, owner.db, tenant));
+      let blocks = 1;
+      for (const multiple of has('aggregates') || has('export') ? options.multiples.slice(1) : []) {
+        log(`growing the data to ${multiple}× (${multiple * options.childrenPerBlock} children)`);
+        const counts = await seeder.addBlocks(blocks, multiple);
+        blocks = multiple;
+        await seeder.analyze();
+        results.data.push({ multiple, counts });
+        if (has('aggregates'))
+          results.aggregates.push(
+            await measureAggregates(multiple, options, service, owner.db, tenant),
+          );
+      }
+      // The export again at the largest size: its memory must not grow with the data.
+      if (blocks > 1 && has('export')) {
+        results.exports.push(
+          await measureExport(blocks, 1, service, owner.db, tenant, pgdb.appUrl, env.psql),
+        );
+      }
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    await owner.db.destroy();
+  }
+}
+
+/** One recorded submission per level, through the in-process app, with its statements. */
+async function recordTemplates(
+  app: Awaited<ReturnType<typeof buildBenchApp>>,
+  recorder: StatementRecorder,
+  owner: Kysely<DB>,
+  tenant: Tenant,
+  children: readonly Enrolled[],
+  seed: number,
+): Promise<Template[]> {
+  const auth = { authorization: `Bearer ${tenant.submitter.token}` };
+  // The key's last use is written at most once a minute: use it now, so no recording has it.
+  await app.inject({ method: 'GET', url: '/v1/rulers', headers: auth });
+  const { rows: tables } = await owner.executeQuery<{ table_name: string }>(
+    CompiledQuery.raw(
+      `SELECT table_name FROM information_schema.columns
+       WHERE table_schema = 'public' AND column_name = 'id' AND data_type = 'uuid'`,
+    ),
+  );
+  const exists = async (id: string, insertedInto: Set<string>) => {
+    for (const { table_name: table } of tables) {
+      if (insertedInto.has(table)) continue;
+      const { rows } = await owner.executeQuery(
+        CompiledQuery.raw(`SELECT 1 FROM ${table} WHERE id = $1`, [id]),
+      );
+      if (rows.length > 0) return true;
+    }
+    return false;
+  };
+  const templates: Template[] = [];
+  for (const level of [1, 2, 3]) {
+    let n = 900_000_000;
+    let subject = submissionSubject(children, tenant.today, seed, n);
+    while (subject.level !== level) subject = submissionSubject(children, tenant.today, seed, ++n);
+    recorder.start();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/assessments',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: submissionBody(tenant, subject, `recorded-${level}`),
+    });
+    const statements = recorder.stop();
+    if (res.statusCode !== 201)
+      throw new Error(`the recorded submission answered ${res.statusCode}: ${res.body}`);
+    templates.push(await withoutPreexisting(toTemplate(level, subject, statements), exists));
+  }
+  return templates;
+}
+
+async function baselineSubmissions(
+  appUrl: string,
+  owner: Kysely<DB>,
+  tenant: Tenant,
+  templates: Template[],
+  children: readonly Enrolled[],
+  options: {
+    connections: number;
+    warmupSeconds: number;
+    seconds: number;
+    seed: number;
+    counter: { n: number };
+  },
+) {
+  const pool = new pg.Pool({ connectionString: appUrl, max: options.connections });
+  try {
+    const next = (n: number) => {
+      const subject = submissionSubject(children, tenant.today, options.seed, n);
+      const template = templates.find((t) => t.level === subject.level) as Template;
+      return { template, subject };
+    };
+    const since = new Date(Date.now() - 1000);
+    const warm = await replayLoad(pool, next, {
+      meters: meters(),
+      connections: options.connections,
+      seconds: options.warmupSeconds,
+      counter: options.counter,
+    });
+    const stats = await replayLoad(pool, next, {
+      meters: meters(),
+      connections: options.connections,
+      seconds: options.seconds,
+      counter: options.counter,
+    });
+    // The replays carry the recorded submissions' tags (recorded-<level>).
+    const written = await countTagged(owner, tenant.municipalityId, 'recorded-', since);
+    for (const [label, s] of [
+      ['warm-up', warm],
+      ['measured', stats],
+    ] as const) {
+      if (s.errors > 0)
+        fail(
+          `direct-pg baseline c=${options.connections} ${label}: ${s.errors} errors: ${s.errorSamples.join(' | ')}`,
+        );
+    }
+    if (written !== warm.completed + stats.completed) {
+      fail(
+        `direct-pg baseline c=${options.connections}: ${warm.completed + stats.completed} replays committed but ${written} assessments written`,
+      );
+    }
+    return stats;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function measureExport(
+  multiple: number,
+  repeats: number,
+  service: ServiceProcess,
+  owner: Kysely<DB>,
+  tenant: Tenant,
+  appUrl: string,
+  psql: string,
+): Promise<ExportPoint> {
+  const expectedRows = await currentAssessments(owner, tenant.municipalityId);
+  log(`CSV export at ${multiple}× (${expectedRows} rows), ${repeats} run(s) each`);
+  const serviceRuns: ServiceExportStats[] = [];
+  const psqlRuns: StreamStats[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const s = await serviceExport(service, tenant.analyst.token, meters(service));
+    log(
+      `  service: ${s.rows} rows in ${s.seconds.toFixed(2)} s (${s.rowsPerSecond.toFixed(0)} rows/s), RSS peak ${s.rssPeakMiB.toFixed(0)} MiB`,
+    );
+    serviceRuns.push(s);
+    const p = await psqlCopy(psql, appUrl, tenant.municipalityId, meters());
+    log(
+      `  psql COPY: ${p.rows} rows in ${p.seconds.toFixed(2)} s (${p.rowsPerSecond.toFixed(0)} rows/s)`,
+    );
+    psqlRuns.push(p);
+    if (s.rows !== expectedRows)
+      fail(`the export streamed ${s.rows} rows; ${expectedRows} are current`);
+    if (p.rows !== expectedRows) fail(`psql COPY gave ${p.rows} rows; ${expectedRows} are current`);
+  }
+  const pick = <T extends StreamStats>(runs: T[]): T => {
+    const m = median(runs.map((r) => r.rowsPerSecond));
+    return runs.find((r) => r.rowsPerSecond === m) as T;
+  };
+  // Memory: the run with the highest peak counts.
+  const worst = serviceRuns.reduce((a, b) => (b.rssPeakMiB > a.rssPeakMiB ? b : a));
+  const memory = {
+    rows: worst.rows,
+    bytes: worst.bytes,
+    beforeMiB: worst.rssBeforeMiB,
+    peakMiB: worst.rssPeakMiB,
+    firstHalfPeakMiB: worst.rssFirstHalfPeakMiB,
+    secondHalfPeakMiB: worst.rssSecondHalfPeakMiB,
+  };
+  return {
+    multiple,
+    expectedRows,
+    service: pick(serviceRuns),
+    psql: pick(psqlRuns),
+    memory,
+    serviceRuns,
+    psqlRuns,
+  };
+}
+
+async function measureAggregates(
+  multiple: number,
+  options: BenchOptions,
+  service: ServiceProcess,
+  owner: Kysely<DB>,
+  tenant: Tenant,
+): Promise<AggregatePoint> {
+  const assessments = await currentAssessments(owner, tenant.municipalityId);
+  const children = await countRows(owner, 'children', tenant.municipalityId);
+  log(`analytics at ${multiple}× (${assessments} assessments)`);
+  const from = tenant.rounds.at(-2)?.id;
+  const to = tenant.rounds.at(-1)?.id;
+  const measure = async (label: string, url: string) => {
+    const stats = await sequentialGets({
+      url: () => `${service.baseUrl}${url}`,
+      token: tenant.analyst.token,
+      warmup: 2,
+      seconds: Math.max(1, options.durationSeconds / 2),
+      min: 5,
+      max: 500,
+    });
+    if (stats.failures > 0)
+      fail(
+        `${label} at ${multiple}×: ${stats.failures} failures: ${stats.failureSamples.join(' | ')}`,
+      );
+    log(
+      `  ${label}: p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms (n=${stats.count})`,
+    );
+    return stats;
+  };
+  return {
+    multiple,
+    children,
+    assessments,
+    zoneDistribution: await measure(
+      'zone distribution',
+      '/v1/analytics/zone-distribution?groupBy=round',
+    ),
+    transitions: await measure(
+      'transitions',
+      `/v1/analytics/transitions?fromRoundId=${from}&toRoundId=${to}`,
+    ),
+  };
+}
+
+async function measurePglite(
+  options: BenchOptions,
+  results: Results,
+  env: { work: string; cprSecret: string; profileDir: string | undefined },
+) {
+  databaseMeter = undefined; // PGlite runs inside the service process
+  const dataDir = path.join(env.work, 'pglite');
+  log(`PGlite: setting up and generating ${options.pgliteChildren} children in ${dataDir}`);
+  let database = await openEmbeddedDatabase({ dataDir });
+  const { rows: version } = await sql<{ server_version: string }>`SHOW server_version`.execute(
+    database.db,
+  );
+  results.machine = describeMachine(
+    results.machine.postgres,
+    version[0]?.server_version ?? 'unknown',
+  );
+  const app = await buildBenchApp(database, env.cprSecret);
+  const tenant = await setUpTenant(database, app, { rounds: options.rounds, code: '997' });
+  await app.close();
+  // The generator runs as the owner, like on PostgreSQL; the session is lineal_app otherwise.
+  await sql`RESET ROLE`.execute(database.db);
+  const seeder = new Seeder(
+    database.db,
+    tenant,
+    { childrenPerBlock: options.pgliteChildren, unitsPerBlock: 6, seed: options.seed },
+    log,
+  );
+  const counts = await seeder.addBlocks(0, 1);
+  await seeder.analyze();
+  const children = await enrolledChildren(database.db, tenant, options.seed);
+  await sql`SET ROLE lineal_app`.execute(database.db);
+  await database.close();
+
+  log('starting the service (PGlite)');
+  const service = await startService(
+    { LINEAL_DATA_DIR: dataDir, LINEAL_CPR_SECRET: env.cprSecret },
+    { logFile: path.join(env.work, 'service-pglite.log'), profileDir: env.profileDir },
+  );
+  const pending: Parameters<typeof serviceSubmissions>[0]['pending'] = [];
+  const submissions: Array<{ concurrency: number; stats: HttpStats; prefix: string }> = [];
+  let timeline: HttpStats;
+  let healthz: HttpStats;
+  try {
+    const counter = { n: 0 };
+    for (const connections of options.pgliteConcurrency) {
+      log(`PGlite: submissions, c=${connections}`);
+      const { stats } = await serviceSubmissions({
+        label: 'pglite',
+        service,
+        owner: database.db,
+        tenant,
+        children,
+        seed: options.seed,
+        counter,
+        connections,
+        warmupSeconds: options.warmupSeconds,
+        seconds: options.durationSeconds,
+        checkNow: false,
+        pending,
+      });
+      log(`  ${describe(stats)}`);
+      submissions.push({ concurrency: connections, stats, prefix: `pglite-c${connections}:` });
+    }
+    const c = options.readConcurrency;
+    const read = async (label: string, paths: Array<{ path: string; token: string }>) => {
+      const errorSamples: string[] = [];
+      const requests = getRequests(paths, errorSamples);
+      const go = (seconds: number) =>
+        httpLoad({
+          url: service.baseUrl,
+          connections: c,
+          seconds,
+          requests,
+          meters: meters(service),
+          errorSamples,
+        });
+      checkHttp(`PGlite ${label} warm-up`, await go(options.warmupSeconds));
+      const stats = await go(options.durationSeconds);
+      checkHttp(`PGlite ${label}`, stats);
+      log(`  PGlite ${label}: ${describe(stats)}`);
+      return stats;
+    };
+    log(`PGlite: reads, c=${c}`);
+    healthz = await read('GET /healthz', [{ path: '/healthz', token: '' }]);
+    timeline = await read(
+      'GET /v1/children/:childId/timeline',
+      children.map((child) => ({
+        path: `/v1/children/${child.childId}/timeline`,
+        token: tenant.admin.token,
+      })),
+    );
+  } finally {
+    await service.stop();
+  }
+
+  // The writes are counted with the service stopped (the data directory has one user at a time).
+  database = await openEmbeddedDatabase({ dataDir });
+  try {
+    await sql`RESET ROLE`.execute(database.db);
+    const checks = new Map<string, WriteCheck>();
+    for (const p of pending) {
+      const check = await checkWrites(database.db, { municipalityId: tenant.municipalityId, ...p });
+      checkWritesOk(`PGlite writes (${p.prefix})`, check);
+      checks.set(p.prefix, check);
+    }
+    const assessments = await currentAssessments(database.db, tenant.municipalityId);
+    results.pglite = {
+      children: options.pgliteChildren,
+      assessments,
+      seedSeconds: counts.seconds,
+      submission: submissions.map((s) => ({
+        concurrency: s.concurrency,
+        service: s.stats,
+        writes: checks.get(s.prefix) as WriteCheck,
+      })),
+      timeline,
+      healthz,
+    } satisfies PgliteResults;
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
