@@ -342,6 +342,14 @@ export interface ZoneCountsTable {
   n: number;
 }
 
+export interface ZoneTotalsTable {
+  municipality_id: string;
+  round_id: string;
+  zone: string | null;
+  slot: number;
+  n: number;
+}
+
 export interface TransitionCountsTable {
   municipality_id: string;
   from_round_id: string;
@@ -352,6 +360,16 @@ export interface TransitionCountsTable {
   cohort: number;
   from_zone: string | null;
   to_zone: string | null;
+  n: number;
+}
+
+export interface TransitionTotalsTable {
+  municipality_id: string;
+  from_round_id: string;
+  to_round_id: string;
+  from_zone: string | null;
+  to_zone: string | null;
+  slot: number;
   n: number;
 }
 
@@ -384,6 +402,8 @@ export interface DB {
   transition_guidelines: TransitionGuidelinesTable;
   round_assessment_facts: RoundAssessmentFactsTable;
   zone_counts: ZoneCountsTable;
+  zone_totals: ZoneTotalsTable;
   transition_counts: TransitionCountsTable;
+  transition_totals: TransitionTotalsTable;
   kysely_migration: KyselyMigrationTable;
 }

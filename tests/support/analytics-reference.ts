@@ -145,7 +145,9 @@ export function referenceTransitionCounts(
  * lines so that two snapshots compare with toEqual.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the owner works on any schema
-export async function expectedAggregates(db: Kysely<any>) {
+export async function expectedAggregates(db: Kysely<any>, municipalityId?: string) {
+  const only = (column: string) =>
+    municipalityId ? sql`AND ${sql.ref(column)} = ${municipalityId}` : sql``;
   const latest = sql`
     SELECT DISTINCT ON (a.child_id, a.round_id) a.*
     FROM (
@@ -153,15 +155,15 @@ export async function expectedAggregates(db: Kysely<any>) {
              x.created_at, ${ageBandOn(sql`r.window_start`)} AS age_band, c.sex,
              date_part('year', c.birth_date)::int AS cohort
       FROM assessments x JOIN rounds r ON r.id = x.round_id JOIN children c ON c.id = x.child_id
-      WHERE x.status = 'current'
+      WHERE x.status = 'current' ${only('x.municipality_id')}
     ) a
     ORDER BY a.child_id, a.round_id, a.assessed_on DESC, a.created_at DESC, a.id
   `;
   const zones = await sql<Record<string, unknown>>`
-    SELECT c.municipality_id, a.round_id, a.unit_id, ${ageBandOn(sql`r.window_start`)} AS age_band,
+    SELECT a.municipality_id, a.round_id, a.unit_id, ${ageBandOn(sql`r.window_start`)} AS age_band,
            c.sex, date_part('year', c.birth_date)::int AS cohort, a.zone, count(*)::int AS n
     FROM assessments a JOIN rounds r ON r.id = a.round_id JOIN children c ON c.id = a.child_id
-    WHERE a.status = 'current'
+    WHERE a.status = 'current' ${only('a.municipality_id')}
     GROUP BY 1, 2, 3, 4, 5, 6, 7
   `.execute(db);
   const moves = await sql<Record<string, unknown>>`
@@ -170,34 +172,71 @@ export async function expectedAggregates(db: Kysely<any>) {
     FROM (${latest}) p JOIN (${latest}) t ON t.child_id = p.child_id
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   `.execute(db);
+  const zoneTotals = await sql<Record<string, unknown>>`
+    SELECT a.municipality_id, a.round_id, a.zone, hashtext(a.child_id::text) & 15 AS slot,
+           count(*)::int AS n
+    FROM assessments a
+    WHERE a.status = 'current' AND a.round_id IS NOT NULL ${only('a.municipality_id')}
+    GROUP BY 1, 2, 3, 4
+  `.execute(db);
+  const moveTotals = await sql<Record<string, unknown>>`
+    SELECT t.municipality_id, p.round_id AS from_round_id, t.round_id AS to_round_id,
+           p.zone AS from_zone, t.zone AS to_zone, hashtext(t.child_id::text) & 15 AS slot,
+           count(*)::int AS n
+    FROM (${latest}) p JOIN (${latest}) t ON t.child_id = p.child_id
+    GROUP BY 1, 2, 3, 4, 5, 6
+  `.execute(db);
   const facts = await sql<Record<string, unknown>>`
     SELECT x.municipality_id, x.child_id, x.round_id, x.id AS assessment_id, x.unit_id, x.zone,
            ${ageBandOn(sql`r.window_start`)} AS age_band, c.sex,
            date_part('year', c.birth_date)::int AS cohort,
            x.id IN (SELECT l.id FROM (${latest}) l) AS latest
     FROM assessments x JOIN rounds r ON r.id = x.round_id JOIN children c ON c.id = x.child_id
-    WHERE x.status = 'current'
+    WHERE x.status = 'current' ${only('x.municipality_id')}
   `.execute(db);
-  return { zones: sorted(zones.rows), moves: sorted(moves.rows), facts: sorted(facts.rows) };
+  return {
+    zones: sorted(zones.rows),
+    zoneTotals: sorted(zoneTotals.rows),
+    moves: sorted(moves.rows),
+    moveTotals: sorted(moveTotals.rows),
+    facts: sorted(facts.rows),
+    pending: [] as string[],
+  };
 }
 
 /** The maintained tables' content, in the shape of expectedAggregates. */
 // biome-ignore lint/suspicious/noExplicitAny: the owner works on any schema
-export async function storedAggregates(db: Kysely<any>) {
+export async function storedAggregates(db: Kysely<any>, municipalityId?: string) {
+  const only = municipalityId ? sql`WHERE municipality_id = ${municipalityId}` : sql``;
   const zones = await sql<Record<string, unknown>>`
-    SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, n FROM zone_counts
+    SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, n FROM zone_counts ${only}
   `.execute(db);
   const moves = await sql<Record<string, unknown>>`
     SELECT municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort, from_zone,
            to_zone, n
-    FROM transition_counts
+    FROM transition_counts ${only}
+  `.execute(db);
+  const zoneTotals = await sql<Record<string, unknown>>`
+    SELECT municipality_id, round_id, zone, slot, n FROM zone_totals ${only}
+  `.execute(db);
+  const moveTotals = await sql<Record<string, unknown>>`
+    SELECT municipality_id, from_round_id, to_round_id, from_zone, to_zone, slot, n
+    FROM transition_totals ${only}
   `.execute(db);
   const facts = await sql<Record<string, unknown>>`
     SELECT municipality_id, child_id, round_id, assessment_id, unit_id, zone, age_band, sex, cohort,
            latest
-    FROM round_assessment_facts
+    FROM round_assessment_facts ${only}
   `.execute(db);
-  return { zones: sorted(zones.rows), moves: sorted(moves.rows), facts: sorted(facts.rows) };
+  const pending = await sql<Record<string, unknown>>`SELECT * FROM analytics_pending`.execute(db);
+  return {
+    zones: sorted(zones.rows),
+    zoneTotals: sorted(zoneTotals.rows),
+    moves: sorted(moves.rows),
+    moveTotals: sorted(moveTotals.rows),
+    facts: sorted(facts.rows),
+    pending: sorted(pending.rows),
+  };
 }
 
 const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();

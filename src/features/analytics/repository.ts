@@ -108,9 +108,9 @@ async function grouped<R extends GroupRow>(
 }
 
 /**
- * The dimension columns of a row `x` of a maintained count: its round `r` (here the round whose
- * window start is the period and the age band's date) and unit `u`, read as they are now, and
- * the age band, sex and cohort stored with the count.
+ * The dimension columns of a row `x` of a maintained count: its round `r` (the round whose window
+ * start is the period and the age band's date) and unit `u`, read as they are now, and the age
+ * band, sex and cohort stored with the count.
  */
 const countDimensions = sql`
   r.window_start AS round_start, r.id AS round_id, r.name AS round_name,
@@ -118,13 +118,29 @@ const countDimensions = sql`
   x.age_band, x.sex, x.cohort, r.window_start AS period_date
 `;
 
+/** The round columns alone, for the totals (no unit or child dimension to filter or group by). */
+const roundDimensions = sql`
+  r.window_start AS round_start, r.id AS round_id, r.name AS round_name,
+  r.window_start AS period_date
+`;
+
+/** Whether a request only groups and filters by the round (and its period): totals suffice. */
+const byRoundOnly = (f: AnalyticsFilter, groupBy: readonly Dimension[]) =>
+  groupBy.every((d) => d === 'round') &&
+  !f.unitIds?.length &&
+  !f.districts?.length &&
+  !f.unitKinds?.length &&
+  !f.ageBands?.length &&
+  !f.sex?.length;
+
 export type ZoneCountRow = GroupRow & { zone: string | null; count: number };
 
 /**
  * Current assessments in rounds (age band at the round's window start), counted per group and
  * zone. The database keeps these counts as assessments, children and rounds are written
- * (`zone_counts`, see migrations/20261122_150000_analytics_aggregates.ts): a request sums over
- * groups, never over assessments.
+ * (`zone_counts`, and per round only `zone_totals`; see
+ * migrations/20261122_150000_analytics_aggregates.ts): a request sums over groups, never over
+ * assessments.
  */
 export function zoneCounts(
   db: Executor,
@@ -132,13 +148,20 @@ export function zoneCounts(
   f: AnalyticsFilter,
   groupBy: readonly Dimension[],
 ): Promise<ZoneCountRow[]> {
-  const facts = sql`
-    SELECT ${countDimensions}, x.zone, x.n
-    FROM zone_counts x
-    JOIN rounds r ON r.id = x.round_id
-    JOIN units u ON u.id = x.unit_id
-    WHERE x.municipality_id = ${municipalityId}
-  `;
+  const facts = byRoundOnly(f, groupBy)
+    ? sql`
+        SELECT ${roundDimensions}, x.zone, x.n
+        FROM zone_totals x
+        JOIN rounds r ON r.id = x.round_id
+        WHERE x.municipality_id = ${municipalityId}
+      `
+    : sql`
+        SELECT ${countDimensions}, x.zone, x.n
+        FROM zone_counts x
+        JOIN rounds r ON r.id = x.round_id
+        JOIN units u ON u.id = x.unit_id
+        WHERE x.municipality_id = ${municipalityId}
+      `;
   return grouped<ZoneCountRow>(db, facts, f, groupBy, [sql`sum(f.n)::int AS count`], ['zone']);
 }
 
@@ -152,7 +175,8 @@ export type TransitionRow = GroupRow & {
  * Children assessed in both rounds, counted per group by (zone in the first, zone in the second).
  * A child assessed in two units in a round counts with its latest assessment there; the group and
  * the filter are taken from that assessment in the second round. Read from the maintained
- * `transition_counts` (every ordered pair of rounds a child is in).
+ * `transition_counts` (every ordered pair of rounds a child is in), or `transition_totals` when
+ * nothing is grouped or filtered.
  */
 export function transitionCounts(
   db: Executor,
@@ -162,14 +186,22 @@ export function transitionCounts(
   fromRoundId: string,
   toRoundId: string,
 ): Promise<TransitionRow[]> {
-  const facts = sql`
-    SELECT ${countDimensions}, x.from_zone, x.to_zone, x.n
-    FROM transition_counts x
-    JOIN rounds r ON r.id = x.to_round_id
-    JOIN units u ON u.id = x.unit_id
-    WHERE x.municipality_id = ${municipalityId}
-      AND x.from_round_id = ${fromRoundId} AND x.to_round_id = ${toRoundId}
-  `;
+  const facts = byRoundOnly(f, groupBy)
+    ? sql`
+        SELECT ${roundDimensions}, x.from_zone, x.to_zone, x.n
+        FROM transition_totals x
+        JOIN rounds r ON r.id = x.to_round_id
+        WHERE x.municipality_id = ${municipalityId}
+          AND x.from_round_id = ${fromRoundId} AND x.to_round_id = ${toRoundId}
+      `
+    : sql`
+        SELECT ${countDimensions}, x.from_zone, x.to_zone, x.n
+        FROM transition_counts x
+        JOIN rounds r ON r.id = x.to_round_id
+        JOIN units u ON u.id = x.unit_id
+        WHERE x.municipality_id = ${municipalityId}
+          AND x.from_round_id = ${fromRoundId} AND x.to_round_id = ${toRoundId}
+      `;
   return grouped<TransitionRow>(
     db,
     facts,
