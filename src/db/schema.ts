@@ -314,6 +314,65 @@ export interface TransitionGuidelinesTable {
   updated_by: string;
 }
 
+/**
+ * Analytics aggregates, written only by the database's own triggers (the application role may
+ * read the counts, never the per-child facts): see migrations/20261122_150000_analytics_aggregates.ts.
+ */
+export interface RoundAssessmentFactsTable {
+  municipality_id: string;
+  child_id: string;
+  round_id: string;
+  assessment_id: string;
+  unit_id: string;
+  zone: string | null;
+  age_band: string | null;
+  sex: string | null;
+  cohort: number;
+  latest: boolean;
+}
+
+export interface ZoneCountsTable {
+  municipality_id: string;
+  round_id: string;
+  unit_id: string;
+  age_band: string | null;
+  sex: string | null;
+  cohort: number;
+  zone: string | null;
+  n: number;
+}
+
+export interface ZoneTotalsTable {
+  municipality_id: string;
+  round_id: string;
+  zone: string | null;
+  slot: number;
+  n: number;
+}
+
+export interface TransitionCountsTable {
+  municipality_id: string;
+  from_round_id: string;
+  to_round_id: string;
+  unit_id: string;
+  age_band: string | null;
+  sex: string | null;
+  cohort: number;
+  from_zone: string | null;
+  to_zone: string | null;
+  n: number;
+}
+
+export interface TransitionTotalsTable {
+  municipality_id: string;
+  from_round_id: string;
+  to_round_id: string;
+  from_zone: string | null;
+  to_zone: string | null;
+  slot: number;
+  n: number;
+}
+
 export interface KyselyMigrationTable {
   name: string;
   timestamp: string;
@@ -341,5 +400,10 @@ export interface DB {
   erasures: ErasuresTable;
   consents: ConsentsTable;
   transition_guidelines: TransitionGuidelinesTable;
+  round_assessment_facts: RoundAssessmentFactsTable;
+  zone_counts: ZoneCountsTable;
+  zone_totals: ZoneTotalsTable;
+  transition_counts: TransitionCountsTable;
+  transition_totals: TransitionTotalsTable;
   kysely_migration: KyselyMigrationTable;
 }

@@ -6,9 +6,10 @@ import { type AnalyticsFilter, ageBands, type Dimension } from './schemas.js';
 
 /**
  * Every aggregate is computed the same way, in SQL: a "facts" subquery with one row per counted
- * thing (an assessment, a covered child, a step, a report…) carrying the same dimension columns
- * (below), filtered and grouped by whitelisted column names. Only counts and percentiles leave
- * the database.
+ * thing (a covered child, a step, a report…) or per maintained count (zone distribution and
+ * transitions: counts kept by the database as assessments are written, summed) carrying the same
+ * dimension columns (below), filtered and grouped by whitelisted column names. Only counts and
+ * percentiles leave the database.
  */
 
 /** Whole months between two dates, as ageInMonths counts them (incl. the month-end rule). */
@@ -106,34 +107,62 @@ async function grouped<R extends GroupRow>(
   return rows;
 }
 
-/** Current assessments with their dimensions (age band at the round's window start). */
-const assessmentFacts = (municipalityId: string) => sql`
-  SELECT ${dimensionSelects(sql`r.window_start`, { rounds: true })},
-         a.id, a.child_id, a.zone, a.assessed_on, a.created_at
-  FROM assessments a
-  JOIN rounds r ON r.id = a.round_id
-  JOIN units u ON u.id = a.unit_id
-  JOIN children c ON c.id = a.child_id
-  WHERE a.municipality_id = ${municipalityId} AND a.status = 'current'
+/**
+ * The dimension columns of a row `x` of a maintained count: its round `r` (the round whose window
+ * start is the period and the age band's date) and unit `u`, read as they are now, and the age
+ * band, sex and cohort stored with the count.
+ */
+const countDimensions = sql`
+  r.window_start AS round_start, r.id AS round_id, r.name AS round_name,
+  u.id AS unit_id, u.name AS unit_name, u.district AS district, u.kind AS unit_kind,
+  x.age_band, x.sex, x.cohort, r.window_start AS period_date
 `;
+
+/** The round columns alone, for the totals (no unit or child dimension to filter or group by). */
+const roundDimensions = sql`
+  r.window_start AS round_start, r.id AS round_id, r.name AS round_name,
+  r.window_start AS period_date
+`;
+
+/** Whether a request only groups and filters by the round (and its period): totals suffice. */
+const byRoundOnly = (f: AnalyticsFilter, groupBy: readonly Dimension[]) =>
+  groupBy.every((d) => d === 'round') &&
+  !f.unitIds?.length &&
+  !f.districts?.length &&
+  !f.unitKinds?.length &&
+  !f.ageBands?.length &&
+  !f.sex?.length;
 
 export type ZoneCountRow = GroupRow & { zone: string | null; count: number };
 
-/** Current assessments in rounds, counted per group and zone. */
+/**
+ * Current assessments in rounds (age band at the round's window start), counted per group and
+ * zone. The database keeps these counts as assessments, children and rounds are written
+ * (`zone_counts`, and per round only `zone_totals`; see
+ * migrations/20261122_150000_analytics_aggregates.ts): a request sums over groups, never over
+ * assessments.
+ */
 export function zoneCounts(
   db: Executor,
   municipalityId: string,
   f: AnalyticsFilter,
   groupBy: readonly Dimension[],
 ): Promise<ZoneCountRow[]> {
-  return grouped<ZoneCountRow>(
-    db,
-    assessmentFacts(municipalityId),
-    f,
-    groupBy,
-    [sql`count(*)::int AS count`],
-    ['zone'],
-  );
+  const facts = byRoundOnly(f, groupBy)
+    ? sql`
+        SELECT ${roundDimensions}, x.zone, x.n
+        FROM zone_totals x
+        JOIN rounds r ON r.id = x.round_id
+        WHERE x.municipality_id = ${municipalityId}
+      `
+    : sql`
+        SELECT ${countDimensions}, x.zone, x.n
+        FROM zone_counts x
+        JOIN rounds r ON r.id = x.round_id
+        JOIN units u ON u.id = x.unit_id
+        WHERE x.municipality_id = ${municipalityId}
+      `;
+  return grouped<ZoneCountRow>(db, facts, f, groupBy, [sql`sum(f.n)::int AS count`], ['zone']);
 }
 
 export type TransitionRow = GroupRow & {
@@ -145,7 +174,9 @@ export type TransitionRow = GroupRow & {
 /**
  * Children assessed in both rounds, counted per group by (zone in the first, zone in the second).
  * A child assessed in two units in a round counts with its latest assessment there; the group and
- * the filter are taken from the assessment in the second round.
+ * the filter are taken from that assessment in the second round. Read from the maintained
+ * `transition_counts` (every ordered pair of rounds a child is in), or `transition_totals` when
+ * nothing is grouped or filtered.
  */
 export function transitionCounts(
   db: Executor,
@@ -155,23 +186,28 @@ export function transitionCounts(
   fromRoundId: string,
   toRoundId: string,
 ): Promise<TransitionRow[]> {
-  const latestIn = (roundId: string) => sql`
-    SELECT DISTINCT ON (a.child_id) a.*
-    FROM (${assessmentFacts(municipalityId)}) a
-    WHERE a.round_id = ${roundId}
-    ORDER BY a.child_id, a.assessed_on DESC, a.created_at DESC, a.id
-  `;
-  const facts = sql`
-    SELECT t.*, p.zone AS from_zone, t.zone AS to_zone
-    FROM (${latestIn(fromRoundId)}) p
-    JOIN (${latestIn(toRoundId)}) t ON t.child_id = p.child_id
-  `;
+  const facts = byRoundOnly(f, groupBy)
+    ? sql`
+        SELECT ${roundDimensions}, x.from_zone, x.to_zone, x.n
+        FROM transition_totals x
+        JOIN rounds r ON r.id = x.to_round_id
+        WHERE x.municipality_id = ${municipalityId}
+          AND x.from_round_id = ${fromRoundId} AND x.to_round_id = ${toRoundId}
+      `
+    : sql`
+        SELECT ${countDimensions}, x.from_zone, x.to_zone, x.n
+        FROM transition_counts x
+        JOIN rounds r ON r.id = x.to_round_id
+        JOIN units u ON u.id = x.unit_id
+        WHERE x.municipality_id = ${municipalityId}
+          AND x.from_round_id = ${fromRoundId} AND x.to_round_id = ${toRoundId}
+      `;
   return grouped<TransitionRow>(
     db,
     facts,
     { ...f, roundIds: undefined, from: undefined, to: undefined },
     groupBy,
-    [sql`count(*)::int AS count`],
+    [sql`sum(f.n)::int AS count`],
     ['from_zone', 'to_zone'],
   );
 }

@@ -21,7 +21,9 @@ import {
   type QuartileRow,
   reportCounts,
   stepCounts,
+  type TransitionRow,
   transitionCounts,
+  type ZoneCountRow,
   zoneCounts,
 } from './repository.js';
 import type { AnalyticsFilter, Dimension } from './schemas.js';
@@ -135,6 +137,11 @@ export async function zoneDistribution(
   const rows = await inMunicipality(database, principal, (trx, m) =>
     zoneCounts(trx, m, filter, dims),
   );
+  return zoneDistributionOf(rows, dims);
+}
+
+/** The zone-distribution response of the counted rows (in their order), suppressed. */
+export function zoneDistributionOf(rows: ZoneCountRow[], dims: readonly Dimension[]) {
   const groups = new Map<string, { group: Record<string, unknown>; counts: number[] }>();
   for (const row of rows) {
     const group = groupOf(row, dims);
@@ -199,29 +206,39 @@ export async function transitions(
     const from = await requireRound(trx, m, fromRoundId);
     const to = await requireRound(trx, m, toRoundId);
     const rows = await transitionCounts(trx, m, filter, dims, fromRoundId, toRoundId);
-    const empty = () => zoneKeys.map(() => zoneKeys.map(() => 0));
-    const matrices = new Map<string, { group: Record<string, unknown>; counts: number[][] }>();
-    // Without groupBy there is always the one matrix, also when nobody moved.
-    if (dims.length === 0) matrices.set('{}', { group: {}, counts: empty() });
-    for (const row of rows) {
-      const group = groupOf(row, dims);
-      const key = JSON.stringify(group);
-      const entry = matrices.get(key) ?? { group, counts: empty() };
-      const line = entry.counts[zoneIndex(row.from_zone)] as number[];
-      line[zoneIndex(row.to_zone)] = (line[zoneIndex(row.to_zone)] ?? 0) + row.count;
-      matrices.set(key, entry);
-    }
-    return {
-      fromRound: { id: from.id, name: from.name },
-      toRound: { id: to.id, name: to.name },
-      zones: [...zoneKeys],
-      groupBy: dims,
-      rows: [...matrices.values()].map(({ group, counts }) => ({
-        group,
-        ...transitionMatrix(counts),
-      })),
-    };
+    return transitionsOf(from, to, rows, dims);
   });
+}
+
+/** The transitions response of the counted rows (in their order), suppressed. */
+export function transitionsOf(
+  from: { id: string; name: string },
+  to: { id: string; name: string },
+  rows: TransitionRow[],
+  dims: readonly Dimension[],
+) {
+  const empty = () => zoneKeys.map(() => zoneKeys.map(() => 0));
+  const matrices = new Map<string, { group: Record<string, unknown>; counts: number[][] }>();
+  // Without groupBy there is always the one matrix, also when nobody moved.
+  if (dims.length === 0) matrices.set('{}', { group: {}, counts: empty() });
+  for (const row of rows) {
+    const group = groupOf(row, dims);
+    const key = JSON.stringify(group);
+    const entry = matrices.get(key) ?? { group, counts: empty() };
+    const line = entry.counts[zoneIndex(row.from_zone)] as number[];
+    line[zoneIndex(row.to_zone)] = (line[zoneIndex(row.to_zone)] ?? 0) + row.count;
+    matrices.set(key, entry);
+  }
+  return {
+    fromRound: { id: from.id, name: from.name },
+    toRound: { id: to.id, name: to.name },
+    zones: [...zoneKeys],
+    groupBy: dims,
+    rows: [...matrices.values()].map(({ group, counts }) => ({
+      group,
+      ...transitionMatrix(counts),
+    })),
+  };
 }
 
 /** Quartiles published only for groups of at least 5 children, with their (suppressed) count. */
