@@ -67,11 +67,13 @@ export async function audit(
   principal: Principal,
   ...entries: AuditEntry[]
 ): Promise<void> {
-  if (entries.length === 0) return;
-  await trx
-    .insertInto('audit_log')
-    .values(entries.map((e) => row(principal, e, 'success', null)))
-    .execute();
+  // In chunks of 1,000 rows: one INSERT's bind parameters are limited (65,535).
+  for (let at = 0; at < entries.length; at += 1000) {
+    await trx
+      .insertInto('audit_log')
+      .values(entries.slice(at, at + 1000).map((e) => row(principal, e, 'success', null)))
+      .execute();
+  }
 }
 
 function row(principal: Principal, e: AuditEntry, outcome: AuditOutcome, status: number | null) {
@@ -101,7 +103,16 @@ export async function auditSystem(
   actor: { job: string; runId: string; municipalityId: string },
   ...entries: AuditEntry[]
 ): Promise<void> {
-  if (entries.length === 0) return;
+  for (let at = 0; at < entries.length; at += 1000) {
+    await auditSystemChunk(trx, actor, entries.slice(at, at + 1000));
+  }
+}
+
+async function auditSystemChunk(
+  trx: Transaction<DB>,
+  actor: { job: string; runId: string; municipalityId: string },
+  entries: AuditEntry[],
+): Promise<void> {
   await trx
     .insertInto('audit_log')
     .values(

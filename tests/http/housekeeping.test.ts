@@ -52,4 +52,50 @@ describeEngines('housekeeping', (t) => {
       },
     ]);
   });
+
+  it('flags a round with more missing children than one INSERT can carry, in chunks', async () => {
+    const { admin, municipality, unit, topi } = await createScreeningTenant(t);
+    // 2,500 enrolled children, none assessed: three chunks of flags, events and audit entries.
+    await t.asOwner((db) =>
+      sql`
+        WITH kids AS (
+          INSERT INTO children (municipality_id, external_ref, birth_date)
+          SELECT ${municipality.id}::uuid, 'bulk-' || g, DATE '2021-05-10'
+          FROM generate_series(1, 2500) g
+          RETURNING id
+        )
+        INSERT INTO enrolments (municipality_id, child_id, unit_id, start_date)
+        SELECT ${municipality.id}::uuid, id, ${unit.id}::uuid, DATE '2025-01-01' FROM kids
+      `.execute(db),
+    );
+    const round = (
+      await t.call('POST', '/v1/rounds', {
+        token: admin.token,
+        body: {
+          name: 'Stor',
+          windowStart: '2026-04-01',
+          windowEnd: '2026-05-31',
+          rulerVersionId: topi,
+          unitIds: [unit.id],
+        },
+      })
+    ).json();
+    const res = await t.call('POST', `/v1/rounds/${round.id}/not-assessed-flags`, {
+      token: admin.token,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ raised: 2500 });
+    const counts = await t.asOwner((db) =>
+      sql<{ flags: number; events: number; audit: number }>`
+        SELECT (SELECT count(*)::int FROM flags WHERE round_id = ${round.id}) AS flags,
+               (SELECT count(*)::int FROM events WHERE municipality_id = ${municipality.id}
+                  AND type = 'flag.raised') AS events,
+               (SELECT count(*)::int FROM audit_log WHERE municipality_id = ${municipality.id}
+                  AND resource_type = 'flag' AND action = 'create') AS audit
+      `
+        .execute(db)
+        .then((r) => r.rows[0]),
+    );
+    expect(counts).toEqual({ flags: 2500, events: 2500, audit: 2500 });
+  });
 });

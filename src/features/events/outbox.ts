@@ -28,7 +28,16 @@ export interface NewEvent {
 }
 
 export async function appendEvents(db: Executor, events: readonly NewEvent[]): Promise<void> {
-  if (events.length === 0) return;
+  // In chunks: one INSERT's bind parameters are limited (65,535); a round's flags can be more.
+  for (let at = 0; at < events.length; at += INSERT_CHUNK) {
+    await insertEvents(db, events.slice(at, at + INSERT_CHUNK));
+  }
+}
+
+/** Rows per INSERT where a statement can carry thousands (6–12 parameters a row). */
+export const INSERT_CHUNK = 1000;
+
+async function insertEvents(db: Executor, events: readonly NewEvent[]): Promise<void> {
   await db
     .insertInto('events')
     .values(

@@ -281,6 +281,9 @@ export async function acknowledgeFlag(
  * window without a current assessment there. Idempotent: a flag is raised once per child, unit
  * and round.
  */
+/** Rows per INSERT of not-assessed flags (7 parameters each). */
+const FLAG_INSERT_CHUNK = 1000;
+
 export async function raiseNotAssessedFlags(
   trx: Transaction<DB>,
   municipalityId: string,
@@ -316,30 +319,34 @@ export async function raiseNotAssessedFlags(
     ORDER BY e.child_id, e.start_date DESC, e.id
   `.execute(trx);
   const reason = `Enrolled during round "${round.name}" (${round.window_start} – ${round.window_end}) but not assessed.`;
-  const inserted =
-    missing.rows.length === 0
-      ? []
-      : await trx
-          .insertInto('flags')
-          .values(
-            missing.rows.map((m) => ({
-              municipality_id: municipalityId,
-              child_id: m.child_id,
-              unit_id: m.unit_id,
-              kind: 'not_assessed',
-              reason,
-              round_id: round.id,
-              raised_at: now,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['child_id', 'unit_id', 'round_id'])
-              .where('kind', '=', 'not_assessed')
-              .doNothing(),
-          )
-          .returning(['id', 'child_id'])
-          .execute();
+  // In chunks: one INSERT's bind parameters are limited (65,535), a large round has more.
+  const inserted: { id: string; child_id: string }[] = [];
+  for (let at = 0; at < missing.rows.length; at += FLAG_INSERT_CHUNK) {
+    const chunk = missing.rows.slice(at, at + FLAG_INSERT_CHUNK);
+    inserted.push(
+      ...(await trx
+        .insertInto('flags')
+        .values(
+          chunk.map((m) => ({
+            municipality_id: municipalityId,
+            child_id: m.child_id,
+            unit_id: m.unit_id,
+            kind: 'not_assessed',
+            reason,
+            round_id: round.id,
+            raised_at: now,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['child_id', 'unit_id', 'round_id'])
+            .where('kind', '=', 'not_assessed')
+            .doNothing(),
+        )
+        .returning(['id', 'child_id'])
+        .execute()),
+    );
+  }
   await appendEvents(
     trx,
     inserted.map((flag) => ({
