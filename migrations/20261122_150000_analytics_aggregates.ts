@@ -46,6 +46,179 @@ async function tenantIsolation(db: Kysely<any>, table: string): Promise<void> {
   `.execute(db);
 }
 
+/**
+ * The body of lineal_analytics_apply_few and lineal_analytics_apply_many (see there), with their
+ * arguments pair_children, pair_rounds (zipped, distinct) and kids (the children, sorted).
+ */
+const APPLY = `
+      WITH affected AS (
+        SELECT * FROM unnest(pair_children, pair_rounds) AS p(child_id, round_id)
+      ),
+      fresh AS (
+        SELECT a.municipality_id, a.child_id, a.round_id, a.id AS assessment_id, a.unit_id, a.zone,
+               lineal_age_band(date_part('year', age(r.window_start, c.birth_date))::int)
+                 AS age_band,
+               c.sex,
+               date_part('year', c.birth_date)::int AS cohort,
+               row_number() OVER (PARTITION BY a.child_id, a.round_id
+                                  ORDER BY a.assessed_on DESC, a.created_at DESC, a.id) = 1 AS latest
+        FROM affected p
+        JOIN assessments a ON a.child_id = p.child_id AND a.round_id = p.round_id
+        JOIN rounds r ON r.id = a.round_id
+        JOIN children c ON c.id = a.child_id
+        WHERE a.status = 'current'
+      ),
+      stored AS (
+        SELECT s.*, p.child_id IS NOT NULL AS in_scope
+        FROM round_assessment_facts s
+        JOIN unnest(kids) AS k(child_id) ON k.child_id = s.child_id
+        LEFT JOIN affected p ON p.child_id = s.child_id AND p.round_id = s.round_id
+      ),
+      -- Assessments counted: the affected rows as stored (-1) and as they are now (+1).
+      zone_changes AS (
+        SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, child_id, -1 AS d
+        FROM stored WHERE in_scope
+        UNION ALL
+        SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, child_id, 1
+        FROM fresh
+      ),
+      -- Pairs of each affected child's latest rows in two of its rounds (or one round twice),
+      -- before (-1) and after (+1); only pairs with an affected end can differ.
+      latest_before AS (
+        SELECT municipality_id, child_id, round_id, unit_id, zone, age_band, sex, cohort, in_scope
+        FROM stored WHERE latest
+      ),
+      latest_after AS (
+        SELECT municipality_id, child_id, round_id, unit_id, zone, age_band, sex, cohort, in_scope
+        FROM stored WHERE latest AND NOT in_scope
+        UNION ALL
+        SELECT municipality_id, child_id, round_id, unit_id, zone, age_band, sex, cohort, true
+        FROM fresh WHERE latest
+      ),
+      move_changes AS (
+        SELECT t.municipality_id, f.round_id AS from_round_id, t.round_id AS to_round_id,
+               t.unit_id, t.age_band, t.sex, t.cohort, f.zone AS from_zone, t.zone AS to_zone,
+               t.child_id, -1 AS d
+        FROM latest_before f JOIN latest_before t ON t.child_id = f.child_id
+        WHERE t.in_scope
+        UNION ALL
+        SELECT t.municipality_id, f.round_id, t.round_id, t.unit_id, t.age_band, t.sex,
+               t.cohort, f.zone, t.zone, t.child_id, -1
+        FROM latest_before f JOIN latest_before t ON t.child_id = f.child_id
+        WHERE f.in_scope AND NOT t.in_scope
+        UNION ALL
+        SELECT t.municipality_id, f.round_id, t.round_id, t.unit_id, t.age_band, t.sex,
+               t.cohort, f.zone, t.zone, t.child_id, 1
+        FROM latest_after f JOIN latest_after t ON t.child_id = f.child_id
+        WHERE t.in_scope
+        UNION ALL
+        SELECT t.municipality_id, f.round_id, t.round_id, t.unit_id, t.age_band, t.sex,
+               t.cohort, f.zone, t.zone, t.child_id, 1
+        FROM latest_after f JOIN latest_after t ON t.child_id = f.child_id
+        WHERE f.in_scope AND NOT t.in_scope
+      ),
+      dropped AS (
+        DELETE FROM round_assessment_facts s
+        USING stored o
+        WHERE o.in_scope AND s.child_id = o.child_id AND s.round_id = o.round_id
+          AND s.assessment_id = o.assessment_id
+          AND NOT EXISTS (SELECT 1 FROM fresh n WHERE n.assessment_id = o.assessment_id)
+      ),
+      kept AS (
+        INSERT INTO round_assessment_facts AS s
+          (municipality_id, child_id, round_id, assessment_id, unit_id, zone, age_band, sex,
+           cohort, latest)
+        SELECT municipality_id, child_id, round_id, assessment_id, unit_id, zone, age_band, sex,
+               cohort, latest
+        FROM fresh
+        ON CONFLICT ON CONSTRAINT round_assessment_facts_pkey DO UPDATE SET
+          municipality_id = EXCLUDED.municipality_id, unit_id = EXCLUDED.unit_id,
+          zone = EXCLUDED.zone, age_band = EXCLUDED.age_band, sex = EXCLUDED.sex,
+          cohort = EXCLUDED.cohort, latest = EXCLUDED.latest
+        WHERE (s.municipality_id, s.unit_id, s.zone, s.age_band, s.sex, s.cohort, s.latest)
+          IS DISTINCT FROM (EXCLUDED.municipality_id, EXCLUDED.unit_id, EXCLUDED.zone,
+                            EXCLUDED.age_band, EXCLUDED.sex, EXCLUDED.cohort, EXCLUDED.latest)
+      ),
+      zones_written AS (
+        INSERT INTO zone_counts AS z
+          (municipality_id, round_id, unit_id, age_band, sex, cohort, zone, n)
+        SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, sum(d)
+        FROM zone_changes
+        GROUP BY municipality_id, round_id, unit_id, age_band, sex, cohort, zone
+        HAVING sum(d) <> 0
+        ORDER BY municipality_id, round_id, unit_id, age_band, sex, cohort, zone
+        ON CONFLICT ON CONSTRAINT zone_counts_group_unique DO UPDATE SET n = z.n + EXCLUDED.n
+        RETURNING z.ctid, z.n
+      ),
+      zone_totals_written AS (
+        INSERT INTO zone_totals AS z (municipality_id, round_id, zone, slot, n)
+        SELECT municipality_id, round_id, zone, hashtext(child_id::text) & 15, sum(d)
+        FROM zone_changes
+        GROUP BY 1, 2, 3, 4
+        HAVING sum(d) <> 0
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT ON CONSTRAINT zone_totals_group_unique DO UPDATE SET n = z.n + EXCLUDED.n
+        RETURNING z.ctid, z.n
+      ),
+      moves_written AS (
+        INSERT INTO transition_counts AS t
+          (municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort, from_zone,
+           to_zone, n)
+        SELECT municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort,
+               from_zone, to_zone, sum(d)
+        FROM move_changes
+        GROUP BY municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort,
+                 from_zone, to_zone
+        HAVING sum(d) <> 0
+        ORDER BY municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort,
+                 from_zone, to_zone
+        ON CONFLICT ON CONSTRAINT transition_counts_group_unique DO UPDATE SET n = t.n + EXCLUDED.n
+        RETURNING t.ctid, t.n
+      ),
+      move_totals_written AS (
+        INSERT INTO transition_totals AS t
+          (municipality_id, from_round_id, to_round_id, from_zone, to_zone, slot, n)
+        SELECT municipality_id, from_round_id, to_round_id, from_zone, to_zone,
+               hashtext(child_id::text) & 15, sum(d)
+        FROM move_changes
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(d) <> 0
+        ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT transition_totals_group_unique DO UPDATE SET n = t.n + EXCLUDED.n
+        RETURNING t.ctid, t.n
+      )
+      SELECT (SELECT array_agg(ctid) FROM zones_written WHERE n = 0),
+             (SELECT array_agg(ctid) FROM zone_totals_written WHERE n = 0),
+             (SELECT array_agg(ctid) FROM moves_written WHERE n = 0),
+             (SELECT array_agg(ctid) FROM move_totals_written WHERE n = 0),
+             (SELECT count(*) FROM zones_written WHERE n < 0)
+               + (SELECT count(*) FROM zone_totals_written WHERE n < 0)
+               + (SELECT count(*) FROM moves_written WHERE n < 0)
+               + (SELECT count(*) FROM move_totals_written WHERE n < 0)
+      INTO zero_zones, zero_zone_totals, zero_moves, zero_move_totals, negative;
+
+      -- (Not a CHECK constraint: an upsert's candidate row carries the bare delta.)
+      IF negative > 0 THEN
+        RAISE EXCEPTION 'analytics counts out of step with the assessments (a count went below 0)'
+          USING ERRCODE = 'data_corrupted',
+                HINT = 'SELECT lineal_analytics_rebuild() as the owner recomputes them.';
+      END IF;
+
+      -- The rows just written stay locked by this transaction, so their ctids still hold.
+      IF zero_zones IS NOT NULL THEN
+        DELETE FROM zone_counts WHERE ctid = ANY (zero_zones);
+      END IF;
+      IF zero_zone_totals IS NOT NULL THEN
+        DELETE FROM zone_totals WHERE ctid = ANY (zero_zone_totals);
+      END IF;
+      IF zero_moves IS NOT NULL THEN
+        DELETE FROM transition_counts WHERE ctid = ANY (zero_moves);
+      END IF;
+      IF zero_move_totals IS NOT NULL THEN
+        DELETE FROM transition_totals WHERE ctid = ANY (zero_move_totals);
+      END IF;
+`;
+
 export async function up(db: Kysely<any>): Promise<void> {
   // The age band of an age in whole years (date_part('year', age(on, birth_date))), as the
   // analytics queries band it: 0-2, 3-5, 6-9, 10-13, 14-17, else null (an array subscript out of
@@ -143,35 +316,55 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const table of tenantTables) await tenantIsolation(db, table);
 
   /*
+   * The recomputation proper, for distinct pairs and their sorted children, as two functions of
+   * one body that differ in planning only. A few pairs (the API's writes) want index lookups:
+   * one cached generic plan, no planning per write. Many (a bulk INSERT … SELECT) want hash
+   * joins: planned for the arrays at hand, without nested loops (the CTEs have no statistics: a
+   * misjudged nested loop over them is quadratic).
+   */
+  for (const [name, planning] of [
+    ['lineal_analytics_apply_few', 'SET plan_cache_mode = force_generic_plan'],
+    [
+      'lineal_analytics_apply_many',
+      'SET plan_cache_mode = force_custom_plan SET enable_nestloop = off',
+    ],
+  ] as const) {
+    await sql`
+      CREATE FUNCTION ${sql.raw(name)}(pair_children uuid[], pair_rounds uuid[], kids uuid[])
+      RETURNS void
+      LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+      SET search_path = public, pg_temp
+      ${sql.raw(planning)}
+      AS $$
+      DECLARE
+        zero_zones tid[];
+        zero_zone_totals tid[];
+        zero_moves tid[];
+        zero_move_totals tid[];
+        negative bigint;
+      BEGIN
+${sql.raw(APPLY)}
+      END $$;
+    `.execute(db);
+  }
+
+  /*
    * Recomputes the given (child, round) pairs (the arrays are zipped; duplicates are fine) from
    * the base tables and applies the difference to the facts, the counts and the totals. The
    * children are locked first, so that concurrent writers about one child take turns and each
    * reads what the previous one committed (read committed: every statement below takes a new
    * snapshot); the rounds are share-locked against a concurrent change of their window. Count
    * rows are written in key order (tables in a fixed order), so two refreshes never deadlock.
-   *
-   * One pair from the API wants index lookups, a whole round from a bulk INSERT … SELECT wants
-   * hash joins: every call is planned for its own arrays (custom plans), and a large call plans
-   * without nested loops (the CTEs have no statistics: a misjudged nested loop over them would
-   * be quadratic).
    */
   await sql`
     CREATE FUNCTION lineal_analytics_refresh(p_children uuid[], p_rounds uuid[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = public, pg_temp
-    SET plan_cache_mode = force_custom_plan
     AS $$
     DECLARE
       pair_children uuid[];
       pair_rounds uuid[];
       kids uuid[];
-      bulk boolean;
-      nested_loops text := current_setting('enable_nestloop');
-      zero_zones tid[];
-      zero_zone_totals tid[];
-      zero_moves tid[];
-      zero_move_totals tid[];
-      negative bigint;
     BEGIN
       SELECT array_agg(p.child_id), array_agg(p.round_id) INTO pair_children, pair_rounds
       FROM (
@@ -185,169 +378,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       kids := ARRAY(SELECT DISTINCT k FROM unnest(pair_children) AS k ORDER BY k);
       PERFORM 1 FROM children WHERE id = ANY (kids) ORDER BY id FOR NO KEY UPDATE;
       PERFORM 1 FROM rounds WHERE id IN (SELECT unnest(pair_rounds)) ORDER BY id FOR SHARE;
-      bulk := cardinality(pair_children) > 1000;
-      IF bulk THEN
-        PERFORM set_config('enable_nestloop', 'off', true);
-      END IF;
-
-      WITH affected AS (
-        SELECT * FROM unnest(pair_children, pair_rounds) AS p(child_id, round_id)
-      ),
-      fresh AS (
-        SELECT a.municipality_id, a.child_id, a.round_id, a.id AS assessment_id, a.unit_id, a.zone,
-               lineal_age_band(date_part('year', age(r.window_start, c.birth_date))::int)
-                 AS age_band,
-               c.sex,
-               date_part('year', c.birth_date)::int AS cohort,
-               row_number() OVER (PARTITION BY a.child_id, a.round_id
-                                  ORDER BY a.assessed_on DESC, a.created_at DESC, a.id) = 1 AS latest
-        FROM affected p
-        JOIN assessments a ON a.child_id = p.child_id AND a.round_id = p.round_id
-        JOIN rounds r ON r.id = a.round_id
-        JOIN children c ON c.id = a.child_id
-        WHERE a.status = 'current'
-      ),
-      stored AS (
-        SELECT s.*, p.child_id IS NOT NULL AS in_scope
-        FROM round_assessment_facts s
-        JOIN unnest(kids) AS k(child_id) ON k.child_id = s.child_id
-        LEFT JOIN affected p ON p.child_id = s.child_id AND p.round_id = s.round_id
-      ),
-      -- Assessments counted: the affected rows as stored (-1) and as they are now (+1).
-      zone_changes AS (
-        SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, child_id, -1 AS d
-        FROM stored WHERE in_scope
-        UNION ALL
-        SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, child_id, 1
-        FROM fresh
-      ),
-      -- Pairs of each affected child's latest rows in two of its rounds (or one round twice),
-      -- before (-1) and after (+1); only pairs with an affected end can differ.
-      latest_before AS (
-        SELECT municipality_id, child_id, round_id, unit_id, zone, age_band, sex, cohort, in_scope
-        FROM stored WHERE latest
-      ),
-      latest_after AS (
-        SELECT municipality_id, child_id, round_id, unit_id, zone, age_band, sex, cohort, in_scope
-        FROM stored WHERE latest AND NOT in_scope
-        UNION ALL
-        SELECT municipality_id, child_id, round_id, unit_id, zone, age_band, sex, cohort, true
-        FROM fresh WHERE latest
-      ),
-      move_changes AS (
-        SELECT t.municipality_id, f.round_id AS from_round_id, t.round_id AS to_round_id,
-               t.unit_id, t.age_band, t.sex, t.cohort, f.zone AS from_zone, t.zone AS to_zone,
-               t.child_id, -1 AS d
-        FROM latest_before f JOIN latest_before t ON t.child_id = f.child_id
-        WHERE f.in_scope OR t.in_scope
-        UNION ALL
-        SELECT t.municipality_id, f.round_id, t.round_id, t.unit_id, t.age_band, t.sex,
-               t.cohort, f.zone, t.zone, t.child_id, 1
-        FROM latest_after f JOIN latest_after t ON t.child_id = f.child_id
-        WHERE f.in_scope OR t.in_scope
-      ),
-      dropped AS (
-        DELETE FROM round_assessment_facts s
-        USING stored o
-        WHERE o.in_scope AND s.child_id = o.child_id AND s.round_id = o.round_id
-          AND s.assessment_id = o.assessment_id
-          AND NOT EXISTS (SELECT 1 FROM fresh n WHERE n.assessment_id = o.assessment_id)
-      ),
-      kept AS (
-        INSERT INTO round_assessment_facts AS s
-          (municipality_id, child_id, round_id, assessment_id, unit_id, zone, age_band, sex,
-           cohort, latest)
-        SELECT municipality_id, child_id, round_id, assessment_id, unit_id, zone, age_band, sex,
-               cohort, latest
-        FROM fresh
-        ON CONFLICT ON CONSTRAINT round_assessment_facts_pkey DO UPDATE SET
-          municipality_id = EXCLUDED.municipality_id, unit_id = EXCLUDED.unit_id,
-          zone = EXCLUDED.zone, age_band = EXCLUDED.age_band, sex = EXCLUDED.sex,
-          cohort = EXCLUDED.cohort, latest = EXCLUDED.latest
-        WHERE (s.municipality_id, s.unit_id, s.zone, s.age_band, s.sex, s.cohort, s.latest)
-          IS DISTINCT FROM (EXCLUDED.municipality_id, EXCLUDED.unit_id, EXCLUDED.zone,
-                            EXCLUDED.age_band, EXCLUDED.sex, EXCLUDED.cohort, EXCLUDED.latest)
-      ),
-      zones_written AS (
-        INSERT INTO zone_counts AS z
-          (municipality_id, round_id, unit_id, age_band, sex, cohort, zone, n)
-        SELECT municipality_id, round_id, unit_id, age_band, sex, cohort, zone, sum(d)
-        FROM zone_changes
-        GROUP BY municipality_id, round_id, unit_id, age_band, sex, cohort, zone
-        HAVING sum(d) <> 0
-        ORDER BY municipality_id, round_id, unit_id, age_band, sex, cohort, zone
-        ON CONFLICT ON CONSTRAINT zone_counts_group_unique DO UPDATE SET n = z.n + EXCLUDED.n
-        RETURNING z.ctid, z.n
-      ),
-      zone_totals_written AS (
-        INSERT INTO zone_totals AS z (municipality_id, round_id, zone, slot, n)
-        SELECT municipality_id, round_id, zone, hashtext(child_id::text) & 15, sum(d)
-        FROM zone_changes
-        GROUP BY 1, 2, 3, 4
-        HAVING sum(d) <> 0
-        ORDER BY 1, 2, 3, 4
-        ON CONFLICT ON CONSTRAINT zone_totals_group_unique DO UPDATE SET n = z.n + EXCLUDED.n
-        RETURNING z.ctid, z.n
-      ),
-      moves_written AS (
-        INSERT INTO transition_counts AS t
-          (municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort, from_zone,
-           to_zone, n)
-        SELECT municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort,
-               from_zone, to_zone, sum(d)
-        FROM move_changes
-        GROUP BY municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort,
-                 from_zone, to_zone
-        HAVING sum(d) <> 0
-        ORDER BY municipality_id, from_round_id, to_round_id, unit_id, age_band, sex, cohort,
-                 from_zone, to_zone
-        ON CONFLICT ON CONSTRAINT transition_counts_group_unique DO UPDATE SET n = t.n + EXCLUDED.n
-        RETURNING t.ctid, t.n
-      ),
-      move_totals_written AS (
-        INSERT INTO transition_totals AS t
-          (municipality_id, from_round_id, to_round_id, from_zone, to_zone, slot, n)
-        SELECT municipality_id, from_round_id, to_round_id, from_zone, to_zone,
-               hashtext(child_id::text) & 15, sum(d)
-        FROM move_changes
-        GROUP BY 1, 2, 3, 4, 5, 6
-        HAVING sum(d) <> 0
-        ORDER BY 1, 2, 3, 4, 5, 6
-        ON CONFLICT ON CONSTRAINT transition_totals_group_unique DO UPDATE SET n = t.n + EXCLUDED.n
-        RETURNING t.ctid, t.n
-      )
-      SELECT (SELECT array_agg(ctid) FROM zones_written WHERE n = 0),
-             (SELECT array_agg(ctid) FROM zone_totals_written WHERE n = 0),
-             (SELECT array_agg(ctid) FROM moves_written WHERE n = 0),
-             (SELECT array_agg(ctid) FROM move_totals_written WHERE n = 0),
-             (SELECT count(*) FROM zones_written WHERE n < 0)
-               + (SELECT count(*) FROM zone_totals_written WHERE n < 0)
-               + (SELECT count(*) FROM moves_written WHERE n < 0)
-               + (SELECT count(*) FROM move_totals_written WHERE n < 0)
-      INTO zero_zones, zero_zone_totals, zero_moves, zero_move_totals, negative;
-      IF bulk THEN
-        PERFORM set_config('enable_nestloop', nested_loops, true);
-      END IF;
-
-      -- (Not a CHECK constraint: an upsert's candidate row carries the bare delta.)
-      IF negative > 0 THEN
-        RAISE EXCEPTION 'analytics counts out of step with the assessments (a count went below 0)'
-          USING ERRCODE = 'data_corrupted',
-                HINT = 'SELECT lineal_analytics_rebuild() as the owner recomputes them.';
-      END IF;
-
-      -- The rows just written stay locked by this transaction, so their ctids still hold.
-      IF zero_zones IS NOT NULL THEN
-        DELETE FROM zone_counts WHERE ctid = ANY (zero_zones);
-      END IF;
-      IF zero_zone_totals IS NOT NULL THEN
-        DELETE FROM zone_totals WHERE ctid = ANY (zero_zone_totals);
-      END IF;
-      IF zero_moves IS NOT NULL THEN
-        DELETE FROM transition_counts WHERE ctid = ANY (zero_moves);
-      END IF;
-      IF zero_move_totals IS NOT NULL THEN
-        DELETE FROM transition_totals WHERE ctid = ANY (zero_move_totals);
+      IF cardinality(pair_children) > 100 THEN
+        PERFORM lineal_analytics_apply_many(pair_children, pair_rounds, kids);
+      ELSE
+        PERFORM lineal_analytics_apply_few(pair_children, pair_rounds, kids);
       END IF;
     END $$;
   `.execute(db);
@@ -524,6 +558,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   for (const fn of [
     'lineal_analytics_refresh(uuid[], uuid[])',
+    'lineal_analytics_apply_few(uuid[], uuid[], uuid[])',
+    'lineal_analytics_apply_many(uuid[], uuid[], uuid[])',
     'lineal_analytics_rebuild()',
     'lineal_analytics_apply_pending()',
     'lineal_analytics_assessments_changed()',
@@ -553,6 +589,8 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('analytics_pending').execute();
   await sql`DROP FUNCTION lineal_analytics_apply_pending()`.execute(db);
   await sql`DROP FUNCTION lineal_analytics_refresh(uuid[], uuid[])`.execute(db);
+  await sql`DROP FUNCTION lineal_analytics_apply_many(uuid[], uuid[], uuid[])`.execute(db);
+  await sql`DROP FUNCTION lineal_analytics_apply_few(uuid[], uuid[], uuid[])`.execute(db);
   await db.schema.dropTable('transition_totals').execute();
   await db.schema.dropTable('transition_counts').execute();
   await db.schema.dropTable('zone_totals').execute();
