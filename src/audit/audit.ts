@@ -67,21 +67,42 @@ export async function audit(
   principal: Principal,
   ...entries: AuditEntry[]
 ): Promise<void> {
-  // In chunks of 1,000 rows: one INSERT's bind parameters are limited (65,535).
+  await insertEntries(trx, actorOf(principal), entries);
+}
+
+/** Who an entry names: a principal of a request, or the service itself (`system`). */
+interface Actor {
+  kind: 'api_key' | 'oidc' | 'system';
+  id: string;
+  role: string;
+  municipalityId: string | null;
+  requestId: string;
+}
+
+const actorOf = (p: Principal): Actor => ({
+  kind: p.kind,
+  id: p.id,
+  role: p.role,
+  municipalityId: p.municipalityId,
+  requestId: p.requestId,
+});
+
+/** In chunks of 1,000 rows: one INSERT's bind parameters are limited (65,535). */
+async function insertEntries(trx: Transaction<DB>, actor: Actor, entries: AuditEntry[]) {
   for (let at = 0; at < entries.length; at += 1000) {
     await trx
       .insertInto('audit_log')
-      .values(entries.slice(at, at + 1000).map((e) => row(principal, e, 'success', null)))
+      .values(entries.slice(at, at + 1000).map((e) => row(actor, e, 'success', null)))
       .execute();
   }
 }
 
-function row(principal: Principal, e: AuditEntry, outcome: AuditOutcome, status: number | null) {
+function row(actor: Actor, e: AuditEntry, outcome: AuditOutcome, status: number | null) {
   return {
-    municipality_id: principal.municipalityId,
-    principal_kind: principal.kind,
-    principal_id: principal.id,
-    role: principal.role,
+    municipality_id: actor.municipalityId,
+    principal_kind: actor.kind,
+    principal_id: actor.id,
+    role: actor.role,
     action: e.action,
     resource_type: e.resource,
     resource_id: e.resourceId ?? null,
@@ -90,50 +111,30 @@ function row(principal: Principal, e: AuditEntry, outcome: AuditOutcome, status:
     criteria: e.criteria ? JSON.stringify(e.criteria) : null,
     outcome,
     status_code: status,
-    request_id: principal.requestId,
+    request_id: actor.requestId,
   };
 }
 
 /**
- * Records a use by the service itself (the retention job), which has no principal: principal
- * kind `system`, the job's name as principal id and a run id as request id.
+ * Records a use by the service itself (retention, not-assessed flags), which has no principal:
+ * principal kind `system`, the job's name as principal id and a run id as request id.
  */
 export async function auditSystem(
   trx: Transaction<DB>,
-  actor: { job: string; runId: string; municipalityId: string },
+  job: { job: string; runId: string; municipalityId: string },
   ...entries: AuditEntry[]
 ): Promise<void> {
-  for (let at = 0; at < entries.length; at += 1000) {
-    await auditSystemChunk(trx, actor, entries.slice(at, at + 1000));
-  }
-}
-
-async function auditSystemChunk(
-  trx: Transaction<DB>,
-  actor: { job: string; runId: string; municipalityId: string },
-  entries: AuditEntry[],
-): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values(
-      entries.map((e) => ({
-        ...row(
-          {
-            kind: 'api_key',
-            id: actor.job,
-            role: 'system',
-            municipalityId: actor.municipalityId,
-            unitIds: [],
-            requestId: actor.runId,
-          } as unknown as Principal,
-          e,
-          'success',
-          null,
-        ),
-        principal_kind: 'system' as const,
-      })),
-    )
-    .execute();
+  await insertEntries(
+    trx,
+    {
+      kind: 'system',
+      id: job.job,
+      role: 'system',
+      municipalityId: job.municipalityId,
+      requestId: job.runId,
+    },
+    entries,
+  );
 }
 
 /** The outcome recorded for a failed request's status code. */
@@ -161,7 +162,7 @@ export async function auditFailure(
   await database.transaction(scope, (trx) =>
     trx
       .insertInto('audit_log')
-      .values(row(principal, entry, outcomeOf(status), status))
+      .values(row(actorOf(principal), entry, outcomeOf(status), status))
       .execute(),
   );
 }

@@ -261,7 +261,14 @@ describeEngines('privacy and accountability', (t) => {
     expect(d.recommendations).toHaveLength(2);
     expect(d.steps.length).toBeGreaterThan(0);
     expect(d.concernReports).toHaveLength(1);
-    expect(d.flags.length).toBeGreaterThanOrEqual(0);
+    const stored = await t.asOwner((db) =>
+      sql<{ flags: number; steps: number }>`SELECT
+          (SELECT count(*)::int FROM flags WHERE child_id = ${f.child.id}) AS flags,
+          (SELECT count(*)::int FROM recommendation_steps WHERE child_id = ${f.child.id}) AS steps`
+        .execute(db)
+        .then((r) => r.rows[0]),
+    );
+    expect({ flags: d.flags.length, steps: d.steps.length }).toEqual(stored);
     expect(d.consents).toEqual([]);
     // Every audited use about the child, the dossier read itself last.
     const aboutChild = f.expected.filter((e) => e[2] === 'child').length;
