@@ -173,7 +173,12 @@ export function psqlCopy(
         return;
       }
       const rows = Math.max(0, lines - 1);
-      resolve({ rows, bytes, seconds, rowsPerSecond: rows / seconds, cpu: cpu() });
+      // psql's backend exits with psql: its CPU time is counted once the postmaster has reaped
+      // it (cutime), which can lag psql's exit by a moment; read before that, it would be lost.
+      setTimeout(
+        () => resolve({ rows, bytes, seconds, rowsPerSecond: rows / seconds, cpu: cpu() }),
+        250,
+      );
     });
   });
 }

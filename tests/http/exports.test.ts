@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
   serializerCompiler,
@@ -14,9 +15,15 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authPlugin } from '../../src/auth/plugin.js';
-import { childPseudonym, csvField } from '../../src/features/exports/format.js';
+import {
+  childPseudonym,
+  csvField,
+  csvLine,
+  pseudonymizer,
+} from '../../src/features/exports/format.js';
 import { acceptsGzip, exportRoutes } from '../../src/features/exports/routes.js';
-import { exportColumns } from '../../src/features/exports/schemas.js';
+import { type ExportRow, exportColumns } from '../../src/features/exports/schemas.js';
+import { EXPORT_PAGE_SIZE } from '../../src/features/exports/service.js';
 import { errorHandlerPlugin } from '../../src/http/error-handler.js';
 import { openApiPlugin } from '../../src/http/openapi.js';
 import { describeEngines, type EngineContext, TEST_CPR_SECRET } from '../support/engines.js';
@@ -414,6 +421,57 @@ describe('export formatting', () => {
     expect(childPseudonym(`${TEST_CPR_SECRET}x`, m1, child)).not.toBe(p);
   });
 
+  it('writes a CSV line exactly as csvField writes each column (property)', () => {
+    const text = fc.option(fc.string({ unit: 'grapheme', maxLength: 12 }), { nil: null });
+    const uuid = fc.uuid();
+    const row = fc.record({
+      child_pseudonym: fc.stringMatching(/^[0-9a-f]{20}$/),
+      age_months: fc.nat(240),
+      sex: text,
+      unit_id: uuid,
+      unit_kind: fc.string({ maxLength: 12 }),
+      district: text,
+      round_id: fc.option(uuid, { nil: null }),
+      round_name: text,
+      assessed_on: fc
+        .date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true })
+        .map((d) => d.toISOString().slice(0, 10)),
+      ruler_key: fc.string({ maxLength: 12 }),
+      zone: text,
+      level: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+      score: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+      red_flag_count: fc.nat(10),
+      flags: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+      status: fc.constant('current'),
+    }) satisfies fc.Arbitrary<ExportRow>;
+    fc.assert(
+      fc.property(row, (r) => {
+        const reference = `${exportColumns.map((c) => csvField(r[c], c)).join(',')}\r\n`;
+        expect(csvLine(r)).toBe(reference);
+        expect(parseCsv(csvLine(r))[0]).toHaveLength(exportColumns.length);
+      }),
+    );
+  });
+
+  it('memoised pseudonyms equal computed ones, also past the memo size (property)', () => {
+    const m = '6f1d2d55-1111-4c4c-8d8d-000000000001';
+    fc.assert(
+      fc.property(fc.array(fc.uuid(), { maxLength: 50 }), (ids) => {
+        const pseudonym = pseudonymizer(TEST_CPR_SECRET, m);
+        for (const id of [...ids, ...ids]) {
+          expect(pseudonym(id)).toBe(childPseudonym(TEST_CPR_SECRET, m, id));
+        }
+      }),
+    );
+    // More children than the memo holds: it starts afresh and stays correct.
+    const pseudonym = pseudonymizer(TEST_CPR_SECRET, m);
+    const ids = Array.from({ length: 60_001 }, (_, i) => `child-${i}`);
+    for (const id of ids) pseudonym(id);
+    for (const id of [ids[0] as string, ids[49_999] as string, ids[60_000] as string]) {
+      expect(pseudonym(id)).toBe(childPseudonym(TEST_CPR_SECRET, m, id));
+    }
+  });
+
   it('reads Accept-Encoding', () => {
     expect(acceptsGzip(undefined)).toBe(false);
     expect(acceptsGzip('identity')).toBe(false);
@@ -732,7 +790,11 @@ describeEngines('exports', (t) => {
       expect(peak).toBeLessThan(60e6);
       expect(after).toBeLessThan(60e6);
       const line = await waitForLog(logs, (l) => l.msg === 'export completed' && l.rows === TOTAL);
-      expect(line).toMatchObject({ format: 'csv', pages: TOTAL / 2000, completed: true });
+      expect(line).toMatchObject({
+        format: 'csv',
+        pages: TOTAL / EXPORT_PAGE_SIZE,
+        completed: true,
+      });
     });
 
     it('a client aborting mid-export leaves no open transaction or connection', async () => {

@@ -21,6 +21,27 @@ export function childPseudonym(secret: string, municipalityId: string, childId: 
     .slice(0, PSEUDONYM_LENGTH);
 }
 
+/** Pseudonyms kept per export before the memo starts afresh (about 10 MiB at most). */
+const PSEUDONYM_MEMO_SIZE = 50_000;
+
+/**
+ * `childPseudonym` for one export, memoised: a child appears once per round, so most rows of an
+ * export repeat a pseudonym already computed. The memo is bounded (cleared when full), so memory
+ * stays constant for any municipality size, and it lives only as long as the export.
+ */
+export function pseudonymizer(secret: string, municipalityId: string): (childId: string) => string {
+  const memo = new Map<string, string>();
+  return (childId) => {
+    let pseudonym = memo.get(childId);
+    if (pseudonym === undefined) {
+      pseudonym = childPseudonym(secret, municipalityId, childId);
+      if (memo.size >= PSEUDONYM_MEMO_SIZE) memo.clear();
+      memo.set(childId, pseudonym);
+    }
+    return pseudonym;
+  };
+}
+
 /** A database row as exported: pseudonymised, the birth date replaced by the age in months. */
 export function toExportRow(
   row: ExportSourceRow,
@@ -65,8 +86,35 @@ export function csvField(value: unknown, column?: ExportColumn): string {
 
 export const csvHeader = `${exportColumns.join(',')}\r\n`;
 
+/**
+ * Columns whose values cannot hold a comma, quote or line break (ids, dates, numbers), written
+ * as they are; every other column goes through `csvField`.
+ */
+const plainColumns = new Set<ExportColumn>([
+  'child_pseudonym',
+  'age_months',
+  'unit_id',
+  'round_id',
+  'assessed_on',
+  'level',
+  'score',
+  'red_flag_count',
+]);
+const lastColumn = exportColumns.length - 1;
+
 export function csvLine(row: ExportRow): string {
-  return `${exportColumns.map((c) => csvField(row[c], c)).join(',')}\r\n`;
+  let line = '';
+  for (let i = 0; i <= lastColumn; i += 1) {
+    const column = exportColumns[i] as ExportColumn;
+    const value = row[column];
+    line += plainColumns.has(column)
+      ? value === null || value === undefined
+        ? ''
+        : String(value)
+      : csvField(value, column);
+    line += i === lastColumn ? '\r\n' : ',';
+  }
+  return line;
 }
 
 export function ndjsonLine(row: ExportRow): string {

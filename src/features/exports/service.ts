@@ -4,7 +4,7 @@ import { isUnitLimited, municipalityOf, type Principal } from '../../auth/princi
 import { type Database, municipalityScope } from '../../db/database.js';
 import { ForbiddenError } from '../../http/errors.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
-import { childPseudonym, csvHeader, type ExportFormat, formatRows, toExportRow } from './format.js';
+import { csvHeader, type ExportFormat, formatRows, pseudonymizer, toExportRow } from './format.js';
 import { type ExportCursor, type ExportSourceRow, exportPage } from './repository.js';
 
 /*
@@ -22,7 +22,9 @@ import { type ExportCursor, type ExportSourceRow, exportPage } from './repositor
  */
 
 /** Rows per page: one short read transaction each, about half a megabyte of output. */
-export const EXPORT_PAGE_SIZE = 2000;
+export const EXPORT_PAGE_SIZE = 5000;
+/** Rows formatted between turns of the event loop. */
+const FORMAT_SLICE = 500;
 
 export interface ExportSummary {
   format: ExportFormat;
@@ -84,7 +86,7 @@ export async function openAssessmentExport(
   }
   const { format, signal } = options;
   const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
-  const pseudonym = (childId: string) => childPseudonym(cprSecret, municipalityId, childId);
+  const pseudonym = pseudonymizer(cprSecret, municipalityId);
   // Audited when opened: an export is one use, whatever number of rows it streams.
   await database.transaction(municipalityScope(municipalityId), (trx) =>
     audit(trx, principal, {
@@ -98,17 +100,34 @@ export async function openAssessmentExport(
   const summary: ExportSummary = { format, rows: 0, pages: 0, completed: false };
 
   async function* body(): AsyncGenerator<Buffer> {
+    // One page is read ahead while the current one is formatted and sent, so the database and
+    // the service work at the same time; at most two pages are held, whatever the export's size.
+    let ahead: Promise<IteratorResult<ExportSourceRow[]>> | undefined;
     try {
       if (format === 'csv') yield Buffer.from(csvHeader);
       let page = first;
       while (!page.done) {
+        ahead = pages.next();
+        // Settled here when the consumer goes away before awaiting it; reported by the await below.
+        ahead.catch(() => {});
         summary.rows += page.value.length;
         summary.pages += 1;
-        const rows = page.value.map((row) => toExportRow(row, pseudonym));
-        yield Buffer.from(formatRows(format, rows));
-        page = await pages.next();
+        // Formatted in slices with a turn of the event loop in between, so the rows of the page
+        // being read keep flowing in (a long synchronous loop here would leave them in the socket
+        // and stall the database while it waits to send).
+        for (let i = 0; i < page.value.length; i += FORMAT_SLICE) {
+          if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          const rows = page.value
+            .slice(i, i + FORMAT_SLICE)
+            .map((row) => toExportRow(row, pseudonym));
+          yield Buffer.from(formatRows(format, rows));
+        }
+        page = await ahead;
+        ahead = undefined;
       }
     } finally {
+      // A read still running finishes first (its transaction ends), then the pages stop.
+      if (ahead) await ahead.catch(() => {});
       await pages.return(undefined);
     }
   }
