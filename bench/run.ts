@@ -23,6 +23,7 @@ import {
 } from './lib/export.js';
 import {
   checkWrites,
+  countReadAudits,
   countRows,
   countTagged,
   currentAssessments,
@@ -34,6 +35,7 @@ import { describeMachine } from './lib/machine.js';
 import { type BenchOptions, parseOptions } from './lib/options.js';
 import { createBenchDatabase, databaseTransactions, ownerKysely } from './lib/postgres.js';
 import {
+  type ReplayStats,
   replayLoad,
   StatementRecorder,
   type Template,
@@ -337,14 +339,13 @@ async function measurePostgres(
         `  level ${t.level}: ${t.statements} statements, ${t.created.length} ids created per submission`,
       );
     }
+    log('recording the statements of one timeline read');
+    const timelineTemplate = await recordTimeline(app, recorder, tenant, children);
+    log(`  ${timelineTemplate.statements} statements`);
     results.baselineStatements = templates.map((t) => ({
       level: t.level,
       created: t.created.length,
-      statements: t.segments.flatMap((segment) =>
-        segment.kind === 'single'
-          ? [segment.statement.sql.replace(/\s+/g, ' ')]
-          : segment.statements.map((s) => `  ${s.sql.replace(/\s+/g, ' ')}`),
-      ),
+      statements: statementList(t),
     }));
     await app.close();
     await appDatabase.close();
@@ -433,12 +434,29 @@ async function measurePostgres(
         if (healthzTransactions > healthz.ok / 100) {
           fail(`GET /healthz is not trivial: the database saw ${healthzTransactions} transactions`);
         }
+        const timelineChildren = children.slice(0, 5000);
         const timeline = await read(
           'GET /v1/children/:childId/timeline',
-          children.slice(0, 5000).map((child) => ({
+          timelineChildren.map((child) => ({
             path: `/v1/children/${child.childId}/timeline`,
             token: tenant.admin.token,
           })),
+        );
+        log(`  the timeline's statements replayed with pg, c=${c}`);
+        const timelineDirect = await baselineReads(
+          pgdb.appUrl,
+          owner.db,
+          tenant,
+          timelineTemplate,
+          timelineChildren,
+          {
+            connections: c,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.durationSeconds,
+          },
+        );
+        log(
+          `  ${timelineDirect.rps.toFixed(1)} tx/s, p50 ${timelineDirect.p50.toFixed(1)} ms, p99 ${timelineDirect.p99.toFixed(1)} ms`,
         );
         const worklist = await read(
           'GET /v1/worklist?unitId=…',
@@ -448,6 +466,8 @@ async function measurePostgres(
           concurrency: c,
           healthz,
           timeline,
+          timelineDirect,
+          timelineStatements: statementList(timelineTemplate),
           worklist,
           healthzDatabaseTransactions: healthzTransactions,
           worklistUnits: leaders.length,
@@ -544,6 +564,97 @@ async function recordTemplates(
     templates.push(await withoutPreexisting(toTemplate(level, subject, statements), exists));
   }
   return templates;
+}
+
+/** A template's statements, one line each; those inside a transaction indented. */
+function statementList(template: Template): string[] {
+  return template.segments.flatMap((segment) =>
+    segment.kind === 'single'
+      ? [segment.statement.sql.replace(/\s+/g, ' ')]
+      : segment.statements.map((s) => `  ${s.sql.replace(/\s+/g, ' ')}`),
+  );
+}
+
+/**
+ * The statements one GET /v1/children/:childId/timeline issues (key lookup, scoped read
+ * transaction, audit entry), recorded through the in-process app with the key the load uses.
+ */
+async function recordTimeline(
+  app: Awaited<ReturnType<typeof buildBenchApp>>,
+  recorder: StatementRecorder,
+  tenant: Tenant,
+  children: readonly Enrolled[],
+): Promise<Template> {
+  const child = children[0];
+  if (!child) throw new Error('no enrolled child to record a timeline of');
+  const auth = { authorization: `Bearer ${tenant.admin.token}` };
+  const url = `/v1/children/${child.childId}/timeline`;
+  // The key's last use is written at most once a minute: use it now, so the recording has not.
+  await app.inject({ method: 'GET', url, headers: auth });
+  recorder.start();
+  const res = await app.inject({ method: 'GET', url, headers: auth });
+  const statements = recorder.stop();
+  if (res.statusCode !== 200)
+    throw new Error(`the recorded timeline answered ${res.statusCode}: ${res.body}`);
+  // Only the child changes between replays (no ids are created: the audit entry's id is the
+  // database's default).
+  const subject = { childId: child.childId, unitId: child.childId, assessedOn: '-' };
+  return { ...toTemplate(0, subject, statements), created: [] };
+}
+
+/**
+ * The timeline's floor: its recorded statements replayed with `pg` for other children at the
+ * same concurrency — the database's work for the read without HTTP, authentication, JSON or
+ * validation.
+ */
+async function baselineReads(
+  appUrl: string,
+  owner: Kysely<DB>,
+  tenant: Tenant,
+  template: Template,
+  children: readonly Enrolled[],
+  options: { connections: number; warmupSeconds: number; seconds: number },
+): Promise<ReplayStats> {
+  const pool = new pg.Pool({ connectionString: appUrl, max: options.connections });
+  const since = new Date(Date.now() - 1000);
+  const before = await countReadAudits(owner, tenant.municipalityId, since);
+  try {
+    const next = (n: number) => {
+      const child = children[n % children.length] as Enrolled;
+      return {
+        template,
+        subject: { childId: child.childId, unitId: child.childId, assessedOn: '-' },
+      };
+    };
+    const counter = { n: 0 };
+    const load = (seconds: number) =>
+      replayLoad(pool, next, {
+        meters: meters(),
+        connections: options.connections,
+        seconds,
+        counter,
+      });
+    const warm = await load(options.warmupSeconds);
+    const stats = await load(options.seconds);
+    for (const [label, s] of [
+      ['warm-up', warm],
+      ['measured', stats],
+    ] as const) {
+      if (s.errors > 0)
+        fail(
+          `direct-pg timeline c=${options.connections} ${label}: ${s.errors} errors: ${s.errorSamples.join(' | ')}`,
+        );
+    }
+    // Every replay committed its audit entry (a read the service finished late may add a few).
+    const audited = (await countReadAudits(owner, tenant.municipalityId, since)) - before;
+    const replayed = warm.completed + stats.completed;
+    if (audited < replayed || audited > replayed + options.connections) {
+      fail(`direct-pg timeline: ${replayed} replays committed but ${audited} read audit entries`);
+    }
+    return stats;
+  } finally {
+    await pool.end();
+  }
 }
 
 async function baselineSubmissions(

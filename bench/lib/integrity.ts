@@ -128,6 +128,21 @@ export function countTagged(
   );
 }
 
+/** Audit entries of assessment reads (timelines) written since `since`. */
+export function countReadAudits(
+  db: Kysely<DB>,
+  municipalityId: string,
+  since: Date,
+): Promise<number> {
+  return count(
+    db,
+    `SELECT count(*) AS n FROM audit_log
+     WHERE municipality_id = $1 AND occurred_at >= $2 AND resource_type = 'assessment'
+       AND action = 'read' AND outcome = 'success'`,
+    [municipalityId, since.toISOString()],
+  );
+}
+
 /**
  * Waits until no more assessments appear: requests the load generator abandoned when it stopped
  * may still be committing in the service.

@@ -74,6 +74,9 @@ export interface Results {
     concurrency: number;
     healthz: HttpStats;
     timeline: HttpStats;
+    /** The timeline's own statements replayed with `pg` (no HTTP): the database's limit. */
+    timelineDirect: ReplayStats;
+    timelineStatements: string[];
     worklist: HttpStats;
     /** Transactions the database saw while /healthz was measured (it should do no DB work). */
     healthzDatabaseTransactions: number;
@@ -248,6 +251,23 @@ export function markdownTable(r: Results): string {
       `GET /healthz: ${http(h)}`,
       `${n(ratio(r.reads.timeline.rps, h.rps), 2)}×`,
       ...targetCells(target('Timeline throughput')),
+    ]);
+    const d = r.reads.timelineDirect;
+    rows.push([
+      `2. Child timeline vs its own SQL, c=${r.reads.concurrency}`,
+      `${n(r.reads.timeline.rps, 0)} req/s`,
+      `direct pg (the ${r.reads.timelineStatements.length} statements of one timeline read, no HTTP): ${replay(d)}`,
+      `${n(ratio(r.reads.timeline.rps, d.rps), 2)}×`,
+      '—',
+      '',
+    ]);
+    rows.push([
+      `2. The timeline's SQL alone vs GET /healthz, c=${r.reads.concurrency}`,
+      `direct pg: ${n(d.rps, 0)} tx/s`,
+      `GET /healthz: ${n(h.rps, 0)} req/s`,
+      `${n(ratio(d.rps, h.rps), 2)}×`,
+      '—',
+      '',
     ]);
     rows.push([
       `2. Unit worklist (unit_leader key), c=${r.reads.concurrency}`,
