@@ -42,7 +42,7 @@ export function describeMachine(postgresVersion: string, pgliteVersion: string):
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     postgres: postgresVersion,
-    pglite: `${packageVersion('@electric-sql/pglite')} (${pgliteVersion})`,
+    pglite: `${packageVersion('@electric-sql/pglite')} (PostgreSQL ${pgliteVersion})`,
     loadAverageAtStart: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
