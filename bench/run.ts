@@ -12,7 +12,7 @@ import { CompiledQuery, type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrations.js';
 import { openEmbeddedDatabase } from '../src/db/pglite.js';
-import { openPostgresDatabase } from '../src/db/postgres.js';
+import { openPostgresDatabase, prepareStatements } from '../src/db/postgres.js';
 import type { DB } from '../src/db/schema.js';
 import { type CpuMeters, postgresCpuMeter, postmasterPid } from './lib/cpu.js';
 import {
@@ -458,6 +458,23 @@ async function measurePostgres(
         log(
           `  ${timelineDirect.rps.toFixed(1)} tx/s, p50 ${timelineDirect.p50.toFixed(1)} ms, p99 ${timelineDirect.p99.toFixed(1)} ms`,
         );
+        log(`  the timeline's audit entry alone (one INSERT, no transaction) with pg, c=${c}`);
+        const auditOnly = await baselineReads(
+          pgdb.appUrl,
+          owner.db,
+          tenant,
+          auditEntryOnly(timelineTemplate),
+          timelineChildren,
+          {
+            connections: c,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.durationSeconds,
+            sessionScope: true,
+          },
+        );
+        log(
+          `  ${auditOnly.rps.toFixed(1)} tx/s, p50 ${auditOnly.p50.toFixed(1)} ms, p99 ${auditOnly.p99.toFixed(1)} ms`,
+        );
         const worklist = await read(
           'GET /v1/worklist?unitId=…',
           leaders.map((k) => ({ path: `/v1/worklist?unitId=${k.unitId}`, token: k.token })),
@@ -467,6 +484,7 @@ async function measurePostgres(
           healthz,
           timeline,
           timelineDirect,
+          auditOnly,
           timelineStatements: statementList(timelineTemplate),
           worklist,
           healthzDatabaseTransactions: healthzTransactions,
@@ -602,6 +620,15 @@ async function recordTimeline(
   return { ...toTemplate(0, subject, statements), created: [] };
 }
 
+/** Only the audit entry of a recorded read, as one statement outside any transaction. */
+function auditEntryOnly(template: Template): Template {
+  const statement = template.segments
+    .flatMap((segment) => (segment.kind === 'single' ? [segment.statement] : segment.statements))
+    .find((st) => /^\s*insert\s+into\s+"?audit_log"?/i.test(st.sql));
+  if (!statement) throw new Error('the recorded timeline wrote no audit entry');
+  return { ...template, segments: [{ kind: 'single', statement }], statements: 1 };
+}
+
 /**
  * The timeline's floor: its recorded statements replayed with `pg` for other children at the
  * same concurrency — the database's work for the read without HTTP, authentication, JSON or
@@ -613,9 +640,22 @@ async function baselineReads(
   tenant: Tenant,
   template: Template,
   children: readonly Enrolled[],
-  options: { connections: number; warmupSeconds: number; seconds: number },
+  options: {
+    connections: number;
+    warmupSeconds: number;
+    seconds: number;
+    /** Sets the tenant scope for the whole session (for statements replayed outside a transaction). */
+    sessionScope?: boolean;
+  },
 ): Promise<ReplayStats> {
-  const pool = new pg.Pool({ connectionString: appUrl, max: options.connections });
+  const pool = new pg.Pool({
+    connectionString: appUrl,
+    max: options.connections,
+    ...(options.sessionScope
+      ? { options: `-c lineal.municipality_id=${tenant.municipalityId}` }
+      : {}),
+  });
+  pool.on('connect', prepareStatements);
   const since = new Date(Date.now() - 1000);
   const before = await countReadAudits(owner, tenant.municipalityId, since);
   try {
@@ -672,6 +712,8 @@ async function baselineSubmissions(
   },
 ) {
   const pool = new pg.Pool({ connectionString: appUrl, max: options.connections });
+  // Prepared per connection, as the service's pool does (src/db/postgres.ts).
+  pool.on('connect', prepareStatements);
   try {
     const next = (n: number) => {
       const subject = submissionSubject(children, tenant.today, options.seed, n);

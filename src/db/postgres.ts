@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Kysely, type KyselyConfig, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
@@ -20,6 +21,42 @@ const pgTypes = {
     return parser && format !== 'binary' ? parser : pg.types.getTypeParser(oid, format as any);
   },
 } as pg.CustomTypesConfig;
+
+/** Distinct statements prepared per connection at most; any further one is planned per call. */
+export const PREPARED_PER_CONNECTION = 256;
+
+/**
+ * Runs each connection's parameterised statements as named prepared statements (parsed once per
+ * connection; PostgreSQL then keeps a plan for them — a generic one when it is estimated no
+ * worse than planning each call). Planning was most of PostgreSQL's time for a timeline read
+ * (0.41 of 0.50 ms for its main query, with the row-level-security policies). Bounded per
+ * connection so that ad-hoc statements cannot fill the server's memory; statements without
+ * parameters (BEGIN, COMMIT) stay simple queries.
+ */
+export function prepareStatements(client: pg.PoolClient): void {
+  const names = new Map<string, string>();
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const prepared = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+      let name = names.get(text);
+      if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
+        name = `lineal_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+        names.set(text, name);
+      }
+      if (name !== undefined) {
+        return callback === undefined
+          ? query({ name, text, values })
+          : query({ name, text, values }, callback);
+      }
+    }
+    return callback === undefined
+      ? values === undefined
+        ? query(text)
+        : query(text, values)
+      : query(text, values, callback);
+  };
+  client.query = prepared as typeof client.query;
+}
 
 export function createPool(url: string, max = 10): pg.Pool {
   return new pg.Pool({ connectionString: url, max, types: pgTypes });
@@ -68,6 +105,7 @@ export async function rlsBypassReasons(
 /** Opens PostgreSQL through a pool. Migrations are not run here (`npm run migrate`). */
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
   const pool = createPool(options.url, options.poolMax);
+  pool.on('connect', prepareStatements);
   pool.on('error', (error) => options.onPoolError?.(error));
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),

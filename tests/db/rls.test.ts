@@ -42,6 +42,34 @@ describeEngines('row-level security', (t) => {
     expect(bNames.map((k) => k.name)).not.toContain('renamed');
   });
 
+  it("a prepared statement's reused plan applies each execution's scope", async () => {
+    // On PostgreSQL parameterised statements are prepared per connection and, after five runs,
+    // may run on a cached generic plan: the scope must still be read at each execution.
+    const a = await createTenant(t);
+    const b = await createTenant(t);
+    const keysIn = (municipalityId: string) =>
+      t.database.transaction(municipalityScope(municipalityId), (trx) =>
+        trx
+          .selectFrom('api_keys')
+          .select(['municipality_id'])
+          .where('name', '<>', 'no such name')
+          .execute(),
+      );
+    for (let i = 0; i < 12; i++) {
+      for (const m of [a.municipality.id, b.municipality.id]) {
+        const rows = await keysIn(m);
+        expect(rows.length).toBeGreaterThan(0);
+        expect(new Set(rows.map((r) => r.municipality_id))).toEqual(new Set([m]));
+      }
+    }
+    const outside = await t.database.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('name', '<>', 'no such name')
+      .execute();
+    expect(outside).toEqual([]);
+  });
+
   it('outside any scope no tenant rows are visible at all', async () => {
     await createTenant(t);
     const rows = await t.database.db.selectFrom('api_keys').select('id').execute();

@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { PREPARED_PER_CONNECTION } from '../../src/db/postgres.js';
+import { availableEngines, openTestDatabase } from '../support/engines.js';
+
+/*
+ * The PostgreSQL pool prepares parameterised statements per connection (src/db/postgres.ts):
+ * planning was most of the database's time for a read. PGlite runs statements as they come.
+ */
+describe.skipIf(!availableEngines().includes('postgres'))(
+  'prepared statements (PostgreSQL)',
+  () => {
+    it('prepares each parameterised statement once per connection, bounded, with the same results', async () => {
+      const { database, drop } = await openTestDatabase('postgres');
+      try {
+        await database.db.connection().execute(async (db) => {
+          const prepared = async () =>
+            (
+              await sql<{
+                statement: string;
+              }>`SELECT statement FROM pg_prepared_statements`.execute(db)
+            ).rows.map((r) => r.statement);
+          const plusOne = (n: number) => sql<{ v: number }>`SELECT ${n}::int + 1 AS v`.execute(db);
+
+          expect((await plusOne(1)).rows).toEqual([{ v: 2 }]);
+          expect((await plusOne(41)).rows).toEqual([{ v: 42 }]);
+          expect((await prepared()).filter((s) => s.includes('::int + 1 AS v'))).toHaveLength(1);
+
+          // A statement without parameters stays a simple query.
+          expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows).toEqual([
+            { one: 1 },
+          ]);
+          expect((await prepared()).some((s) => s.includes('SELECT 1 AS one'))).toBe(false);
+
+          // More distinct statements than the bound: all answer correctly, at most the bound is kept.
+          for (let i = 0; i < PREPARED_PER_CONNECTION + 20; i++) {
+            const { rows } = await sql<{
+              v: number;
+            }>`SELECT ${10}::int + ${sql.lit(i)} AS v`.execute(db);
+            expect(rows).toEqual([{ v: 10 + i }]);
+          }
+          const kept = await prepared();
+          expect(kept.length).toBeLessThanOrEqual(PREPARED_PER_CONNECTION);
+          expect(kept.filter((s) => s.includes('::int + ')).length).toBeGreaterThan(100);
+        });
+
+        // Transactions and their scope work as before on prepared statements (row-level security
+        // reads the transaction's settings at execution, not at preparation).
+        const scoped = async (municipalityId: string) =>
+          database.transaction({ kind: 'municipality', municipalityId }, async (trx) => {
+            const { rows } = await sql<{
+              m: string | null;
+            }>`SELECT nullif(current_setting('lineal.municipality_id', true), '') AS m, ${1}::int AS x`.execute(
+              trx,
+            );
+            return rows[0]?.m;
+          });
+        const a = '6f1d2d55-1111-4c4c-8d8d-000000000001';
+        const b = '6f1d2d55-1111-4c4c-8d8d-000000000002';
+        for (let i = 0; i < 8; i++) {
+          expect(await scoped(a)).toBe(a);
+          expect(await scoped(b)).toBe(b);
+        }
+      } finally {
+        await drop();
+      }
+    });
+  },
+);
