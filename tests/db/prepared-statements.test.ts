@@ -32,6 +32,15 @@ describe.skipIf(!availableEngines().includes('postgres'))(
           ]);
           expect((await prepared()).some((s) => s.includes('SELECT 1 AS one'))).toBe(false);
 
+          // A page whose size is a parameter is planned per call (a generic plan cannot know it).
+          for (let i = 0; i < 3; i++) {
+            const { rows } = await sql<{
+              v: number;
+            }>`SELECT g AS v FROM generate_series(1, 5) g ORDER BY g LIMIT ${2}`.execute(db);
+            expect(rows).toEqual([{ v: 1 }, { v: 2 }]);
+          }
+          expect((await prepared()).some((s) => s.includes('generate_series(1, 5)'))).toBe(false);
+
           // More distinct statements than the bound: all answer correctly, at most the bound is kept.
           for (let i = 0; i < PREPARED_PER_CONNECTION + 20; i++) {
             const { rows } = await sql<{
