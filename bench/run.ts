@@ -620,6 +620,16 @@ async function recordTimeline(
   return { ...toTemplate(0, subject, statements), created: [] };
 }
 
+/** Records a failure for every replay run (warm-up, measured) that had errors. */
+function failOnReplayErrors(what: string, warm: ReplayStats, measured: ReplayStats): void {
+  for (const [label, s] of [
+    ['warm-up', warm],
+    ['measured', measured],
+  ] as const) {
+    if (s.errors > 0) fail(`${what} ${label}: ${s.errors} errors: ${s.errorSamples.join(' | ')}`);
+  }
+}
+
 /** Only the audit entry of a recorded read, as one statement outside any transaction. */
 function auditEntryOnly(template: Template): Template {
   const statement = template.segments
@@ -676,15 +686,7 @@ async function baselineReads(
       });
     const warm = await load(options.warmupSeconds);
     const stats = await load(options.seconds);
-    for (const [label, s] of [
-      ['warm-up', warm],
-      ['measured', stats],
-    ] as const) {
-      if (s.errors > 0)
-        fail(
-          `direct-pg timeline c=${options.connections} ${label}: ${s.errors} errors: ${s.errorSamples.join(' | ')}`,
-        );
-    }
+    failOnReplayErrors(`direct-pg timeline c=${options.connections}`, warm, stats);
     // Every replay committed its audit entry (a read the service finished late may add a few).
     const audited = (await countReadAudits(owner, tenant.municipalityId, since)) - before;
     const replayed = warm.completed + stats.completed;
@@ -735,15 +737,7 @@ async function baselineSubmissions(
     });
     // The replays carry the recorded submissions' tags (recorded-<level>).
     const written = await countTagged(owner, tenant.municipalityId, 'recorded-', since);
-    for (const [label, s] of [
-      ['warm-up', warm],
-      ['measured', stats],
-    ] as const) {
-      if (s.errors > 0)
-        fail(
-          `direct-pg baseline c=${options.connections} ${label}: ${s.errors} errors: ${s.errorSamples.join(' | ')}`,
-        );
-    }
+    failOnReplayErrors(`direct-pg baseline c=${options.connections}`, warm, stats);
     if (written !== warm.completed + stats.completed) {
       fail(
         `direct-pg baseline c=${options.connections}: ${warm.completed + stats.completed} replays committed but ${written} assessments written`,
