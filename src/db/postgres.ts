@@ -43,7 +43,8 @@ const PARAMETERISED_LIMIT = /\b(limit|offset)\s+\$\d/i;
 export function prepareStatements(client: pg.PoolClient): void {
   const names = new Map<string, string>();
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  const prepared = (text: unknown, values?: unknown, callback?: unknown) => {
+  const prepared = (text: unknown, ...rest: unknown[]) => {
+    const values = rest[0];
     if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
       // '' marks a statement seen and left unprepared.
       let name = names.get(text);
@@ -53,17 +54,9 @@ export function prepareStatements(client: pg.PoolClient): void {
           : `lineal_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
         names.set(text, name);
       }
-      if (name) {
-        return callback === undefined
-          ? query({ name, text, values })
-          : query({ name, text, values }, callback);
-      }
+      if (name) return query({ name, text, values }, ...rest.slice(1));
     }
-    return callback === undefined
-      ? values === undefined
-        ? query(text)
-        : query(text, values)
-      : query(text, values, callback);
+    return query(text, ...rest);
   };
   client.query = prepared as typeof client.query;
 }

@@ -43,18 +43,19 @@ describeEngines('row-level security', (t) => {
   });
 
   it("a prepared statement's reused plan applies each execution's scope", async () => {
-    // On PostgreSQL parameterised statements are prepared per connection and, after five runs,
-    // may run on a cached generic plan: the scope must still be read at each execution.
+    // On PostgreSQL parameterised statements are prepared per connection and may run on a
+    // cached generic plan (forced here): the scope must still be read at each execution.
     const a = await createTenant(t);
     const b = await createTenant(t);
     const keysIn = (municipalityId: string) =>
-      t.database.transaction(municipalityScope(municipalityId), (trx) =>
-        trx
+      t.database.transaction(municipalityScope(municipalityId), async (trx) => {
+        await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(trx);
+        return trx
           .selectFrom('api_keys')
           .select(['municipality_id'])
           .where('name', '<>', 'no such name')
-          .execute(),
-      );
+          .execute();
+      });
     for (let i = 0; i < 12; i++) {
       for (const m of [a.municipality.id, b.municipality.id]) {
         const rows = await keysIn(m);
