@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { PREPARED_PER_CONNECTION } from '../../src/db/postgres.js';
 import { availableEngines, openTestDatabase } from '../support/engines.js';
+import { TEST_PLAN_CACHE_MODE } from '../support/postgres-admin.js';
 
 /*
  * The PostgreSQL pool prepares parameterised statements per connection (src/db/postgres.ts):
@@ -21,6 +22,11 @@ describe.skipIf(!availableEngines().includes('postgres'))(
               }>`SELECT statement FROM pg_prepared_statements`.execute(db)
             ).rows.map((r) => r.statement);
           const plusOne = (n: number) => sql<{ v: number }>`SELECT ${n}::int + 1 AS v`.execute(db);
+
+          // The PostgreSQL pass plans every statement of the app role generically (issue 12).
+          const mode = await sql<{ plan_cache_mode: string }>`SHOW plan_cache_mode`.execute(db);
+          expect(mode.rows).toEqual([{ plan_cache_mode: TEST_PLAN_CACHE_MODE }]);
+          expect(TEST_PLAN_CACHE_MODE).toBe('force_generic_plan');
 
           expect((await plusOne(1)).rows).toEqual([{ v: 2 }]);
           expect((await plusOne(41)).rows).toEqual([{ v: 42 }]);

@@ -98,4 +98,47 @@ describeEngines('housekeeping', (t) => {
     );
     expect(counts).toEqual({ flags: 2500, events: 2500, audit: 2500 });
   });
+
+  // Issue 12 (2): on PostgreSQL the sixth execution of a prepared statement may use a generic
+  // plan, which cannot infer a partial unique index from a parameterised ON CONFLICT … WHERE
+  // (42P10). Ten closed rounds, one call each: every call must succeed, as must the sweep.
+  it('flags ten closed rounds in a row, past the point where plans go generic', async () => {
+    const { admin, municipality, unit, topi } = await createScreeningTenant(t);
+    await createChild(t, admin.token, { unitId: unit.id, enrolledFrom: '2024-01-01' });
+    await createChild(t, admin.token, { unitId: unit.id, enrolledFrom: '2024-01-01' });
+    const rounds: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const month = String((i % 12) + 1).padStart(2, '0');
+      const res = await t.call('POST', '/v1/rounds', {
+        token: admin.token,
+        body: {
+          name: `Runde ${i + 1}`,
+          windowStart: `2025-${month}-01`,
+          windowEnd: `2025-${month}-20`,
+          rulerVersionId: topi,
+          unitIds: [unit.id],
+        },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      rounds.push(res.json().id);
+    }
+    const statuses: number[] = [];
+    for (const id of rounds.slice(0, 10)) {
+      const res = await t.call('POST', `/v1/rounds/${id}/not-assessed-flags`, {
+        token: admin.token,
+      });
+      statuses.push(res.statusCode);
+      if (res.statusCode === 200) expect(res.json()).toEqual({ raised: 2 });
+    }
+    expect(statuses).toEqual(Array(10).fill(200));
+    // The sweep reaches the two rounds left (and nothing twice).
+    await flagClosedRounds(t.database, t.clock.now());
+    const flags = await t.asOwner((db) =>
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM flags
+        WHERE municipality_id = ${municipality.id} AND kind = 'not_assessed'`
+        .execute(db)
+        .then((r) => r.rows[0]?.n),
+    );
+    expect(flags).toBe(24);
+  });
 });

@@ -337,10 +337,12 @@ export async function raiseNotAssessedFlags(
             raised_at: now,
           })),
         )
+        // The index predicate as a literal: a bind parameter there cannot be matched to the
+        // partial unique index by a generic plan (42P10 from a prepared statement's sixth run).
         .onConflict((oc) =>
           oc
             .columns(['child_id', 'unit_id', 'round_id'])
-            .where('kind', '=', 'not_assessed')
+            .where('kind', '=', sql.lit('not_assessed'))
             .doNothing(),
         )
         .returning(['id', 'child_id'])
