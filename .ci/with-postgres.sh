@@ -53,6 +53,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
   -o "-p $PORT -c listen_addresses=127.0.0.1 -k $WORK -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
   start >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
 
+export LINEAL_TEST_PG_BIN="$PG_BIN"
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') ready: $TEST_DATABASE_URL"
 set +e

@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import type { Database } from './db/database.js';
+import { isDatabaseUnavailable } from './db/errors.js';
 import { migrationStatus } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
@@ -135,6 +136,54 @@ function installShutdown(
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** How long the start-up waits for an unavailable database before giving up. */
+const STARTUP_WAIT_MS = 60_000;
+
+/**
+ * Opens the database and stores the preset rulers and guides. A database that is not there yet
+ * (started together with the service, restarting) is waited for, up to STARTUP_WAIT_MS; a
+ * configuration error (a locked data directory, a role that bypasses RLS) ends the process.
+ */
+async function openWhenAvailable(config: Config, logger: Logger): Promise<Database> {
+  const deadline = Date.now() + STARTUP_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    let database: Database | undefined;
+    try {
+      database = await openDatabase(config.database, {
+        onMigrated: (applied) => {
+          if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+        },
+        onConnectionError: (error) => logger.warn({ err: error }, 'database connection failed'),
+      });
+      const { pending } = await migrationStatus(database.db);
+      if (pending.length > 0) {
+        logger.error(
+          { pending },
+          'migrations are pending: run `npm run migrate`; /readyz says 503',
+        );
+      } else {
+        const presets = [
+          ...(await syncPresetRulers(database)),
+          ...(await syncPresetGuides(database)),
+        ];
+        if (presets.length > 0)
+          logger.info({ presets }, 'stored new versions of preset rulers and guides');
+      }
+      return database;
+    } catch (error) {
+      if (error instanceof DataDirLockedError || error instanceof RlsBypassError) {
+        logger.fatal(error.message);
+        process.stderr.write(`${error.message}\n`);
+        process.exit(1);
+      }
+      await database?.close().catch(() => {});
+      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) throw error;
+      logger.warn({ err: error, attempt }, 'database unavailable at start-up: retrying in 2 s');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -148,31 +197,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
 
-  let database: Database;
-  try {
-    database = await openDatabase(config.database, {
-      onMigrated: (applied) => {
-        if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
-      },
-      onPoolError: (error) => logger.error({ err: error }, 'idle database connection failed'),
-    });
-  } catch (error) {
-    if (error instanceof DataDirLockedError || error instanceof RlsBypassError) {
-      logger.fatal(error.message);
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-
-  const { pending } = await migrationStatus(database.db);
-  if (pending.length > 0) {
-    logger.error({ pending }, 'migrations are pending: run `npm run migrate`; /readyz says 503');
-  } else {
-    const presets = [...(await syncPresetRulers(database)), ...(await syncPresetGuides(database))];
-    if (presets.length > 0)
-      logger.info({ presets }, 'stored new versions of preset rulers and guides');
-  }
+  const database = await openWhenAvailable(config, logger);
   if (database.engine === 'pglite') await bootstrapFirstKey(database, logger);
 
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);

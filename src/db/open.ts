@@ -8,7 +8,7 @@ import type { DB } from './schema.js';
 
 export interface OpenHooks {
   onMigrated?: (applied: string[]) => void;
-  onPoolError?: (error: Error) => void;
+  onConnectionError?: (error: Error) => void;
 }
 
 /** The engine the configuration names: PostgreSQL when DATABASE_URL is set, else embedded. */
@@ -18,7 +18,7 @@ export function openDatabase(config: Config['database'], hooks: OpenHooks = {}):
         url: config.url,
         poolMax: config.poolMax,
         allowRlsBypass: config.allowRlsBypass,
-        ...(hooks.onPoolError ? { onPoolError: hooks.onPoolError } : {}),
+        ...(hooks.onConnectionError ? { onConnectionError: hooks.onConnectionError } : {}),
       })
     : openEmbeddedDatabase({
         dataDir: config.dataDir,

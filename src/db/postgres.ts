@@ -9,7 +9,12 @@ export interface PostgresOptions {
   poolMax?: number;
   /** Allow an application role that bypasses row-level security (superuser, owner). */
   allowRlsBypass?: boolean;
-  onPoolError?: (error: Error) => void;
+  /**
+   * A connection failed: an idle one (the pool drops it) or one a request holds (its query fails
+   * and the connection is dropped when released). Without a listener, pg's 'error' event on a
+   * checked-out client would end the process (issue 12).
+   */
+  onConnectionError?: (error: Error) => void;
   /** Kysely's query log hook (the benchmark records a request's statements); off by default. */
   log?: KyselyConfig['log'];
 }
@@ -61,8 +66,20 @@ export function prepareStatements(client: pg.PoolClient): void {
   client.query = prepared as typeof client.query;
 }
 
+/** How long a request waits for a connection before it gets a 503 rather than hanging. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 export function createPool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, types: pgTypes });
+  return new pg.Pool({
+    connectionString: url,
+    max,
+    types: pgTypes,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A server that vanished without closing its sockets (a host down, a network partition)
+    // is noticed by TCP keep-alive instead of leaving connections waiting for ever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
 }
 
 export class RlsBypassError extends Error {
@@ -108,8 +125,15 @@ export async function rlsBypassReasons(
 /** Opens PostgreSQL through a pool. Migrations are not run here (`npm run migrate`). */
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
   const pool = createPool(options.url, options.poolMax);
-  pool.on('connect', prepareStatements);
-  pool.on('error', (error) => options.onPoolError?.(error));
+  const onError = (error: Error) => options.onConnectionError?.(error);
+  pool.on('connect', (client) => {
+    prepareStatements(client);
+    // Stays for the connection's life: covers the time a request holds it, when the pool's own
+    // idle listener is detached. The failed query rejects as well; the request answers 503.
+    client.on('error', onError);
+  });
+  // An idle connection's error reaches the pool too; the listener above has reported it.
+  pool.on('error', () => {});
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     ...(options.log ? { log: options.log } : {}),

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import Router, { type HTTPMethod } from 'find-my-way';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { ProblemError } from './errors.js';
 import {
   type FieldError,
@@ -70,6 +71,9 @@ function validationErrors(error: FastifyError): FieldError[] {
   });
 }
 
+/** Seconds a client is asked to wait when the database is unavailable (a restart takes ~1-5 s). */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   if (error instanceof ProblemError) {
     return buildProblem(request, error.status, error.slug, error.detail, {
@@ -89,6 +93,15 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   }
   if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return buildProblem(request, 400, 'malformed-json', 'The request body is not valid JSON.');
+  }
+  if (isDatabaseUnavailable(error)) {
+    return buildProblem(
+      request,
+      503,
+      'database-unavailable',
+      'The database is unavailable for a moment. Retry after the seconds in Retry-After, with ' +
+        'the same Idempotency-Key, so that a request that did complete is replayed, not repeated.',
+    );
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
@@ -128,7 +141,10 @@ export const errorHandlerPlugin = fp(
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error, request);
-      if (problem.status >= 500) {
+      if (problem.status === 503) {
+        request.log.warn({ code: error.code }, 'database unavailable: answered 503');
+        reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      } else if (problem.status >= 500) {
         request.log.error({ err: error }, 'request failed');
       } else if (problem.status !== 401 && problem.status !== 404) {
         request.log.info({ status: problem.status, code: error.code }, 'request rejected');

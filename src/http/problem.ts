@@ -44,7 +44,7 @@ const defaultDescriptions: Record<number, string> = {
   422: 'The request is well-formed but breaks a rule.',
   429: 'Too many requests: the rate limit is used up; retry after `Retry-After` seconds.',
   500: 'An unexpected error occurred.',
-  503: 'The service is not ready.',
+  503: 'The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds.',
 };
 
 export function problemResponse(status: number, schema: z.ZodType = ProblemSchema) {
@@ -65,7 +65,7 @@ export function problemResponses<const S extends number>(
 }
 
 /** Statuses any authenticated `/v1` route can answer with. */
-export const AUTHENTICATED_PROBLEMS = [400, 401, 403, 429, 500] as const;
+export const AUTHENTICATED_PROBLEMS = [400, 401, 403, 429, 500, 503] as const;
 
 /** Statuses a creating `/v1` route can answer with besides its 201. */
 export const CREATE_PROBLEMS = [...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422] as const;

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,64 +15,10 @@ import {
   withCredentials,
   withDatabase,
 } from '../support/postgres-admin.js';
+import { killAll, launch, startServer, waitFor } from '../support/processes.js';
 
-/**
- * The real process, as `npm start` runs it (from source through tsx, to skip the build):
- * start-up, the first key, persistence, the data-directory lock, graceful shutdown.
- */
-const root = path.resolve(import.meta.dirname, '../..');
-const running = new Set<ChildProcess>();
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function launch(script: string, env: Record<string, string>, args: string[] = []): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += String(chunk);
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += String(chunk);
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(started: Started, pattern: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const match = started.output().match(pattern);
-    if (match) return match;
-    if (started.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`no ${pattern} in output:\n${started.output()}`);
-}
-
-async function startServer(env: Record<string, string>) {
-  const started = launch('src/server.ts', { PORT: '0', ...env });
-  const [, port] = await waitFor(started, /Server listening at http:\/\/127\.0\.0\.1:(\d+)/);
-  await waitFor(started, /lineal is ready/);
-  return { ...started, base: `http://127.0.0.1:${port}` };
-}
-
-afterAll(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
+/** The real process: start-up, the first key, persistence, the data-directory lock, shutdown. */
+afterAll(killAll);
 
 describe('the server process on the embedded engine', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lineal-process-'));

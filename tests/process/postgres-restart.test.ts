@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { migrateToLatest } from '../../src/db/migrations.js';
+import { openPostgresDatabase } from '../../src/db/postgres.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import {
+  adminQuery,
+  ensureTestAppRole,
+  TEST_APP_PASSWORD,
+  TEST_APP_ROLE,
+  withCredentials,
+  withDatabase,
+} from '../support/postgres-admin.js';
+import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
+import { killAll, startServer } from '../support/processes.js';
+
+/**
+ * Issue 12, point 1: the real service process under a write load while its PostgreSQL server
+ * is restarted (-m fast: clients are disconnected; -m immediate: a crash with recovery) and
+ * while it is stopped. The cluster is this file's own, so the shared test server is untouched.
+ * Every acknowledged assessment must be stored exactly once, with its recommendation and its
+ * audit entry, and the process must stay up and write again within a few seconds by itself.
+ */
+const bin = postgresBinDir();
+const CPR = 'restart-test-cpr-secret-0123456789abcdef';
+const CLIENTS = 6;
+const CHILDREN = 24;
+/** How long the service may take to write again once PostgreSQL is back. */
+const RECOVERY_MS = 10_000;
+
+interface Outcome {
+  key: string;
+  /** The assessment id of a 2xx answer; undefined when no 2xx was ever received. */
+  id?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(!inject('postgresAdminUrl') || !bin)(
+  'the service while PostgreSQL restarts',
+  () => {
+    let cluster: PrivateCluster;
+    let server: Awaited<ReturnType<typeof startServer>>;
+    let owner: Kysely<unknown>;
+    let token = '';
+    let unitId = '';
+    let rulerVersionId = '';
+    const childIds: string[] = [];
+    const statuses = new Map<number, number>();
+    const badProblems: string[] = [];
+
+    async function api(method: string, url: string, body?: unknown, headers = {}) {
+      const res = await fetch(`${server.base}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return res;
+    }
+
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+    async function created(url: string, body: unknown): Promise<any> {
+      const res = await api('POST', url, body);
+      const json = await res.json();
+      expect(res.status, JSON.stringify(json)).toBe(201);
+      return json;
+    }
+
+    /** One write, retried with its Idempotency-Key (as a well-behaved client does) up to 8 times. */
+    async function submit(n: number): Promise<Outcome> {
+      const key = randomUUID();
+      const body = {
+        childId: childIds[n % childIds.length],
+        unitId,
+        rulerVersionId,
+        assessedOn: '2026-11-20',
+        raters: [
+          { name: 'Anna Pædagog', role: 'unit_staff' },
+          { name: 'Bo Leder', role: 'unit_leader' },
+        ],
+        rating: { overallLevel: 1 + (n % 3) },
+        parentsInformed: false,
+        justification: `load ${key}`,
+      };
+      for (let attempt = 0; attempt < 8; attempt++) {
+        let res: Response;
+        try {
+          res = await api('POST', '/v1/assessments', body, { 'idempotency-key': key });
+        } catch {
+          // The service itself must stay up: a refused connection would be a failure.
+          statuses.set(0, (statuses.get(0) ?? 0) + 1);
+          await sleep(200);
+          continue;
+        }
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const json = (await res.json()) as { id?: string };
+        if (res.status === 201) return { key, id: json.id };
+        if (res.status === 503) {
+          const type = res.headers.get('content-type') ?? '';
+          if (!type.startsWith('application/problem+json') || !res.headers.get('retry-after')) {
+            badProblems.push(`${type} retry-after=${res.headers.get('retry-after')}`);
+          }
+        }
+        // Anything but 503 (and 409: the first try still running) is final for this key.
+        if (res.status !== 503 && res.status !== 409) return { key };
+        await sleep(res.status === 503 ? 250 : 100);
+      }
+      return { key };
+    }
+
+    /** CLIENTS loops submitting until `stop()` is called; resolves with every outcome. */
+    function load() {
+      let running = true;
+      let counter = 0;
+      const outcomes: Outcome[] = [];
+      let lastSuccess = 0;
+      const clients = Array.from({ length: CLIENTS }, async () => {
+        while (running) {
+          const outcome = await submit(counter++);
+          outcomes.push(outcome);
+          if (outcome.id) lastSuccess = Date.now();
+        }
+      });
+      return {
+        lastSuccess: () => lastSuccess,
+        stop: async () => {
+          running = false;
+          await Promise.all(clients);
+          return outcomes;
+        },
+      };
+    }
+
+    async function waitForWrite(since: number, ms: number, probe: ReturnType<typeof load>) {
+      const deadline = Date.now() + ms;
+      while (probe.lastSuccess() <= since && Date.now() < deadline) await sleep(50);
+      return probe.lastSuccess() > since ? probe.lastSuccess() - since : Number.POSITIVE_INFINITY;
+    }
+
+    /** Every acknowledged write is stored once, with its recommendation and audit entry. */
+    async function expectStoredExactlyOnce(outcomes: Outcome[]) {
+      const acknowledged = outcomes.filter((o) => o.id);
+      expect(acknowledged.length).toBeGreaterThan(10);
+      const rows = await sql<{ id: string; justification: string }>`
+      SELECT a.id, a.justification FROM assessments a
+    `.execute(owner);
+      const byKey = new Map<string, string[]>();
+      for (const row of rows.rows) {
+        const key = row.justification.replace(/^load /, '');
+        byKey.set(key, [...(byKey.get(key) ?? []), row.id]);
+      }
+      const duplicated = [...byKey.entries()].filter(([, ids]) => ids.length > 1);
+      expect(duplicated).toEqual([]);
+      const ids = acknowledged.map((o) => o.id as string);
+      const lost = acknowledged.filter((o) => byKey.get(o.key)?.[0] !== o.id);
+      expect(lost).toEqual([]);
+      const recommended = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM recommendations WHERE assessment_id = ANY(${ids}::uuid[])
+    `.execute(owner);
+      expect(recommended.rows[0]?.n).toBe(ids.length);
+      const audited = await sql<{ n: number }>`
+      SELECT count(DISTINCT resource_id)::int AS n FROM audit_log
+      WHERE resource_type = 'assessment' AND action = 'create' AND resource_id = ANY(${ids}::text[])
+    `.execute(owner);
+      expect(audited.rows[0]?.n).toBe(ids.length);
+    }
+
+    beforeAll(async () => {
+      cluster = await PrivateCluster.create(bin as string);
+      await adminQuery(cluster.adminUrl, ['CREATE DATABASE lineal']);
+      const ownerUrl = withDatabase(cluster.adminUrl, 'lineal');
+      const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 2 });
+      // The restarts end this pool's idle connections too; the pool replaces them.
+      ownerPool.on('error', () => {});
+      owner = new Kysely({ dialect: new PostgresDialect({ pool: ownerPool }) });
+      await migrateToLatest(owner);
+      await ensureTestAppRole(ownerUrl);
+      const appUrl = withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD);
+      const direct = await openPostgresDatabase({ url: appUrl, poolMax: 1 });
+      token = (await createPlatformAdminKey(direct, 'restart test')).token;
+      await direct.close();
+
+      server = await startServer({
+        DATABASE_URL: appUrl,
+        LINEAL_CPR_SECRET: CPR,
+        RATE_LIMIT_MAX: '0',
+        LOG_LEVEL: 'info',
+      });
+      const municipality = await created('/v1/municipalities', { code: '101', name: 'Restart' });
+      token = (
+        await created(`/v1/municipalities/${municipality.id}/api-keys`, {
+          name: 'admin',
+          role: 'municipality_admin',
+          unitIds: [],
+        })
+      ).token;
+      unitId = (await created('/v1/units', { name: 'Børnehuset', kind: 'kindergarten' })).id;
+      const rulers = (await (await api('GET', '/v1/rulers')).json()) as {
+        items: { key: string; latestVersion: { id: string } }[];
+      };
+      rulerVersionId = rulers.items.find((r) => r.key === 'topi-3')?.latestVersion.id ?? '';
+      for (let i = 0; i < CHILDREN; i++) {
+        const child = await created('/v1/children', {
+          externalRef: `restart-${i}`,
+          birthDate: '2021-05-10',
+          enrolment: { unitId, startDate: '2024-08-01' },
+        });
+        childIds.push(child.id);
+      }
+    }, 180_000);
+
+    afterAll(async () => {
+      killAll();
+      await owner?.destroy();
+      await cluster?.destroy();
+    });
+
+    for (const mode of ['fast', 'immediate'] as const) {
+      it(`stays up through pg_ctl restart -m ${mode} under a write load and loses nothing`, async () => {
+        statuses.clear();
+        const probe = load();
+        await sleep(1_500);
+        expect(probe.lastSuccess(), JSON.stringify([...statuses])).toBeGreaterThan(0);
+        await cluster.restart(mode);
+        const restarted = Date.now();
+        const recoveryMs = await waitForWrite(restarted, RECOVERY_MS, probe);
+        await sleep(1_500);
+        const outcomes = await probe.stop();
+        const summary = JSON.stringify({
+          mode,
+          recoveryMs,
+          statuses: Object.fromEntries(statuses),
+          writes: outcomes.length,
+        });
+        console.info(`[restart] ${summary}`);
+        expect(server.child.exitCode, server.output().slice(-3000)).toBeNull();
+        expect(recoveryMs, summary).toBeLessThan(RECOVERY_MS);
+        // Only acknowledged writes, 503s and (until claims die with their transaction, point 7)
+        // 409 idempotency-in-progress: no 500, no refused connection.
+        const allowed = new Set([201, 409, 503]);
+        expect(
+          [...statuses.keys()].filter((s) => !allowed.has(s)),
+          summary,
+        ).toEqual([]);
+        expect(badProblems).toEqual([]);
+        await expectStoredExactlyOnce(outcomes);
+      }, 90_000);
+    }
+
+    it('answers 503 with Retry-After while PostgreSQL is down, and resumes when it is back', async () => {
+      await cluster.stop('fast');
+      try {
+        const health = await fetch(`${server.base}/healthz`);
+        expect(health.status).toBe(200);
+        const ready = await fetch(`${server.base}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(ready.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        const write = await api('POST', '/v1/units', { name: 'Ny', kind: 'kindergarten' });
+        expect(write.status).toBe(503);
+        expect(write.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(Number(write.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await write.json()).toMatchObject({
+          status: 503,
+          type: expect.stringMatching(/database-unavailable$/),
+        });
+        const read = await api('GET', '/v1/children');
+        expect(read.status).toBe(503);
+      } finally {
+        await cluster.start();
+      }
+      const deadline = Date.now() + RECOVERY_MS;
+      let status = 0;
+      while (Date.now() < deadline) {
+        status = (await fetch(`${server.base}/readyz`)).status;
+        if (status === 200) break;
+        await sleep(100);
+      }
+      expect(status).toBe(200);
+      const units = await api('GET', '/v1/units');
+      expect(units.status).toBe(200);
+      // The unit refused while the database was down was not half-written.
+      const { items } = (await units.json()) as { items: { name: string }[] };
+      expect(items.map((u) => u.name)).not.toContain('Ny');
+      expect(server.child.exitCode).toBeNull();
+    }, 60_000);
+  },
+);
