@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { migrationStatus } from './db/migrations.js';
-import { openDatabase, runMigrations } from './db/open.js';
+import { describeTarget, migratePostgres, openDatabase, runMigrations } from './db/open.js';
 import { createPlatformAdminKey } from './features/api-keys/service.js';
 import { generateOpenApi, openApiFile } from './openapi-document.js';
 
@@ -22,13 +22,31 @@ Commands:
                                children, three rounds and their follow-up; prints its keys
 `;
 
+function report(applied: string[], target: string): string {
+  return applied.length > 0
+    ? `Applied to ${target}: ${applied.join(', ')}`
+    : `Already up to date: ${target}.`;
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'migrate': {
+      // DATABASE_MIGRATION_URL alone (the owner's URL, as in the README) migrates that
+      // PostgreSQL database: the service's own DATABASE_URL and CPR key are not needed for it.
+      const ownerUrl = process.env.DATABASE_MIGRATION_URL;
+      if (ownerUrl && !process.env.DATABASE_URL) {
+        if (!/^postgres(ql)?:\/\//.test(ownerUrl)) {
+          throw new ConfigError(['DATABASE_MIGRATION_URL: must be a postgres:// URL']);
+        }
+        const target = describeTarget({ migrationUrl: ownerUrl });
+        const applied = await migratePostgres(ownerUrl);
+        console.log(report(applied, target));
+        return 0;
+      }
       const config = loadConfig();
       const applied = await runMigrations(config.database);
-      console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Already up to date.');
+      console.log(report(applied, describeTarget(config.database)));
       return 0;
     }
     case 'migrate-status': {

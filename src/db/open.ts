@@ -39,12 +39,24 @@ export async function runMigrations(config: Config['database']): Promise<string[
     await database.close();
     return applied;
   }
-  const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool: createPool(config.migrationUrl, 1) }),
-  });
+  return migratePostgres(config.migrationUrl);
+}
+
+/** Applies pending migrations to the PostgreSQL database at `url` (the owner role). */
+export async function migratePostgres(url: string): Promise<string[]> {
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPool(url, 1) }) });
   try {
     return await migrateToLatest(db);
   } finally {
     await db.destroy();
   }
+}
+
+/** Where a migration goes, for the command's output: never the password. */
+export function describeTarget(config: Config['database'] | { migrationUrl: string }): string {
+  if ('engine' in config && config.engine === 'pglite') {
+    return `the embedded database in ${config.dataDir}`;
+  }
+  const url = new URL((config as { migrationUrl: string }).migrationUrl);
+  return `PostgreSQL database ${url.pathname.slice(1) || '(default)'} on ${url.host} as ${decodeURIComponent(url.username) || '(default user)'}`;
 }

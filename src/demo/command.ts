@@ -9,7 +9,13 @@ import { openDatabase } from '../db/open.js';
 import { countAllApiKeys, createPlatformAdminKey } from '../features/api-keys/service.js';
 import { syncPresetGuides } from '../features/guides/service.js';
 import { syncPresetRulers } from '../features/rulers/service.js';
-import { createDemoData, DEFAULT_DEMO_CHILDREN, DEFAULT_DEMO_SEED } from './generate.js';
+import { demoMunicipalityId, removeDemo, unfinishedDemo } from './cleanup.js';
+import {
+  createDemoData,
+  DEFAULT_DEMO_CHILDREN,
+  DEFAULT_DEMO_SEED,
+  type DemoResult,
+} from './generate.js';
 import { DEMO_MUNICIPALITY } from './plan.js';
 
 /** The CPR key as the server finds it (the same as embeddedCprSecret in server.ts). */
@@ -35,7 +41,9 @@ function integerOption(name: string, value: string | undefined, fallback: number
 /**
  * `lineal demo`: opens the configured database (embedded by default, holding the data-directory
  * lock), syncs the presets, and creates the demo municipality through the API. Exits non-zero
- * when the demo municipality exists already.
+ * when the demo municipality exists already. All or nothing on the embedded engine: a run that
+ * fails or is interrupted (Ctrl-C) removes what it created, and a run that was killed is cleaned
+ * up by the next one. The API's rate limit, meant for clients, does not apply to this loader.
  */
 export async function runDemoCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -60,10 +68,35 @@ export async function runDemoCommand(args: string[]): Promise<number> {
       const key = await createPlatformAdminKey(database, 'First platform administrator key');
       console.log(`Platform administrator key (shown only now; keep it):\n  ${key.token}\n`);
     }
-    const app = await buildApp({ config, database, cprSecret: cprSecretOf(config) });
+    const leftover = await unfinishedDemo(database);
+    if (leftover) {
+      console.log('Removing the unfinished demo data of an earlier run that was stopped…');
+      await removeDemo(database, leftover);
+    }
+    const existed = await demoMunicipalityId(database);
+    const app = await buildApp({
+      config: { ...config, rateLimit: { ...config.rateLimit, max: 0 } },
+      database,
+      cprSecret: cprSecretOf(config),
+    });
+    const abort = new AbortController();
+    const interrupt = () => {
+      console.log('Interrupted: removing the demo data created so far…');
+      abort.abort();
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
     try {
       console.log(`Creating the demo data (${children} children, seed ${seed})…`);
-      const demo = await createDemoData(app, database, { children, seed });
+      let demo: DemoResult;
+      try {
+        demo = await createDemoData(app, database, { children, seed, signal: abort.signal });
+      } catch (error) {
+        // Nothing of it existed before this run (a finished demo answers "exists" first).
+        const created = existed ? undefined : await demoMunicipalityId(database);
+        if (created) await removeDemo(database, created);
+        throw error;
+      }
       const c = demo.counts;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const zones = c.zonesPerRound
@@ -91,6 +124,8 @@ export async function runDemoCommand(args: string[]): Promise<number> {
       );
       return 0;
     } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
       await app.close();
     }
   } finally {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Database, platformScope } from '../db/database.js';
 import { localDate } from '../domain/dates.js';
 import { createPlatformAdminKey } from '../features/api-keys/service.js';
+import { DEMO_GENERATOR_KEY_NAME } from './cleanup.js';
 import { type AssessmentPlan, DEMO_MUNICIPALITY, planDemo, SCREENED_KINDS } from './plan.js';
 import { createRng } from './random.js';
 
@@ -25,6 +26,8 @@ export interface DemoOptions {
   children?: number;
   /** "Today" for the plan (default: now). The app's clock must not be earlier. */
   today?: Date;
+  /** Stops the run before its next request (Ctrl-C in the demo command). */
+  signal?: AbortSignal;
 }
 
 type ZoneCounts = { green: number; yellow: number; red: number; none: number };
@@ -96,8 +99,9 @@ interface FlagView {
   roundId: string | null;
 }
 
-function client(app: FastifyInstance) {
+function client(app: FastifyInstance, signal?: AbortSignal) {
   return async <T>(token: string, method: Method, url: string, body?: unknown): Promise<T> => {
+    if (signal?.aborted) throw new DemoDataError('interrupted');
     const res = await app.inject({
       method,
       url,
@@ -127,7 +131,7 @@ export async function createDemoData(
   const seed = options.seed ?? DEFAULT_DEMO_SEED;
   const today = localDate(options.today ?? new Date());
   const plan = planDemo({ seed, children: options.children ?? DEFAULT_DEMO_CHILDREN, today });
-  const call = client(app);
+  const call = client(app, options.signal);
   const counts: DemoCounts = {
     municipalities: 0,
     districts: new Set(plan.units.map((u) => u.district)).size,
@@ -149,7 +153,7 @@ export async function createDemoData(
     flagsAcknowledged: 0,
   };
 
-  const platformKey = await createPlatformAdminKey(database, 'Demo data generator (temporary)');
+  const platformKey = await createPlatformAdminKey(database, DEMO_GENERATOR_KEY_NAME);
   try {
     // Municipality and its keys.
     const municipality = await call<{ id: string; name: string }>(

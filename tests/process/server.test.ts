@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -99,16 +99,25 @@ describe.skipIf(!inject('postgresAdminUrl'))('the server process on PostgreSQL',
     const ownerUrl = withDatabase(adminUrl, name);
     const appUrl = withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD);
 
-    const migrate = launch('src/cli.ts', { DATABASE_URL: ownerUrl, LINEAL_CPR_SECRET: CPR }, [
-      'migrate',
-    ]);
-    expect(await migrate.exited).toBe(0);
-    expect(migrate.output()).toMatch(/Applied: \d{8}_\d{6}_foundation/);
+    // The README's line: the owner's URL alone migrates that database, not ./data.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'lineal-unused-'));
+    const migrate = launch(
+      'src/cli.ts',
+      { DATABASE_MIGRATION_URL: ownerUrl, LINEAL_DATA_DIR: dataDir },
+      ['migrate'],
+    );
+    expect(await migrate.exited, migrate.output()).toBe(0);
+    expect(migrate.output()).toMatch(
+      new RegExp(
+        `Applied to PostgreSQL database ${name} on 127\\.0\\.0\\.1:\\d+ as postgres: \\d{8}_\\d{6}_foundation`,
+      ),
+    );
+    expect(readdirSync(dataDir)).toEqual([]);
     const again = launch('src/cli.ts', { DATABASE_URL: ownerUrl, LINEAL_CPR_SECRET: CPR }, [
       'migrate',
     ]);
     expect(await again.exited).toBe(0);
-    expect(again.output()).toContain('Already up to date.');
+    expect(again.output()).toMatch(/Already up to date: PostgreSQL database /);
 
     const owner = launch('src/server.ts', {
       PORT: '0',
