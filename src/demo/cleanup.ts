@@ -25,33 +25,24 @@ async function asSuperuser<T>(
   });
 }
 
-/** The demo municipality's id, if it exists (complete or not). */
-export async function demoMunicipalityId(database: Database): Promise<string | undefined> {
-  if (database.engine !== 'pglite') return undefined;
-  return asSuperuser(database, async (trx) => {
-    const { rows } = await sql<{ id: string }>`
-      SELECT id FROM municipalities WHERE code = ${DEMO_MUNICIPALITY.code}
-    `.execute(trx);
-    return rows[0]?.id;
-  });
-}
-
 /**
- * The demo municipality left by a run that did not finish (killed, interrupted, failed before
- * it could clean up): it exists while the run's temporary platform key is still unrevoked.
+ * The demo municipality, if it exists, and whether the run that made it finished: a run that
+ * did not (killed, interrupted) left its temporary platform key unrevoked.
  */
-export async function unfinishedDemo(database: Database): Promise<string | undefined> {
+export async function demoState(
+  database: Database,
+): Promise<{ id: string; finished: boolean } | undefined> {
   if (database.engine !== 'pglite') return undefined;
   return asSuperuser(database, async (trx) => {
-    const { rows } = await sql<{ id: string }>`
-      SELECT m.id FROM municipalities m
-      WHERE m.code = ${DEMO_MUNICIPALITY.code}
-        AND EXISTS (
-          SELECT 1 FROM api_keys k
-          WHERE k.name = ${DEMO_GENERATOR_KEY_NAME} AND k.revoked_at IS NULL
-        )
+    const { rows } = await sql<{ id: string; unfinished: boolean }>`
+      SELECT m.id, EXISTS (
+               SELECT 1 FROM api_keys k
+               WHERE k.name = ${DEMO_GENERATOR_KEY_NAME} AND k.revoked_at IS NULL
+             ) AS unfinished
+      FROM municipalities m WHERE m.code = ${DEMO_MUNICIPALITY.code}
     `.execute(trx);
-    return rows[0]?.id;
+    const row = rows[0];
+    return row ? { id: row.id, finished: !row.unfinished } : undefined;
   });
 }
 

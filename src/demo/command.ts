@@ -9,7 +9,7 @@ import { openDatabase } from '../db/open.js';
 import { countAllApiKeys, createPlatformAdminKey } from '../features/api-keys/service.js';
 import { syncPresetGuides } from '../features/guides/service.js';
 import { syncPresetRulers } from '../features/rulers/service.js';
-import { demoMunicipalityId, removeDemo, unfinishedDemo } from './cleanup.js';
+import { demoState, removeDemo } from './cleanup.js';
 import {
   createDemoData,
   DEFAULT_DEMO_CHILDREN,
@@ -68,12 +68,12 @@ export async function runDemoCommand(args: string[]): Promise<number> {
       const key = await createPlatformAdminKey(database, 'First platform administrator key');
       console.log(`Platform administrator key (shown only now; keep it):\n  ${key.token}\n`);
     }
-    const leftover = await unfinishedDemo(database);
-    if (leftover) {
+    const before = await demoState(database);
+    if (before && !before.finished) {
       console.log('Removing the unfinished demo data of an earlier run that was stopped…');
-      await removeDemo(database, leftover);
+      await removeDemo(database, before.id);
     }
-    const existed = await demoMunicipalityId(database);
+    const existed = before?.finished === true;
     const app = await buildApp({
       config: { ...config, rateLimit: { ...config.rateLimit, max: 0 } },
       database,
@@ -93,8 +93,8 @@ export async function runDemoCommand(args: string[]): Promise<number> {
         demo = await createDemoData(app, database, { children, seed, signal: abort.signal });
       } catch (error) {
         // Nothing of it existed before this run (a finished demo answers "exists" first).
-        const created = existed ? undefined : await demoMunicipalityId(database);
-        if (created) await removeDemo(database, created);
+        const created = existed ? undefined : await demoState(database);
+        if (created) await removeDemo(database, created.id);
         throw error;
       }
       const c = demo.counts;
