@@ -27,6 +27,7 @@ import { rulerRoutes } from './features/rulers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
+import { idempotencyDocsPlugin } from './http/idempotency.js';
 import { openApiPlugin } from './http/openapi.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
 import type { RouteDeps } from './http/route-context.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditPlugin, routeDeps);
   await app.register(rateLimitPlugin, deps.config.rateLimit ?? DEFAULT_RATE_LIMIT);
   await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
+  await app.register(idempotencyDocsPlugin);
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

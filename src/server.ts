@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { type JobLock, localJobLock, postgresJobLock } from './db/advisory-locks.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import type { Database } from './db/database.js';
 import { isDatabaseUnavailable } from './db/errors.js';
@@ -59,15 +60,18 @@ const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * Periodic housekeeping: expired idempotency keys (and the responses stored with them) are
- * deleted, and rounds whose window closed get their not-assessed flags.
+ * deleted, and rounds whose window closed get their not-assessed flags. With several instances
+ * on one database, one of them runs it at a time (the others skip that tick).
  */
-function startHousekeeping(database: Database, logger: Logger): NodeJS.Timeout {
+function startHousekeeping(database: Database, jobs: JobLock, logger: Logger): NodeJS.Timeout {
   const sweep = async () => {
     try {
-      const deleted = await purgeExpiredIdempotencyKeys(database, new Date());
-      if (deleted > 0) logger.info({ deleted }, 'purged expired idempotency keys');
-      const flagged = await flagClosedRounds(database, new Date());
-      if (flagged > 0) logger.info({ flagged }, 'raised not-assessed flags for closed rounds');
+      const run = await jobs.runExclusive('housekeeping', async () => ({
+        deleted: await purgeExpiredIdempotencyKeys(database, new Date()),
+        flagged: await flagClosedRounds(database, new Date()),
+      }));
+      if (run.ran) logger.info({ job: 'housekeeping', ...run.value }, 'housekeeping ran');
+      else logger.info({ job: 'housekeeping' }, 'housekeeping skipped: running elsewhere');
     } catch (error) {
       logger.error({ err: error }, 'housekeeping failed');
     }
@@ -79,12 +83,24 @@ function startHousekeeping(database: Database, logger: Logger): NodeJS.Timeout {
 }
 
 /** The retention job on a schedule (RETENTION_INTERVAL_HOURS > 0), first run an hour after start. */
-function startRetention(database: Database, config: Config, logger: Logger): NodeJS.Timeout | null {
+function startRetention(
+  database: Database,
+  jobs: JobLock,
+  config: Config,
+  logger: Logger,
+): NodeJS.Timeout | null {
   const { intervalHours, years, auditMonths } = config.retention;
   if (intervalHours === 0) return null;
   const run = async () => {
     try {
-      const report = await runRetention(database, { years, auditMonths, now: new Date() });
+      const outcome = await jobs.runExclusive('retention', () =>
+        runRetention(database, { years, auditMonths, now: new Date() }),
+      );
+      if (!outcome.ran) {
+        logger.info({ job: 'retention' }, 'retention skipped: running elsewhere');
+        return;
+      }
+      const report = outcome.value;
       logger.info(
         {
           runId: report.runId,
@@ -202,11 +218,18 @@ async function main(): Promise<void> {
 
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
   const app = await buildApp({ config, database, logger, cprSecret, oidc: config.oidc });
-  const sweeper = startHousekeeping(database, logger);
-  const retention = startRetention(database, config, logger);
+  const jobs =
+    config.database.engine === 'postgres'
+      ? postgresJobLock(config.database.url, (error) =>
+          logger.warn({ err: error }, 'job lock connection failed'),
+        )
+      : localJobLock();
+  const sweeper = startHousekeeping(database, jobs, logger);
+  const retention = startRetention(database, jobs, config, logger);
   installShutdown(app, database, config, logger, () => {
     clearInterval(sweeper);
     if (retention) clearInterval(retention);
+    void jobs.close();
   });
   await app.listen({ host: config.host, port: config.port });
   logger.info(

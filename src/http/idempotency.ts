@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { audit } from '../audit/audit.js';
@@ -8,18 +9,18 @@ import { municipalityOf, type Principal } from '../auth/principal.js';
 import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { BadRequestError, ConflictError, ProblemError } from './errors.js';
+import { problemResponse } from './problem.js';
 import type { RouteDeps } from './route-context.js';
 
 /**
  * Idempotent creating POSTs, after the IETF httpapi Idempotency-Key draft: a retry with the
  * same key and request replays the first response without writing again; the same key with a
  * different request is 422; a retry while the first is still running is 409. Keys are scoped to
- * the calling principal and kept 24 hours. The response is stored in the same transaction as
- * the write, so a replay never disagrees with what was written.
+ * the calling principal and kept 24 hours. The key is claimed, the work done and the response
+ * stored in one transaction, so a replay never disagrees with what was written and a claim never
+ * outlives the request that made it (a crash included).
  */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** An in-progress claim older than this belongs to a request that died; it may be taken over. */
-const STALE_CLAIM_MS = 2 * 60 * 1000;
 
 export const IdempotencyHeadersSchema = z.looseObject({
   'idempotency-key': z
@@ -33,6 +34,36 @@ export const IdempotencyHeadersSchema = z.looseObject({
         'response (header idempotency-replayed: true). Kept 24 hours.',
     ),
 });
+
+/** What 409 and 422 mean on an operation that takes an Idempotency-Key. */
+const IDEMPOTENCY_PROBLEMS = {
+  409:
+    'The request conflicts with the current state, or (`urn:lineal:problem:idempotency-in-progress`) ' +
+    'a request with the same Idempotency-Key is still running: retry shortly with the same key. ' +
+    'A request that failed or whose process died holds no key.',
+  422:
+    'The request is well-formed but breaks a rule, or (`urn:lineal:problem:idempotency-key-reused`) ' +
+    'its Idempotency-Key was already used for a different request (method, path or body): use a ' +
+    'new key.',
+} as const;
+
+/**
+ * Documents the Idempotency-Key problems on every operation that accepts the header (its
+ * `headers` schema is IdempotencyHeadersSchema), in one place rather than per route.
+ */
+export const idempotencyDocsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onRoute', (route) => {
+      if (route.schema?.headers !== IdempotencyHeadersSchema) return;
+      const response = (route.schema.response ?? {}) as Record<number, unknown>;
+      for (const [status, description] of Object.entries(IDEMPOTENCY_PROBLEMS)) {
+        response[Number(status)] = { ...problemResponse(Number(status)), description };
+      }
+      route.schema.response = response;
+    });
+  },
+  { name: 'lineal-idempotency-docs' },
+);
 
 export interface Created<T> {
   status: number;
@@ -97,40 +128,44 @@ interface StoredKey {
   response_status: number | null;
   response_body: unknown;
   response_location: string | null;
-  created_at: Date;
 }
 
-type Claim = { kind: 'claimed'; id: string; token: string } | { kind: 'replay'; row: StoredKey };
+interface KeyValues {
+  municipalityId: string | null;
+  principalId: string;
+  key: string;
+  hash: string;
+}
 
+/**
+ * Claims the key for this transaction, or finds the response stored under it. The claim is a
+ * transaction-scoped advisory lock on the key (principal and key, hashed to 64 bits), so it ends
+ * with the transaction however that ends: commit, rollback, a lost connection, a killed process.
+ * No claim is ever stored, so none can outlive its request. A key whose lock another transaction
+ * holds is in progress (409); once that transaction has committed, its stored response is
+ * visible to the next statement here.
+ */
 async function claim(
   trx: Transaction<DB>,
-  values: { municipalityId: string | null; principalId: string; key: string; hash: string },
+  values: KeyValues,
   now: Date,
-): Promise<Claim> {
+): Promise<StoredKey | undefined> {
+  const lock = `idempotency\n${values.principalId}\n${values.key}`;
+  const { rows } = await sql<{ claimed: boolean }>`
+    SELECT pg_try_advisory_xact_lock(hashtextextended(${lock}, 0)) AS claimed
+  `.execute(trx);
+  if (!rows[0]?.claimed) {
+    throw new ConflictError(
+      'A request with this Idempotency-Key is still being processed. Retry shortly.',
+      'idempotency-in-progress',
+    );
+  }
   // Expired keys of this principal go first, so a key may be reused after 24 hours.
-  const token = randomUUID();
   await trx
     .deleteFrom('idempotency_keys')
     .where('principal_id', '=', values.principalId)
     .where('expires_at', '<=', now)
     .execute();
-  const inserted = await trx
-    .insertInto('idempotency_keys')
-    .values({
-      municipality_id: values.municipalityId,
-      principal_id: values.principalId,
-      key: values.key,
-      request_hash: values.hash,
-      state: 'in_progress',
-      claim_token: token,
-      created_at: now,
-      expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-    })
-    .onConflict((oc) => oc.columns(['principal_id', 'key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) return { kind: 'claimed', id: inserted.id, token };
-
   const row = await trx
     .selectFrom('idempotency_keys')
     .select([
@@ -140,12 +175,11 @@ async function claim(
       'response_status',
       'response_body',
       'response_location',
-      'created_at',
     ])
     .where('principal_id', '=', values.principalId)
     .where('key', '=', values.key)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!row) return undefined;
   if (row.request_hash !== values.hash) {
     throw new ProblemError(
       422,
@@ -154,20 +188,11 @@ async function claim(
       'This Idempotency-Key was already used for a different request. Use a new key.',
     );
   }
-  if (row.state === 'completed') return { kind: 'replay', row };
-  if (now.getTime() - row.created_at.getTime() < STALE_CLAIM_MS) {
-    throw new ConflictError(
-      'A request with this Idempotency-Key is still being processed. Retry shortly.',
-      'idempotency-in-progress',
-    );
-  }
-  // Taken over: a new token, so the stale request can neither complete nor release it.
-  await trx
-    .updateTable('idempotency_keys')
-    .set({ created_at: now, claim_token: token })
-    .where('id', '=', row.id)
-    .execute();
-  return { kind: 'claimed', id: row.id, token };
+  if (row.state === 'completed') return row;
+  // A claim stored by an earlier version of lineal, whose request is gone (this transaction
+  // holds the key's lock): abandoned, so this request does the work.
+  await trx.deleteFrom('idempotency_keys').where('id', '=', row.id).execute();
+  return undefined;
 }
 
 function send<T>(reply: FastifyReply, created: Created<T>, replayed: boolean): FastifyReply {
@@ -178,7 +203,9 @@ function send<T>(reply: FastifyReply, created: Created<T>, replayed: boolean): F
 
 /**
  * Runs a creating request's work in one transaction in `scope`; with an Idempotency-Key header
- * the key is claimed first and the response stored with the work.
+ * the key is claimed in the same transaction and the response stored with the work, so the
+ * response is stored exactly when the work is, and a failed or killed request leaves the key
+ * free for its retry.
  */
 export async function createIdempotently<T>(
   deps: RouteDeps,
@@ -197,82 +224,57 @@ export async function createIdempotently<T>(
     ]);
   }
   const principal = principalOf(request);
-  const values = {
+  const values: KeyValues = {
     municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
     principalId: principal.id,
     key: header,
     hash: requestFingerprint(request, deps.cprSecret),
   };
-  const claimed = await deps.database.transaction(scope, (trx) => claim(trx, values, deps.now()));
-  if (claimed.kind === 'replay') {
-    const { row } = claimed;
-    // A replay hands out the stored response again: for child data, that is a read.
-    const spec = request.routeOptions.config.audit;
-    if (spec) {
-      const body = (row.response_body ?? {}) as { id?: unknown; childId?: unknown };
-      const id = typeof body.id === 'string' ? body.id : null;
-      const childId = typeof body.childId === 'string' ? body.childId : null;
-      await deps.database.transaction(scope, (trx) =>
-        audit(trx, principal, {
+  const outcome = await deps.database.transaction(scope, async (trx) => {
+    const now = deps.now();
+    const stored = await claim(trx, values, now);
+    if (stored) {
+      // A replay hands out the stored response again: for child data, that is a read.
+      const spec = request.routeOptions.config.audit;
+      if (spec) {
+        const body = (stored.response_body ?? {}) as { id?: unknown; childId?: unknown };
+        const id = typeof body.id === 'string' ? body.id : null;
+        const childId = typeof body.childId === 'string' ? body.childId : null;
+        await audit(trx, principal, {
           action: 'read',
           resource: spec.resource,
           resourceId: id,
           childId: spec.resource === 'child' ? id : childId,
           criteria: { idempotentReplay: true },
-        }),
-      );
-    }
-    return send(
-      reply,
-      {
-        status: row.response_status ?? 200,
-        body: row.response_body as T,
-        ...(row.response_location ? { location: row.response_location } : {}),
-      },
-      true,
-    );
-  }
-  try {
-    const created = await deps.database.transaction(scope, async (trx) => {
-      const result = await work(trx);
-      const completed = await trx
-        .updateTable('idempotency_keys')
-        .set({
-          state: 'completed',
-          response_status: result.status,
-          response_body: sql`${JSON.stringify(result.body)}::jsonb`,
-          response_location: result.location ?? null,
-        })
-        .where('id', '=', claimed.id)
-        .where('claim_token', '=', claimed.token)
-        .where('state', '=', 'in_progress')
-        .executeTakeFirst();
-      if (Number(completed.numUpdatedRows) !== 1) {
-        // Another request took the claim over while this one ran too long: write nothing.
-        throw new ConflictError(
-          'This request took too long and a retry with the same Idempotency-Key took over.',
-          'idempotency-in-progress',
-        );
+        });
       }
-      return result;
-    });
-    return send(reply, created, false);
-  } catch (error) {
-    // The work failed and wrote nothing: release the key so the client may retry.
-    await deps.database
-      .transaction(scope, (trx) =>
-        trx
-          .deleteFrom('idempotency_keys')
-          .where('id', '=', claimed.id)
-          .where('claim_token', '=', claimed.token)
-          .where('state', '=', 'in_progress')
-          .execute(),
-      )
-      .catch((releaseError: unknown) =>
-        request.log.error({ err: releaseError }, 'could not release an idempotency key'),
-      );
-    throw error;
-  }
+      const created: Created<T> = {
+        status: stored.response_status ?? 200,
+        body: stored.response_body as T,
+        ...(stored.response_location ? { location: stored.response_location } : {}),
+      };
+      return { created, replayed: true };
+    }
+    const created = await work(trx);
+    await trx
+      .insertInto('idempotency_keys')
+      .values({
+        municipality_id: values.municipalityId,
+        principal_id: values.principalId,
+        key: values.key,
+        request_hash: values.hash,
+        state: 'completed',
+        claim_token: randomUUID(),
+        response_status: created.status,
+        response_body: sql`${JSON.stringify(created.body)}::jsonb`,
+        response_location: created.location ?? null,
+        created_at: now,
+        expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+      })
+      .execute();
+    return { created, replayed: false };
+  });
+  return send(reply, outcome.created, outcome.replayed);
 }
 
 /**

@@ -8,7 +8,8 @@ interface Operation {
   tags?: string[];
   summary?: string;
   security?: unknown[];
-  responses: Record<string, { content?: Record<string, unknown> }>;
+  parameters?: { in: string; name: string }[];
+  responses: Record<string, { description?: string; content?: Record<string, unknown> }>;
 }
 type Document = { paths: Record<string, Record<string, Operation>> };
 
@@ -45,6 +46,19 @@ describe('OpenAPI document', () => {
           ]);
         }
       }
+    }
+  });
+
+  it('every operation taking an Idempotency-Key documents its 409 and 422 problems', async () => {
+    const doc = JSON.parse(await readFile(openApiFile, 'utf8')) as Document;
+    const idempotent = operations(doc).filter(({ op }) =>
+      op.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'),
+    );
+    expect(idempotent.length).toBeGreaterThanOrEqual(10);
+    for (const { path, method, op } of idempotent) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect(op.responses['409']?.description, where).toContain('idempotency-in-progress');
+      expect(op.responses['422']?.description, where).toContain('idempotency-key-reused');
     }
   });
 });

@@ -241,9 +241,9 @@ describe.skipIf(!inject('postgresAdminUrl') || !bin)(
         console.info(`[restart] ${summary}`);
         expect(server.child.exitCode, server.output().slice(-3000)).toBeNull();
         expect(recoveryMs, summary).toBeLessThan(RECOVERY_MS);
-        // Only acknowledged writes, 503s and (until claims die with their transaction, point 7)
-        // 409 idempotency-in-progress: no 500, no refused connection.
-        const allowed = new Set([201, 409, 503]);
+        // Only acknowledged writes and 503s: no 500, no refused connection, and no 409
+        // idempotency-in-progress (a claim dies with its transaction, point 7).
+        const allowed = new Set([201, 503]);
         expect(
           [...statuses.keys()].filter((s) => !allowed.has(s)),
           summary,

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { lockForTransaction } from '../../db/advisory-locks.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
@@ -63,8 +64,10 @@ function presetDefinitions() {
 
 /** Stores every preset guide as the code defines it (new version when it changed). */
 export function syncPresetGuides(database: Database): Promise<string[]> {
-  return database.transaction(platformScope, (trx) =>
-    syncPresets(presetDefinitions(), {
+  return database.transaction(platformScope, async (trx) => {
+    // Two instances starting together store each preset once: the second waits, then finds them.
+    await lockForTransaction(trx, 'presets');
+    return syncPresets(presetDefinitions(), {
       find: (key) => findGuideByKey(trx, null, key),
       insert: (preset) =>
         insertGuide(trx, {
@@ -77,8 +80,8 @@ export function syncPresetGuides(database: Database): Promise<string[]> {
       latestHash: async (guide) =>
         (await listGuideVersions(trx, [guide.id])).at(-1)?.definition_hash,
       insertVersion: (guide, definition) => insertGuideVersion(trx, guide, definition, null),
-    }),
-  );
+    });
+  });
 }
 
 export async function listVisibleGuides(database: Database, principal: Principal) {

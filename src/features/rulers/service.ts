@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { lockForTransaction } from '../../db/advisory-locks.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
@@ -50,8 +51,10 @@ export function toRulerVersion(row: RulerVersionRow): RulerVersion {
  * reproducible). Idempotent; run at start-up and after migrations.
  */
 export function syncPresetRulers(database: Database): Promise<string[]> {
-  return database.transaction(platformScope, (trx) =>
-    syncPresets(presetRulers, {
+  return database.transaction(platformScope, async (trx) => {
+    // Two instances starting together store each preset once: the second waits, then finds them.
+    await lockForTransaction(trx, 'presets');
+    return syncPresets(presetRulers, {
       find: (key) => findRulerByKey(trx, null, key),
       insert: (preset) =>
         insertRuler(trx, {
@@ -62,8 +65,8 @@ export function syncPresetRulers(database: Database): Promise<string[]> {
         }),
       latestHash: async (ruler) => (await listVersions(trx, [ruler.id])).at(-1)?.definition_hash,
       insertVersion: (ruler, definition) => insertVersion(trx, ruler, definition, null),
-    }),
-  );
+    });
+  });
 }
 
 export async function listVisibleRulers(database: Database, principal: Principal) {
