@@ -91,10 +91,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     AS $$
     DECLARE
       me xid8 := pg_current_xact_id();
+      prior xid8;
     BEGIN
-      IF EXISTS (SELECT 1 FROM lineal_scopes WHERE backend_pid = pg_backend_pid() AND xact = me) THEN
+      SELECT xact INTO prior FROM lineal_scopes WHERE backend_pid = pg_backend_pid();
+      IF prior = me THEN
         RAISE EXCEPTION 'this transaction has its scope already: a transaction has exactly one'
           USING ERRCODE = 'insufficient_privilege';
+      END IF;
+      IF prior IS NULL THEN
+        -- A new connection: forget the rows of backends that are gone (never waits for a lock).
+        DELETE FROM lineal_scopes WHERE backend_pid IN (
+          SELECT s.backend_pid FROM lineal_scopes s
+          WHERE s.backend_pid NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+          FOR UPDATE SKIP LOCKED);
       END IF;
       INSERT INTO lineal_scopes (backend_pid, xact, municipality_id, platform)
       VALUES (pg_backend_pid(), me, p_municipality, p_platform)

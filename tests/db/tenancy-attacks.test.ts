@@ -199,6 +199,32 @@ describeEngines('tenancy against the service role', (t) => {
     expect(after).toEqual([]);
   });
 
+  // PGlite has one connection: no connection is ever gone.
+  it.skipIf(t.engine === 'pglite')(
+    'the scope rows of connections that are gone are forgotten',
+    async () => {
+      const gone = () =>
+        t.asOwner((db) =>
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM lineal_scopes WHERE backend_pid = 0`
+            .execute(db)
+            .then((r) => r.rows[0]?.n),
+        );
+      await t.asOwner((db) =>
+        sql`INSERT INTO lineal_scopes VALUES (0, '1'::xid8, NULL, true)`.execute(db),
+      );
+      expect(await gone()).toBe(1);
+      // Each asOwner call is a new connection: its first scope clears what is left behind.
+      await t.asOwner((db) =>
+        db
+          .transaction()
+          .execute((trx) =>
+            sql`SELECT lineal_enter_scope(${a.municipality.id}::uuid)`.execute(trx),
+          ),
+      );
+      expect(await gone()).toBe(0);
+    },
+  );
+
   it('every policy reads the scope once per statement', async () => {
     const policies = await t.asOwner((db) =>
       sql<{ policyname: string; text: string }>`
