@@ -37,6 +37,7 @@ import { createBenchDatabase, databaseTransactions, ownerKysely } from './lib/po
 import {
   type ReplayStats,
   replayLoad,
+  type Statement,
   StatementRecorder,
   type Template,
   toTemplate,
@@ -458,7 +459,9 @@ async function measurePostgres(
         log(
           `  ${timelineDirect.rps.toFixed(1)} tx/s, p50 ${timelineDirect.p50.toFixed(1)} ms, p99 ${timelineDirect.p99.toFixed(1)} ms`,
         );
-        log(`  the timeline's audit entry alone (one INSERT, no transaction) with pg, c=${c}`);
+        log(
+          `  the timeline's audit entry alone (begin, scope, one INSERT, commit) with pg, c=${c}`,
+        );
         const auditOnly = await baselineReads(
           pgdb.appUrl,
           owner.db,
@@ -469,7 +472,6 @@ async function measurePostgres(
             connections: c,
             warmupSeconds: options.warmupSeconds,
             seconds: options.durationSeconds,
-            sessionScope: true,
           },
         );
         log(
@@ -632,11 +634,23 @@ function failOnReplayErrors(what: string, warm: ReplayStats, measured: ReplaySta
 
 /** Only the audit entry of a recorded read, as one statement outside any transaction. */
 function auditEntryOnly(template: Template): Template {
-  const statement = template.segments
-    .flatMap((segment) => (segment.kind === 'single' ? [segment.statement] : segment.statements))
-    .find((st) => /^\s*insert\s+into\s+"?audit_log"?/i.test(st.sql));
-  if (!statement) throw new Error('the recorded timeline wrote no audit entry');
-  return { ...template, segments: [{ kind: 'single', statement }], statements: 1 };
+  const isAudit = (st: Statement) => /^\s*insert\s+into\s+"?audit_log"?/i.test(st.sql);
+  const segment = template.segments.find(
+    (seg) => seg.kind === 'transaction' && seg.statements.some(isAudit),
+  );
+  if (segment?.kind !== 'transaction') {
+    throw new Error('the recorded timeline wrote no audit entry in a transaction');
+  }
+  // The scope is the transaction's (it cannot be set for a session): begin, scope, the entry, commit.
+  const [begin, scope] = segment.statements;
+  const insert = segment.statements.find(isAudit);
+  const commit = segment.statements.at(-1);
+  if (!begin || !scope || !insert || !commit) throw new Error('unexpected recorded transaction');
+  return {
+    ...template,
+    segments: [{ kind: 'transaction', statements: [begin, scope, insert, commit] }],
+    statements: 4,
+  };
 }
 
 /**
@@ -654,16 +668,11 @@ async function baselineReads(
     connections: number;
     warmupSeconds: number;
     seconds: number;
-    /** Sets the tenant scope for the whole session (for statements replayed outside a transaction). */
-    sessionScope?: boolean;
   },
 ): Promise<ReplayStats> {
   const pool = new pg.Pool({
     connectionString: appUrl,
     max: options.connections,
-    ...(options.sessionScope
-      ? { options: `-c lineal.municipality_id=${tenant.municipalityId}` }
-      : {}),
   });
   pool.on('connect', prepareStatements);
   const since = new Date(Date.now() - 1000);

@@ -131,9 +131,9 @@ export function exportCopySql(municipalityId: string): string {
 }
 
 /**
- * The baseline: `psql -c "COPY (…) TO STDOUT WITH CSV"` as the service's role, its scope set
- * through PGOPTIONS so row-level security applies as it does to the service; psql's output is
- * consumed by this process like the service's response.
+ * The baseline: `psql -1 -c "DO … lineal_enter_scope(…)" -c "COPY (…) TO STDOUT WITH CSV"` as
+ * the service's role, in one transaction with its scope so row-level security applies as it does
+ * to the service; psql's output is consumed by this process like the service's response.
  */
 export function psqlCopy(
   psql: string,
@@ -146,12 +146,22 @@ export function psqlCopy(
     const started = performance.now();
     const child = spawn(
       psql,
-      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', exportCopySql(municipalityId)],
+      [
+        '-X',
+        '-q',
+        '-1',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-d',
+        url,
+        // The scope is entered in the transaction, as the service does (-q keeps "DO" quiet).
+        '-c',
+        `DO $$ BEGIN PERFORM lineal_enter_scope('${municipalityId}'::uuid); END $$`,
+        '-c',
+        exportCopySql(municipalityId),
+      ],
       {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          PGOPTIONS: `-c lineal.municipality_id=${municipalityId}`,
-        },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -76,7 +76,7 @@ export interface Results {
     timeline: HttpStats;
     /** The timeline's own statements replayed with `pg` (no HTTP): the database's limit. */
     timelineDirect: ReplayStats;
-    /** Only the timeline's audit INSERT, autocommit, replayed with `pg`: the least an audited read costs. */
+    /** Only the timeline's audit INSERT in its scoped transaction, replayed with `pg`: the least an audited read costs. */
     auditOnly: ReplayStats;
     timelineStatements: string[];
     worklist: HttpStats;
@@ -273,7 +273,7 @@ export function markdownTable(r: Results): string {
     ]);
     rows.push([
       `2. An audited read's least work: the audit INSERT alone vs GET /healthz, c=${r.reads.concurrency}`,
-      `direct pg (one INSERT, autocommit): ${replay(r.reads.auditOnly)}`,
+      `direct pg (one INSERT in its scoped transaction): ${replay(r.reads.auditOnly)}`,
       `GET /healthz: ${n(h.rps, 0)} req/s`,
       `${n(ratio(r.reads.auditOnly.rps, h.rps), 2)}×`,
       '—',

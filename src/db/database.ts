@@ -7,8 +7,10 @@ export type Engine = 'pglite' | 'postgres';
 export type Executor = Kysely<DB> | Transaction<DB>;
 
 /**
- * Whose data a transaction may touch. Row-level security reads it from the transaction's
- * settings, so a query that forgets its tenant filter still sees only this scope's rows.
+ * Whose data a transaction may touch. Row-level security reads it from the transaction's scope,
+ * so a query that forgets its tenant filter still sees only this scope's rows. The platform scope
+ * sees the municipalities and the rows that belong to no municipality (platform keys, presets),
+ * never a municipality's own rows: work across municipalities enters each one's scope in turn.
  */
 export type Scope = { kind: 'municipality'; municipalityId: string } | { kind: 'platform' };
 
@@ -27,14 +29,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Sets the tenant settings that the row-level-security policies read (transaction-local). */
+/**
+ * Enters the transaction's row-level-security scope. The database records it where the service's
+ * role cannot write and refuses a second scope in the same transaction, so SQL run later in the
+ * transaction cannot widen it (migrations/20261204_120000_unforgeable_scope.ts).
+ */
 export async function applyScope(trx: Transaction<DB>, scope: Scope): Promise<void> {
-  const municipalityId = scope.kind === 'municipality' ? scope.municipalityId : '';
-  const platform = scope.kind === 'platform' ? 'on' : '';
-  await sql`
-    SELECT set_config('lineal.municipality_id', ${municipalityId}, true),
-           set_config('lineal.platform', ${platform}, true)
-  `.execute(trx);
+  if (scope.kind === 'municipality') {
+    await sql`SELECT lineal_enter_scope(${scope.municipalityId}::uuid)`.execute(trx);
+  } else {
+    await sql`SELECT lineal_enter_platform_scope()`.execute(trx);
+  }
 }
 
 export function scopedTransaction(db: Kysely<DB>) {

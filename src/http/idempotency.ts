@@ -7,6 +7,7 @@ import { audit } from '../audit/audit.js';
 import { principalOf } from '../auth/plugin.js';
 import { municipalityOf, type Principal } from '../auth/principal.js';
 import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
+import { municipalityIds } from '../db/municipality-ids.js';
 import type { DB } from '../db/schema.js';
 import { BadRequestError, ConflictError, ProblemError } from './errors.js';
 import { problemResponse } from './problem.js';
@@ -93,32 +94,39 @@ export function requestFingerprint(request: FastifyRequest, secret: string): str
     .digest('hex');
 }
 
-/** Deletes expired keys (and the responses stored with them); returns how many. */
+/**
+ * Deletes expired keys (and the responses stored with them); returns how many. In the platform's
+ * scope (its own keys) and then in each municipality's: no scope sees another's records.
+ */
 export async function purgeExpiredIdempotencyKeys(
   database: Database,
   now: Date,
   batchSize = 5000,
 ): Promise<number> {
   let total = 0;
-  for (;;) {
-    const deleted = await database.transaction(platformScope, async (trx) => {
-      const result = await trx
-        .deleteFrom('idempotency_keys')
-        .where(
-          'id',
-          'in',
-          trx
-            .selectFrom('idempotency_keys')
-            .select('id')
-            .where('expires_at', '<=', now)
-            .limit(batchSize),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    });
-    total += deleted;
-    if (deleted < batchSize) return total;
+  const scopes = [platformScope, ...(await municipalityIds(database)).map(municipalityScope)];
+  for (const scope of scopes) {
+    for (;;) {
+      const deleted = await database.transaction(scope, async (trx) => {
+        const result = await trx
+          .deleteFrom('idempotency_keys')
+          .where(
+            'id',
+            'in',
+            trx
+              .selectFrom('idempotency_keys')
+              .select('id')
+              .where('expires_at', '<=', now)
+              .limit(batchSize),
+          )
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
+      total += deleted;
+      if (deleted < batchSize) break;
+    }
   }
+  return total;
 }
 
 interface StoredKey {

@@ -60,14 +60,12 @@ describe.skipIf(!availableEngines().includes('postgres'))(
         });
 
         // Transactions and their scope work as before on prepared statements (row-level security
-        // reads the transaction's settings at execution, not at preparation).
+        // reads the transaction's scope at execution, not at preparation).
         const scoped = async (municipalityId: string) =>
           database.transaction({ kind: 'municipality', municipalityId }, async (trx) => {
             const { rows } = await sql<{
               m: string | null;
-            }>`SELECT nullif(current_setting('lineal.municipality_id', true), '') AS m, ${1}::int AS x`.execute(
-              trx,
-            );
+            }>`SELECT lineal_current_municipality()::text AS m, ${1}::int AS x`.execute(trx);
             return rows[0]?.m;
           });
         const a = '6f1d2d55-1111-4c4c-8d8d-000000000001';

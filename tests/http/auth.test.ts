@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { platformScope } from '../../src/db/database.js';
+import { municipalityScope } from '../../src/db/database.js';
 import { describeEngines } from '../support/engines.js';
 import { createKey, createTenant } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';
@@ -117,7 +117,7 @@ describeEngines('authentication and authorisation', (t) => {
     const key = await createKey(t, municipality.id, 'analyst');
     const lastUsed = async () =>
       (
-        await t.database.transaction(platformScope, (trx) =>
+        await t.database.transaction(municipalityScope(municipality.id), (trx) =>
           trx
             .selectFrom('api_keys')
             .select(sql<string | null>`last_used_at::text`.as('at'))

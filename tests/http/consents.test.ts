@@ -771,9 +771,7 @@ describeEngines('transitions and consent', (t) => {
     const f = await transition(t);
     const consent = await giveConsent(t, f, { recipient: { unitId: f.school.id } });
     await t.database.transaction(municipalityScope(f.municipality.id), (trx) =>
-      sql`SELECT lineal_erase_child(${f.municipality.id}::uuid, ${f.child.id}::uuid, 'tomb-1')`.execute(
-        trx,
-      ),
+      sql`SELECT lineal_erase_child(${f.child.id}::uuid, 'tomb-1')`.execute(trx),
     );
     const left = await t.asOwner((db) =>
       db.selectFrom('consents').select('id').where('id', '=', consent.id).execute(),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type AuditEntry, audit, auditSystem, searchCriteria } from '../../audit/audit.js';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
+import { municipalityIds } from '../../db/municipality-ids.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
@@ -240,7 +241,7 @@ async function eraseInTransaction(
     SELECT count(*)::int AS n FROM consents WHERE municipality_id = ${municipalityId} AND child_id = ${childId}
   `.execute(trx);
   const { rows } = await sql<{ deleted: Record<string, number> }>`
-    SELECT lineal_erase_child(${municipalityId}::uuid, ${childId}::uuid, ${tombstone}) AS deleted
+    SELECT lineal_erase_child(${childId}::uuid, ${tombstone}) AS deleted
   `.execute(trx);
   const deleted = { ...(rows[0]?.deleted ?? {}), consents: consents.rows[0]?.n ?? 0 };
   return (await trx
@@ -350,19 +351,24 @@ export async function runRetention(
   const cutoffDate = yearsBefore(today, options.years);
   const auditCutoff = new Date(options.now);
   auditCutoff.setUTCMonth(auditCutoff.getUTCMonth() - options.auditMonths);
-  const due = await database.transaction(platformScope, (trx) =>
-    sql<{ id: string; municipality_id: string; last_end: string | null }>`
-      SELECT c.id, c.municipality_id, max(e.end_date)::text AS last_end
-      FROM children c
-      LEFT JOIN enrolments e ON e.child_id = c.id AND e.municipality_id = c.municipality_id
-      GROUP BY c.id, c.municipality_id, c.created_at
-      HAVING bool_and(e.id IS NOT NULL AND e.end_date IS NOT NULL AND e.end_date < ${cutoffDate}::date)
-          OR (count(e.id) = 0 AND c.created_at < ${cutoffDate}::date)
-      ORDER BY c.municipality_id, c.id
-    `
-      .execute(trx)
-      .then((r) => r.rows),
-  );
+  const due: { id: string; municipality_id: string; last_end: string | null }[] = [];
+  for (const municipalityId of await municipalityIds(database)) {
+    const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
+      sql<{ id: string; municipality_id: string; last_end: string | null }>`
+        SELECT c.id, c.municipality_id, max(e.end_date)::text AS last_end
+        FROM children c
+        LEFT JOIN enrolments e ON e.child_id = c.id AND e.municipality_id = c.municipality_id
+        WHERE c.municipality_id = ${municipalityId}
+        GROUP BY c.id, c.municipality_id, c.created_at
+        HAVING bool_and(e.id IS NOT NULL AND e.end_date IS NOT NULL AND e.end_date < ${cutoffDate}::date)
+            OR (count(e.id) = 0 AND c.created_at < ${cutoffDate}::date)
+        ORDER BY c.id
+      `
+        .execute(trx)
+        .then((r) => r.rows),
+    );
+    due.push(...rows);
+  }
   const children: RetentionReport['children'] = [];
   for (const child of due) {
     if (options.dryRun) {

@@ -3,7 +3,8 @@ import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { type AuditEntry, audit, auditSystem, searchCriteria } from '../../audit/audit.js';
 import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
-import { type Database, municipalityScope, platformScope } from '../../db/database.js';
+import { type Database, municipalityScope } from '../../db/database.js';
+import { municipalityIds } from '../../db/municipality-ids.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
 import {
@@ -388,31 +389,34 @@ export async function raiseNotAssessedFlags(
   return raised;
 }
 
-/** Raises the not-assessed flags of every round that closed and was not processed yet. */
+/**
+ * Raises the not-assessed flags of every round that closed and was not processed yet, one
+ * municipality's scope at a time (at most 500 rounds of each per call).
+ */
 export async function flagClosedRounds(database: Database, now: Date): Promise<number> {
   const today = localDate(now);
-  const rounds = await database.transaction(platformScope, (trx) =>
-    trx
-      .selectFrom('rounds')
-      .select(['id', 'municipality_id'])
-      .where('window_end', '<', today)
-      .where('not_assessed_flagged_at', 'is', null)
-      .orderBy('window_end')
-      .limit(500)
-      .execute(),
-  );
   let raised = 0;
   const runId = randomUUID();
-  for (const round of rounds) {
-    raised += await database.transaction(municipalityScope(round.municipality_id), (trx) =>
-      raiseNotAssessedFlags(trx, round.municipality_id, round.id, now, (entries) =>
-        auditSystem(
-          trx,
-          { job: 'not-assessed-flags', runId, municipalityId: round.municipality_id },
-          ...entries,
-        ),
-      ),
+  for (const municipalityId of await municipalityIds(database)) {
+    const scope = municipalityScope(municipalityId);
+    const rounds = await database.transaction(scope, (trx) =>
+      trx
+        .selectFrom('rounds')
+        .select('id')
+        .where('municipality_id', '=', municipalityId)
+        .where('window_end', '<', today)
+        .where('not_assessed_flagged_at', 'is', null)
+        .orderBy('window_end')
+        .limit(500)
+        .execute(),
     );
+    for (const round of rounds) {
+      raised += await database.transaction(scope, (trx) =>
+        raiseNotAssessedFlags(trx, municipalityId, round.id, now, (entries) =>
+          auditSystem(trx, { job: 'not-assessed-flags', runId, municipalityId }, ...entries),
+        ),
+      );
+    }
   }
   return raised;
 }
