@@ -17,7 +17,7 @@ import {
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { childTimeline } from '../assessments/repository.js';
-import { requireChild, visibilityOf } from '../children/service.js';
+import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';
 import { stepsVisibleTo } from '../recommendations/repository.js';
 import { audienceOf } from '../recommendations/service.js';
 import { findUnit } from '../units/repository.js';
@@ -39,7 +39,7 @@ import {
   type Handover,
   type RevokeConsent,
 } from './schemas.js';
-import { type Judged, judge, loadSharing, WITHHELD_REASON } from './sharing.js';
+import { type Judged, judge, loadSharing, seesOwnDutiesOnly, WITHHELD_REASON } from './sharing.js';
 
 export function toConsent(row: ConsentRow, today: string): Consent {
   return {
@@ -94,7 +94,7 @@ export async function createConsent(
   input: CreateConsent,
   now: Date,
 ): Promise<Consent> {
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   await requireChild(trx, v, childId);
   const errors: FieldError[] = [];
   if (input.givenOn > v.today) {
@@ -179,7 +179,7 @@ export async function revokeChildConsent(
   input: RevokeConsent,
   now: Date,
 ): Promise<Consent> {
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
     const current = await findConsent(trx, v.municipalityId, childId, consentId, { lock: true });
@@ -515,6 +515,10 @@ export async function getHandover(
       ...steps.shown.flatMap((s) => notesFor(s.item)),
       ...flags.shown.flatMap((f) => notesFor(f.item)),
     ]);
+    // A unit that sees the child only for its open duties learns nothing of other units.
+    if (seesOwnDutiesOnly(ctx)) {
+      for (const judged of [assessments, steps, flags]) judged.withheld.length = 0;
+    }
     const withheldCounts = {
       assessments: assessments.withheld.length,
       steps: steps.withheld.length,
