@@ -271,4 +271,110 @@ describeEngines('visibility: duties outlive enrolments; social workers see their
     const worklist = await items(t, '/v1/worklist?limit=200', social.token);
     expect(worklist.every((i: StepTask) => i.childId === yellow.id)).toBe(true);
   });
+
+  it('an administrator or the unit leader assigns a social worker explicitly (audited)', async () => {
+    const s = await createScreeningTenant(t);
+    const child = await createChild(t, s.admin.token, { unitId: s.unit.id });
+    const social = await createKey(t, s.municipality.id, 'social_worker', { token: s.admin.token });
+    const other = await createKey(t, s.municipality.id, 'social_worker', { token: s.admin.token });
+    const leader = await createKey(t, s.municipality.id, 'unit_leader', {
+      token: s.admin.token,
+      unitIds: [s.unit.id],
+    });
+    const elsewhere = await createKey(t, s.municipality.id, 'unit_leader', {
+      token: s.admin.token,
+      unitIds: [(await createUnit(t, s.admin.token)).id],
+    });
+    const staff = await createKey(t, s.municipality.id, 'unit_staff', {
+      token: s.admin.token,
+      unitIds: [s.unit.id],
+    });
+    const url = `/v1/children/${child.id}/social-workers`;
+    const assign = (token: string, principal: unknown) =>
+      t.call('POST', url, { token, body: { principal } });
+    const sees = async (token: string) =>
+      (await t.call('GET', `/v1/children/${child.id}`, { token })).statusCode;
+
+    expect(await sees(social.token)).toBe(404);
+    // Who may not assign: staff and social workers (403), a leader of another unit (404).
+    expectProblem(await assign(staff.token, { kind: 'api_key', id: social.id }), 403);
+    expectProblem(await assign(social.token, { kind: 'api_key', id: social.id }), 403);
+    expectProblem(await assign(elsewhere.token, { kind: 'api_key', id: social.id }), 404);
+    // Only a social_worker key of the municipality can be assigned.
+    const notSocial = expectProblem(
+      await assign(s.admin.token, { kind: 'api_key', id: staff.id }),
+      422,
+    );
+    expect(notSocial.errors?.[0]?.path).toBe('body.principal.id');
+    expectProblem(await assign(s.admin.token, { kind: 'api_key', id: 'x' }), 422);
+
+    const created = await assign(leader.token, { kind: 'api_key', id: social.id });
+    expect(created.statusCode, created.body).toBe(201);
+    const assignment = created.json();
+    expect(assignment).toMatchObject({
+      childId: child.id,
+      principal: { kind: 'api_key', id: social.id },
+      createdBy: leader.id,
+    });
+    expectProblem(await assign(s.admin.token, { kind: 'api_key', id: social.id }), 409);
+    expect((await items(t, url, s.admin.token)).map((a: { id: string }) => a.id)).toEqual([
+      assignment.id,
+    ]);
+
+    // The assigned social worker sees the child (list, timeline); another one does not.
+    expect(await sees(social.token)).toBe(200);
+    expect(
+      (await items(t, '/v1/children?limit=200', social.token)).map((c: { id: string }) => c.id),
+    ).toEqual([child.id]);
+    expect(
+      (await t.call('GET', `/v1/children/${child.id}/timeline`, { token: social.token }))
+        .statusCode,
+    ).toBe(200);
+    expect(await sees(other.token)).toBe(404);
+
+    const removed = await t.call('DELETE', `${url}/${assignment.id}`, { token: s.admin.token });
+    expect(removed.statusCode, removed.body).toBe(204);
+    expect(await sees(social.token)).toBe(404);
+    expectProblem(await t.call('DELETE', `${url}/${assignment.id}`, { token: s.admin.token }), 404);
+
+    // Both changes are in the audit log.
+    const log = await t.call('GET', `/v1/audit-log?childId=${child.id}&limit=200`, {
+      token: s.admin.token,
+    });
+    expect(log.statusCode, log.body).toBe(200);
+    const entries = log
+      .json()
+      .items.filter(
+        (e: { resourceType: string; outcome: string }) =>
+          e.resourceType === 'social_worker_assignment' && e.outcome === 'success',
+      );
+    expect(entries.map((e: { action: string }) => e.action).sort()).toEqual([
+      'create',
+      'delete',
+      'read',
+    ]);
+
+    // The child's dossier (access request) lists its assignments; erasure erases them.
+    expect((await assign(s.admin.token, { kind: 'oidc', id: 'sw-user-1' })).statusCode).toBe(201);
+    const dossier = await t.call('GET', `/v1/children/${child.id}/dossier`, {
+      token: s.admin.token,
+    });
+    expect(dossier.statusCode, dossier.body).toBe(200);
+    expect(dossier.json().socialWorkerAssignments).toMatchObject([
+      { principalKind: 'oidc', principalId: 'sw-user-1' },
+    ]);
+    const erased = await t.call('DELETE', `/v1/children/${child.id}`, {
+      token: s.admin.token,
+      body: { reason: 'Test.' },
+    });
+    expect(erased.statusCode, erased.body).toBe(200);
+    const left = await t.asOwner((db) =>
+      db
+        .selectFrom('social_worker_assignments')
+        .select('id')
+        .where('child_id', '=', child.id)
+        .execute(),
+    );
+    expect(left).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
-import { involvesSocialWork, owesFollowUp } from '../shared/visibility.js';
+import { involvesSocialWork, owesFollowUp, type SocialWorker } from '../shared/visibility.js';
 
 const childColumns = [
   'children.id',
@@ -45,7 +45,9 @@ export function visibleChildren(v: Visibility) {
             AND (visible.end_date IS NULL OR visible.end_date >= ${v.today})
         )${v.enrolledOnly ? sql`` : sql` OR ${owesFollowUp('children.id', v.unitIds)}`})`);
     }
-    if (v.involvedOnly) conditions.push(involvesSocialWork('children.id', v.municipalityId));
+    if (v.involvedWith) {
+      conditions.push(involvesSocialWork('children.id', v.municipalityId, v.involvedWith));
+    }
     return conditions.length === 0
       ? sql<boolean>`true`
       : sql<boolean>`(${sql.join(conditions, sql` AND `)})`;
@@ -56,8 +58,8 @@ export interface Visibility {
   municipalityId: string;
   unitIds: readonly string[];
   today: string;
-  /** Only the children whose follow-up involves social work (social workers). */
-  involvedOnly?: boolean;
+  /** Social workers: only the children this social worker is involved with. */
+  involvedWith?: SocialWorker | undefined;
   /** Unit-limited keys: only children enrolled in their units now, not those they owe steps. */
   enrolledOnly?: boolean;
 }

@@ -79,7 +79,8 @@ export function visibilityOf(principal: Principal, now: Date): Visibility {
     municipalityId: municipalityOf(principal),
     unitIds: principal.unitIds,
     today: localDate(now),
-    involvedOnly: principal.role === 'social_worker',
+    involvedWith:
+      principal.role === 'social_worker' ? { kind: principal.kind, id: principal.id } : undefined,
   };
 }
 

@@ -200,7 +200,7 @@ export async function listFlags(
     }
     if (principal.role === 'social_worker') {
       // Social workers: the flags of the children they are involved with.
-      q = q.where(involvesSocialWork('flags.child_id', municipalityId));
+      q = q.where(involvesSocialWork('flags.child_id', municipalityId, principal));
     }
     if (query.unitId) q = q.where('unit_id', '=', query.unitId);
     if (query.childId) q = q.where('child_id', '=', query.childId);
