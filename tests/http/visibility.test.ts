@@ -74,6 +74,17 @@ describeEngines('visibility: duties outlive enrolments; social workers see their
     });
     expect(moved.statusCode, moved.body).toBe(201);
     const later = await assess(t, s, child.id, unitB.id, '2026-11-22', 2);
+    const laterConsent = await t.call('POST', `/v1/children/${child.id}/consents`, {
+      token: s.admin.token,
+      body: {
+        purpose: 'interdisciplinary_sharing',
+        categories: ['assessments'],
+        givenBy: { name: 'Mette Jensen', relation: 'parent' },
+        givenOn: '2026-11-22',
+        recipient: { unitId: unitB.id },
+      },
+    });
+    expect(laterConsent.statusCode, laterConsent.body).toBe(201);
 
     const open = (red.recommendation.steps as StepTask[]).filter((st) => st.status === 'open');
     expect(open.map((st) => st.stepKey)).toEqual(
@@ -104,6 +115,13 @@ describeEngines('visibility: duties outlive enrolments; social workers see their
     expectProblem(await t.call('GET', `/v1/assessments/${later.id}`, { token: staffA.token }), 404);
     expectProblem(
       await t.call('GET', `/v1/assessments/${later.id}/recommendation`, { token: staffA.token }),
+      404,
+    );
+    expect(await items(t, `/v1/children/${child.id}/consents`, staffA.token)).toEqual([]);
+    expectProblem(
+      await t.call('GET', `/v1/children/${child.id}/consents/${laterConsent.json().id}`, {
+        token: staffA.token,
+      }),
       404,
     );
     const enrolments = await items(t, `/v1/children/${child.id}/enrolments`, staffA.token);
