@@ -24,6 +24,7 @@ import { privacyRoutes } from './features/privacy/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
+import { socialWorkerRoutes } from './features/social-workers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(guideRoutes, routeDeps);
   await app.register(recommendationRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);
+  await app.register(socialWorkerRoutes, routeDeps);
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);
   await app.register(dashboardRoutes, routeDeps);

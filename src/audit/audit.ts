@@ -31,6 +31,7 @@ export const auditResources = [
   'dossier',
   'handover',
   'audit_log',
+  'social_worker_assignment',
 ] as const;
 export type AuditResource = (typeof auditResources)[number];
 

@@ -83,6 +83,10 @@ export const permissions = {
   'consent:read': caseWork,
   'consent:write': caseWork,
   'handover:read': caseWork,
+  // Explicit involvement of a social worker with a child (besides a step or concern report
+  // naming child services): given by the administrator or the leader of the child's unit.
+  'social_worker_assignment:read': caseWork,
+  'social_worker_assignment:write': ['municipality_admin', 'unit_leader'],
   // Transition guidelines are municipal policy: those who work with children may read them
   // (analysts see aggregates only); only the municipality's administrator switches them.
   'guideline:read': caseWork,

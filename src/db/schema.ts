@@ -280,6 +280,16 @@ export interface ErasuresTable {
   deleted: Json<Record<string, number>>;
 }
 
+export interface SocialWorkerAssignmentsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  principal_kind: string;
+  principal_id: string;
+  created_at: Generated<Date>;
+  created_by: string;
+}
+
 export interface ConsentsTable {
   id: Generated<string>;
   municipality_id: string;
@@ -399,6 +409,7 @@ export interface DB {
   audit_log: AuditLogTable;
   erasures: ErasuresTable;
   consents: ConsentsTable;
+  social_worker_assignments: SocialWorkerAssignmentsTable;
   transition_guidelines: TransitionGuidelinesTable;
   round_assessment_facts: RoundAssessmentFactsTable;
   zone_counts: ZoneCountsTable;

@@ -1120,6 +1120,15 @@ describeEngines('children and enrolments', (t) => {
       403,
     );
 
+    // Social workers see the children they are involved with (tests/http/visibility.test.ts):
+    // a concern report involves child services.
+    expect(await listIds(social.token)).toEqual([]);
+    expectProblem(await lookup(social.token, cpr), 404);
+    const report = await t.call('POST', `/v1/children/${child.id}/concern-reports`, {
+      token: admin.token,
+      body: { reportedOn: '2026-11-21', reportedBy: { name: 'Bo', role: 'unit_leader' } },
+    });
+    expect(report.statusCode, report.body).toBe(201);
     expect(await listIds(social.token)).toEqual([child.id]);
     expect((await lookup(social.token, cpr)).json().id).toBe(child.id);
     expectProblem(

@@ -14,9 +14,15 @@ import { notesBases } from '../../domain/sharing.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { findChild, listEnrolments } from '../children/repository.js';
-import { requireChild, visibilityOf } from '../children/service.js';
+import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';
 import { basisViews } from '../consents/schemas.js';
-import { judge, loadSharing, NoSharingBasisError, withheldSummary } from '../consents/sharing.js';
+import {
+  judge,
+  loadSharing,
+  NoSharingBasisError,
+  seesOwnDutiesOnly,
+  withheldSummary,
+} from '../consents/sharing.js';
 import { closeRecommendation, recommendForAssessment } from '../recommendations/service.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
@@ -87,8 +93,10 @@ async function requireVisibleChild(
   childId: string,
   assessmentId: string,
   now: Date,
+  forChange = false,
 ): Promise<void> {
-  if (!(await findChild(trx, visibilityOf(principal, now), childId))) {
+  const v = forChange ? enrolledVisibilityOf(principal, now) : visibilityOf(principal, now);
+  if (!(await findChild(trx, v, childId))) {
     throw new NotFoundError('assessment', assessmentId);
   }
 }
@@ -108,7 +116,7 @@ async function validateAndClassify(
   input: AssessmentInput,
   now: Date,
 ) {
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   const child = await requireChild(trx, v, childId, { lock: true });
   const unit = await requireUnit(trx, v.municipalityId, input.unitId);
   requireUnitAccess(principal, input.unitId);
@@ -395,7 +403,7 @@ async function readableAssessment(
 ): Promise<AssessmentRow> {
   const row = await findAssessment(trx, scopeOf(principal), id);
   if (!row) throw new NotFoundError('assessment', id);
-  await requireVisibleChild(trx, principal, row.child_id, id, now);
+  await requireVisibleChild(trx, principal, row.child_id, id, now, true);
   return row;
 }
 
@@ -440,7 +448,11 @@ async function shareAssessments(
       sharing: { bases: basisViews(bases), notes: basisViews(notes) },
     };
   });
-  return { items, withheld };
+  return {
+    items,
+    withheld: seesOwnDutiesOnly(ctx) ? [] : withheld,
+    ownDutiesOnly: seesOwnDutiesOnly(ctx),
+  };
 }
 
 /**
@@ -460,8 +472,15 @@ async function visibleAssessment(
   );
   if (!row) throw new NotFoundError('assessment', id);
   await requireVisibleChild(trx, principal, row.child_id, id, now);
-  const { items, withheld } = await shareAssessments(trx, principal, row.child_id, [row], now);
+  const { items, withheld, ownDutiesOnly } = await shareAssessments(
+    trx,
+    principal,
+    row.child_id,
+    [row],
+    now,
+  );
   const assessment = items[0];
+  if (!assessment && ownDutiesOnly) throw new NotFoundError('assessment', id);
   if (!assessment) {
     throw new NoSharingBasisError(`Assessment ${id}`, withheld[0]?.item.unitKind ?? 'unknown');
   }

@@ -1,6 +1,7 @@
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
+import { involvesSocialWork, owesFollowUp, type SocialWorker } from '../shared/visibility.js';
 
 const childColumns = [
   'children.id',
@@ -28,27 +29,39 @@ export interface ChildRow {
   updated_at: Date;
 }
 
-/** Limits a children query to what a principal limited to `unitIds` may see. */
-export function visibleChildren(unitIds: readonly string[], today: string) {
-  return (eb: ExpressionBuilder<DB, 'children'>) =>
-    unitIds.length === 0
+/**
+ * Limits a children query to what the principal may see. Unit-limited keys: the children
+ * enrolled in their units today, and those their units still owe follow-up (an open step).
+ * Social workers: the children whose follow-up involves social work.
+ */
+export function visibleChildren(v: Visibility) {
+  return (_eb: ExpressionBuilder<DB, 'children'>) => {
+    const conditions: RawBuilder<boolean>[] = [];
+    if (v.unitIds.length > 0) {
+      conditions.push(sql<boolean>`(EXISTS (
+          SELECT 1 FROM enrolments visible
+          WHERE visible.child_id = children.id
+            AND visible.unit_id = ANY(${sql.val(v.unitIds)}::uuid[])
+            AND (visible.end_date IS NULL OR visible.end_date >= ${v.today})
+        )${v.enrolledOnly ? sql`` : sql` OR ${owesFollowUp('children.id', v.unitIds)}`})`);
+    }
+    if (v.involvedWith) {
+      conditions.push(involvesSocialWork('children.id', v.municipalityId, v.involvedWith));
+    }
+    return conditions.length === 0
       ? sql<boolean>`true`
-      : eb.exists(
-          eb
-            .selectFrom('enrolments as visible')
-            .select('visible.id')
-            .whereRef('visible.child_id', '=', 'children.id')
-            .where('visible.unit_id', 'in', unitIds)
-            .where((e) =>
-              e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
-            ),
-        );
+      : sql<boolean>`(${sql.join(conditions, sql` AND `)})`;
+  };
 }
 
 export interface Visibility {
   municipalityId: string;
   unitIds: readonly string[];
   today: string;
+  /** Social workers: only the children this social worker is involved with. */
+  involvedWith?: SocialWorker | undefined;
+  /** Unit-limited keys: only children enrolled in their units now, not those they owe steps. */
+  enrolledOnly?: boolean;
 }
 
 export function findChild(
@@ -62,7 +75,7 @@ export function findChild(
     .select(childColumns)
     .where('children.municipality_id', '=', v.municipalityId)
     .where('children.id', '=', id)
-    .where(visibleChildren(v.unitIds, v.today));
+    .where(visibleChildren(v));
   if (options.lock) query = query.forUpdate();
   return query.executeTakeFirst();
 }
@@ -77,7 +90,7 @@ export function findChildByCprHash(
     .select(childColumns)
     .where('children.municipality_id', '=', v.municipalityId)
     .where('children.cpr_hash', '=', Buffer.from(cprHash))
-    .where(visibleChildren(v.unitIds, v.today))
+    .where(visibleChildren(v))
     .executeTakeFirst();
 }
 
@@ -140,7 +153,7 @@ export function listChildren(db: Executor, v: Visibility, f: ChildFilter): Promi
     .selectFrom('children')
     .select(childColumns)
     .where('children.municipality_id', '=', v.municipalityId)
-    .where(visibleChildren(v.unitIds, v.today))
+    .where(visibleChildren(v))
     .orderBy('children.created_at')
     .orderBy('children.id')
     .limit(f.limit + 1);

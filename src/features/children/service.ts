@@ -79,7 +79,17 @@ export function visibilityOf(principal: Principal, now: Date): Visibility {
     municipalityId: municipalityOf(principal),
     unitIds: principal.unitIds,
     today: localDate(now),
+    involvedWith:
+      principal.role === 'social_worker' ? { kind: principal.kind, id: principal.id } : undefined,
   };
+}
+
+/**
+ * Visibility for changing what is recorded about the child (the child, enrolments, assessments,
+ * consents): a unit that only still owes steps for a child who left may close them, nothing more.
+ */
+export function enrolledVisibilityOf(principal: Principal, now: Date): Visibility {
+  return { ...visibilityOf(principal, now), enrolledOnly: true };
 }
 
 /** The child, if the principal may see it; 404 otherwise (also for other municipalities). */
@@ -228,7 +238,7 @@ export async function changeChild(
   deps: Deps,
 ): Promise<Child> {
   const now = deps.now();
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     const current = await requireChild(trx, v, id, { lock: true });
     const birthDate = input.birthDate ?? current.birth_date;
@@ -451,7 +461,9 @@ export async function createEnrolment(
   input: CreateEnrolment,
   now: Date,
 ): Promise<Enrolment> {
-  const child = await requireChild(trx, visibilityOf(principal, now), childId, { lock: true });
+  const child = await requireChild(trx, enrolledVisibilityOf(principal, now), childId, {
+    lock: true,
+  });
   const enrolment = await addEnrolment(trx, principal, child, input, 'body');
   await audit(trx, principal, {
     action: 'create',
@@ -519,7 +531,7 @@ export async function changeEnrolment(
   input: UpdateEnrolment,
   now: Date,
 ): Promise<Enrolment> {
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     const child = await requireChild(trx, v, childId, { lock: true });
     const existing = await listEnrolments(trx, v.municipalityId, childId);

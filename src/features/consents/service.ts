@@ -17,7 +17,8 @@ import {
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { childTimeline } from '../assessments/repository.js';
-import { requireChild, visibilityOf } from '../children/service.js';
+import { listEnrolments, type Visibility } from '../children/repository.js';
+import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';
 import { stepsVisibleTo } from '../recommendations/repository.js';
 import { audienceOf } from '../recommendations/service.js';
 import { findUnit } from '../units/repository.js';
@@ -39,7 +40,7 @@ import {
   type Handover,
   type RevokeConsent,
 } from './schemas.js';
-import { type Judged, judge, loadSharing, WITHHELD_REASON } from './sharing.js';
+import { type Judged, judge, loadSharing, seesOwnDutiesOnly, WITHHELD_REASON } from './sharing.js';
 
 export function toConsent(row: ConsentRow, today: string): Consent {
   return {
@@ -94,7 +95,7 @@ export async function createConsent(
   input: CreateConsent,
   now: Date,
 ): Promise<Consent> {
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   await requireChild(trx, v, childId);
   const errors: FieldError[] = [];
   if (input.givenOn > v.today) {
@@ -133,6 +134,30 @@ export async function createConsent(
   return toConsent(row, v.today);
 }
 
+/**
+ * For a unit-limited key whose units no longer have the child (it sees it only for its open
+ * steps): the last day they had it. Consents given after it are not the key's to see. Null
+ * when the key is not limited to units or the child is enrolled in one of them.
+ */
+async function ownUnitsLeftOn(
+  trx: Transaction<DB>,
+  principal: Principal,
+  v: Visibility,
+  childId: string,
+): Promise<string | null> {
+  if (!isUnitLimited(principal)) return null;
+  const own = (await listEnrolments(trx, v.municipalityId, childId)).filter((e) =>
+    principal.unitIds.includes(e.unit_id),
+  );
+  if (own.some((e) => e.end_date === null || e.end_date >= v.today)) return null;
+  return (
+    own
+      .map((e) => e.end_date as string)
+      .sort()
+      .at(-1) ?? '0000-01-01'
+  );
+}
+
 export async function listChildConsents(
   database: Database,
   principal: Principal,
@@ -142,7 +167,10 @@ export async function listChildConsents(
   const v = visibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
-    const rows = await listConsents(trx, v.municipalityId, childId);
+    const left = await ownUnitsLeftOn(trx, principal, v, childId);
+    const rows = (await listConsents(trx, v.municipalityId, childId)).filter(
+      (r) => left === null || r.given_on <= left,
+    );
     await audit(trx, principal, { action: 'read', resource: 'consent', childId });
     return { items: rows.map((r) => toConsent(r, v.today)) };
   });
@@ -159,7 +187,8 @@ export async function getConsent(
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
     const row = await findConsent(trx, v.municipalityId, childId, consentId);
-    if (!row) throw new NotFoundError('consent', consentId);
+    const left = row && (await ownUnitsLeftOn(trx, principal, v, childId));
+    if (!row || (left && row.given_on > left)) throw new NotFoundError('consent', consentId);
     await audit(trx, principal, {
       action: 'read',
       resource: 'consent',
@@ -179,7 +208,7 @@ export async function revokeChildConsent(
   input: RevokeConsent,
   now: Date,
 ): Promise<Consent> {
-  const v = visibilityOf(principal, now);
+  const v = enrolledVisibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
     await requireChild(trx, v, childId);
     const current = await findConsent(trx, v.municipalityId, childId, consentId, { lock: true });
@@ -515,6 +544,10 @@ export async function getHandover(
       ...steps.shown.flatMap((s) => notesFor(s.item)),
       ...flags.shown.flatMap((f) => notesFor(f.item)),
     ]);
+    // A unit that sees the child only for its open duties learns nothing of other units.
+    if (seesOwnDutiesOnly(ctx)) {
+      for (const judged of [assessments, steps, flags]) judged.withheld.length = 0;
+    }
     const withheldCounts = {
       assessments: assessments.withheld.length,
       steps: steps.withheld.length,

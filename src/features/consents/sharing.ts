@@ -65,6 +65,15 @@ export async function loadSharing(
   };
 }
 
+/**
+ * Whether a unit-limited viewer sees the child only because its units still owe follow-up (no
+ * current enrolment in them): then nothing of other units exists for it, not even as a count
+ * of withheld items, since that would tell what was recorded after the child left.
+ */
+export function seesOwnDutiesOnly(ctx: SharingContext): boolean {
+  return isUnitLimitedViewer(ctx.viewer) && ctx.receiving.length === 0;
+}
+
 export interface Judged<T> {
   value: T;
   item: SharedItem;

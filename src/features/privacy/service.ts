@@ -143,7 +143,8 @@ export async function childDossier(
         | 'recommendation_steps'
         | 'flags'
         | 'consents'
-        | 'concern_reports',
+        | 'concern_reports'
+        | 'social_worker_assignments',
     >(
       table: T,
     ) =>
@@ -154,20 +155,29 @@ export async function childDossier(
       `
         .execute(trx)
         .then((r) => r.rows.map(toJson));
-    const [enrolments, assessments, recommendations, steps, flags, consents, concernReports] =
-      await Promise.all([
-        of('enrolments'),
-        of('assessments'),
-        of('recommendations'),
-        of('recommendation_steps'),
-        sql<Record<string, unknown>>`
+    const [
+      enrolments,
+      assessments,
+      recommendations,
+      steps,
+      flags,
+      consents,
+      concernReports,
+      socialWorkerAssignments,
+    ] = await Promise.all([
+      of('enrolments'),
+      of('assessments'),
+      of('recommendations'),
+      of('recommendation_steps'),
+      sql<Record<string, unknown>>`
           SELECT * FROM flags WHERE municipality_id = ${m} AND child_id = ${childId}
           ORDER BY raised_at, id`
-          .execute(trx)
-          .then((r) => r.rows.map(toJson)),
-        of('consents'),
-        of('concern_reports'),
-      ]);
+        .execute(trx)
+        .then((r) => r.rows.map(toJson)),
+      of('consents'),
+      of('concern_reports'),
+      of('social_worker_assignments'),
+    ]);
     const events = await sql<Record<string, unknown>>`
       SELECT id, type, subject_type, subject_id, payload, created_at FROM events
       WHERE municipality_id = ${m} AND child_id = ${childId} ORDER BY id`
@@ -192,6 +202,7 @@ export async function childDossier(
       flags,
       consents,
       concernReports,
+      socialWorkerAssignments,
       events,
       auditEntries: auditRows.map(toAuditEntry),
     };

@@ -19,6 +19,7 @@ import { visibilityOf } from '../children/service.js';
 import { appendEvents, readEvents } from '../events/outbox.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
+import { involvesSocialWork } from '../shared/visibility.js';
 import { type StepRow, stepColumns, stepsVisibleTo } from './repository.js';
 import type { CreateConcernReport, Flag } from './schemas.js';
 import { audienceOf, toStep } from './service.js';
@@ -197,6 +198,10 @@ export async function listFlags(
     if (principal.unitIds.length > 0) {
       // Flags raised in the key's own units, about children enrolled there now.
       q = q.where('unit_id', 'in', principal.unitIds).where(flagsOfVisibleChildren(principal, now));
+    }
+    if (principal.role === 'social_worker') {
+      // Social workers: the flags of the children they are involved with.
+      q = q.where(involvesSocialWork('flags.child_id', municipalityId, principal));
     }
     if (query.unitId) q = q.where('unit_id', '=', query.unitId);
     if (query.childId) q = q.where('child_id', '=', query.childId);

@@ -1,6 +1,9 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
+import { SOCIAL_WORK_ROLES } from '../shared/visibility.js';
+
+export { SOCIAL_WORK_ROLES };
 
 export interface StepRow {
   id: string;
@@ -49,9 +52,9 @@ export const stepColumns = [
 ] as const;
 
 /**
- * Who may see which steps: a unit-limited key the steps of the children currently enrolled in
- * its units (follow-up moves with the child to a new unit); a social worker the steps for child
- * services and school social workers.
+ * Who may see which steps: a unit-limited key its units' steps of the children currently
+ * enrolled there, and its units' open steps of children who left (duties outlive enrolments);
+ * a social worker the steps for child services and school social workers.
  */
 export interface StepAudience {
   municipalityId: string;
@@ -61,8 +64,6 @@ export interface StepAudience {
   today?: string;
 }
 
-export const SOCIAL_WORK_ROLES = ['child_services', 'school_social_worker'];
-
 export function stepsVisibleTo(a: StepAudience) {
   return (eb: ExpressionBuilder<DB, 'recommendation_steps'>) => {
     const conditions = [eb('recommendation_steps.municipality_id', '=', a.municipalityId)];
@@ -71,17 +72,22 @@ export function stepsVisibleTo(a: StepAudience) {
       // Follow-up recorded in the key's own units only: another unit's steps cross over only
       // with a recorded basis, through the handover summary (consent-gated).
       conditions.push(eb('recommendation_steps.unit_id', 'in', a.unitIds));
+      // Open steps stay with the unit that owes them after the child leaves (Barnets Lov
+      // § 133); closed ones only while the child is enrolled in one of the key's units.
       conditions.push(
-        eb.exists(
-          eb
-            .selectFrom('enrolments as visible')
-            .select('visible.id')
-            .whereRef('visible.child_id', '=', 'recommendation_steps.child_id')
-            .where('visible.unit_id', 'in', a.unitIds)
-            .where((e) =>
-              e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
-            ),
-        ),
+        eb.or([
+          eb('recommendation_steps.status', '=', 'open'),
+          eb.exists(
+            eb
+              .selectFrom('enrolments as visible')
+              .select('visible.id')
+              .whereRef('visible.child_id', '=', 'recommendation_steps.child_id')
+              .where('visible.unit_id', 'in', a.unitIds)
+              .where((e) =>
+                e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
+              ),
+          ),
+        ]),
       );
     }
     if (a.socialWorker) {

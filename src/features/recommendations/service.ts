@@ -9,7 +9,7 @@ import type { AssessmentFacts, GuideDefinition } from '../../domain/guides/defin
 import { recommend } from '../../domain/guides/recommend.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
-import { judge, loadSharing, NoSharingBasisError } from '../consents/sharing.js';
+import { judge, loadSharing, NoSharingBasisError, seesOwnDutiesOnly } from '../consents/sharing.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
 import { resolveGuideVersion } from '../guides/repository.js';
 import {
@@ -338,6 +338,9 @@ export async function getRecommendation(
         (r) => ({ unitId: r.unit_id, date: assessed_on }),
         'recommendations',
       );
+      if (withheld[0] && seesOwnDutiesOnly(ctx)) {
+        throw new NotFoundError('recommendation', row.id);
+      }
       if (withheld[0])
         throw new NoSharingBasisError('The recommendation', withheld[0].item.unitKind);
     }
@@ -434,7 +437,13 @@ export async function updateStep(
       })
       .where('id', '=', stepId)
       .execute();
-    const updated = (await findStep(trx, audience, stepId)) as StepRow;
+    // Read back without the audience: a unit's closed step of a child who left is no longer
+    // visible to it, but the caller just closed it.
+    const updated = (await findStep(
+      trx,
+      { municipalityId: audience.municipalityId, unitIds: [], socialWorker: false },
+      stepId,
+    )) as StepRow;
     await appendEvents(trx, [
       {
         municipalityId: audience.municipalityId,
