@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { ApiKey } from '../../src/features/api-keys/schemas.js';
 import { describeEngines } from '../support/engines.js';
-import { createKey, createMunicipality, createTenant } from '../support/factories.js';
+import { bareUnit, createKey, createMunicipality, createTenant } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';
 
 describeEngines('API keys', (t) => {
@@ -9,7 +9,7 @@ describeEngines('API keys', (t) => {
 
   it('a municipality admin creates a key; the secret is shown once and works', async () => {
     const { municipality, admin } = await createTenant(t);
-    const unitId = crypto.randomUUID();
+    const unitId = await bareUnit(t, municipality.id);
     const res = await t.call('POST', keysUrl(municipality.id), {
       token: admin.token,
       body: { name: 'Solsikken tablet', role: 'unit_staff', unitIds: [unitId] },
@@ -68,6 +68,29 @@ describeEngines('API keys', (t) => {
         problem.errors?.map((e) => e.path),
         JSON.stringify(body),
       ).toEqual(paths);
+    }
+    const after = (await t.call('GET', keysUrl(municipality.id), { token: admin.token })).json();
+    expect(after.items).toHaveLength(before.items.length);
+  });
+
+  it('422 for a unit of another municipality or no unit at all, and nothing written', async () => {
+    const { municipality, admin } = await createTenant(t);
+    const other = await createTenant(t);
+    const own = await bareUnit(t, municipality.id);
+    const foreign = await bareUnit(t, other.municipality.id);
+    const before = (await t.call('GET', keysUrl(municipality.id), { token: admin.token })).json();
+    for (const unitIds of [[foreign], [own, crypto.randomUUID()]]) {
+      const res = await t.call('POST', keysUrl(municipality.id), {
+        token: admin.token,
+        body: { name: 'Borrowed', role: 'unit_leader', unitIds },
+      });
+      const problem = expectProblem(res, 422);
+      expect(problem.errors).toEqual([
+        expect.objectContaining({
+          path: `body.unitIds.${unitIds.length - 1}`,
+          code: 'unknown_unit',
+        }),
+      ]);
     }
     const after = (await t.call('GET', keysUrl(municipality.id), { token: admin.token })).json();
     expect(after.items).toHaveLength(before.items.length);

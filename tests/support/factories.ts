@@ -27,6 +27,23 @@ export async function createMunicipality(
   return res.json();
 }
 
+/** A unit of the municipality, inserted directly: a key may be limited only to its own units. */
+export async function bareUnit(t: EngineContext, municipalityId: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await t.asOwner((db) =>
+    db
+      .insertInto('units')
+      .values({
+        id,
+        municipality_id: municipalityId,
+        name: `Unit ${id.slice(0, 8)}`,
+        kind: 'kindergarten',
+      })
+      .execute(),
+  );
+  return id;
+}
+
 export async function createKey(
   t: EngineContext,
   municipalityId: string,
@@ -35,7 +52,7 @@ export async function createKey(
 ): Promise<ApiKey & { token: string }> {
   const unitIds =
     options.unitIds ??
-    (role === 'unit_leader' || role === 'unit_staff' ? [crypto.randomUUID()] : []);
+    (role === 'unit_leader' || role === 'unit_staff' ? [await bareUnit(t, municipalityId)] : []);
   const res = await t.call('POST', `/v1/municipalities/${municipalityId}/api-keys`, {
     ...(options.token ? { token: options.token } : {}),
     body: {

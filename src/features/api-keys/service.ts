@@ -1,8 +1,10 @@
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { generateToken } from '../../auth/api-key-token.js';
 import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/permissions.js';
 import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
+import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
@@ -67,6 +69,41 @@ export function apiKeyRuleViolations(input: CreateApiKey, now: Date): FieldError
   return errors;
 }
 
+/**
+ * A key may be limited only to units of its own municipality (as an identity provider's token
+ * is): a unit that is unknown or another municipality's is a 422, not a key that silently
+ * grants nothing (or, were the unit ever visible, another municipality's unit).
+ */
+async function requireOwnUnits(
+  trx: Transaction<DB>,
+  municipalityId: string,
+  unitIds: string[],
+): Promise<void> {
+  if (unitIds.length === 0) return;
+  const found = new Set(
+    (
+      await trx
+        .selectFrom('units')
+        .select('id')
+        .where('municipality_id', '=', municipalityId)
+        .where('id', 'in', unitIds)
+        .execute()
+    ).map((row) => row.id),
+  );
+  const errors = unitIds.flatMap((id, index) =>
+    found.has(id)
+      ? []
+      : [
+          {
+            path: `body.unitIds.${index}`,
+            message: 'is not a unit of this municipality',
+            code: 'unknown_unit',
+          },
+        ],
+  );
+  if (errors.length > 0) throw new ValidationFailedError('The key cannot be created.', errors);
+}
+
 export async function createApiKey(
   database: Database,
   principal: Principal,
@@ -80,6 +117,7 @@ export async function createApiKey(
   const generated = generateToken();
   const row = await database.transaction(municipalityScope(municipalityId), async (trx) => {
     await requireMunicipality(trx, municipalityId);
+    await requireOwnUnits(trx, municipalityId, input.unitIds);
     return insertApiKey(trx, {
       key_id: generated.keyId,
       key_hash: generated.hash,
