@@ -64,9 +64,11 @@ describe.skipIf(!adminUrl)('an idempotent request when the service is killed mid
       const pending = create(first.base).catch(() => undefined);
       let waiting = 0;
       for (let i = 0; i < 400 && waiting === 0; i++) {
+        // pg_locks, not pg_stat_activity: the activity view is a snapshot taken once per
+        // transaction, so a wait that starts after the first look would never show there.
         const { rows } = await sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(trx);
+          SELECT count(*)::int AS n FROM pg_locks
+          WHERE relation = 'municipalities'::regclass AND NOT granted`.execute(trx);
         waiting = rows[0]?.n ?? 0;
         if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 25));
       }
