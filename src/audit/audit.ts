@@ -26,6 +26,7 @@ export const auditResources = [
   'consent',
   'concern_report',
   'coverage',
+  'analytics',
   'event',
   'export',
   'dossier',

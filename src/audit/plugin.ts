@@ -33,6 +33,7 @@ export const childDataPermissions: readonly Action[] = [
   'consent:write',
   'handover:read',
   'event:read',
+  'unit_analytics:read',
   'round:close',
   'audit:read',
   'dossier:read',

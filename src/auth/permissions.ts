@@ -94,6 +94,9 @@ export const permissions = {
   'round:close': ['municipality_admin', 'integration'],
   'event:read': ['municipality_admin', 'integration'],
   'analytics:read': ['municipality_admin', 'analyst'],
+  // Coverage and follow-through aggregates: also a unit leader's, for its own units only (the
+  // service limits the query to them; the same small-cell suppression applies).
+  'unit_analytics:read': ['municipality_admin', 'unit_leader', 'analyst'],
   // Accountability: the audit log, a child's dossier (access requests) and erasure are the
   // municipality administrator's (the data controller's) alone.
   'audit:read': ['municipality_admin'],

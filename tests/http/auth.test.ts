@@ -108,6 +108,7 @@ describeEngines('authentication and authorisation', (t) => {
         'round:read',
         'guide:read',
         'analytics:read',
+        'unit_analytics:read',
       ],
     });
   });

@@ -30,19 +30,30 @@ const tags = ['Analytics'];
 export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { database, now }) => {
   const common = { tags, security: bearerSecurity };
   const ok = <T>(schema: T) => ({ 200: schema, ...problemResponses(...AUTHENTICATED_PROBLEMS) });
+  // The aggregates a unit leader may read too, over its own units: a unitIds filter naming
+  // another unit is refused (403; 404 for a unit of another municipality). Every read is audited.
+  const ownUnits = <T>(schema: T) => ({
+    200: schema,
+    ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+  });
+  const audit = { resource: 'analytics', action: 'read' } as const;
+  const unitLimited =
+    "A unit leader's key reads its own units' figures only: without unitIds it gets them, " +
+    'and unitIds naming another unit is refused.';
 
   app.get(
     '/v1/analytics/coverage',
     {
-      config: { permission: 'analytics:read' },
+      config: { permission: 'unit_analytics:read', audit },
       schema: {
         ...common,
         operationId: 'getCoverageAnalytics',
         summary: 'Coverage per round (and unit or other groups): enrolled vs assessed',
         description:
-          'Per round, one row per group and a total row (roundTotal), suppressed as one table.',
+          'Per round, one row per group and a total row (roundTotal), suppressed as one table. ' +
+          unitLimited,
         querystring: CoverageQuerySchema,
-        response: ok(CoverageAnalyticsSchema),
+        response: ownUnits(CoverageAnalyticsSchema),
       },
     },
     async (request) => {
@@ -76,14 +87,15 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
   app.get(
     '/v1/analytics/follow-through',
     {
-      config: { permission: 'analytics:read' },
+      config: { permission: 'unit_analytics:read', audit },
       schema: {
         ...common,
         operationId: 'getFollowThrough',
         summary:
           'Steps done by their deadline, open and overdue steps per unit, days from red to report',
+        description: unitLimited,
         querystring: FollowThroughQuerySchema,
-        response: ok(FollowThroughSchema),
+        response: ownUnits(FollowThroughSchema),
       },
     },
     async (request) => {

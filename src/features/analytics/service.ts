@@ -1,5 +1,11 @@
 import type { Transaction } from 'kysely';
-import { municipalityOf, type Principal } from '../../auth/principal.js';
+import { audit, searchCriteria } from '../../audit/audit.js';
+import {
+  isUnitLimited,
+  municipalityOf,
+  type Principal,
+  requireUnitAccess,
+} from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
@@ -12,6 +18,7 @@ import {
 } from '../../domain/suppression.js';
 import { findRoundsIn } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
+import { requireUnit } from '../units/repository.js';
 import {
   childPopulation,
   coverageCounts,
@@ -121,6 +128,43 @@ function inMunicipality<T>(
   return database.transaction(municipalityScope(municipalityId), (trx) =>
     work(trx, municipalityId),
   );
+}
+
+/**
+ * The filter limited to the principal's units. A unit-limited principal (a unit leader) counts
+ * only its own units' children: without `unitIds` the filter becomes its units (so the query's
+ * WHERE names them), and a unit that is not its own is refused as everywhere else: 404 when the
+ * municipality has no such unit, else 403. Others get the filter as asked.
+ */
+async function withinOwnUnits(
+  trx: Transaction<DB>,
+  principal: Principal,
+  municipalityId: string,
+  filter: AnalyticsFilter,
+): Promise<AnalyticsFilter> {
+  if (!isUnitLimited(principal)) return filter;
+  const unitIds = filter.unitIds?.length ? [...new Set(filter.unitIds)] : principal.unitIds;
+  for (const unitId of unitIds) {
+    if (principal.unitIds.includes(unitId)) continue;
+    await requireUnit(trx, municipalityId, unitId);
+    requireUnitAccess(principal, unitId);
+  }
+  return { ...filter, unitIds };
+}
+
+/** The audit entry of an aggregate read: which aggregate, over which filter (units as scoped). */
+function auditAggregate(
+  trx: Transaction<DB>,
+  principal: Principal,
+  aggregate: string,
+  filter: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+) {
+  return audit(trx, principal, {
+    action: 'read',
+    resource: 'analytics',
+    criteria: searchCriteria({ aggregate, ...filter, groupBy }),
+  });
 }
 
 /**
@@ -288,11 +332,13 @@ export async function earlyDetectionStats(
 export async function coverageStats(
   database: Database,
   principal: Principal,
-  filter: AnalyticsFilter,
+  asked: AnalyticsFilter,
   groupBy: readonly Dimension[],
 ) {
   const dims = unique(groupBy).filter((d) => d !== 'round');
   return inMunicipality(database, principal, async (trx, m) => {
+    const filter = await withinOwnUnits(trx, principal, m, asked);
+    await auditAggregate(trx, principal, 'coverage', filter, groupBy);
     const rows = [];
     for (const round of await findRoundsIn(trx, m, filter)) {
       const counts = await coverageCounts(trx, m, round, filter, dims);
@@ -330,19 +376,21 @@ export async function coverageStats(
 export async function followThroughStats(
   database: Database,
   principal: Principal,
-  filter: AnalyticsFilter,
+  asked: AnalyticsFilter,
   groupBy: readonly Dimension[],
   now: Date,
 ) {
   const dims = unique(groupBy);
   const today = localDate(now);
-  const [steps, lags, overallLag] = await inMunicipality(database, principal, (trx, m) =>
-    Promise.all([
+  const [steps, lags, overallLag] = await inMunicipality(database, principal, async (trx, m) => {
+    const filter = await withinOwnUnits(trx, principal, m, asked);
+    await auditAggregate(trx, principal, 'follow-through', filter, groupBy);
+    return Promise.all([
       stepCounts(trx, m, today, filter, dims),
       daysRedToReport(trx, m, filter, dims),
       daysRedToReport(trx, m, filter, []),
-    ]),
-  );
+    ]);
+  });
   const groups = byGroup(dims, [steps, lags]);
   const stepOf = (i: number) =>
     (groups[i]?.rows[0] as (typeof steps)[number] | undefined) ?? {
