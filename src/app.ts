@@ -35,6 +35,7 @@ import {
   routerErrorHandler,
 } from './http/pre-routing-errors.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
+import { requestProblemDocsPlugin } from './http/request-problem-docs.js';
 import type { RouteDeps } from './http/route-context.js';
 import { securityPlugin } from './http/security.js';
 
@@ -103,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin, deps.config.rateLimit ?? DEFAULT_RATE_LIMIT);
   await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
   await app.register(idempotencyDocsPlugin);
+  await app.register(requestProblemDocsPlugin);
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

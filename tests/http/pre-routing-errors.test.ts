@@ -238,4 +238,25 @@ describe('errors raised before routing', () => {
       [431, 'HPE_HEADER_OVERFLOW'],
     ]);
   });
+
+  it('documents 413, 414, 415 and 431 on every operation where they can occur', () => {
+    const document = app.swagger() as unknown as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const expected = ['431'];
+        if (path.includes('{')) expected.push('414');
+        if (['post', 'put', 'patch', 'delete'].includes(method)) expected.push('413', '415');
+        for (const status of expected) {
+          if (!(status in operation.responses)) missing.push(`${method} ${path}: ${status}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    const childResponses = document.paths['/v1/children/{childId}']?.get?.responses ?? {};
+    expect(JSON.stringify(childResponses['431'])).toContain('header-fields-too-large');
+    expect(JSON.stringify(childResponses['414'])).toContain('uri-too-long');
+  });
 });
