@@ -30,7 +30,13 @@ import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { idempotencyDocsPlugin } from './http/idempotency.js';
 import { openApiPlugin } from './http/openapi.js';
+import {
+  clientErrorHandler,
+  MAX_PARAM_LENGTH,
+  routerErrorHandler,
+} from './http/pre-routing-errors.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
+import { requestProblemDocsPlugin } from './http/request-problem-docs.js';
 import type { RouteDeps } from './http/route-context.js';
 import { securityPlugin } from './http/security.js';
 
@@ -67,8 +73,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? incoming
         : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
+    // Errors raised before routing (no hook runs for them) answer problem+json too.
+    frameworkErrors: routerErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   // JSON only: any other body type is answered 415 (Fastify would parse text/plain too).
@@ -96,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin, deps.config.rateLimit ?? DEFAULT_RATE_LIMIT);
   await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
   await app.register(idempotencyDocsPlugin);
+  await app.register(requestProblemDocsPlugin);
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

@@ -48,8 +48,6 @@ const fastifyClientErrors: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed-json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed-json',
-  FST_ERR_BAD_URL: 'bad-request',
-  FST_ERR_ASYNC_CONSTRAINT: 'bad-request',
 };
 
 const contextNames: Record<string, string> = {

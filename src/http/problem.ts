@@ -19,7 +19,13 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    instance: z.string().describe('The request path the problem occurred on.'),
+    instance: z
+      .string()
+      .describe(
+        'The request path the problem occurred on (never its query string), or ' +
+          '`urn:lineal:request:<requestId>` for a request whose URL is not repeated (400 ' +
+          '`bad-url`, 414, 431).',
+      ),
     requestId: z.string(),
     errors: z.array(FieldErrorSchema).optional(),
   })

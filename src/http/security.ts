@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
 /**
@@ -32,6 +32,42 @@ export const CORS_EXPOSED_HEADERS = [
   'WWW-Authenticate',
 ];
 
+const HELMET_OPTIONS: FastifyHelmetOptions = {
+  // Set per response below, so the dashboard's and the docs' own policies stay intact.
+  contentSecurityPolicy: false,
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  referrerPolicy: { policy: 'no-referrer' },
+  // Only honoured over TLS (i.e. behind the terminating proxy); harmless otherwise.
+  strictTransportSecurity: { maxAge: 365 * 24 * 60 * 60, includeSubDomains: true },
+  xFrameOptions: { action: 'deny' },
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The security headers of a response that bypasses the hooks (an error Fastify or Node
+     * raises before routing, see src/http/pre-routing-errors.ts): what helmet and the `onSend`
+     * hook below give every other API response.
+     */
+    securityHeaders: Readonly<Record<string, string>>;
+  }
+}
+
+/**
+ * The headers helmet sets with HELMET_OPTIONS, read once from a throw-away instance (they depend
+ * on the options only, no nonces), so helmet's options stay the one place they are decided.
+ */
+async function helmetHeaders(): Promise<Record<string, string>> {
+  const probe = Fastify({ logger: false });
+  await probe.register(helmet, HELMET_OPTIONS);
+  probe.get('/', async (_request, reply) => reply.getHeaders());
+  try {
+    return (await probe.inject({ method: 'GET', url: '/' })).json();
+  } finally {
+    await probe.close();
+  }
+}
+
 /**
  * Security headers on every response (helmet), `Cache-Control: no-store` wherever a route does
  * not choose its own caching (all of `/v1`: child data must not sit in proxies or browser
@@ -42,14 +78,11 @@ export const CORS_EXPOSED_HEADERS = [
  */
 export const securityPlugin = fp(
   async (app: FastifyInstance, opts: { corsOrigins: readonly string[] }) => {
-    await app.register(helmet, {
-      // Set per response below, so the dashboard's and the docs' own policies stay intact.
-      contentSecurityPolicy: false,
-      crossOriginResourcePolicy: { policy: 'same-origin' },
-      referrerPolicy: { policy: 'no-referrer' },
-      // Only honoured over TLS (i.e. behind the terminating proxy); harmless otherwise.
-      strictTransportSecurity: { maxAge: 365 * 24 * 60 * 60, includeSubDomains: true },
-      xFrameOptions: { action: 'deny' },
+    await app.register(helmet, HELMET_OPTIONS);
+    app.decorate('securityHeaders', {
+      ...(await helmetHeaders()),
+      'content-security-policy': API_CSP,
+      'cache-control': 'no-store',
     });
 
     app.addHook('onSend', async (_request, reply, payload) => {
