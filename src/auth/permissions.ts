@@ -82,6 +82,10 @@ export const permissions = {
   // effect at once whoever receives it.
   'consent:read': caseWork,
   'consent:write': caseWork,
+  // A consent a unit-limited key records for its own unit takes effect only when a leader of
+  // that unit or the administrator confirms it (never the recorder): a unit cannot grant
+  // itself access to what earlier units recorded.
+  'consent:confirm': ['municipality_admin', 'unit_leader'],
   'handover:read': caseWork,
   // Transition guidelines are municipal policy: those who work with children may read them
   // (analysts see aggregates only); only the municipality's administrator switches them.
