@@ -687,14 +687,15 @@ describeEngines('analytics aggregates', (t) => {
     const before = await t.asOwner(storedAggregates);
     expect(before.zones.length).toBeGreaterThan(3);
     await t.asOwner(async (db) => {
-      const { error } = await createMigrator(db).migrateDown();
+      // Down to just before the aggregates (later migrations go down and up with them).
+      const { error } = await createMigrator(db).migrateTo('20261122_140000_consents');
       expect(error).toBeUndefined();
       const left = await sql<{ n: number }>`
         SELECT count(*)::int AS n FROM information_schema.tables
         WHERE table_schema = 'public' AND table_name IN ('zone_counts', 'transition_counts')
       `.execute(db);
       expect(left.rows[0]?.n).toBe(0);
-      expect(await migrateToLatest(db)).toEqual(['20261122_150000_analytics_aggregates']);
+      expect((await migrateToLatest(db))[0]).toBe('20261122_150000_analytics_aggregates');
     });
     const [after, expected] = await t.asOwner(async (db) => [
       await storedAggregates(db),
