@@ -8,7 +8,12 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import { auditPlugin } from './audit/plugin.js';
 import { authPlugin } from './auth/plugin.js';
-import { type Config, DEFAULT_RATE_LIMIT, type OidcConfig } from './config.js';
+import {
+  type Config,
+  DEFAULT_CPR_LOOKUP_LIMIT,
+  DEFAULT_RATE_LIMIT,
+  type OidcConfig,
+} from './config.js';
 import type { Database } from './db/database.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
@@ -43,9 +48,12 @@ import { securityPlugin } from './http/security.js';
 const { version } = packageJson;
 
 export interface AppDeps {
-  /** `rateLimit` defaults to DEFAULT_RATE_LIMIT, `corsOrigins` to none (no CORS). */
+  /**
+   * `rateLimit` defaults to DEFAULT_RATE_LIMIT, `cprLookupLimit` to DEFAULT_CPR_LOOKUP_LIMIT,
+   * `corsOrigins` to none (no CORS).
+   */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
-    Partial<Pick<Config, 'rateLimit' | 'corsOrigins'>>;
+    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -102,7 +110,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { ...routeDeps, oidc: deps.oidc });
   await app.register(auditPlugin, routeDeps);
-  await app.register(rateLimitPlugin, deps.config.rateLimit ?? DEFAULT_RATE_LIMIT);
+  await app.register(rateLimitPlugin, {
+    ...(deps.config.rateLimit ?? DEFAULT_RATE_LIMIT),
+    cprLookup: deps.config.cprLookupLimit ?? DEFAULT_CPR_LOOKUP_LIMIT,
+  });
   await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
   await app.register(idempotencyDocsPlugin);
   await app.register(requestProblemDocsPlugin);

@@ -32,6 +32,12 @@ function isSecureJwksUrl(url: URL): boolean {
 
 /** Requests per principal per window (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS); max 0 = off. */
 export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 } as const;
+/**
+ * CPR lookups per principal per window (CPR_LOOKUP_LIMIT_MAX, CPR_LOOKUP_LIMIT_WINDOW_MS), on top
+ * of the general limit: a birth date has 10,000 serial numbers, so the general limit alone lets
+ * one key try them all in minutes. Max 0 = off.
+ */
+export const DEFAULT_CPR_LOOKUP_LIMIT = { max: 30, windowMs: 10 * 60_000 } as const;
 
 /** `scheme://host[:port]` exactly as a browser sends it in `Origin`. */
 function isExactOrigin(value: string): boolean {
@@ -133,6 +139,18 @@ const envSchema = z.object({
     .min(1000)
     .max(24 * 60 * 60 * 1000)
     .default(DEFAULT_RATE_LIMIT.windowMs),
+  CPR_LOOKUP_LIMIT_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(DEFAULT_CPR_LOOKUP_LIMIT.max),
+  CPR_LOOKUP_LIMIT_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 60 * 60 * 1000)
+    .default(DEFAULT_CPR_LOOKUP_LIMIT.windowMs),
   CORS_ORIGINS: z
     .string()
     .transform((value) =>
@@ -192,6 +210,8 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** Per principal (client IP without one), all routes but probes, docs, dashboard; 0 = off. */
   rateLimit: { max: number; windowMs: number };
+  /** Per principal (client IP without one), CPR lookups only, besides `rateLimit`; 0 = off. */
+  cprLookupLimit: { max: number; windowMs: number };
   /** Exact origins allowed to call the API from a browser; empty = no CORS at all. */
   corsOrigins: string[];
   /**
@@ -288,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    cprLookupLimit: { max: e.CPR_LOOKUP_LIMIT_MAX, windowMs: e.CPR_LOOKUP_LIMIT_WINDOW_MS },
     corsOrigins: e.CORS_ORIGINS,
     retention: {
       years: e.RETENTION_YEARS,

@@ -31,6 +31,7 @@ export const childDataPermissions: readonly Action[] = [
   'concern_report:write',
   'consent:read',
   'consent:write',
+  'consent:confirm',
   'handover:read',
   'event:read',
   'unit_analytics:read',

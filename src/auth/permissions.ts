@@ -82,6 +82,10 @@ export const permissions = {
   // effect at once whoever receives it.
   'consent:read': caseWork,
   'consent:write': caseWork,
+  // A consent a unit-limited key records for its own unit takes effect only when a leader of
+  // that unit or the administrator confirms it (never the recorder): a unit cannot grant
+  // itself access to what earlier units recorded.
+  'consent:confirm': ['municipality_admin', 'unit_leader'],
   'handover:read': caseWork,
   // Explicit involvement of a social worker with a child (besides a step or concern report
   // naming child services): given by the administrator or the leader of the child's unit.

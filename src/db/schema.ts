@@ -309,6 +309,9 @@ export interface ConsentsTable {
   revocation_recorded_by: string | null;
   created_at: Generated<Date>;
   created_by: string;
+  confirmation_required: Generated<boolean>;
+  confirmed_at: Date | null;
+  confirmed_by: string | null;
 }
 
 export interface TransitionGuidelinesTable {

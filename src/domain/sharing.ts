@@ -16,9 +16,17 @@
  *   recorded before the child started in the receiving unit.
  *
  * Free text (`notes`) moves only with a consent: guidelines never cover it.
+ *
+ * A receiving unit cannot grant itself access: only a parent, a guardian or the child from 15
+ * gives consent (`mayGiveConsent`), and a consent recorded by a unit-limited key that addresses
+ * one of that key's own units (or every unit with a role) waits for a unit leader of the
+ * recipient unit or an administrator other than the recorder to confirm it
+ * (`needsConfirmation`, `confirmationRefusal`). Until then it is no basis.
  * Principals not limited to units (administrators, social workers, whole-municipality
  * integrations) see every unit's data; the rules do not apply to them.
  */
+
+import { ageInYears } from './dates.js';
 
 export const dataCategories = ['assessments', 'recommendations', 'notes'] as const;
 export type DataCategory = (typeof dataCategories)[number];
@@ -30,6 +38,20 @@ export type ConsentPurpose = (typeof consentPurposes)[number];
 /** Roles a consent may name as recipient: the roles limited to units. */
 export const recipientRoles = ['unit_leader', 'unit_staff'] as const;
 export const consentRelations = ['parent', 'guardian', 'child', 'other'] as const;
+export type ConsentRelation = (typeof consentRelations)[number];
+/** From this age (in whole years on the day it is given) a child gives consent itself. */
+export const CHILD_CONSENT_AGE = 15;
+
+/**
+ * Whether a person of this relation may give consent for the child on `givenOn`: a parent or
+ * guardian (holders of parental authority), or the child itself from 15. Never `other`: a
+ * professional or a relative without parental authority gives no consent.
+ */
+export function mayGiveConsent(relation: string, birthDate: string, givenOn: string): boolean {
+  if (relation === 'parent' || relation === 'guardian') return true;
+  if (relation === 'child') return ageInYears(birthDate, givenOn) >= CHILD_CONSENT_AGE;
+  return false;
+}
 
 /** Why data was withheld (one reason today; an enum so that more can follow). */
 export const withheldReasons = ['no_consent_or_guideline'] as const;
@@ -54,9 +76,13 @@ export interface ConsentFacts {
   recipientUnitId: string | null;
   recipientRole: string | null;
   categories: readonly string[];
+  /** Consents recorded before the giver rule may name `other`: those are no basis. */
+  givenByRelation: string;
   givenOn: string;
   validUntil: string | null;
   revokedAt: Date | null;
+  /** Recorded for the recorder's own unit and not yet confirmed by a leader or administrator. */
+  awaitingConfirmation: boolean;
 }
 
 export interface GuidelineFacts {
@@ -90,18 +116,60 @@ export type Basis =
   | { kind: 'consent'; consentId: string; purpose: ConsentPurpose; validUntil: string | null }
   | { kind: 'guideline'; guidelineId: string; fromUnitKind: string; toUnitKind: string };
 
-export type ConsentStatus = 'active' | 'expired' | 'revoked';
+export const consentStatuses = ['active', 'pending_confirmation', 'expired', 'revoked'] as const;
+export type ConsentStatus = (typeof consentStatuses)[number];
 
 export function consentStatus(c: ConsentFacts, today: string): ConsentStatus {
   if (c.revokedAt) return 'revoked';
   if (c.validUntil !== null && c.validUntil < today) return 'expired';
+  if (c.awaitingConfirmation) return 'pending_confirmation';
   return 'active';
 }
 
 export const isUnitLimitedViewer = (viewer: Viewer) => viewer.unitIds.length > 0;
 
+/**
+ * Whether a consent recorded by `recorder` waits for confirmation: the recorder is limited to
+ * units and the consent would open other units' data to one of them (its recipient unit is one
+ * of the recorder's, or it names only a role, which every unit has).
+ */
+export function needsConfirmation(recorder: Viewer, recipientUnitId: string | null): boolean {
+  return (
+    isUnitLimitedViewer(recorder) &&
+    (recipientUnitId === null || recorder.unitIds.includes(recipientUnitId))
+  );
+}
+
+/**
+ * Why `confirmer` may not confirm a consent awaiting confirmation, or null if it may: never the
+ * principal that recorded it; an administrator always; a unit leader only for a consent
+ * addressed to one of its units.
+ */
+export function confirmationRefusal(
+  confirmer: { id: string; role: string; unitIds: readonly string[] },
+  consent: { createdBy: string; recipientUnitId: string | null },
+): 'own_consent' | 'not_recipient_leader' | null {
+  if (confirmer.id === consent.createdBy) return 'own_consent';
+  if (confirmer.role === 'municipality_admin') return null;
+  if (
+    confirmer.role === 'unit_leader' &&
+    consent.recipientUnitId !== null &&
+    confirmer.unitIds.includes(consent.recipientUnitId)
+  ) {
+    return null;
+  }
+  return 'not_recipient_leader';
+}
+
+/** A basis today: active (confirmed where needed), already given, and by someone who may give it. */
 function consentInForce(c: ConsentFacts, today: string): boolean {
-  return consentStatus(c, today) === 'active' && c.givenOn <= today;
+  return (
+    consentStatus(c, today) === 'active' &&
+    c.givenOn <= today &&
+    (c.givenByRelation === 'parent' ||
+      c.givenByRelation === 'guardian' ||
+      c.givenByRelation === 'child')
+  );
 }
 
 function addresses(c: ConsentFacts, viewer: Viewer): boolean {

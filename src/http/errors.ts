@@ -69,12 +69,12 @@ export class ValidationFailedError extends ProblemError {
  * problem stays correct even where the limiter's headers are turned off.
  */
 export class TooManyRequestsError extends ProblemError {
-  constructor(retryAfterSeconds: number, limit: number) {
+  constructor(retryAfterSeconds: number, limit: number, what = 'request') {
     super(
       429,
       'too-many-requests',
       'Too Many Requests',
-      `Rate limit of ${limit} requests exceeded; retry in ${retryAfterSeconds} s.`,
+      `Rate limit of ${limit} ${what}s exceeded; retry in ${retryAfterSeconds} s.`,
       undefined,
       { 'retry-after': String(retryAfterSeconds) },
     );

@@ -24,25 +24,46 @@ export function rateLimitKey(request: FastifyRequest): string {
   return `ip:${rateLimit.normalizeIP(request.ip)}`;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route looks a child up by CPR number: besides the general limit, each principal may
+     * make only `cprLookup.max` such requests per `cprLookup.windowMs` (a birth date has 10,000
+     * serial numbers, so the general limit alone would let one key try them all in minutes).
+     */
+    cprLookup?: true;
+  }
+}
+
+interface Window {
+  max: number;
+  windowMs: number;
+}
+
 /**
  * A fixed-window request limit per authenticated principal (API key row id or OIDC subject),
- * falling back to the client IP (IPv6 by /64) for requests without one.
+ * falling back to the client IP (IPv6 by /64) for requests without one; and a much tighter one,
+ * of its own, for routes marked `config.cprLookup`.
  *
- * The limiter runs as a route-level `onRequest` hook, and Fastify runs route-level hooks after
+ * The limiters run as route-level `onRequest` hooks, and Fastify runs route-level hooks after
  * the instance's: so after authentication has set `request.principal`, and before the body is
- * read. Requests whose authentication fails (401/403) never reach it and are not counted.
+ * read. Requests whose authentication fails (401/403) never reach them and are not counted. A
+ * refused request is a 4xx of its route, so the audit plugin records it (outcome `denied`).
  *
  * The counters live in this process's memory: with several instances behind a load balancer
  * each counts on its own (the effective limit is `max` × instances); give the plugin a shared
  * store (e.g. its Redis store) for one limit across instances.
  */
 export const rateLimitPlugin = fp(
-  async (app: FastifyInstance, opts: { max: number; windowMs: number }) => {
-    if (opts.max <= 0) return;
+  async (app: FastifyInstance, opts: Window & { cprLookup: Window }) => {
+    const general = opts.max > 0;
+    const cpr = opts.cprLookup.max > 0;
+    if (!general && !cpr) return;
     await app.register(rateLimit, {
-      global: true,
+      // Off: the plugin still registers (for the CPR limiter) but adds no hook of its own.
+      global: general,
       hook: 'onRequest',
-      max: opts.max,
+      max: general ? opts.max : 1,
       timeWindow: opts.windowMs,
       keyGenerator: rateLimitKey,
       allowList: (request) => !isRateLimited(request.routeOptions.url),
@@ -50,6 +71,27 @@ export const rateLimitPlugin = fp(
       enableDraftSpec: true,
       errorResponseBuilder: (_request, context) =>
         new TooManyRequestsError(Math.max(1, Math.ceil(context.ttl / 1000)), context.max),
+    });
+    if (!cpr) return;
+    const check = app.createRateLimit({
+      max: opts.cprLookup.max,
+      timeWindow: opts.cprLookup.windowMs,
+      keyGenerator: (request) => `cpr-lookup:${rateLimitKey(request)}`,
+    });
+    const cprLimit = async (request: FastifyRequest) => {
+      const result = await check(request);
+      if (!result.isAllowed && result.isExceeded) {
+        throw new TooManyRequestsError(
+          Math.max(1, Math.ceil(result.ttl / 1000)),
+          result.max,
+          'CPR lookup',
+        );
+      }
+    };
+    app.addHook('onRoute', (route) => {
+      if (!route.config?.cprLookup) return;
+      const hooks = route.onRequest;
+      route.onRequest = [...(Array.isArray(hooks) ? hooks : hooks ? [hooks] : []), cprLimit];
     });
   },
   { name: 'lineal-rate-limit', dependencies: ['lineal-auth', 'lineal-errors'] },

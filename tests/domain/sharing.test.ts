@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   basesFor,
   type ConsentFacts,
+  confirmationRefusal,
   consentStatus,
   type GuidelineFacts,
+  mayGiveConsent,
+  needsConfirmation,
   notesBases,
   type SharingContext,
 } from '../../src/domain/sharing.js';
@@ -17,9 +20,11 @@ const consent = (over: Partial<ConsentFacts> = {}): ConsentFacts => ({
   recipientUnitId: 'S',
   recipientRole: null,
   categories: ['assessments'],
+  givenByRelation: 'parent',
   givenOn: '2026-06-01',
   validUntil: null,
   revokedAt: null,
+  awaitingConfirmation: false,
   ...over,
 });
 const guideline = (over: Partial<GuidelineFacts> = {}): GuidelineFacts => ({
@@ -96,5 +101,60 @@ describe('sharing at transitions', () => {
     expect(
       notesBases(ctx({ consents: [consent({ categories: ['notes'] })] }), fromKindergarten),
     ).toHaveLength(1);
+  });
+
+  it('a receiving unit cannot grant itself access', () => {
+    // Only holders of parental authority, or the child from 15 on the day it is given.
+    expect(mayGiveConsent('parent', '2020-03-01', '2026-06-15')).toBe(true);
+    expect(mayGiveConsent('guardian', '2020-03-01', '2026-06-15')).toBe(true);
+    expect(mayGiveConsent('other', '2000-01-01', '2026-06-15')).toBe(false);
+    expect(mayGiveConsent('child', '2011-06-16', '2026-06-15')).toBe(false);
+    expect(mayGiveConsent('child', '2011-06-15', '2026-06-15')).toBe(true);
+
+    // A unit-limited recorder's consent for its own unit, or for a role, waits; others do not.
+    const staffS = { role: 'unit_staff', unitIds: ['S'] };
+    expect(needsConfirmation(staffS, 'S')).toBe(true);
+    expect(needsConfirmation(staffS, null)).toBe(true);
+    expect(needsConfirmation(staffS, 'O')).toBe(false);
+    expect(needsConfirmation({ role: 'municipality_admin', unitIds: [] }, 'S')).toBe(false);
+
+    // Waiting, expired or given by "other" (recorded before the rule): no basis.
+    const shares = (c: ConsentFacts) =>
+      basesFor(ctx({ consents: [c] }), fromKindergarten, 'assessments').length > 0;
+    expect(shares(consent({ awaitingConfirmation: true }))).toBe(false);
+    expect(consentStatus(consent({ awaitingConfirmation: true }), '2026-11-22')).toBe(
+      'pending_confirmation',
+    );
+    expect(shares(consent({ givenByRelation: 'other' }))).toBe(false);
+
+    // Confirmed by a leader of the recipient unit or an administrator, never the recorder.
+    const waiting = { createdBy: 'k-staff', recipientUnitId: 'S' };
+    expect(
+      confirmationRefusal({ id: 'k-lead', role: 'unit_leader', unitIds: ['S'] }, waiting),
+    ).toBeNull();
+    expect(
+      confirmationRefusal({ id: 'k-admin', role: 'municipality_admin', unitIds: [] }, waiting),
+    ).toBeNull();
+    expect(
+      confirmationRefusal({ id: 'k-lead', role: 'unit_leader', unitIds: ['O'] }, waiting),
+    ).toBe('not_recipient_leader');
+    expect(
+      confirmationRefusal(
+        { id: 'k-lead', role: 'unit_leader', unitIds: ['S'] },
+        {
+          createdBy: 'k-lead',
+          recipientUnitId: 'S',
+        },
+      ),
+    ).toBe('own_consent');
+    expect(
+      confirmationRefusal(
+        { id: 'k-lead', role: 'unit_leader', unitIds: ['S'] },
+        {
+          createdBy: 'k-staff',
+          recipientUnitId: null,
+        },
+      ),
+    ).toBe('not_recipient_leader');
   });
 });

@@ -767,6 +767,100 @@ describeEngines('transitions and consent', (t) => {
     );
   });
 
+  it('a receiving unit cannot grant itself access: a relative gives consent, a leader confirms it', async () => {
+    // issue 12, point 9: a child has just moved in; the receiving unit's staff try to open the
+    // earlier unit's assessment, free text included, on a consent they record themselves.
+    const f = await transition(t);
+    const url = `/v1/children/${f.child.id}/consents`;
+    const post = (body: unknown, token: string) => t.call('POST', url, { token, body });
+    const confirm = (id: string, token: string) =>
+      t.call('POST', `${url}/${id}/confirm`, { token });
+    const readYellow = (token: string) =>
+      t.call('GET', `/v1/assessments/${f.yellow.id}`, { token });
+    const everything = {
+      recipient: { unitId: f.school.id },
+      categories: ['assessments', 'recommendations', 'notes'],
+    };
+
+    // Relation "other" gives no consent; nor does a child under 15 (this one is 6).
+    for (const givenBy of [
+      { name: 'Anna Pædagog', relation: 'other' },
+      { name: 'Liv Jensen', relation: 'child' },
+    ]) {
+      const refused = expectProblem(
+        await post(consentBody({ ...everything, givenBy }), f.staff.token),
+        422,
+      );
+      expect(refused.errors?.map((e) => e.path)).toEqual(['body.givenBy.relation']);
+    }
+    expectProblem(await readYellow(f.staff.token), 403);
+    expect((await t.call('GET', url, { token: f.admin.token })).json().items).toEqual([]);
+
+    // A guardian's consent, recorded by the receiving unit's staff for their own unit, waits.
+    const guardian = { name: 'Mette Jensen', relation: 'guardian' };
+    const recorded = await post(consentBody({ ...everything, givenBy: guardian }), f.staff.token);
+    expect(recorded.statusCode, recorded.body).toBe(201);
+    const pending = recorded.json() as Consent;
+    expect(pending).toMatchObject({
+      status: 'pending_confirmation',
+      confirmation: { required: true, confirmedAt: null, confirmedBy: null },
+      createdBy: f.staff.id,
+    });
+    expectProblem(await readYellow(f.staff.token), 403);
+    const before = await timeline(t, f, f.staff.token);
+    expect(ids(before)).toEqual([]);
+    expect(before.withheld?.count).toBe(2);
+    expect((await handover(t, f, f.staff.token)).basis.notes).toEqual([]);
+
+    // Staff cannot confirm; a leader of the receiving unit can, once.
+    expectProblem(await confirm(pending.id, f.staff.token), 403);
+    const confirmed = await confirm(pending.id, f.leader.token);
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    expect(confirmed.json()).toMatchObject({
+      id: pending.id,
+      status: 'active',
+      confirmation: { required: true, confirmedBy: f.leader.id },
+    });
+    expect(confirmed.json().confirmation.confirmedAt).toEqual(expect.any(String));
+    expect(expectProblem(await confirm(pending.id, f.leader.token), 409).type).toBe(
+      'urn:lineal:problem:consent-not-pending',
+    );
+    const shared = await readYellow(f.staff.token);
+    expect(shared.statusCode, shared.body).toBe(200);
+    expect(shared.json().justification).toBe(JUSTIFICATION);
+
+    // Whoever recorded a consent cannot confirm it: a leader's own needs another leader or an
+    // administrator.
+    const byLeader = await post(
+      consentBody({ recipient: { unitId: f.school.id }, givenBy: guardian }),
+      f.leader.token,
+    );
+    expect(byLeader.json().status).toBe('pending_confirmation');
+    const own = expectProblem(await confirm(byLeader.json().id, f.leader.token), 403);
+    expect(own.type).toBe('urn:lineal:problem:own-consent');
+    const byAdmin = await confirm(byLeader.json().id, f.admin.token);
+    expect(byAdmin.statusCode, byAdmin.body).toBe(200);
+    expect(byAdmin.json().status).toBe('active');
+
+    // Recorded by an administrator (or by staff for another unit), a consent is in force at once.
+    const direct = await post(
+      consentBody({ recipient: { unitId: f.unrelated.id }, givenBy: guardian }),
+      f.admin.token,
+    );
+    expect(direct.json()).toMatchObject({ status: 'active', confirmation: { required: false } });
+
+    const audited = (await auditOf(t, f.child.id)).filter(
+      (e) => e.resource_type === 'consent' && e.action === 'update',
+    );
+    expect(audited.map((e) => [e.resource_id, e.outcome, e.principal_id])).toEqual([
+      [pending.id, 'denied', f.staff.id],
+      [pending.id, 'success', f.leader.id],
+      [pending.id, 'conflict', f.leader.id],
+      [byLeader.json().id, 'denied', f.leader.id],
+      [byLeader.json().id, 'success', f.admin.id],
+    ]);
+  });
+
   it('erasing the child deletes its consents with it', async () => {
     const f = await transition(t);
     const consent = await giveConsent(t, f, { recipient: { unitId: f.school.id } });

@@ -86,12 +86,20 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.post(
     '/v1/children/lookup',
     {
-      config: { permission: 'child:read', audit: { resource: 'child', action: 'search' } },
+      config: {
+        permission: 'child:read',
+        audit: { resource: 'child', action: 'search' },
+        cprLookup: true,
+      },
       schema: {
         operationId: 'lookupChildByCpr',
         tags,
         summary: 'Find a child by CPR number',
-        description: 'The CPR number goes in the body so that it never appears in URLs or logs.',
+        description:
+          'The CPR number goes in the body so that it never appears in URLs or logs. Besides ' +
+          'the general rate limit, each key may make only CPR_LOOKUP_LIMIT_MAX lookups (default ' +
+          '30) per CPR_LOOKUP_LIMIT_WINDOW_MS (default 10 minutes); beyond that 429 with ' +
+          'Retry-After, recorded in the audit log as a denied search.',
         security: bearerSecurity,
         body: CprLookupSchema,
         response: {

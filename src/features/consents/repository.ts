@@ -18,6 +18,9 @@ const consentColumns = [
   'revocation_recorded_by',
   'created_at',
   'created_by',
+  'confirmation_required',
+  'confirmed_at',
+  'confirmed_by',
 ] as const;
 
 export interface ConsentRow {
@@ -38,6 +41,9 @@ export interface ConsentRow {
   revocation_recorded_by: string | null;
   created_at: Date;
   created_by: string;
+  confirmation_required: boolean;
+  confirmed_at: Date | null;
+  confirmed_by: string | null;
 }
 
 export interface NewConsent {
@@ -52,6 +58,7 @@ export interface NewConsent {
   given_on: string;
   valid_until: string | null;
   created_by: string;
+  confirmation_required: boolean;
 }
 
 export async function insertConsent(db: Executor, values: NewConsent): Promise<ConsentRow> {
@@ -116,6 +123,22 @@ export async function revokeConsent(
       revocation_reason: revocation.reason,
       revocation_recorded_by: revocation.recordedBy,
     })
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .returning(consentColumns)
+    .executeTakeFirstOrThrow();
+}
+
+/** Records the confirmation of a consent that waits for one. */
+export async function confirmConsent(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+  confirmation: { at: Date; by: string },
+): Promise<ConsentRow> {
+  return db
+    .updateTable('consents')
+    .set({ confirmed_at: confirmation.at, confirmed_by: confirmation.by })
     .where('municipality_id', '=', municipalityId)
     .where('id', '=', id)
     .returning(consentColumns)

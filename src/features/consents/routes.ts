@@ -16,6 +16,7 @@ import {
   RevokeConsentSchema,
 } from './schemas.js';
 import {
+  confirmChildConsent,
   createConsent,
   getConsent,
   getHandover,
@@ -46,7 +47,11 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
           'the data categories (notes = free text), who gave it and when, and optionally the ' +
           'last day it holds. While active it lets the recipient see what other units recorded ' +
           '(transition_handover: what was recorded before the child started in the receiving ' +
-          'unit; interdisciplinary_sharing: all of it).',
+          'unit; interdisciplinary_sharing: all of it). Only a parent, a guardian or the child ' +
+          'from 15 gives consent (422 on givenBy.relation otherwise). A receiving unit cannot ' +
+          'grant itself access: recorded by a key limited to units for one of its own units (or ' +
+          'for a role), the consent is pending_confirmation until a leader of the recipient ' +
+          'unit or an administrator confirms it (confirmConsent).',
         security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         params: ChildParamsSchema,
@@ -136,6 +141,41 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         request.params.childId,
         request.params.consentId,
         request.body,
+        now(),
+      ),
+  );
+
+  app.post(
+    '/v1/children/:childId/consents/:consentId/confirm',
+    {
+      config: {
+        permission: 'consent:confirm',
+        audit: { resource: 'consent', action: 'update' },
+      },
+      schema: {
+        operationId: 'confirmConsent',
+        tags,
+        summary: 'Confirm a consent a unit recorded for itself: from then on it is in force',
+        description:
+          'A consent that a key limited to units records for one of its own units (or for a ' +
+          'role, which every unit has) has status pending_confirmation and is no basis for ' +
+          'sharing until a unit leader of the recipient unit or a municipality administrator ' +
+          'confirms it; whoever recorded it cannot (403 own-consent). A consent that needs no ' +
+          'confirmation, is already confirmed or was revoked answers 409.',
+        security: bearerSecurity,
+        params: ConsentParamsSchema,
+        response: {
+          200: ConsentSchema,
+          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409),
+        },
+      },
+    },
+    async (request) =>
+      confirmChildConsent(
+        database,
+        principalOf(request),
+        request.params.childId,
+        request.params.consentId,
         now(),
       ),
   );

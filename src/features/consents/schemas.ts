@@ -5,6 +5,7 @@ import {
   type Basis,
   consentPurposes,
   consentRelations,
+  consentStatuses,
   dataCategories,
   guidelineCategories,
   recipientRoles,
@@ -46,7 +47,10 @@ export const CreateConsentSchema = z
       .min(1)
       .max(dataCategories.length)
       .refine(uniqueItems, 'must not repeat a category'),
-    givenBy: PersonSchema.describe('Who gave the consent: a parent, guardian or the child.'),
+    givenBy: PersonSchema.describe(
+      'Who gave the consent: a parent or guardian (holders of parental authority), or the child ' +
+        'itself if 15 or older on givenOn. Any other relation is refused (422).',
+    ),
     givenOn: IsoDateSchema.describe('The date the consent was given (not in the future).'),
     validUntil: IsoDateSchema.optional().describe(
       'The last day the consent holds (inclusive); omit for no expiry.',
@@ -84,8 +88,21 @@ export const ConsentSchema = z
     givenOn: z.string(),
     validUntil: z.string().nullable(),
     status: z
-      .enum(['active', 'expired', 'revoked'])
-      .describe('Today: only an active consent is a basis for sharing.'),
+      .enum(consentStatuses)
+      .describe(
+        'Today: only an active consent is a basis for sharing. pending_confirmation: recorded ' +
+          'by a unit-limited key for its own unit (or for a role); it waits for a leader of the ' +
+          'recipient unit or an administrator to confirm it.',
+      ),
+    confirmation: z
+      .object({
+        required: z
+          .boolean()
+          .describe('Whether the consent takes effect only once confirmed (set when recorded).'),
+        confirmedAt: z.iso.datetime().nullable(),
+        confirmedBy: z.string().nullable().describe('The principal that confirmed it.'),
+      })
+      .describe('A receiving unit cannot grant itself access: see status pending_confirmation.'),
     revocation: z
       .object({
         revokedAt: z.iso.datetime(),

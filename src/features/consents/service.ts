@@ -7,14 +7,23 @@ import { localDate } from '../../domain/dates.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import {
   type Basis,
-  type ConsentPurpose,
+  CHILD_CONSENT_AGE,
+  confirmationRefusal,
   consentStatus,
   distinctBases,
+  mayGiveConsent,
+  needsConfirmation,
   notesBases,
   type SharingContext,
   withheldByUnit,
 } from '../../domain/sharing.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ProblemError,
+  ValidationFailedError,
+} from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { childTimeline } from '../assessments/repository.js';
 import { listEnrolments, type Visibility } from '../children/repository.js';
@@ -24,6 +33,7 @@ import { audienceOf } from '../recommendations/service.js';
 import { findUnit } from '../units/repository.js';
 import {
   type ConsentRow,
+  confirmConsent,
   findConsent,
   type GuidelineRow,
   insertConsent,
@@ -40,7 +50,14 @@ import {
   type Handover,
   type RevokeConsent,
 } from './schemas.js';
-import { type Judged, judge, loadSharing, seesOwnDutiesOnly, WITHHELD_REASON } from './sharing.js';
+import {
+  consentFacts,
+  type Judged,
+  judge,
+  loadSharing,
+  seesOwnDutiesOnly,
+  WITHHELD_REASON,
+} from './sharing.js';
 
 export function toConsent(row: ConsentRow, today: string): Consent {
   return {
@@ -58,19 +75,12 @@ export function toConsent(row: ConsentRow, today: string): Consent {
     },
     givenOn: row.given_on,
     validUntil: row.valid_until,
-    status: consentStatus(
-      {
-        id: row.id,
-        purpose: row.purpose as ConsentPurpose,
-        recipientUnitId: row.recipient_unit_id,
-        recipientRole: row.recipient_role,
-        categories: row.categories,
-        givenOn: row.given_on,
-        validUntil: row.valid_until,
-        revokedAt: row.revoked_at,
-      },
-      today,
-    ),
+    status: consentStatus(consentFacts(row), today),
+    confirmation: {
+      required: row.confirmation_required,
+      confirmedAt: row.confirmed_at?.toISOString() ?? null,
+      confirmedBy: row.confirmed_by,
+    },
     revocation: row.revoked_at
       ? {
           revokedAt: row.revoked_at.toISOString(),
@@ -87,7 +97,11 @@ export function toConsent(row: ConsentRow, today: string): Consent {
   };
 }
 
-/** Records a consent for a child the principal can see; audited in the same transaction. */
+/**
+ * Records a consent for a child the principal can see; audited in the same transaction. Only a
+ * parent, a guardian or the child from 15 gives consent; one a unit-limited key records for its
+ * own unit (or for a role) waits for confirmation before it is a basis for sharing.
+ */
 export async function createConsent(
   trx: Transaction<DB>,
   principal: Principal,
@@ -96,10 +110,20 @@ export async function createConsent(
   now: Date,
 ): Promise<Consent> {
   const v = enrolledVisibilityOf(principal, now);
-  await requireChild(trx, v, childId);
+  const child = await requireChild(trx, v, childId);
   const errors: FieldError[] = [];
   if (input.givenOn > v.today) {
     errors.push({ path: 'body.givenOn', message: 'is in the future', code: 'future_date' });
+  }
+  if (!mayGiveConsent(input.givenBy.relation, child.birth_date, input.givenOn)) {
+    errors.push({
+      path: 'body.givenBy.relation',
+      message:
+        input.givenBy.relation === 'child'
+          ? `the child gives consent itself only from age ${CHILD_CONSENT_AGE} (on givenOn)`
+          : 'only a parent, a guardian or the child (from 15) gives consent',
+      code: 'not_a_consent_giver',
+    });
   }
   if (
     input.recipient.unitId !== undefined &&
@@ -124,6 +148,7 @@ export async function createConsent(
     given_on: input.givenOn,
     valid_until: input.validUntil ?? null,
     created_by: principal.id,
+    confirmation_required: needsConfirmation(principal, input.recipient.unitId ?? null),
   });
   await audit(trx, principal, {
     action: 'create',
@@ -228,6 +253,67 @@ export async function revokeChildConsent(
     });
     await audit(trx, principal, {
       action: 'withdraw',
+      resource: 'consent',
+      resourceId: consentId,
+      childId,
+    });
+    return toConsent(row, v.today);
+  });
+}
+
+/**
+ * Confirms a consent that waits for confirmation: by a unit leader of its recipient unit or an
+ * administrator, never by the principal that recorded it. From then on it is a basis.
+ */
+export async function confirmChildConsent(
+  database: Database,
+  principal: Principal,
+  childId: string,
+  consentId: string,
+  now: Date,
+): Promise<Consent> {
+  // A change to the child's record: only a unit that has the child now (or a municipality key).
+  const v = enrolledVisibilityOf(principal, now);
+  return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
+    await requireChild(trx, v, childId);
+    const current = await findConsent(trx, v.municipalityId, childId, consentId, { lock: true });
+    if (!current) throw new NotFoundError('consent', consentId);
+    if (current.revoked_at) {
+      throw new ConflictError(`Consent ${consentId} was revoked.`, 'consent-revoked');
+    }
+    if (!current.confirmation_required || current.confirmed_at) {
+      throw new ConflictError(
+        current.confirmed_at
+          ? `Consent ${consentId} was already confirmed on ${current.confirmed_at.toISOString()}.`
+          : `Consent ${consentId} needs no confirmation: it was in force when recorded.`,
+        'consent-not-pending',
+      );
+    }
+    const refusal = confirmationRefusal(principal, {
+      createdBy: current.created_by,
+      recipientUnitId: current.recipient_unit_id,
+    });
+    if (refusal === 'own_consent') {
+      throw new ProblemError(
+        403,
+        'own-consent',
+        'Forbidden',
+        'A consent is confirmed by someone other than whoever recorded it.',
+      );
+    }
+    if (refusal) {
+      throw new ForbiddenError(
+        current.recipient_unit_id === null
+          ? 'A consent addressed to a role in every unit is confirmed by an administrator.'
+          : 'Only a leader of the recipient unit or an administrator confirms this consent.',
+      );
+    }
+    const row = await confirmConsent(trx, v.municipalityId, consentId, {
+      at: now,
+      by: principal.id,
+    });
+    await audit(trx, principal, {
+      action: 'update',
       resource: 'consent',
       resourceId: consentId,
       childId,

@@ -4,6 +4,7 @@ import type { DB } from '../../db/schema.js';
 import {
   type Basis,
   basesFor,
+  type ConsentFacts,
   type ConsentPurpose,
   type DataCategory,
   isUnitLimitedViewer,
@@ -15,7 +16,23 @@ import {
 } from '../../domain/sharing.js';
 import { ProblemError } from '../../http/errors.js';
 import { listEnrolments } from '../children/repository.js';
-import { listConsents, listGuidelines, unitKindsOf } from './repository.js';
+import { type ConsentRow, listConsents, listGuidelines, unitKindsOf } from './repository.js';
+
+/** What the sharing rules need to know of a stored consent. */
+export function consentFacts(row: ConsentRow): ConsentFacts {
+  return {
+    id: row.id,
+    purpose: row.purpose as ConsentPurpose,
+    recipientUnitId: row.recipient_unit_id,
+    recipientRole: row.recipient_role,
+    categories: row.categories,
+    givenByRelation: row.given_by_relation,
+    givenOn: row.given_on,
+    validUntil: row.valid_until,
+    revokedAt: row.revoked_at,
+    awaitingConfirmation: row.confirmation_required && row.confirmed_at === null,
+  };
+}
 
 /**
  * The facts the sharing rules need for one child and one principal, read in the caller's
@@ -45,16 +62,7 @@ export async function loadSharing(
           principal.unitIds.includes(e.unit_id) && (e.end_date === null || e.end_date >= today),
       )
       .map((e) => ({ unitId: e.unit_id, unitKind: e.unit_kind, startDate: e.start_date })),
-    consents: consents.map((c) => ({
-      id: c.id,
-      purpose: c.purpose as ConsentPurpose,
-      recipientUnitId: c.recipient_unit_id,
-      recipientRole: c.recipient_role,
-      categories: c.categories,
-      givenOn: c.given_on,
-      validUntil: c.valid_until,
-      revokedAt: c.revoked_at,
-    })),
+    consents: consents.map(consentFacts),
     guidelines: guidelines.map((g) => ({
       id: g.id,
       fromUnitKind: g.from_unit_kind,
