@@ -12,6 +12,7 @@ import {
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { queryPlugins } from './plugins.js';
 import type { DB } from './schema.js';
 
 /**
@@ -102,7 +103,10 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
         ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       },
     );
-    const db = new Kysely<DB>({ dialect: new SerialPGliteDialect({ pglite }) });
+    const db = new Kysely<DB>({
+      dialect: new SerialPGliteDialect({ pglite }),
+      plugins: queryPlugins,
+    });
     await sql`RESET ROLE`.execute(db);
     const applied = await migrateToLatest(db);
     options.onMigrated?.(applied);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Kysely, type KyselyConfig, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
+import { queryPlugins } from './plugins.js';
 import type { DB } from './schema.js';
 
 export interface PostgresOptions {
@@ -136,6 +137,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   pool.on('error', () => {});
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
+    plugins: queryPlugins,
     ...(options.log ? { log: options.log } : {}),
   });
   try {
