@@ -6,13 +6,14 @@ import {
   type Driver,
   Kysely,
   PGliteDialect,
+  type QueryCompiler,
   sql,
   type TransactionSettings,
 } from 'kysely';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
-import { queryPlugins } from './plugins.js';
+import { LinealQueryCompiler } from './query-compiler.js';
 import type { DB } from './schema.js';
 
 /**
@@ -75,6 +76,11 @@ class SerialPGliteDialect extends PGliteDialect {
   override createDriver(): Driver {
     return new SerialDriver(super.createDriver());
   }
+
+  /** Empty `IN` lists allowed (src/db/query-compiler.ts), as on PostgreSQL. */
+  override createQueryCompiler(): QueryCompiler {
+    return new LinealQueryCompiler();
+  }
 }
 
 export interface EmbeddedOptions {
@@ -103,10 +109,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
         ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       },
     );
-    const db = new Kysely<DB>({
-      dialect: new SerialPGliteDialect({ pglite }),
-      plugins: queryPlugins,
-    });
+    const db = new Kysely<DB>({ dialect: new SerialPGliteDialect({ pglite }) });
     await sql`RESET ROLE`.execute(db);
     const applied = await migrateToLatest(db);
     options.onMigrated?.(applied);

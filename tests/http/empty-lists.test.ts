@@ -63,15 +63,23 @@ describeEngines('empty arrays where the schema allows them', (t) => {
       body: { name: 'Only', kind: 'nursery' },
     });
     const none: string[] = [];
-    const [inEmpty, notInEmpty] = await t.database.transaction(
-      municipalityScope(municipality.id),
-      async (trx) => [
-        await trx.selectFrom('units').select('id').where('id', 'in', none).execute(),
-        await trx.selectFrom('units').select('id').where('id', 'not in', none).execute(),
-      ],
-    );
-    expect(inEmpty).toEqual([]);
-    expect(notInEmpty).toEqual([{ id: unit.json().id }]);
+    const rows = await t.database.transaction(municipalityScope(municipality.id), async (trx) => ({
+      in: await trx.selectFrom('units').select('id').where('id', 'in', none).execute(),
+      notIn: await trx.selectFrom('units').select('id').where('id', 'not in', none).execute(),
+      // Inside a subquery, and as a selected value.
+      nested: await trx
+        .selectFrom('units')
+        .select((eb) => ['id', eb('kind', 'in', none).as('listed')])
+        .where((eb) =>
+          eb.not(eb.exists(eb.selectFrom('units as u').select('u.id').where('u.id', 'in', none))),
+        )
+        .execute(),
+    }));
+    expect(rows).toEqual({
+      in: [],
+      notIn: [{ id: unit.json().id }],
+      nested: [{ id: unit.json().id, listed: false }],
+    });
   });
 
   it('other empty lists in bodies and queries are accepted', async () => {
