@@ -34,6 +34,7 @@ import { unitRoutes } from './features/units/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { idempotencyDocsPlugin } from './http/idempotency.js';
+import { inputStringsPlugin } from './http/input-strings.js';
 import { openApiPlugin } from './http/openapi.js';
 import {
   clientErrorHandler,
@@ -117,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
   await app.register(idempotencyDocsPlugin);
   await app.register(requestProblemDocsPlugin);
+  // No NUL or lone surrogate in any string of any request (400, before validation).
+  await app.register(inputStringsPlugin);
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

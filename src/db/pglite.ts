@@ -6,12 +6,14 @@ import {
   type Driver,
   Kysely,
   PGliteDialect,
+  type QueryCompiler,
   sql,
   type TransactionSettings,
 } from 'kysely';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { LinealQueryCompiler } from './query-compiler.js';
 import type { DB } from './schema.js';
 
 /**
@@ -73,6 +75,11 @@ class SerialDriver implements Driver {
 class SerialPGliteDialect extends PGliteDialect {
   override createDriver(): Driver {
     return new SerialDriver(super.createDriver());
+  }
+
+  /** Empty `IN` lists allowed (src/db/query-compiler.ts), as on PostgreSQL. */
+  override createQueryCompiler(): QueryCompiler {
+    return new LinealQueryCompiler();
   }
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Kysely, type KyselyConfig, PostgresDialect, sql } from 'kysely';
+import { Kysely, type KyselyConfig, sql } from 'kysely';
 import pg from 'pg';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
+import { LinealPostgresDialect } from './query-compiler.js';
 import type { DB } from './schema.js';
 
 export interface PostgresOptions {
@@ -135,7 +136,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   // An idle connection's error reaches the pool too; the listener above has reported it.
   pool.on('error', () => {});
   const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new LinealPostgresDialect({ pool }),
     ...(options.log ? { log: options.log } : {}),
   });
   try {

@@ -15,3 +15,13 @@ export function expectProblem(res: LightMyRequestResponse, status: number): Prob
   expect(body.requestId).toBe(res.headers['x-request-id']);
   return body;
 }
+
+/** Asserts the 400 of the input-strings guard: exactly the one named field. */
+export function expectBadText(res: LightMyRequestResponse, path: string) {
+  const problem = expectProblem(res, 400);
+  expect(problem.type).toBe('urn:lineal:problem:validation-error');
+  expect(problem.errors, res.body).toEqual([
+    { path, message: expect.any(String), code: 'invalid_characters' },
+  ]);
+  return problem;
+}
