@@ -227,7 +227,7 @@ describe.each(presetGuides.map((g) => g.key))('recommend with the %s guide', (ke
     expect(third.zoneChanged).toBe(false);
     expect(kinds(third)).toEqual(['persistent']);
     expect(third.flags[0]?.reason).toBe(
-      'The child has been yellow in 2 consecutive assessed rounds (r2, r3).',
+      'The child has been yellow in 2 consecutive rounds (r2, r3).',
     );
     expect(sources(third)).toEqual([
       ...yellowIds.map((id) => [id, 'zone']),
@@ -452,7 +452,7 @@ describe('persistence across rounds', () => {
     const r = recommend(r3, [r2, r1], three);
     expect(kinds(r)).toEqual(['persistent']);
     expect(r.flags[0]?.reason).toBe(
-      'The child has been yellow in 3 consecutive assessed rounds (r1, r2, r3).',
+      'The child has been yellow in 3 consecutive rounds (r1, r2, r3).',
     );
     const green0 = inRound('z', 'green', 'r0', '2024-10-03');
     expect(kinds(recommend(r3, [green0, r1, r2], three))).toEqual(['persistent']);

@@ -101,7 +101,10 @@ export const TrajectoryRulesSchema = z
       .min(2)
       .max(10)
       .default(2)
-      .describe('The same non-green zone in this many consecutive rounds raises `persistent`.'),
+      .describe(
+        'The same non-green zone in this many consecutive rounds raises `persistent`; a round ' +
+          'that covered the child and closed without an assessment breaks the series.',
+      ),
     escalateOnPersistent: z
       .boolean()
       .default(true)
@@ -142,6 +145,17 @@ export interface AssessmentFacts {
   /** Categories of the red flags present (violence, sexual_abuse, neglect, other). */
   redFlagCategories: string[];
   redFlags: string[];
+}
+
+/**
+ * A round of the child's series on a ruler: a round using that ruler that covered the child
+ * (enrolled in a unit it covers at some point of its window, within its age range), whether or
+ * not the child was assessed in it. Lets `recommend` see the rounds a child missed.
+ */
+export interface RoundFacts {
+  id: string;
+  windowStart: string;
+  windowEnd: string;
 }
 
 export interface RecommendedStep {

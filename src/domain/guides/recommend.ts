@@ -6,6 +6,7 @@ import type {
   RaisedFlag,
   Recommendation,
   RecommendedStep,
+  RoundFacts,
   Step,
 } from './definition.js';
 import { flagKinds } from './definition.js';
@@ -13,7 +14,12 @@ import { flagKinds } from './definition.js';
 /**
  * Turns one assessment, the child's earlier assessments on the same ruler family and an action
  * guide into the steps to take and the flags to raise. Pure and deterministic: the same inputs
- * give deep-equal output, whatever the order of `previous`.
+ * give deep-equal output, whatever the order of `previous` and `rounds`.
+ *
+ * `rounds` are the rounds on this ruler that covered the child, assessed or not (see
+ * `RoundFacts`): without them a round the child missed is invisible, and `persistent` would
+ * count yellow, not assessed, yellow as two consecutive rounds. Leaving them out is only right
+ * when the child missed no round.
  *
  * - Only earlier assessments count: those before the current one by (assessedOn, id); the current
  *   id is ignored if it appears in `previous`. "Last" is the latest of them.
@@ -129,33 +135,60 @@ function deteriorationFlag(
 
 interface RoundEntry {
   roundId: string;
-  /** The round's start, or the latest assessment's date when the round has no start. */
+  /** The round's window start (or, for a round only known from an assessment without one, the
+   * latest assessment's date). */
   start: string;
-  latest: AssessmentFacts;
+  /** The child's latest earlier assessment in the round; null: the round passed without one. */
+  latest: AssessmentFacts | null;
 }
 
 function roundKeyCompare(a: RoundEntry, b: RoundEntry): number {
   return (
     cmp(a.start, b.start) ||
-    cmp(a.latest.assessedOn, b.latest.assessedOn) ||
-    cmp(a.latest.id, b.latest.id) ||
+    cmp(a.latest?.assessedOn ?? '', b.latest?.assessedOn ?? '') ||
+    cmp(a.latest?.id ?? '', b.latest?.id ?? '') ||
     cmp(a.roundId, b.roundId)
   );
 }
 
+/** One entry per round id, whatever the order or repetitions of `rounds`. */
+function roundsById(rounds: readonly RoundFacts[]): Map<string, RoundFacts> {
+  const byId = new Map<string, RoundFacts>();
+  for (const round of rounds) {
+    const seen = byId.get(round.id);
+    if (
+      seen === undefined ||
+      cmp(round.windowStart, seen.windowStart) < 0 ||
+      (round.windowStart === seen.windowStart && cmp(round.windowEnd, seen.windowEnd) < 0)
+    ) {
+      byId.set(round.id, round);
+    }
+  }
+  return byId;
+}
+
 /**
- * `persistent`: the current assessment and the latest assessment of each of the previous
- * (persistentRounds − 1) rounds in which the child was assessed all share the current
- * (non-green) zone. Rounds are ordered by their start, then by the date of their latest
- * assessment; only rounds before the current one (by that order) and other than it count.
+ * `persistent`: the same non-green zone in `persistentRounds` consecutive rounds of the child's
+ * series, the current round included. The series is every round before the current one in
+ * which the child was assessed (its latest assessment there counts) and every round of
+ * `rounds` (rounds that covered the child on this ruler) whose window closed before the current
+ * assessment without one. Such a missed round breaks the series: yellow, not assessed, yellow
+ * is not persistent ("consecutive" means no round in between, and a missed round is a signal of
+ * its own: `not_assessed`). A round still open on the current assessment's date is not (yet)
+ * missed and is left out. Rounds are ordered by their window start, then by the date of their
+ * latest assessment.
  */
 function persistentFlag(
   current: AssessmentFacts,
   earlier: readonly AssessmentFacts[],
   persistentRounds: number,
+  rounds: readonly RoundFacts[],
 ): RaisedFlag | null {
   const zone = current.zone;
   if (current.roundId === null || (zone !== 'yellow' && zone !== 'red')) return null;
+  const known = roundsById(rounds);
+  const startOf = (roundId: string, facts: AssessmentFacts) =>
+    known.get(roundId)?.windowStart ?? facts.roundStart ?? facts.assessedOn;
   const byRound = new Map<string, AssessmentFacts>();
   for (const facts of earlier) {
     if (facts.roundId === null || facts.roundId === current.roundId) continue;
@@ -164,27 +197,30 @@ function persistentFlag(
   }
   const currentRound: RoundEntry = {
     roundId: current.roundId,
-    start: current.roundStart ?? current.assessedOn,
+    start: startOf(current.roundId, current),
     latest: current,
   };
-  const rounds = [...byRound.entries()]
-    .map(([roundId, latest]) => ({
-      roundId,
-      start: latest.roundStart ?? latest.assessedOn,
-      latest,
-    }))
+  const entries: RoundEntry[] = [...byRound.entries()].map(([roundId, latest]) => ({
+    roundId,
+    start: startOf(roundId, latest),
+    latest,
+  }));
+  for (const round of known.values()) {
+    if (round.id === current.roundId || byRound.has(round.id)) continue;
+    if (cmp(round.windowEnd, current.assessedOn) >= 0) continue;
+    entries.push({ roundId: round.id, start: round.windowStart, latest: null });
+  }
+  const before = entries
     .filter((round) => roundKeyCompare(round, currentRound) < 0)
     .sort(roundKeyCompare);
   const needed = persistentRounds - 1;
-  if (rounds.length < needed) return null;
-  const window = rounds.slice(rounds.length - needed);
-  if (!window.every((round) => round.latest.zone === zone)) return null;
+  if (before.length < needed) return null;
+  const window = before.slice(before.length - needed);
+  if (!window.every((round) => round.latest !== null && round.latest.zone === zone)) return null;
   const names = [...window, currentRound].map((round) => round.roundId).join(', ');
   return {
     kind: 'persistent',
-    reason:
-      `The child has been ${zone} in ${persistentRounds} consecutive assessed rounds ` +
-      `(${names}).`,
+    reason: `The child has been ${zone} in ${persistentRounds} consecutive rounds (${names}).`,
   };
 }
 
@@ -226,6 +262,7 @@ export function recommend(
   current: AssessmentFacts,
   previous: readonly AssessmentFacts[],
   guide: GuideDefinition,
+  rounds: readonly RoundFacts[] = [],
 ): Recommendation {
   const earlier = previous.filter((facts) => isBefore(facts, current)).sort(compareFacts);
   // The trajectory compares with the latest earlier assessment that placed the child in a zone:
@@ -270,7 +307,7 @@ export function recommend(
       last === undefined
         ? null
         : deteriorationFlag(current, last, trajectory.deteriorationLevelDrop),
-    persistent: persistentFlag(current, earlier, trajectory.persistentRounds),
+    persistent: persistentFlag(current, earlier, trajectory.persistentRounds, rounds),
     not_assessed: null,
     red_flag: redFlagFlag(current),
   };

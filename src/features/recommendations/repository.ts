@@ -215,3 +215,44 @@ export function currentAssessmentFacts(
     .orderBy('a.id')
     .execute();
 }
+
+export interface SeriesRoundRow {
+  id: string;
+  window_start: string;
+  window_end: string;
+  unit_ids: string[];
+  unit_kinds: string[];
+  min_age_months: number | null;
+  max_age_months: number | null;
+}
+
+/**
+ * The municipality's rounds on a ruler (any version of it) that started on or before `upTo`:
+ * the candidates for a child's series of rounds, before checking which covered the child.
+ */
+export function roundsOnRuler(
+  db: Executor,
+  municipalityId: string,
+  rulerKey: string,
+  upTo: string,
+): Promise<SeriesRoundRow[]> {
+  return db
+    .selectFrom('rounds as ro')
+    .innerJoin('ruler_versions as rv', 'rv.id', 'ro.ruler_version_id')
+    .innerJoin('rulers as r', 'r.id', 'rv.ruler_id')
+    .select([
+      'ro.id',
+      'ro.window_start',
+      'ro.window_end',
+      'ro.unit_ids',
+      'ro.unit_kinds',
+      'ro.min_age_months',
+      'ro.max_age_months',
+    ])
+    .where('ro.municipality_id', '=', municipalityId)
+    .where('r.key', '=', rulerKey)
+    .where('ro.window_start', '<=', upTo)
+    .orderBy('ro.window_start')
+    .orderBy('ro.id')
+    .execute();
+}

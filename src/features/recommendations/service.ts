@@ -5,19 +5,27 @@ import { isUnitLimited, municipalityOf, type Principal } from '../../auth/princi
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
-import type { AssessmentFacts, GuideDefinition } from '../../domain/guides/definition.js';
+import type {
+  AssessmentFacts,
+  GuideDefinition,
+  RoundFacts,
+} from '../../domain/guides/definition.js';
 import { recommend } from '../../domain/guides/recommend.js';
+import { roundCoversChild } from '../../domain/round-coverage.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { listEnrolments } from '../children/repository.js';
 import { judge, loadSharing, NoSharingBasisError, seesOwnDutiesOnly } from '../consents/sharing.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
 import { resolveGuideVersion } from '../guides/repository.js';
+import { birthBounds } from '../rounds/repository.js';
 import {
   currentAssessmentFacts,
   type FactsRow,
   findRecommendation,
   findStep,
   type RecommendationRow,
+  roundsOnRuler,
   type StepAudience,
   type StepRow,
   stepsOfRecommendations,
@@ -102,6 +110,58 @@ function factsOf(row: FactsRow): AssessmentFacts {
 }
 
 /**
+ * The child's series of rounds on the current assessment's ruler, up to its round: every round
+ * on that ruler that covered the child (assessed there or not), so that the trajectory rules see
+ * the rounds the child missed. Empty without a round.
+ */
+async function roundSeries(
+  trx: Transaction<DB>,
+  municipalityId: string,
+  childId: string,
+  current: AssessmentFacts,
+): Promise<RoundFacts[]> {
+  if (current.roundId === null) return [];
+  const candidates = await roundsOnRuler(
+    trx,
+    municipalityId,
+    current.rulerKey,
+    current.roundStart ?? current.assessedOn,
+  );
+  if (candidates.length === 0) return [];
+  const child = await trx
+    .selectFrom('children')
+    .select('birth_date')
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', childId)
+    .executeTakeFirstOrThrow();
+  const enrolments = (await listEnrolments(trx, municipalityId, childId)).map((e) => ({
+    unitId: e.unit_id,
+    unitKind: e.unit_kind,
+    start: e.start_date,
+    end: e.end_date,
+  }));
+  return candidates
+    .filter((round) =>
+      roundCoversChild(
+        {
+          windowStart: round.window_start,
+          windowEnd: round.window_end,
+          unitIds: round.unit_ids,
+          unitKinds: round.unit_kinds,
+          ...birthBounds(round),
+        },
+        child.birth_date,
+        enrolments,
+      ),
+    )
+    .map((round) => ({
+      id: round.id,
+      windowStart: round.window_start,
+      windowEnd: round.window_end,
+    }));
+}
+
+/**
  * Makes the recommendation for a just-recorded assessment, in its transaction: the steps of the
  * applicable guide version with due dates, the trajectory flags, and the events that announce
  * them. Immutable once made.
@@ -124,7 +184,8 @@ export async function recommendForAssessment(
     .map(factsOf);
   const guideVersion = await resolveGuideVersion(trx, municipalityId, current.rulerKey);
   if (!guideVersion) throw new Error(`no action guide for ruler ${current.rulerKey}`);
-  const result = recommend(current, previous, guideVersion.definition as GuideDefinition);
+  const rounds = await roundSeries(trx, municipalityId, assessment.childId, current);
+  const result = recommend(current, previous, guideVersion.definition as GuideDefinition, rounds);
 
   const id = randomUUID();
   await trx

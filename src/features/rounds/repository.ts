@@ -92,7 +92,9 @@ export function listRounds(
  * Birth-date bounds of the round's age range (age in whole months at window start, as
  * ageInMonths counts it): born on or before `bornTo`, and strictly after `bornFrom`.
  */
-export function birthBounds(round: RoundRow): { bornFrom?: string; bornTo?: string } {
+export function birthBounds(
+  round: Pick<RoundRow, 'window_start' | 'min_age_months' | 'max_age_months'>,
+): { bornFrom?: string; bornTo?: string } {
   return {
     ...(round.min_age_months !== null
       ? { bornTo: latestBirthDateForAge(round.window_start, round.min_age_months) }
