@@ -224,6 +224,25 @@ export async function getConsent(
   });
 }
 
+/** The consent, locked for a change (404 when the key cannot see it; 409 once revoked). */
+async function lockUnrevokedConsent(
+  trx: Transaction<DB>,
+  v: Visibility,
+  childId: string,
+  consentId: string,
+): Promise<ConsentRow> {
+  await requireChild(trx, v, childId);
+  const current = await findConsent(trx, v.municipalityId, childId, consentId, { lock: true });
+  if (!current) throw new NotFoundError('consent', consentId);
+  if (current.revoked_at) {
+    throw new ConflictError(
+      `Consent ${consentId} was already revoked on ${current.revoked_at.toISOString()}.`,
+      'consent-revoked',
+    );
+  }
+  return current;
+}
+
 /** Revokes a consent at once: from this transaction on it is no basis for sharing. */
 export async function revokeChildConsent(
   database: Database,
@@ -235,15 +254,7 @@ export async function revokeChildConsent(
 ): Promise<Consent> {
   const v = enrolledVisibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
-    await requireChild(trx, v, childId);
-    const current = await findConsent(trx, v.municipalityId, childId, consentId, { lock: true });
-    if (!current) throw new NotFoundError('consent', consentId);
-    if (current.revoked_at) {
-      throw new ConflictError(
-        `Consent ${consentId} was already revoked on ${current.revoked_at.toISOString()}.`,
-        'consent-revoked',
-      );
-    }
+    await lockUnrevokedConsent(trx, v, childId, consentId);
     const row = await revokeConsent(trx, v.municipalityId, consentId, {
       at: now,
       byName: input.revokedBy.name,
@@ -275,12 +286,7 @@ export async function confirmChildConsent(
   // A change to the child's record: only a unit that has the child now (or a municipality key).
   const v = enrolledVisibilityOf(principal, now);
   return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
-    await requireChild(trx, v, childId);
-    const current = await findConsent(trx, v.municipalityId, childId, consentId, { lock: true });
-    if (!current) throw new NotFoundError('consent', consentId);
-    if (current.revoked_at) {
-      throw new ConflictError(`Consent ${consentId} was revoked.`, 'consent-revoked');
-    }
+    const current = await lockUnrevokedConsent(trx, v, childId, consentId);
     if (!current.confirmation_required || current.confirmed_at) {
       throw new ConflictError(
         current.confirmed_at
