@@ -339,7 +339,8 @@ describeEngines('recommendations and follow-up', (t) => {
       involve: ['parents'],
       responsible: 'unit_staff',
       dueOn: '2025-10-22',
-      status: 'open',
+      // Recorded with parentsInformed: true, so the step that records it is done.
+      status: 'done',
     });
     expect(r2.flags.map((f) => f.kind)).toEqual(['deterioration']);
     expect(r2.flags[0]?.reason).toContain('from green to yellow');
@@ -1052,9 +1053,12 @@ describeEngines('recommendations and follow-up', (t) => {
     expect(report.statusCode, report.body).toBe(201);
     const concernStep = stepOf(red.recommendation, 'concern_report');
 
+    const informParents = stepOf(red.recommendation, 'inform_parents');
     const expectedTypes = [
       'recommendation.created',
       'recommendation.created',
+      // recorded with parentsInformed: true, which completes the inform-parents step
+      'step.status_changed',
       'flag.raised',
       'step.status_changed',
       'flag.acknowledged',
@@ -1068,6 +1072,7 @@ describeEngines('recommendations and follow-up', (t) => {
     expect(whole.events.map((e) => e.subject)).toEqual([
       { type: 'recommendation', id: expect.any(String) },
       { type: 'recommendation', id: red.recommendation.id },
+      { type: 'step', id: informParents.id },
       { type: 'flag', id: flagId },
       { type: 'step', id: meeting.id },
       { type: 'flag', id: flagId },
@@ -1079,7 +1084,12 @@ describeEngines('recommendations and follow-up', (t) => {
       zone: 'red',
       previousZone: 'yellow',
     });
-    expect(whole.events[3]?.data).toMatchObject({
+    expect(whole.events[2]?.data).toMatchObject({
+      stepKey: 'inform_parents',
+      from: 'open',
+      to: 'done',
+    });
+    expect(whole.events[4]?.data).toMatchObject({
       stepKey: 'parents_meeting',
       from: 'open',
       to: 'done',

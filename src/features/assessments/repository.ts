@@ -19,7 +19,13 @@ export interface AssessmentRow {
   answers: unknown;
   red_flags: string[];
   justification: string | null;
+  /** What was recorded with the assessment; the inform-parents step, when there is one, wins. */
   parents_informed: boolean;
+  /** The recommendation's inform-parents step (a done one first), if it has one. */
+  inform_step_id: string | null;
+  inform_step_status: string | null;
+  inform_step_changed_at: Date | null;
+  inform_step_changed_by: string | null;
   child_perspective: string | null;
   zone: string | null;
   level: number | null;
@@ -35,11 +41,31 @@ export interface AssessmentRow {
   status_changed_by: string | null;
 }
 
+/**
+ * Whether the parents were informed is one fact with one record: the inform-parents step of the
+ * assessment's recommendation when it has one (done = informed, with when and by whom), else
+ * what was recorded with the assessment. The step comes with every assessment read here.
+ */
 function selectAssessments(db: Executor) {
   return db
     .selectFrom('assessments as a')
     .innerJoin('ruler_versions as rv', 'rv.id', 'a.ruler_version_id')
     .innerJoin('rulers as r', 'r.id', 'rv.ruler_id')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('recommendations as rec')
+          .innerJoin('recommendation_steps as ips', 'ips.recommendation_id', 'rec.id')
+          .select(['ips.id', 'ips.status', 'ips.status_changed_at', 'ips.status_changed_by'])
+          .whereRef('rec.assessment_id', '=', 'a.id')
+          .where('ips.purpose', '=', sql.lit('inform_parents'))
+          .orderBy(sql`ips.status = 'done'`, 'desc')
+          .orderBy('ips.status_changed_at')
+          .orderBy('ips.position')
+          .limit(1)
+          .as('inform'),
+      (join) => join.onTrue(),
+    )
     .select([
       'a.id',
       'a.lineage_id',
@@ -58,6 +84,10 @@ function selectAssessments(db: Executor) {
       'a.red_flags',
       'a.justification',
       'a.parents_informed',
+      'inform.id as inform_step_id',
+      'inform.status as inform_step_status',
+      'inform.status_changed_at as inform_step_changed_at',
+      'inform.status_changed_by as inform_step_changed_by',
       'a.child_perspective',
       'a.zone',
       'a.level',

@@ -63,7 +63,12 @@ const assessmentFields = {
     .default([])
     .describe("Keys of the ruler's red-flag items present."),
   justification: z.string().trim().min(1).max(4000).optional(),
-  parentsInformed: z.boolean(),
+  parentsInformed: z
+    .boolean()
+    .describe(
+      'Whether the parents have been informed. When the recommendation has an inform-parents ' +
+        'step (the zone changed), true completes that step at once; false leaves it open.',
+    ),
   childPerspective: z.string().trim().min(1).max(4000).optional().describe("The child's own view."),
 };
 
@@ -111,7 +116,24 @@ export const AssessmentSchema = z
     rating: RatingSchema,
     redFlags: z.array(z.string()),
     justification: z.string().nullable(),
-    parentsInformed: z.boolean(),
+    parentsInformed: z
+      .boolean()
+      .describe(
+        'Whether the parents have been informed. One record: the inform-parents step of the ' +
+          'recommendation when it has one (true once that step is done; reopening it makes ' +
+          'this false again), else what was recorded with the assessment.',
+      ),
+    parentsInformedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('When that was recorded: the step marked done, or the assessment recorded.'),
+    parentsInformedBy: z.uuid().nullable().describe('The key (principal) that recorded it.'),
+    informParentsStepId: z
+      .uuid()
+      .nullable()
+      .describe(
+        'The inform-parents step that records it (PATCH /v1/steps/{id}); null: none was due.',
+      ),
     childPerspective: z.string().nullable(),
     zone: ZoneSchema.nullable().describe('null: insufficient data, never a falsely green zone.'),
     level: z.number().int().nullable(),

@@ -48,6 +48,28 @@ import type {
 
 type AssessmentInput = Omit<CreateAssessment, 'childId'>;
 
+/**
+ * Whether the parents were informed, when and by whom: the inform-parents step when the
+ * recommendation has one (informed once it is done), else what was recorded with the assessment.
+ */
+function parentsInformation(row: AssessmentRow) {
+  if (row.inform_step_id !== null) {
+    const done = row.inform_step_status === 'done';
+    return {
+      parentsInformed: done,
+      parentsInformedAt: done ? (row.inform_step_changed_at?.toISOString() ?? null) : null,
+      parentsInformedBy: done ? row.inform_step_changed_by : null,
+      informParentsStepId: row.inform_step_id,
+    };
+  }
+  return {
+    parentsInformed: row.parents_informed,
+    parentsInformedAt: row.parents_informed ? row.created_at.toISOString() : null,
+    parentsInformedBy: row.parents_informed ? row.created_by : null,
+    informParentsStepId: null,
+  };
+}
+
 export function toAssessment(row: AssessmentRow): Assessment {
   const answers = (row.answers ?? {}) as Rating['answers'];
   return {
@@ -69,7 +91,7 @@ export function toAssessment(row: AssessmentRow): Assessment {
     },
     redFlags: row.red_flags,
     justification: row.justification,
-    parentsInformed: row.parents_informed,
+    ...parentsInformation(row),
     childPerspective: row.child_perspective,
     zone: row.zone as Assessment['zone'],
     level: row.level,
@@ -298,14 +320,15 @@ async function record(
     }
     throw error;
   }
-  const row = await findAssessment(trx, scopeOf(principal), id);
   const recommendation = await recommendForAssessment(
     trx,
     principal,
-    { id, childId, unitId: checked.unit.id },
+    { id, childId, unitId: checked.unit.id, parentsInformed: input.parentsInformed },
     now,
     previous?.id,
   );
+  // Read after the recommendation: its inform-parents step is the record of parentsInformed.
+  const row = await findAssessment(trx, scopeOf(principal), id);
   await audit(trx, principal, {
     action: previous ? 'update' : 'create',
     resource: 'assessment',

@@ -169,7 +169,7 @@ async function roundSeries(
 export async function recommendForAssessment(
   trx: Transaction<DB>,
   principal: Principal,
-  assessment: { id: string; childId: string; unitId: string },
+  assessment: { id: string; childId: string; unitId: string; parentsInformed: boolean },
   now: Date,
   /** The assessment this one corrects: its completed steps stay completed. */
   corrects?: string,
@@ -222,7 +222,7 @@ export async function recommendForAssessment(
   }
   if (result.zone && result.steps.length > 0) {
     const zone = result.zone;
-    await trx
+    const inserted = await trx
       .insertInto('recommendation_steps')
       .values(
         result.steps.map((step, position) => ({
@@ -245,7 +245,20 @@ export async function recommendForAssessment(
           ...carriedOver(finished.get(step.stepId)),
         })),
       )
+      .returning(['id', 'step_key', 'purpose', 'status'])
       .execute();
+    if (assessment.parentsInformed) {
+      events.push(
+        ...(await completeInformParents(trx, principal, inserted, now)).map((step) => ({
+          municipalityId,
+          type: 'step.status_changed' as const,
+          childId: assessment.childId,
+          subjectType: 'step' as const,
+          subjectId: step.id,
+          payload: { stepKey: step.step_key, from: 'open', to: 'done', reason: PARENTS_INFORMED },
+        })),
+      );
+    }
   }
   for (const flag of result.flags) {
     const { id: flagId } = await trx
@@ -297,6 +310,37 @@ export async function recommendForAssessment(
     [id],
   );
   return toRecommendation(row, steps, localDate(now));
+}
+
+const PARENTS_INFORMED = 'Parents informed: recorded with the assessment (parentsInformed).';
+
+/**
+ * An assessment recorded with `parentsInformed: true` completes its recommendation's open
+ * inform-parents steps at once: the step is the one record of that fact.
+ */
+async function completeInformParents(
+  trx: Transaction<DB>,
+  principal: Principal,
+  steps: readonly { id: string; step_key: string; purpose: string; status: string }[],
+  now: Date,
+) {
+  const open = steps.filter((s) => s.purpose === 'inform_parents' && s.status === 'open');
+  if (open.length === 0) return [];
+  await trx
+    .updateTable('recommendation_steps')
+    .set({
+      status: 'done',
+      status_reason: PARENTS_INFORMED,
+      status_changed_at: now,
+      status_changed_by: principal.id,
+    })
+    .where(
+      'id',
+      'in',
+      open.map((s) => s.id),
+    )
+    .execute();
+  return open;
 }
 
 function carriedOver(step: StepRow | undefined) {
