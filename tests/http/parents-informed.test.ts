@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
+import * as migration from '../../migrations/20261205_120000_parents_informed_steps.js';
 import type {
   Assessment,
   AssessmentWithRecommendation,
@@ -216,5 +218,38 @@ describeEngines('parents informed: one record, the inform-parents step', (t) => 
       parentsInformedBy: null,
       informParentsStepId: null,
     });
+  });
+  it('an assessment stored before the step was the record keeps showing what it said', async () => {
+    const s = await setup(t);
+    await assess(t, s, '2026-10-01', 1, true);
+    const yellow = await assess(t, s, '2026-11-20', 2, true);
+    const step = informStep(yellow);
+    const stepState = () =>
+      t.asOwner(async (db) => {
+        const { rows } = await sql<{ status: string; status_reason: string | null }>`
+          SELECT status, status_reason FROM recommendation_steps WHERE id = ${step.id}`.execute(db);
+        return rows[0];
+      });
+    // As earlier versions stored it: the assessment says informed, the step is still open.
+    await t.asOwner((db) =>
+      sql`UPDATE recommendation_steps SET status = 'open', status_reason = NULL,
+            status_changed_at = NULL, status_changed_by = NULL WHERE id = ${step.id}`.execute(db),
+    );
+    expect((await readBack(t, s.admin.token, yellow)).parentsInformed).toBe(false);
+
+    await t.asOwner((db) => migration.up(db));
+    expect(await readBack(t, s.admin.token, yellow)).toEqual({
+      parentsInformed: true,
+      parentsInformedAt: yellow.createdAt,
+      parentsInformedBy: s.admin.id,
+      informParentsStepId: step.id,
+    });
+    expect((await stepState())?.status).toBe('done');
+
+    // Down reopens only what it closed; up closes it again.
+    await t.asOwner((db) => migration.down(db));
+    expect((await stepState())?.status).toBe('open');
+    await t.asOwner((db) => migration.up(db));
+    expect((await stepState())?.status_reason).toMatch(/recorded with the assessment/);
   });
 });
