@@ -62,7 +62,9 @@ function selectAssessments(db: Executor) {
           .orderBy(sql`ips.status = 'done'`, 'desc')
           .orderBy('ips.status_changed_at')
           .orderBy('ips.position')
-          .limit(1)
+          // A literal: a parameterised LIMIT would keep every assessment read from being
+          // prepared (src/db/postgres.ts), and planning is most of PostgreSQL's time here.
+          .limit(sql.lit(1))
           .as('inform'),
       (join) => join.onTrue(),
     )
