@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { IsoDateSchema } from '../../http/schemas.js';
+
+/** A period bound: PostgreSQL has no year 0, so the calendar starts at 0001-01-01 here. */
+const PeriodDateSchema = IsoDateSchema.refine(
+  (d) => d >= '0001-01-01',
+  'must be in year 1 or later',
+);
+
 import { SexSchema } from '../children/schemas.js';
 import { UnitKindSchema } from '../units/schemas.js';
 
@@ -31,14 +39,11 @@ const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
 
 export const AnalyticsFilterSchema = z.object({
   roundIds: csv(z.uuid()).optional().describe('Comma-separated round ids (default: all rounds).'),
-  from: z.iso
-    .date()
-    .optional()
-    .describe(
-      'Period start: rounds whose window starts on or after this date (zone distribution, ' +
-        'coverage); assessments, steps or reports dated on or after it (other aggregates).',
-    ),
-  to: z.iso.date().optional().describe('Period end (inclusive), as for `from`.'),
+  from: PeriodDateSchema.optional().describe(
+    'Period start: rounds whose window starts on or after this date (zone distribution, ' +
+      'coverage); assessments, steps or reports dated on or after it (other aggregates).',
+  ),
+  to: PeriodDateSchema.optional().describe('Period end (inclusive), as for `from`.'),
   unitIds: csv(z.uuid()).optional(),
   districts: csv(z.string().min(1).max(200)).optional(),
   unitKinds: csv(UnitKindSchema).optional(),
