@@ -158,6 +158,16 @@ describeEngines('analytics', (t) => {
     }
   });
 
+  it('a period bound in year 0 is a 400 naming it (was a 500 on PostgreSQL)', async () => {
+    const { municipality, admin } = await createScreeningTenant(t);
+    const analyst = await createKey(t, municipality.id, 'analyst', { token: admin.token });
+    for (const query of ['to=0000-01-01', 'from=0000-12-31']) {
+      const res = await t.call('GET', `/v1/analytics/coverage?${query}`, { token: analyst.token });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.body).toContain(`query.${query.split('=')[0]}`);
+    }
+  });
+
   it('sees only its own municipality, and only analysts and admins may ask', async () => {
     const f = await fixture(t);
     const other = await createScreeningTenant(t);
