@@ -6,7 +6,6 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
-import { auditPlugin } from './audit/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import {
   type Config,
@@ -33,7 +32,6 @@ import { socialWorkerRoutes } from './features/social-workers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
-import { idempotencyDocsPlugin } from './http/idempotency.js';
 import { inputStringsPlugin } from './http/input-strings.js';
 import { openApiPlugin } from './http/openapi.js';
 import {
@@ -43,8 +41,12 @@ import {
 } from './http/pre-routing-errors.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
 import { requestProblemDocsPlugin } from './http/request-problem-docs.js';
-import type { RouteDeps } from './http/route-context.js';
 import { securityPlugin } from './http/security.js';
+import { auditFailuresPlugin } from './request/audit-failures.js';
+import { idempotencyDocsPlugin } from './request/idempotency.js';
+import type { RouteDeps } from './request/route-deps.js';
+import { Runner } from './request/runner.js';
+import { sessionPlugin } from './request/session.js';
 
 const { version } = packageJson;
 
@@ -99,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const routeDeps: RouteDeps = {
+    runner: new Runner(deps.database, deps.cprSecret),
     database: deps.database,
     now: deps.now ?? (() => new Date()),
     cprSecret: deps.cprSecret,
@@ -110,7 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { ...routeDeps, oidc: deps.oidc });
-  await app.register(auditPlugin, routeDeps);
+  await app.register(sessionPlugin, routeDeps);
+  await app.register(auditFailuresPlugin, routeDeps);
   await app.register(rateLimitPlugin, {
     ...(deps.config.rateLimit ?? DEFAULT_RATE_LIMIT),
     cprLookup: deps.config.cprLookupLimit ?? DEFAULT_CPR_LOOKUP_LIMIT,

@@ -17,8 +17,8 @@ import { syncPresetGuides } from './features/guides/service.js';
 import { runRetention } from './features/privacy/service.js';
 import { flagClosedRounds } from './features/recommendations/follow-up.js';
 import { syncPresetRulers } from './features/rulers/service.js';
-import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createLogger } from './logging.js';
+import { purgeExpiredIdempotencyKeys } from './request/idempotency.js';
 
 /** On the first start of an embedded database with no keys, create and print the first one. */
 async function bootstrapFirstKey(database: Database, logger: Logger): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Principal } from '../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../db/database.js';
@@ -189,3 +190,7 @@ export function searchCriteria(query: Record<string, unknown>): Record<string, u
   }
   return out;
 }
+
+/** A non-reversible key of a child id (ids are random, so a plain hash cannot be searched back). */
+export const childKey = (municipalityId: string, childId: string) =>
+  createHash('sha256').update(`lineal-erasure:${municipalityId}:${childId}`).digest('hex');

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtV
 import { sql } from 'kysely';
 import type { OidcConfig } from '../config.js';
 import { type Database, municipalityScope } from '../db/database.js';
-import { ProblemError, UnauthorizedError } from '../http/errors.js';
+import { ProblemError, UnauthorizedError } from '../errors.js';
 import { municipalityWideRoles, type Role, roles, unitLimitedRoles } from './permissions.js';
 import type { Identity } from './principal.js';
 

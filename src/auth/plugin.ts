@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { sql } from 'kysely';
 import type { OidcConfig } from '../config.js';
 import type { Database } from '../db/database.js';
-import { ForbiddenError, UnauthorizedError } from '../http/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import { parseToken, tokenMatches } from './api-key-token.js';
 import { createOidcVerifier, looksLikeJwt, type OidcVerifier } from './oidc.js';
 import { type Action, isAllowed, type Role } from './permissions.js';

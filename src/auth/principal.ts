@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError } from '../http/errors.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Role } from './permissions.js';
 
 /** Who is calling: an API key, or a user signed in with the municipality's identity provider. */

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import Router, { type HTTPMethod } from 'find-my-way';
 import { isDatabaseUnavailable } from '../db/errors.js';
-import { ProblemError } from './errors.js';
+import { ProblemError } from '../errors.js';
 import {
   type FieldError,
   PROBLEM_CONTENT_TYPE,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ProblemError } from './errors.js';
+import { ProblemError } from '../errors.js';
 import type { FieldError } from './problem.js';
 
 /**

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { TooManyRequestsError } from './errors.js';
+import { TooManyRequestsError } from '../errors.js';
 
 /**
  * Routes never limited: probes (an orchestrator must always reach them), the API description

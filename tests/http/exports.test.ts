@@ -26,6 +26,8 @@ import { type ExportRow, exportColumns } from '../../src/features/exports/schema
 import { EXPORT_PAGE_SIZE } from '../../src/features/exports/service.js';
 import { errorHandlerPlugin } from '../../src/http/error-handler.js';
 import { openApiPlugin } from '../../src/http/openapi.js';
+import { Runner } from '../../src/request/runner.js';
+import { sessionPlugin } from '../../src/request/session.js';
 import { describeEngines, type EngineContext, TEST_CPR_SECRET } from '../support/engines.js';
 import { createChild, createKey, createScreeningTenant, createUnit } from '../support/factories.js';
 import { TEST_APP_ROLE } from '../support/postgres-admin.js';
@@ -114,10 +116,16 @@ async function buildExportApp(t: EngineContext, logs: Record<string, unknown>[])
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  const deps = { database: t.database, now: t.clock.now, cprSecret: TEST_CPR_SECRET };
+  const deps = {
+    runner: new Runner(t.database, TEST_CPR_SECRET),
+    database: t.database,
+    now: t.clock.now,
+    cprSecret: TEST_CPR_SECRET,
+  };
   await app.register(openApiPlugin, { version: 'test' });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, deps);
+  await app.register(sessionPlugin, deps);
   await app.register(exportRoutes, deps);
   await app.ready();
   return app as unknown as FastifyInstance;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { purgeExpiredIdempotencyKeys } from '../../src/http/idempotency.js';
+import { purgeExpiredIdempotencyKeys } from '../../src/request/idempotency.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import { createChild, createKey, createScreeningTenant } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';

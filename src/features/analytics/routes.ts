@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../../auth/plugin.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
 import {
   ConcernReportQuerySchema,
   ConcernReportStatsSchema,

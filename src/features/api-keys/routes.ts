@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actions, isAllowed } from '../../auth/permissions.js';
 import { principalOf } from '../../auth/plugin.js';
-import { BadRequestError } from '../../http/errors.js';
+import { BadRequestError } from '../../errors.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
 import { MunicipalityParamsSchema } from '../municipalities/schemas.js';
 import {
   ApiKeyListQuerySchema,

@@ -5,7 +5,7 @@ import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/p
 import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
 import { requireMunicipality } from '../municipalities/repository.js';

@@ -11,7 +11,7 @@ import { classify } from '../../domain/rulers/classify.js';
 import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js';
 import { answerDefects } from '../../domain/rulers/validate.js';
 import { notesBases } from '../../domain/sharing.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { findChild, listEnrolments } from '../children/repository.js';
 import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';

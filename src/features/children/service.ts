@@ -17,10 +17,10 @@ import {
   type EnrolmentLike,
   periodContains,
 } from '../../domain/enrolments.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
-import type { RouteDeps } from '../../http/route-context.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import { requireUnit } from '../units/repository.js';
 import type { UnitKind } from '../units/schemas.js';
 import {

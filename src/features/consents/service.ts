@@ -23,7 +23,7 @@ import {
   NotFoundError,
   ProblemError,
   ValidationFailedError,
-} from '../../http/errors.js';
+} from '../../errors.js';
 import type { FieldError } from '../../http/problem.js';
 import { childTimeline } from '../assessments/repository.js';
 import { listEnrolments, type Visibility } from '../children/repository.js';

@@ -14,7 +14,7 @@ import {
   type WithheldUnit,
   withheldByUnit,
 } from '../../domain/sharing.js';
-import { ProblemError } from '../../http/errors.js';
+import { ProblemError } from '../../errors.js';
 import { listEnrolments } from '../children/repository.js';
 import { type ConsentRow, listConsents, listGuidelines, unitKindsOf } from './repository.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import type { RouteDeps } from '../../http/route-context.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import { DASHBOARD_JS } from './client.js';
 import { DASHBOARD_CSS, DASHBOARD_HTML, FAVICON_SVG } from './page.js';
 

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../../auth/plugin.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
 import type { ExportFormat } from './format.js';
 import { type ExportQuery, ExportQuerySchema, exportDescription, streamedBody } from './schemas.js';
 import { openAssessmentExport } from './service.js';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { audit, searchCriteria } from '../../audit/audit.js';
 import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
-import { ForbiddenError } from '../../http/errors.js';
+import { ForbiddenError } from '../../errors.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
 import { csvHeader, type ExportFormat, formatRows, pseudonymizer, toExportRow } from './format.js';
 import { type ExportCursor, type ExportSourceRow, exportPage } from './repository.js';

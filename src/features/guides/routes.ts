@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../auth/plugin.js';
-import { createInMunicipality, IdempotencyHeadersSchema } from '../../http/idempotency.js';
 import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
+import { createInMunicipality } from '../../request/legacy.js';
+import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
 import {
   CreateGuideSchema,
   CreateGuideVersionSchema,

@@ -7,7 +7,7 @@ import type { DB } from '../../db/schema.js';
 import type { GuideDefinition } from '../../domain/guides/definition.js';
 import { presetGuides } from '../../domain/guides/presets.js';
 import { guideDefects } from '../../domain/guides/validate.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { rejectDefects, syncPresets, versionSummaries } from '../shared/versioned.js';
 import {
   findGuide,

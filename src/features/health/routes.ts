@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { migrationStatus } from '../../db/migrations.js';
 import { buildProblem, sendProblem } from '../../http/error-handler.js';
 import { ProblemSchema, problemResponse } from '../../http/problem.js';
-import type { RouteDeps } from '../../http/route-context.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 
 const tags = ['Health'];
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../../auth/plugin.js';
 import { platformScope } from '../../db/database.js';
-import { createIdempotently, IdempotencyHeadersSchema } from '../../http/idempotency.js';
 import { PageQuerySchema } from '../../http/pagination.js';
 import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../http/route-context.js';
+import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
+import { createIdempotently } from '../../request/legacy.js';
+import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
 import {
   CreateMunicipalitySchema,
   MunicipalityPageSchema,

@@ -4,7 +4,7 @@ import { type Principal, requireMunicipalityAccess } from '../../auth/principal.
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
-import { ConflictError } from '../../http/errors.js';
+import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import {
   insertMunicipality,

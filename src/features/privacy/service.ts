@@ -1,7 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { type AuditEntry, audit, auditSystem, searchCriteria } from '../../audit/audit.js';
+import {
+  type AuditEntry,
+  audit,
+  auditSystem,
+  childKey,
+  searchCriteria,
+} from '../../audit/audit.js';
 import { municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { municipalityIds } from '../../db/municipality-ids.js';
@@ -208,10 +214,6 @@ export async function childDossier(
     };
   });
 }
-
-/** A non-reversible key of a child id (ids are random, so a plain hash cannot be searched back). */
-export const childKey = (municipalityId: string, childId: string) =>
-  createHash('sha256').update(`lineal-erasure:${municipalityId}:${childId}`).digest('hex');
 
 interface ErasureRow {
   id: string;

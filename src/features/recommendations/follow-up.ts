@@ -12,7 +12,7 @@ import {
   ForbiddenError,
   NotFoundError,
   ValidationFailedError,
-} from '../../http/errors.js';
+} from '../../errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import { findChild } from '../children/repository.js';
 import { visibilityOf } from '../children/service.js';

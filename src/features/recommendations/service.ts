@@ -13,7 +13,7 @@ import type {
 import { recommend } from '../../domain/guides/recommend.js';
 import { roundCoversChild } from '../../domain/round-coverage.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { listEnrolments } from '../children/repository.js';
 import { judge, loadSharing, NoSharingBasisError, seesOwnDutiesOnly } from '../consents/sharing.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';

@@ -5,7 +5,7 @@ import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/pr
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { isIsoDate, localDate } from '../../domain/dates.js';
-import { NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
 import { findVersion } from '../rulers/repository.js';

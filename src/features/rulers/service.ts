@@ -7,7 +7,7 @@ import type { DB } from '../../db/schema.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { presetRulers } from '../../domain/rulers/presets.js';
 import { rulerDefects } from '../../domain/rulers/validate.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { rejectDefects, syncPresets, versionSummaries } from '../shared/versioned.js';
 import {
   findRuler,

@@ -1,4 +1,4 @@
-import { ValidationFailedError } from '../../http/errors.js';
+import { ValidationFailedError } from '../../errors.js';
 import { definitionHash } from '../rulers/repository.js';
 
 /**

@@ -3,7 +3,7 @@ import { audit } from '../../audit/audit.js';
 import type { Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';
 import {
   type AssignmentRow,

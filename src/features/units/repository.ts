@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/database.js';
-import { NotFoundError } from '../../http/errors.js';
+import { NotFoundError } from '../../errors.js';
 
 const columns = [
   'id',

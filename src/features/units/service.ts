@@ -4,7 +4,7 @@ import { municipalityOf, type Principal } from '../../auth/principal.js';
 import { type Database, municipalityScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import { insertUnit, listUnits, requireUnit, type UnitRow, updateUnit } from './repository.js';
 import type { CreateUnit, Unit, UnitKind, UpdateUnit } from './schemas.js';

@@ -1,17 +1,13 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { audit } from '../audit/audit.js';
-import { principalOf } from '../auth/plugin.js';
-import { municipalityOf, type Principal } from '../auth/principal.js';
-import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
+import { type Database, municipalityScope, platformScope } from '../db/database.js';
 import { municipalityIds } from '../db/municipality-ids.js';
 import type { DB } from '../db/schema.js';
-import { BadRequestError, ConflictError, ProblemError } from './errors.js';
-import { problemResponse } from './problem.js';
-import type { RouteDeps } from './route-context.js';
+import { BadRequestError, ConflictError, ProblemError } from '../errors.js';
+import { problemResponse } from '../http/problem.js';
 
 /**
  * Idempotent creating POSTs, after the IETF httpapi Idempotency-Key draft: a retry with the
@@ -129,7 +125,7 @@ export async function purgeExpiredIdempotencyKeys(
   return total;
 }
 
-interface StoredKey {
+export interface StoredKey {
   id: string;
   request_hash: string;
   state: string;
@@ -138,7 +134,7 @@ interface StoredKey {
   response_location: string | null;
 }
 
-interface KeyValues {
+export interface KeyValues {
   municipalityId: string | null;
   principalId: string;
   key: string;
@@ -153,7 +149,7 @@ interface KeyValues {
  * holds is in progress (409); once that transaction has committed, its stored response is
  * visible to the next statement here.
  */
-async function claim(
+export async function claim(
   trx: Transaction<DB>,
   values: KeyValues,
   now: Date,
@@ -203,108 +199,39 @@ async function claim(
   return undefined;
 }
 
-function send<T>(reply: FastifyReply, created: Created<T>, replayed: boolean): FastifyReply {
-  if (created.location) reply.header('location', created.location);
-  if (replayed) reply.header('idempotency-replayed', 'true');
-  return reply.status(created.status).send(created.body);
+/**
+ * Stores the response of the work done under a claimed key, in the same transaction: it is
+ * stored exactly when the work is.
+ */
+export async function storeResponse(
+  trx: Transaction<DB>,
+  values: KeyValues,
+  created: Created<unknown>,
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('idempotency_keys')
+    .values({
+      municipality_id: values.municipalityId,
+      principal_id: values.principalId,
+      key: values.key,
+      request_hash: values.hash,
+      state: 'completed',
+      claim_token: randomUUID(),
+      response_status: created.status,
+      response_body: sql`${JSON.stringify(created.body)}::jsonb`,
+      response_location: created.location ?? null,
+      created_at: now,
+      expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+    })
+    .execute();
 }
 
-/**
- * Runs a creating request's work in one transaction in `scope`; with an Idempotency-Key header
- * the key is claimed in the same transaction and the response stored with the work, so the
- * response is stored exactly when the work is, and a failed or killed request leaves the key
- * free for its retry.
- */
-export async function createIdempotently<T>(
-  deps: RouteDeps,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  scope: Scope,
-  work: (trx: Transaction<DB>) => Promise<Created<T>>,
-): Promise<FastifyReply> {
+/** The Idempotency-Key of a request, if it sent one (400 for several). */
+export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   const header = request.headers['idempotency-key'];
-  if (header === undefined) {
-    return send(reply, await deps.database.transaction(scope, work), false);
-  }
-  if (typeof header !== 'string') {
-    throw new BadRequestError('Send one Idempotency-Key header.', [
-      { path: 'header.idempotency-key', message: 'must be a single value', code: 'invalid' },
-    ]);
-  }
-  const principal = principalOf(request);
-  const values: KeyValues = {
-    municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
-    principalId: principal.id,
-    key: header,
-    hash: requestFingerprint(request, deps.cprSecret),
-  };
-  const outcome = await deps.database.transaction(scope, async (trx) => {
-    const now = deps.now();
-    const stored = await claim(trx, values, now);
-    if (stored) {
-      // A replay hands out the stored response again: for child data, that is a read.
-      const spec = request.routeOptions.config.audit;
-      if (spec) {
-        const body = (stored.response_body ?? {}) as { id?: unknown; childId?: unknown };
-        const id = typeof body.id === 'string' ? body.id : null;
-        const childId = typeof body.childId === 'string' ? body.childId : null;
-        await audit(trx, principal, {
-          action: 'read',
-          resource: spec.resource,
-          resourceId: id,
-          childId: spec.resource === 'child' ? id : childId,
-          criteria: { idempotentReplay: true },
-        });
-      }
-      const created: Created<T> = {
-        status: stored.response_status ?? 200,
-        body: stored.response_body as T,
-        ...(stored.response_location ? { location: stored.response_location } : {}),
-      };
-      return { created, replayed: true };
-    }
-    const created = await work(trx);
-    await trx
-      .insertInto('idempotency_keys')
-      .values({
-        municipality_id: values.municipalityId,
-        principal_id: values.principalId,
-        key: values.key,
-        request_hash: values.hash,
-        state: 'completed',
-        claim_token: randomUUID(),
-        response_status: created.status,
-        response_body: sql`${JSON.stringify(created.body)}::jsonb`,
-        response_location: created.location ?? null,
-        created_at: now,
-        expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-      })
-      .execute();
-    return { created, replayed: false };
-  });
-  return send(reply, outcome.created, outcome.replayed);
-}
-
-/**
- * The usual creating POST: 201 with a Location, in one transaction scoped to the caller's
- * municipality, idempotent when the request carries an Idempotency-Key.
- */
-export function createInMunicipality<T>(
-  deps: RouteDeps,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  work: (trx: Transaction<DB>, principal: Principal) => Promise<T>,
-  location: (created: T) => string,
-): Promise<FastifyReply> {
-  const principal = principalOf(request);
-  return createIdempotently(
-    deps,
-    request,
-    reply,
-    municipalityScope(municipalityOf(principal)),
-    async (trx) => {
-      const body = await work(trx, principal);
-      return { status: 201, body, location: location(body) };
-    },
-  );
+  if (header === undefined || typeof header === 'string') return header;
+  throw new BadRequestError('Send one Idempotency-Key header.', [
+    { path: 'header.idempotency-key', message: 'must be a single value', code: 'invalid' },
+  ]);
 }

@@ -1,10 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
+import {
+  type AuditAction,
+  type AuditResource,
+  auditFailure,
+  childKey,
+  isUuid,
+} from '../audit/audit.js';
 import type { Action } from '../auth/permissions.js';
 import { type Database, municipalityScope } from '../db/database.js';
-import { childKey } from '../features/privacy/service.js';
-import { type AuditAction, type AuditResource, auditFailure, isUuid } from './audit.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -109,7 +114,7 @@ async function subjectOf(
  * in 4xx/5xx is recorded with its outcome, before the response goes out (the service's own entry was rolled back with its
  * transaction). Unauthenticated requests (401) reach no data and are not attributable.
  */
-export const auditPlugin = fp(
+export const auditFailuresPlugin = fp(
   async (app: FastifyInstance, opts: { database: Database; extraPermissions?: Action[] }) => {
     const audited = new Set<Action>([...childDataPermissions, ...(opts.extraPermissions ?? [])]);
     app.addHook('onRoute', (route) => {

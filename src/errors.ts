@@ -1,4 +1,11 @@
-import type { FieldError } from './problem.js';
+/** One failing field of a request (problem+json `errors[]`). */
+export interface FieldError {
+  /** Where the problem is, e.g. `body.unitIds.0` or `query.limit`. */
+  path: string;
+  message: string;
+  /** A machine-readable reason, e.g. `too_small`. */
+  code?: string | undefined;
+}
 
 /**
  * The one error vocabulary: domain and service code throws these; the error handler turns

@@ -1,0 +1,179 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Transaction } from 'kysely';
+import { audit } from '../audit/audit.js';
+import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import {
+  type Created,
+  claim,
+  idempotencyKeyOf,
+  type KeyValues,
+  requestFingerprint,
+  storeResponse,
+} from './idempotency.js';
+import { type Session, sessionOf } from './session.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Whose rows the route's transaction may touch: `caller` (the default) the caller's
+     * municipality (the platform's rows for platform administrators), `platform` the platform's
+     * own rows, `path` the municipality named by the `municipalityId` path parameter (404 for a
+     * caller of another municipality).
+     */
+    scope?: 'caller' | 'platform' | 'path';
+  }
+}
+
+/**
+ * The one shape of a service: the request's session, the request's transaction (already in
+ * the session's row-level-security scope), and the validated input. It reports what it used of
+ * child data with `session.audit(…)`, and throws ProblemErrors (src/errors.ts) for 4xx.
+ */
+export type Service<I, O> = (session: Session, trx: Transaction<DB>, input: I) => Promise<O>;
+
+export interface CreateOptions<O> {
+  /** The Location of what was created. */
+  location?: (created: O) => string;
+  /** 201 unless given. */
+  status?: number;
+}
+
+/**
+ * Runs every `/v1` request the same way: one transaction in the session's scope; with an
+ * Idempotency-Key, the key claimed in it; the service called; the audit entries it reported
+ * written in one statement with the route's declared action and resource; the response stored
+ * under the key; then commit. A database that cannot be reached fails the transaction, which the
+ * error handler answers 503.
+ */
+export class Runner {
+  constructor(
+    private readonly database: Database,
+    /** Key of the request fingerprint HMAC (the deployment secret). */
+    private readonly secret: string,
+  ) {}
+
+  /** Runs a reading (or changing, non-creating) request; the route answers the result. */
+  run<I, O>(request: FastifyRequest, service: Service<I, O>, input: I): Promise<O> {
+    const session = sessionOf(request);
+    return this.database.transaction(scopeOf(request, session), async (trx) => {
+      const output = await service(session, trx, input);
+      await writeAudit(trx, request, session);
+      return output;
+    });
+  }
+
+  /**
+   * Runs a creating request: 201 with a Location; with an Idempotency-Key, a retry replays the
+   * first response without doing the work again (see idempotency.ts).
+   */
+  async create<I, O>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    service: Service<I, O>,
+    input: I,
+    options: CreateOptions<O> = {},
+  ): Promise<FastifyReply> {
+    const session = sessionOf(request);
+    const key = idempotencyKeyOf(request);
+    const scope = scopeOf(request, session);
+    const outcome = await this.database.transaction(scope, async (trx) => {
+      let values: KeyValues | undefined;
+      if (key !== undefined) {
+        values = {
+          municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
+          principalId: session.principal.id,
+          key,
+          hash: requestFingerprint(request, this.secret),
+        };
+        const stored = await claim(trx, values, session.now);
+        if (stored) {
+          await auditReplay(trx, request, session, stored.response_body);
+          const replayed: Created<unknown> = {
+            status: stored.response_status ?? 200,
+            body: stored.response_body,
+            ...(stored.response_location ? { location: stored.response_location } : {}),
+          };
+          return { created: replayed, replayed: true };
+        }
+      }
+      const body = await service(session, trx, input);
+      await writeAudit(trx, request, session);
+      const created: Created<unknown> = {
+        status: options.status ?? 201,
+        body,
+        ...(options.location ? { location: options.location(body) } : {}),
+      };
+      if (values) await storeResponse(trx, values, created, session.now);
+      return { created, replayed: false };
+    });
+    const { created, replayed } = outcome;
+    if (created.location) reply.header('location', created.location);
+    if (replayed) reply.header('idempotency-replayed', 'true');
+    return reply.status(created.status).send(created.body);
+  }
+}
+
+function scopeOf(request: FastifyRequest, session: Session): Scope {
+  switch (request.routeOptions.config.scope ?? 'caller') {
+    case 'platform':
+      return platformScope;
+    case 'path': {
+      const { municipalityId } = request.params as { municipalityId: string };
+      return municipalityScope(session.access.requireMunicipality(municipalityId));
+    }
+    default: {
+      const { municipalityId } = session.principal;
+      return municipalityId ? municipalityScope(municipalityId) : platformScope;
+    }
+  }
+}
+
+/** Writes the audit entries the service reported, with the route's action and resource. */
+async function writeAudit(
+  trx: Transaction<DB>,
+  request: FastifyRequest,
+  session: Session,
+): Promise<void> {
+  const spec = request.routeOptions.config.audit;
+  const route = `${request.method} ${request.routeOptions.url}`;
+  if (!spec) {
+    if (session.audited.length > 0) {
+      throw new Error(`${route} reports audit entries but declares no config.audit`);
+    }
+    return;
+  }
+  if (session.audited.length === 0) {
+    throw new Error(`${route} declares config.audit but its service reported no entry`);
+  }
+  await audit(
+    trx,
+    session.principal,
+    ...session.audited.map((subject) => ({
+      action: spec.action,
+      resource: spec.resource,
+      ...subject,
+    })),
+  );
+}
+
+/** A replay hands out the stored response again: for child data, that is a read. */
+async function auditReplay(
+  trx: Transaction<DB>,
+  request: FastifyRequest,
+  session: Session,
+  stored: unknown,
+): Promise<void> {
+  const spec = request.routeOptions.config.audit;
+  if (!spec) return;
+  const body = (stored ?? {}) as { id?: unknown; childId?: unknown };
+  const id = typeof body.id === 'string' ? body.id : null;
+  const childId = typeof body.childId === 'string' ? body.childId : null;
+  await audit(trx, session.principal, {
+    action: 'read',
+    resource: spec.resource,
+    resourceId: id,
+    childId: spec.resource === 'child' ? id : childId,
+    criteria: { idempotentReplay: true },
+  });
+}
