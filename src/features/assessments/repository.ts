@@ -1,45 +1,7 @@
-import { type Insertable, sql } from 'kysely';
+import { type InferResult, type Insertable, type Selectable, sql } from 'kysely';
+import { type Visibility, visibleChildren } from '../../access/policy.js';
 import type { Executor } from '../../db/database.js';
 import type { AssessmentsTable } from '../../db/schema.js';
-
-export interface AssessmentRow {
-  id: string;
-  lineage_id: string;
-  version: number;
-  status: string;
-  child_id: string;
-  unit_id: string;
-  round_id: string | null;
-  ruler_version_id: string;
-  ruler_key: string;
-  ruler_version: number;
-  assessed_on: string;
-  raters: unknown;
-  overall_level: number | null;
-  answers: unknown;
-  red_flags: string[];
-  justification: string | null;
-  /** What was recorded with the assessment; the inform-parents step, when there is one, wins. */
-  parents_informed: boolean;
-  /** The recommendation's inform-parents step (a done one first), if it has one. */
-  inform_step_id: string | null;
-  inform_step_status: string | null;
-  inform_step_changed_at: Date | null;
-  inform_step_changed_by: string | null;
-  child_perspective: string | null;
-  zone: string | null;
-  level: number | null;
-  score: number | null;
-  explanation: unknown;
-  supersedes_id: string | null;
-  superseded_by_id: string | null;
-  correction_reason: string | null;
-  withdrawal_reason: string | null;
-  created_at: Date;
-  created_by: string;
-  status_changed_at: Date | null;
-  status_changed_by: string | null;
-}
 
 /**
  * Whether the parents were informed is one fact with one record: the inform-parents step of the
@@ -111,6 +73,9 @@ function selectAssessments(db: Executor) {
     ]);
 }
 
+/** An assessment as read: with its ruler's key and version and its inform-parents step. */
+export type AssessmentRow = InferResult<ReturnType<typeof selectAssessments>>[number];
+
 export interface AssessmentScope {
   municipalityId: string;
   /** A unit-limited principal sees only assessments made in its units. */
@@ -128,9 +93,7 @@ export function findAssessment(
   s: AssessmentScope,
   id: string,
 ): Promise<AssessmentRow | undefined> {
-  return scoped(db, s).where('a.id', '=', id).executeTakeFirst() as Promise<
-    AssessmentRow | undefined
-  >;
+  return scoped(db, s).where('a.id', '=', id).executeTakeFirst();
 }
 
 export function lockAssessment(db: Executor, municipalityId: string, id: string) {
@@ -148,25 +111,40 @@ export function assessmentHistory(
   s: AssessmentScope,
   lineageId: string,
 ): Promise<AssessmentRow[]> {
-  return scoped(db, s)
-    .where('a.lineage_id', '=', lineageId)
-    .orderBy('a.version')
-    .execute() as Promise<AssessmentRow[]>;
+  return scoped(db, s).where('a.lineage_id', '=', lineageId).orderBy('a.version').execute();
 }
 
+/**
+ * A child's assessments in date order; with `visibleTo`, none unless that visibility sees the
+ * child (checked in the same statement).
+ */
 export function childTimeline(
   db: Executor,
   s: AssessmentScope,
   childId: string,
   includeWithdrawn: boolean,
+  visibleTo?: Visibility,
 ): Promise<AssessmentRow[]> {
-  return scoped(db, s)
+  let query = scoped(db, s);
+  if (visibleTo) {
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('children')
+          .select('children.id')
+          .where('children.municipality_id', '=', visibleTo.municipalityId)
+          .whereRef('children.id', '=', 'a.child_id')
+          .where(visibleChildren(visibleTo)),
+      ),
+    );
+  }
+  return query
     .where('a.child_id', '=', childId)
     .where('a.status', 'in', includeWithdrawn ? ['current', 'withdrawn'] : ['current'])
     .orderBy('a.assessed_on')
     .orderBy('a.created_at')
     .orderBy('a.id')
-    .execute() as Promise<AssessmentRow[]>;
+    .execute();
 }
 
 export type NewAssessment = Omit<
@@ -178,8 +156,12 @@ export type NewAssessment = Omit<
   explanation: unknown;
 };
 
-export async function insertAssessment(db: Executor, values: NewAssessment): Promise<void> {
-  await db
+/** Inserts an assessment; returns the stored row (its defaults: created_at). */
+export function insertAssessment(
+  db: Executor,
+  values: NewAssessment,
+): Promise<Selectable<AssessmentsTable>> {
+  return db
     .insertInto('assessments')
     .values({
       ...values,
@@ -187,7 +169,8 @@ export async function insertAssessment(db: Executor, values: NewAssessment): Pro
       answers: sql`${JSON.stringify(values.answers)}::jsonb`,
       explanation: sql`${JSON.stringify(values.explanation)}::jsonb`,
     })
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function setStatus(

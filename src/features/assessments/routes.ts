@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
-import { createInMunicipality } from '../../request/legacy.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import {
   AssessmentParamsSchema,
@@ -28,7 +26,8 @@ import {
 const tags = ['Assessments'];
 
 export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { database, now } = deps;
+  const { runner } = deps;
+  const location = (created: { id: string }) => `/v1/assessments/${created.id}`;
 
   app.post(
     '/v1/assessments',
@@ -44,23 +43,16 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         description:
           'The response holds the zone (or null for insufficient data), the ruler version used ' +
           'and an explanation of the rule, levels, items and flags that decided it.',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         body: CreateAssessmentSchema,
         response: {
           201: AssessmentWithRecommendationSchema,
-          ...problemResponses(...CREATE_PROBLEMS),
+          ...problemResponses(404, 409, 422),
         },
       },
     },
     async (request, reply) =>
-      createInMunicipality(
-        deps,
-        request,
-        reply,
-        (trx, principal) => createAssessment(trx, principal, request.body, now()),
-        (created) => `/v1/assessments/${created.id}`,
-      ),
+      runner.create(request, reply, createAssessment, request.body, { location }),
   );
 
   app.get(
@@ -75,13 +67,11 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
           'A unit-limited key gets 403 (`no-sharing-basis`) for an assessment another unit made ' +
           'of a child it can see, unless a consent or transition guideline shares it; 404 when ' +
           'it cannot see the child.',
-        security: bearerSecurity,
         params: AssessmentParamsSchema,
-        response: { 200: AssessmentSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: AssessmentSchema, ...problemResponses(404) },
       },
     },
-    async (request) =>
-      getAssessment(database, principalOf(request), request.params.assessmentId, now()),
+    async (request) => runner.run(request, getAssessment, request.params.assessmentId),
   );
 
   app.get(
@@ -92,16 +82,14 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         operationId: 'getAssessmentHistory',
         tags,
         summary: 'Every version of an assessment, oldest first',
-        security: bearerSecurity,
         params: AssessmentParamsSchema,
         response: {
           200: z.object({ items: z.array(AssessmentSchema) }),
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+          ...problemResponses(404),
         },
       },
     },
-    async (request) =>
-      getAssessmentHistory(database, principalOf(request), request.params.assessmentId, now()),
+    async (request) => runner.run(request, getAssessmentHistory, request.params.assessmentId),
   );
 
   app.post(
@@ -116,24 +104,22 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         tags,
         summary: 'Correct an assessment: a new version supersedes the current one',
         description: 'The old version is kept (status superseded) with who, when and why.',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         params: AssessmentParamsSchema,
         body: CorrectAssessmentSchema,
         response: {
           201: AssessmentWithRecommendationSchema,
-          ...problemResponses(...CREATE_PROBLEMS),
+          ...problemResponses(404, 409, 422),
         },
       },
     },
     async (request, reply) =>
-      createInMunicipality(
-        deps,
+      runner.create(
         request,
         reply,
-        (trx, principal) =>
-          correctAssessment(trx, principal, request.params.assessmentId, request.body, now()),
-        (created) => `/v1/assessments/${created.id}`,
+        correctAssessment,
+        { id: request.params.assessmentId, body: request.body },
+        { location },
       ),
   );
 
@@ -148,23 +134,19 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         operationId: 'withdrawAssessment',
         tags,
         summary: 'Withdraw an assessment, with a reason (it is never deleted)',
-        security: bearerSecurity,
         params: AssessmentParamsSchema,
         body: WithdrawAssessmentSchema,
         response: {
           200: AssessmentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415),
+          ...problemResponses(404, 409),
         },
       },
     },
     async (request) =>
-      withdrawAssessment(
-        database,
-        principalOf(request),
-        request.params.assessmentId,
-        request.body.reason,
-        now(),
-      ),
+      runner.run(request, withdrawAssessment, {
+        id: request.params.assessmentId,
+        reason: request.body.reason,
+      }),
   );
 
   app.get(
@@ -179,19 +161,15 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
           'Unit-limited keys see the assessments made in their own units, and those of other ' +
           'units only under a consent in force or a transition guideline (marked `sharing`, ' +
           'free text only under a consent covering notes); `withheld` counts the rest.',
-        security: bearerSecurity,
         params: ChildParamsSchema,
         querystring: TimelineQuerySchema,
-        response: { 200: TimelineSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: TimelineSchema, ...problemResponses(404) },
       },
     },
     async (request) =>
-      getTimeline(
-        database,
-        principalOf(request),
-        request.params.childId,
-        request.query.includeWithdrawn,
-        now(),
-      ),
+      runner.run(request, getTimeline, {
+        childId: request.params.childId,
+        includeWithdrawn: request.query.includeWithdrawn,
+      }),
   );
 };

@@ -1,28 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { audit } from '../../audit/audit.js';
-import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
+import { NoSharingBasisError, seesOwnDutiesOnly, withheldSummary } from '../../access/policy.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
-import { ageInMonths, localDate } from '../../domain/dates.js';
-import { periodContains } from '../../domain/enrolments.js';
+import { admissibility, rulerDefects } from '../../domain/admissibility.js';
 import { classify } from '../../domain/rulers/classify.js';
 import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js';
-import { answerDefects } from '../../domain/rulers/validate.js';
 import { notesBases } from '../../domain/sharing.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
-import type { FieldError } from '../../http/problem.js';
+import type { Session } from '../../request/session.js';
 import { findChild, listEnrolments } from '../children/repository.js';
-import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';
+import { requireChild } from '../children/service.js';
 import { basisViews } from '../consents/schemas.js';
-import {
-  judge,
-  loadSharing,
-  NoSharingBasisError,
-  seesOwnDutiesOnly,
-  withheldSummary,
-} from '../consents/sharing.js';
+import type { RecommendationView } from '../recommendations/schemas.js';
 import { closeRecommendation, recommendForAssessment } from '../recommendations/service.js';
 import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
@@ -30,7 +20,6 @@ import { findVersion } from '../rulers/repository.js';
 import { requireUnit } from '../units/repository.js';
 import {
   type AssessmentRow,
-  type AssessmentScope,
   assessmentHistory,
   childTimeline,
   currentInRound,
@@ -48,18 +37,65 @@ import type {
 
 type AssessmentInput = Omit<CreateAssessment, 'childId'>;
 
+/** The inform-parents step that records whether the parents were informed (a done one first). */
+interface InformStep {
+  id: string;
+  status: string;
+  changedAt: string | null;
+  changedBy: string | null;
+}
+
+function informStepOfRow(row: AssessmentRow): InformStep | null {
+  return row.inform_step_id === null
+    ? null
+    : {
+        id: row.inform_step_id,
+        status: row.inform_step_status ?? 'open',
+        changedAt: row.inform_step_changed_at?.toISOString() ?? null,
+        changedBy: row.inform_step_changed_by,
+      };
+}
+
+/** The same choice as the assessment reads make (repository.ts), from a recommendation's steps. */
+function informStepOf(recommendation: RecommendationView): InformStep | null {
+  const steps = recommendation.steps
+    .filter((s) => s.purpose === 'inform_parents')
+    .sort(
+      (a, b) =>
+        Number(b.status === 'done') - Number(a.status === 'done') ||
+        compareNullsLast(a.statusChangedAt, b.statusChangedAt) ||
+        a.position - b.position,
+    );
+  const step = steps[0];
+  return step
+    ? {
+        id: step.id,
+        status: step.status,
+        changedAt: step.statusChangedAt,
+        changedBy: step.statusChangedBy,
+      }
+    : null;
+}
+
+function compareNullsLast(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
+}
+
 /**
  * Whether the parents were informed, when and by whom: the inform-parents step when the
  * recommendation has one (informed once it is done), else what was recorded with the assessment.
  */
-function parentsInformation(row: AssessmentRow) {
-  if (row.inform_step_id !== null) {
-    const done = row.inform_step_status === 'done';
+function parentsInformation(row: AssessmentRow, inform: InformStep | null) {
+  if (inform) {
+    const done = inform.status === 'done';
     return {
       parentsInformed: done,
-      parentsInformedAt: done ? (row.inform_step_changed_at?.toISOString() ?? null) : null,
-      parentsInformedBy: done ? row.inform_step_changed_by : null,
-      informParentsStepId: row.inform_step_id,
+      parentsInformedAt: done ? inform.changedAt : null,
+      parentsInformedBy: done ? inform.changedBy : null,
+      informParentsStepId: inform.id,
     };
   }
   return {
@@ -70,7 +106,10 @@ function parentsInformation(row: AssessmentRow) {
   };
 }
 
-export function toAssessment(row: AssessmentRow): Assessment {
+export function toAssessment(
+  row: AssessmentRow,
+  inform: InformStep | null = informStepOfRow(row),
+): Assessment {
   const answers = (row.answers ?? {}) as Rating['answers'];
   return {
     id: row.id,
@@ -91,7 +130,7 @@ export function toAssessment(row: AssessmentRow): Assessment {
     },
     redFlags: row.red_flags,
     justification: row.justification,
-    ...parentsInformation(row),
+    ...parentsInformation(row, inform),
     childPerspective: row.child_perspective,
     zone: row.zone as Assessment['zone'],
     level: row.level,
@@ -108,155 +147,108 @@ export function toAssessment(row: AssessmentRow): Assessment {
   };
 }
 
-/** An assessment of a child the principal cannot see is 404, like the child. */
+/** An assessment's child, visible to the caller (for changes: enrolled in its units); else 404. */
 async function requireVisibleChild(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   childId: string,
   assessmentId: string,
-  now: Date,
   forChange = false,
 ): Promise<void> {
-  const v = forChange ? enrolledVisibilityOf(principal, now) : visibilityOf(principal, now);
+  const v = forChange ? session.access.childrenToChange() : session.access.children();
   if (!(await findChild(trx, v, childId))) {
     throw new NotFoundError('assessment', assessmentId);
   }
 }
 
-function scopeOf(principal: Principal): AssessmentScope {
-  return { municipalityId: municipalityOf(principal), unitIds: principal.unitIds };
-}
+/** Assessments of the caller's municipality, any unit (sharing is judged on what is read). */
+const allUnits = (session: Session) => ({ municipalityId: session.municipalityId, unitIds: [] });
+
+/** Assessments the caller may change: unit-limited keys only those made in their units. */
+const ownUnits = (session: Session) => ({
+  municipalityId: session.municipalityId,
+  unitIds: session.principal.unitIds,
+});
 
 /**
  * Checks an assessment against its child, unit, round, enrolment and ruler, reporting every
- * broken rule at once (422); then classifies it. Nothing is written here.
+ * broken rule at once (422; the rules are src/domain/admissibility.ts); then classifies it.
+ * Nothing is written here.
  */
 async function validateAndClassify(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   childId: string,
   input: AssessmentInput,
-  now: Date,
 ) {
-  const v = enrolledVisibilityOf(principal, now);
+  const v = session.access.childrenToChange();
   const child = await requireChild(trx, v, childId, { lock: true });
   const unit = await requireUnit(trx, v.municipalityId, input.unitId);
-  requireUnitAccess(principal, input.unitId);
+  session.access.requireUnit(input.unitId);
   const round = input.roundId
     ? await requireRound(trx, v.municipalityId, input.roundId)
     : undefined;
-  const errors: FieldError[] = [];
-
-  if (input.assessedOn > v.today) {
-    errors.push({ path: 'body.assessedOn', message: 'is in the future', code: 'future_date' });
-  }
-  const enrolments = (await listEnrolments(trx, v.municipalityId, child.id)).filter(
-    (e) => e.unit_id === unit.id,
-  );
-  if (
-    !enrolments.some((e) =>
-      periodContains({ start: e.start_date, end: e.end_date }, input.assessedOn),
-    )
-  ) {
-    errors.push({
-      path: 'body.assessedOn',
-      message: `the child is not enrolled in unit ${unit.id} on this date`,
-      code: 'outside_enrolment',
-    });
-  }
-
-  let rulerVersionId = input.rulerVersionId;
-  if (round) {
-    if (rulerVersionId && rulerVersionId !== round.ruler_version_id) {
-      errors.push({
-        path: 'body.rulerVersionId',
-        message: `the round uses ruler version ${round.ruler_version_id}`,
-        code: 'not_the_rounds_ruler',
-      });
-    }
-    rulerVersionId = round.ruler_version_id;
-    if (input.assessedOn < round.window_start || input.assessedOn > round.window_end) {
-      errors.push({
-        path: 'body.assessedOn',
-        message: `is outside the round's window ${round.window_start} – ${round.window_end}`,
-        code: 'outside_round_window',
-      });
-    }
-    if (
-      (round.unit_ids.length > 0 && !round.unit_ids.includes(unit.id)) ||
-      (round.unit_kinds.length > 0 && !round.unit_kinds.includes(unit.kind))
-    ) {
-      errors.push({
-        path: 'body.unitId',
-        message: 'the round does not cover this unit',
-        code: 'unit_not_in_round',
-      });
-    }
-    const { bornFrom, bornTo } = birthBounds(round);
-    if ((bornTo && child.birth_date > bornTo) || (bornFrom && child.birth_date <= bornFrom)) {
-      errors.push({
-        path: 'body.childId',
-        message: `the child (${ageInMonths(child.birth_date, round.window_start)} months at the window start) is outside the round's age range`,
-        code: 'child_not_in_round',
-      });
-    }
-  }
-  if (!rulerVersionId) {
+  const enrolments = await listEnrolments(trx, v.municipalityId, child.id);
+  const bounds = round ? birthBounds(round) : undefined;
+  const checked = admissibility({
+    today: session.today,
+    assessedOn: input.assessedOn,
+    rulerVersionId: input.rulerVersionId,
+    child: { birthDate: child.birth_date },
+    unit,
+    enrolments: enrolments
+      .filter((e) => e.unit_id === unit.id)
+      .map((e) => ({ start: e.start_date, end: e.end_date })),
+    round: round && {
+      rulerVersionId: round.ruler_version_id,
+      windowStart: round.window_start,
+      windowEnd: round.window_end,
+      unitIds: round.unit_ids,
+      unitKinds: round.unit_kinds,
+      bornFrom: bounds?.bornFrom ?? null,
+      bornTo: bounds?.bornTo ?? null,
+    },
+  });
+  const errors = checked.errors;
+  const cannot = 'The assessment cannot be recorded.';
+  if (!checked.rulerVersionId) {
     errors.push({
       path: 'body.rulerVersionId',
       message: 'is required without a round',
       code: 'required',
     });
-    throw new ValidationFailedError('The assessment cannot be recorded.', errors);
+    throw new ValidationFailedError(cannot, errors);
   }
-  const version = await findVersion(trx, v.municipalityId, rulerVersionId);
+  const version = await findVersion(trx, v.municipalityId, checked.rulerVersionId);
   if (!version) {
     errors.push({
       path: 'body.rulerVersionId',
       message: 'is not a ruler version you can use',
       code: 'unknown',
     });
-    throw new ValidationFailedError('The assessment cannot be recorded.', errors);
+    throw new ValidationFailedError(cannot, errors);
   }
   const ruler = version.definition as RulerDefinition;
-  if (input.raters.length < ruler.ratersRequired) {
-    errors.push({
-      path: 'body.raters',
-      message: `the ruler needs a joint assessment by at least ${ruler.ratersRequired} raters`,
-      code: 'too_few_raters',
-    });
-  }
-  errors.push(
-    ...answerDefects(ruler, input.rating, input.redFlags, 'body.rating').map((d) => ({
-      ...d,
-      path: d.path.startsWith('redFlags') ? `body.${d.path}` : d.path,
-    })),
-  );
-  input.raters.forEach((rater, index) => {
-    if (rater.rating) {
-      errors.push(...answerDefects(ruler, rater.rating, [], `body.raters.${index}.rating`));
-    }
-  });
-  if (errors.length > 0)
-    throw new ValidationFailedError('The assessment cannot be recorded.', errors);
+  errors.push(...rulerDefects(ruler, input));
+  if (errors.length > 0) throw new ValidationFailedError(cannot, errors);
 
   const classification = classify(ruler, {
     joint: input.rating,
     redFlags: input.redFlags,
     raterRatings: input.raters.flatMap((r) => (r.rating ? [r.rating] : [])),
   });
-  return { child, unit, round, version, classification, municipalityId: v.municipalityId };
+  return { unit, round, version, classification, municipalityId: v.municipalityId };
 }
 
 async function record(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   childId: string,
   input: AssessmentInput,
-  now: Date,
   previous?: { id: string; lineage_id: string; version: number; reason: string },
 ): Promise<AssessmentWithRecommendation> {
-  const checked = await validateAndClassify(trx, principal, childId, input, now);
+  const checked = await validateAndClassify(session, trx, childId, input);
+  const { principal, now } = session;
   if (checked.round) {
     const existing = await currentInRound(trx, childId, checked.unit.id, checked.round.id);
     if (existing && existing.id !== previous?.id) {
@@ -284,8 +276,9 @@ async function record(
   }
   const id = randomUUID();
   const { classification } = checked;
+  let inserted: Awaited<ReturnType<typeof insertAssessment>>;
   try {
-    await insertAssessment(trx, {
+    inserted = await insertAssessment(trx, {
       id,
       municipality_id: checked.municipalityId,
       child_id: childId,
@@ -327,32 +320,37 @@ async function record(
     now,
     previous?.id,
   );
-  // Read after the recommendation: its inform-parents step is the record of parentsInformed.
-  const row = await findAssessment(trx, scopeOf(principal), id);
-  await audit(trx, principal, {
-    action: previous ? 'update' : 'create',
-    resource: 'assessment',
-    resourceId: id,
-    childId,
-  });
-  return { ...toAssessment(row as AssessmentRow), recommendation };
+  session.audit({ resourceId: id, childId });
+  // Built from what was just written (no re-read): the recommendation's inform-parents step is
+  // the record of parentsInformed.
+  const row: AssessmentRow = {
+    ...inserted,
+    ruler_key: checked.version.ruler_key,
+    ruler_version: checked.version.version,
+    superseded_by_id: null,
+    inform_step_id: null,
+    inform_step_status: null,
+    inform_step_changed_at: null,
+    inform_step_changed_by: null,
+  };
+  return { ...toAssessment(row, informStepOf(recommendation)), recommendation };
 }
 
 export function createAssessment(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   input: CreateAssessment,
-  now: Date,
 ): Promise<AssessmentWithRecommendation> {
   const { childId, ...rest } = input;
-  return record(trx, principal, childId, rest, now);
+  return record(session, trx, childId, rest);
 }
 
-/** A locked assessment the principal may change; 404 / 409 otherwise. */
-async function requireCurrent(trx: Transaction<DB>, principal: Principal, id: string, now: Date) {
-  const scope = scopeOf(principal);
-  await readableAssessment(trx, principal, id, now);
-  const locked = await lockAssessment(trx, scope.municipalityId, id);
+/** A locked assessment the caller may change; 404 / 409 otherwise. */
+async function requireCurrent(session: Session, trx: Transaction<DB>, id: string) {
+  const row = await findAssessment(trx, ownUnits(session), id);
+  if (!row) throw new NotFoundError('assessment', id);
+  await requireVisibleChild(session, trx, row.child_id, id, true);
+  const locked = await lockAssessment(trx, session.municipalityId, id);
   if (!locked) throw new NotFoundError('assessment', id);
   if (locked.status !== 'current') {
     throw new ConflictError(
@@ -364,22 +362,19 @@ async function requireCurrent(trx: Transaction<DB>, principal: Principal, id: st
 }
 
 export async function correctAssessment(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
-  id: string,
-  input: CorrectAssessment,
-  now: Date,
+  input: { id: string; body: CorrectAssessment },
 ): Promise<AssessmentWithRecommendation> {
-  const current = await requireCurrent(trx, principal, id, now);
-  const { reason, roundId, ...rest } = input;
+  const current = await requireCurrent(session, trx, input.id);
+  const { reason, roundId, ...rest } = input.body;
   // Omitting roundId keeps the round; null takes the assessment out of it.
   const round = roundId === undefined ? current.round_id : roundId;
   return record(
+    session,
     trx,
-    principal,
     current.child_id,
     { ...rest, ...(round ? { roundId: round } : {}) },
-    now,
     {
       id: current.id,
       lineage_id: current.lineage_id,
@@ -390,44 +385,32 @@ export async function correctAssessment(
 }
 
 export async function withdrawAssessment(
-  database: Database,
-  principal: Principal,
-  id: string,
-  reason: string,
-  now: Date,
-): Promise<Assessment> {
-  const scope = scopeOf(principal);
-  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    await requireCurrent(trx, principal, id, now);
-    await setStatus(trx, scope.municipalityId, id, {
-      status: 'withdrawn',
-      by: principal.id,
-      at: now,
-      reason,
-    });
-    await closeRecommendation(trx, scope.municipalityId, id, principal.id, now, 'withdrawn');
-    const withdrawn = (await findAssessment(trx, scope, id)) as AssessmentRow;
-    await audit(trx, principal, {
-      action: 'withdraw',
-      resource: 'assessment',
-      resourceId: id,
-      childId: withdrawn.child_id,
-    });
-    return toAssessment(withdrawn);
-  });
-}
-
-/** An assessment the principal may change (its unit and its child visible), or 404. */
-async function readableAssessment(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
-  id: string,
-  now: Date,
-): Promise<AssessmentRow> {
-  const row = await findAssessment(trx, scopeOf(principal), id);
-  if (!row) throw new NotFoundError('assessment', id);
-  await requireVisibleChild(trx, principal, row.child_id, id, now, true);
-  return row;
+  input: { id: string; reason: string },
+): Promise<Assessment> {
+  const { id, reason } = input;
+  const { municipalityId } = session;
+  await requireCurrent(session, trx, id);
+  await setStatus(trx, municipalityId, id, {
+    status: 'withdrawn',
+    by: session.principal.id,
+    at: session.now,
+    reason,
+  });
+  await closeRecommendation(
+    trx,
+    municipalityId,
+    id,
+    session.principal.id,
+    session.now,
+    'withdrawn',
+  );
+  // Read again: closing the recommendation changes its inform-parents step.
+  const withdrawn = await findAssessment(trx, ownUnits(session), id);
+  if (!withdrawn) throw new NotFoundError('assessment', id);
+  session.audit({ resourceId: id, childId: withdrawn.child_id });
+  return toAssessment(withdrawn);
 }
 
 /** Free text the author's unit wrote: shared with other units only under a notes consent. */
@@ -442,21 +425,19 @@ function withoutFreeText(a: Assessment): Assessment {
 }
 
 /**
- * The child's assessments as the principal may see them: its own units' in full; other units'
+ * The child's assessments as the caller may see them: its own units' in full; other units'
  * only on a basis (consent or transition guideline), marked with it and without free text
  * unless a consent covers notes; the rest withheld.
  */
 async function shareAssessments(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   childId: string,
   rows: readonly AssessmentRow[],
-  now: Date,
 ) {
-  const ctx = await loadSharing(trx, principal, childId, localDate(now));
-  const { shown, withheld } = await judge(
+  const ctx = await session.access.sharing(trx, childId);
+  const { shown, withheld } = await session.access.judge(
     trx,
-    municipalityOf(principal),
     ctx,
     rows,
     (r) => ({ unitId: r.unit_id, date: r.assessed_on }),
@@ -479,29 +460,20 @@ async function shareAssessments(
 }
 
 /**
- * An assessment the principal may read: 404 when it or its child is not visible; 403 when it
- * was made in another unit and no consent or guideline shares it with the principal.
+ * An assessment the caller may read: 404 when it or its child is not visible; 403 when it was
+ * made in another unit and no consent or guideline shares it with the caller.
  */
 async function visibleAssessment(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   id: string,
-  now: Date,
 ): Promise<{ row: AssessmentRow; assessment: Assessment }> {
-  const row = await findAssessment(
-    trx,
-    { municipalityId: municipalityOf(principal), unitIds: [] },
-    id,
-  );
+  const row = await findAssessment(trx, allUnits(session), id);
   if (!row) throw new NotFoundError('assessment', id);
-  await requireVisibleChild(trx, principal, row.child_id, id, now);
-  const { items, withheld, ownDutiesOnly } = await shareAssessments(
-    trx,
-    principal,
-    row.child_id,
-    [row],
-    now,
-  );
+  await requireVisibleChild(session, trx, row.child_id, id);
+  const { items, withheld, ownDutiesOnly } = await shareAssessments(session, trx, row.child_id, [
+    row,
+  ]);
   const assessment = items[0];
   if (!assessment && ownDutiesOnly) throw new NotFoundError('assessment', id);
   if (!assessment) {
@@ -511,74 +483,51 @@ async function visibleAssessment(
 }
 
 export async function getAssessment(
-  database: Database,
-  principal: Principal,
+  session: Session,
+  trx: Transaction<DB>,
   id: string,
-  now: Date,
-) {
-  const scope = scopeOf(principal);
-  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    const { row, assessment } = await visibleAssessment(trx, principal, id, now);
-    await audit(trx, principal, {
-      action: 'read',
-      resource: 'assessment',
-      resourceId: id,
-      childId: row.child_id,
-    });
-    return assessment;
-  });
+): Promise<Assessment> {
+  const { row, assessment } = await visibleAssessment(session, trx, id);
+  session.audit({ resourceId: id, childId: row.child_id });
+  return assessment;
 }
 
 export async function getAssessmentHistory(
-  database: Database,
-  principal: Principal,
+  session: Session,
+  trx: Transaction<DB>,
   id: string,
-  now: Date,
-) {
-  const scope = scopeOf(principal);
-  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    const { row } = await visibleAssessment(trx, principal, id, now);
-    const versions = await assessmentHistory(
-      trx,
-      { municipalityId: scope.municipalityId, unitIds: [] },
-      row.lineage_id,
-    );
-    await audit(trx, principal, {
-      action: 'read',
-      resource: 'assessment',
-      resourceId: id,
-      childId: row.child_id,
-      criteria: { history: true },
-    });
-    // Versions follow the same rules (a correction may have moved the assessment's unit).
-    return { items: (await shareAssessments(trx, principal, row.child_id, versions, now)).items };
-  });
+): Promise<{ items: Assessment[] }> {
+  const { row } = await visibleAssessment(session, trx, id);
+  const versions = await assessmentHistory(trx, allUnits(session), row.lineage_id);
+  session.audit({ resourceId: id, childId: row.child_id, criteria: { history: true } });
+  // Versions follow the same rules (a correction may have moved the assessment's unit).
+  return { items: (await shareAssessments(session, trx, row.child_id, versions)).items };
 }
 
+/**
+ * A child's assessments in date order. The child's visibility is checked in the same statement
+ * that reads its assessments: no assessment of a child the caller cannot see is ever read.
+ */
 export async function getTimeline(
-  database: Database,
-  principal: Principal,
-  childId: string,
-  includeWithdrawn: boolean,
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  input: { childId: string; includeWithdrawn: boolean },
 ) {
-  const scope = scopeOf(principal);
-  const v = visibilityOf(principal, now);
-  return database.transaction(municipalityScope(scope.municipalityId), async (trx) => {
-    await requireChild(trx, v, childId);
-    const rows = await childTimeline(
-      trx,
-      { municipalityId: scope.municipalityId, unitIds: [] },
-      childId,
-      includeWithdrawn,
-    );
-    const { items, withheld } = await shareAssessments(trx, principal, childId, rows, now);
-    await audit(trx, principal, {
-      action: 'read',
-      resource: 'assessment',
-      childId,
-      criteria: { timeline: true, includeWithdrawn, withheld: withheld.length },
-    });
-    return { childId, items, withheld: withheldSummary(withheld.map((w) => w.item)) };
+  const { childId, includeWithdrawn } = input;
+  const rows = await childTimeline(
+    trx,
+    allUnits(session),
+    childId,
+    includeWithdrawn,
+    session.access.children(),
+  );
+  if (rows.length === 0 && !(await session.access.seesChild(trx, childId))) {
+    throw new NotFoundError('child', childId);
+  }
+  const { items, withheld } = await shareAssessments(session, trx, childId, rows);
+  session.audit({
+    childId,
+    criteria: { timeline: true, includeWithdrawn, withheld: withheld.length },
   });
+  return { childId, items, withheld: withheldSummary(withheld.map((w) => w.item)) };
 }
