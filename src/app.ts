@@ -21,7 +21,9 @@ import { childRoutes } from './features/children/routes.js';
 import { consentRoutes } from './features/consents/routes.js';
 import { dashboardRoutes } from './features/dashboard/routes.js';
 import { exportRoutes } from './features/exports/routes.js';
+import { guidelineRoutes } from './features/guidelines/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
+import { handoverRoutes } from './features/handover/routes.js';
 import { healthRoutes } from './features/health/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
 import { privacyRoutes } from './features/privacy/routes.js';
@@ -136,6 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(guideRoutes, routeDeps);
   await app.register(recommendationRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);
+  await app.register(handoverRoutes, routeDeps);
+  await app.register(guidelineRoutes, routeDeps);
   await app.register(socialWorkerRoutes, routeDeps);
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { municipalityScope } from '../../src/db/database.js';
 import type { Assessment } from '../../src/features/assessments/schemas.js';
-import type { Consent, Handover } from '../../src/features/consents/schemas.js';
+import type { Consent } from '../../src/features/consents/schemas.js';
+import type { Handover } from '../../src/features/handover/schemas.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import {
   createChild,

@@ -1,7 +1,11 @@
+import type { Insertable, Selectable } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import type { ConsentsTable } from '../../db/schema.js';
 
+/** Every column of a consent: the sharing rules read the row as stored (see consentFacts). */
 const consentColumns = [
   'id',
+  'municipality_id',
   'child_id',
   'purpose',
   'recipient_unit_id',
@@ -23,45 +27,9 @@ const consentColumns = [
   'confirmed_by',
 ] as const;
 
-export interface ConsentRow {
-  id: string;
-  child_id: string;
-  purpose: string;
-  recipient_unit_id: string | null;
-  recipient_role: string | null;
-  categories: string[];
-  given_by_name: string;
-  given_by_relation: string;
-  given_on: string;
-  valid_until: string | null;
-  revoked_at: Date | null;
-  revoked_by_name: string | null;
-  revoked_by_relation: string | null;
-  revocation_reason: string | null;
-  revocation_recorded_by: string | null;
-  created_at: Date;
-  created_by: string;
-  confirmation_required: boolean;
-  confirmed_at: Date | null;
-  confirmed_by: string | null;
-}
+export type ConsentRow = Selectable<ConsentsTable>;
 
-export interface NewConsent {
-  municipality_id: string;
-  child_id: string;
-  purpose: string;
-  recipient_unit_id: string | null;
-  recipient_role: string | null;
-  categories: string[];
-  given_by_name: string;
-  given_by_relation: string;
-  given_on: string;
-  valid_until: string | null;
-  created_by: string;
-  confirmation_required: boolean;
-}
-
-export async function insertConsent(db: Executor, values: NewConsent): Promise<ConsentRow> {
+export function insertConsent(db: Executor, values: Insertable<ConsentsTable>) {
   return db
     .insertInto('consents')
     .values(values)
@@ -70,11 +38,7 @@ export async function insertConsent(db: Executor, values: NewConsent): Promise<C
 }
 
 /** The child's consents, oldest first. */
-export function listConsents(
-  db: Executor,
-  municipalityId: string,
-  childId: string,
-): Promise<ConsentRow[]> {
+export function listConsents(db: Executor, municipalityId: string, childId: string) {
   return db
     .selectFrom('consents')
     .select(consentColumns)
@@ -91,7 +55,7 @@ export function findConsent(
   childId: string,
   id: string,
   options: { lock?: boolean } = {},
-): Promise<ConsentRow | undefined> {
+) {
   let query = db
     .selectFrom('consents')
     .select(consentColumns)
@@ -102,7 +66,7 @@ export function findConsent(
   return query.executeTakeFirst();
 }
 
-export async function revokeConsent(
+export function revokeConsent(
   db: Executor,
   municipalityId: string,
   id: string,
@@ -113,7 +77,7 @@ export async function revokeConsent(
     reason: string;
     recordedBy: string;
   },
-): Promise<ConsentRow> {
+) {
   return db
     .updateTable('consents')
     .set({
@@ -130,12 +94,12 @@ export async function revokeConsent(
 }
 
 /** Records the confirmation of a consent that waits for one. */
-export async function confirmConsent(
+export function confirmConsent(
   db: Executor,
   municipalityId: string,
   id: string,
   confirmation: { at: Date; by: string },
-): Promise<ConsentRow> {
+) {
   return db
     .updateTable('consents')
     .set({ confirmed_at: confirmation.at, confirmed_by: confirmation.by })
@@ -145,86 +109,20 @@ export async function confirmConsent(
     .executeTakeFirstOrThrow();
 }
 
-// Guidelines
-
-const guidelineColumns = [
-  'id',
-  'from_unit_kind',
-  'to_unit_kind',
-  'enabled',
-  'categories',
-  'reference',
-  'updated_at',
-  'updated_by',
-] as const;
-
-export interface GuidelineRow {
-  id: string;
-  from_unit_kind: string;
-  to_unit_kind: string;
-  enabled: boolean;
-  categories: string[];
-  reference: string | null;
-  updated_at: Date;
-  updated_by: string;
-}
-
-export function listGuidelines(
+/** The end dates of the child's enrolments in the given units (null: open-ended). */
+export async function endDatesInUnits(
   db: Executor,
   municipalityId: string,
-  options: { enabledOnly?: boolean } = {},
-): Promise<GuidelineRow[]> {
-  let query = db
-    .selectFrom('transition_guidelines')
-    .select(guidelineColumns)
-    .where('municipality_id', '=', municipalityId)
-    .orderBy('from_unit_kind')
-    .orderBy('to_unit_kind');
-  if (options.enabledOnly) query = query.where('enabled', '=', true);
-  return query.execute();
-}
-
-export function upsertGuideline(
-  db: Executor,
-  values: {
-    municipality_id: string;
-    from_unit_kind: string;
-    to_unit_kind: string;
-    enabled: boolean;
-    categories: string[];
-    reference: string | null;
-    updated_by: string;
-  },
-  now: Date,
-): Promise<GuidelineRow> {
-  return db
-    .insertInto('transition_guidelines')
-    .values({ ...values, updated_at: now })
-    .onConflict((oc) =>
-      oc.columns(['municipality_id', 'from_unit_kind', 'to_unit_kind']).doUpdateSet({
-        enabled: values.enabled,
-        categories: values.categories,
-        reference: values.reference,
-        updated_by: values.updated_by,
-        updated_at: now,
-      }),
-    )
-    .returning(guidelineColumns)
-    .executeTakeFirstOrThrow();
-}
-
-/** The kinds of the given units. */
-export async function unitKindsOf(
-  db: Executor,
-  municipalityId: string,
+  childId: string,
   unitIds: readonly string[],
-): Promise<Map<string, string>> {
-  if (unitIds.length === 0) return new Map();
+): Promise<(string | null)[]> {
+  if (unitIds.length === 0) return [];
   const rows = await db
-    .selectFrom('units')
-    .select(['id', 'kind'])
+    .selectFrom('enrolments')
+    .select('end_date')
     .where('municipality_id', '=', municipalityId)
-    .where('id', 'in', [...new Set(unitIds)])
+    .where('child_id', '=', childId)
+    .where('unit_id', 'in', unitIds)
     .execute();
-  return new Map(rows.map((r) => [r.id, r.kind]));
+  return rows.map((r) => r.end_date);
 }

@@ -1,36 +1,27 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
-import { createInMunicipality } from '../../request/legacy.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import {
   ConsentParamsSchema,
   ConsentSchema,
   CreateConsentSchema,
-  GuidelineParamsSchema,
-  GuidelineSchema,
-  HandoverSchema,
-  PutGuidelineSchema,
   RevokeConsentSchema,
 } from './schemas.js';
 import {
   confirmChildConsent,
   createConsent,
   getConsent,
-  getHandover,
   listChildConsents,
-  listTransitionGuidelines,
-  putTransitionGuideline,
   revokeChildConsent,
 } from './service.js';
 
 const tags = ['Transitions and consent'];
 
 export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { database, now } = deps;
+  const { runner } = deps;
 
   app.post(
     '/v1/children/:childId/consents',
@@ -53,21 +44,19 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
           'grant itself access: recorded by a key limited to units for one of its own units (or ' +
           'for a role), the consent is pending_confirmation until a leader of the recipient ' +
           'unit or an administrator confirms it (confirmConsent).',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         params: ChildParamsSchema,
         body: CreateConsentSchema,
-        response: { 201: ConsentSchema, ...problemResponses(...CREATE_PROBLEMS) },
+        response: { 201: ConsentSchema, ...problemResponses(404, 409, 422) },
       },
     },
     async (request, reply) =>
-      createInMunicipality(
-        deps,
+      runner.create(
         request,
         reply,
-        (trx, principal) =>
-          createConsent(trx, principal, request.params.childId, request.body, now()),
-        (created) => `/v1/children/${created.childId}/consents/${created.id}`,
+        createConsent,
+        { childId: request.params.childId, body: request.body },
+        { location: (created) => `/v1/children/${created.childId}/consents/${created.id}` },
       ),
   );
 
@@ -79,16 +68,14 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         operationId: 'listConsents',
         tags,
         summary: "A child's consents, oldest first, with their status today",
-        security: bearerSecurity,
         params: ChildParamsSchema,
         response: {
           200: z.object({ items: z.array(ConsentSchema) }),
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+          ...problemResponses(404),
         },
       },
     },
-    async (request) =>
-      listChildConsents(database, principalOf(request), request.params.childId, now()),
+    async (request) => runner.run(request, listChildConsents, request.params.childId),
   );
 
   app.get(
@@ -99,19 +86,11 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         operationId: 'getConsent',
         tags,
         summary: 'Get a consent',
-        security: bearerSecurity,
         params: ConsentParamsSchema,
-        response: { 200: ConsentSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: ConsentSchema, ...problemResponses(404) },
       },
     },
-    async (request) =>
-      getConsent(
-        database,
-        principalOf(request),
-        request.params.childId,
-        request.params.consentId,
-        now(),
-      ),
+    async (request) => runner.run(request, getConsent, request.params),
   );
 
   app.post(
@@ -126,24 +105,16 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         tags,
         summary: 'Revoke a consent: it stops being a basis for sharing at once',
         description: 'Records who revoked it and why; a consent is revoked once (409 after).',
-        security: bearerSecurity,
         params: ConsentParamsSchema,
         body: RevokeConsentSchema,
         response: {
           200: ConsentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415),
+          ...problemResponses(404, 409),
         },
       },
     },
     async (request) =>
-      revokeChildConsent(
-        database,
-        principalOf(request),
-        request.params.childId,
-        request.params.consentId,
-        request.body,
-        now(),
-      ),
+      runner.run(request, revokeChildConsent, { ...request.params, body: request.body }),
   );
 
   app.post(
@@ -163,85 +134,13 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
           'sharing until a unit leader of the recipient unit or a municipality administrator ' +
           'confirms it; whoever recorded it cannot (403 own-consent). A consent that needs no ' +
           'confirmation, is already confirmed or was revoked answers 409.',
-        security: bearerSecurity,
         params: ConsentParamsSchema,
         response: {
           200: ConsentSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409),
+          ...problemResponses(404, 409),
         },
       },
     },
-    async (request) =>
-      confirmChildConsent(
-        database,
-        principalOf(request),
-        request.params.childId,
-        request.params.consentId,
-        now(),
-      ),
-  );
-
-  app.get(
-    '/v1/children/:childId/handover',
-    {
-      config: { permission: 'handover:read', audit: { resource: 'handover', action: 'read' } },
-      schema: {
-        operationId: 'getHandover',
-        tags,
-        summary: 'Handover summary for the receiving unit',
-        description:
-          'Latest zone and level per ruler domain, open steps and flags, from what the key may ' +
-          'see: its own units’ records and, from other units, what a consent in force or a ' +
-          'transition guideline covers. No free text unless a consent covering notes addresses ' +
-          'the key. Says which bases were used and counts what was withheld.',
-        security: bearerSecurity,
-        params: ChildParamsSchema,
-        response: { 200: HandoverSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
-      },
-    },
-    async (request) => getHandover(database, principalOf(request), request.params.childId, now()),
-  );
-
-  app.get(
-    '/v1/transition-guidelines',
-    {
-      config: { permission: 'guideline:read' },
-      schema: {
-        operationId: 'listTransitionGuidelines',
-        tags,
-        summary: "The municipality's transition guidelines (on and off)",
-        security: bearerSecurity,
-        response: {
-          200: z.object({ items: z.array(GuidelineSchema) }),
-          ...problemResponses(...AUTHENTICATED_PROBLEMS),
-        },
-      },
-    },
-    async (request) => listTransitionGuidelines(database, principalOf(request)),
-  );
-
-  app.put(
-    '/v1/transition-guidelines/:fromUnitKind/:toUnitKind',
-    {
-      config: { permission: 'guideline:write' },
-      schema: {
-        operationId: 'putTransitionGuideline',
-        tags,
-        summary: 'Switch the guideline for a transition type on or off',
-        description:
-          'While on, a unit of kind toUnitKind sees what units of kind fromUnitKind recorded ' +
-          'about a child before the child started there, in the categories named, without a ' +
-          'consent. Never free text. Off takes effect at once.',
-        security: bearerSecurity,
-        params: GuidelineParamsSchema,
-        body: PutGuidelineSchema,
-        response: {
-          200: GuidelineSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 413, 415),
-        },
-      },
-    },
-    async (request) =>
-      putTransitionGuideline(database, principalOf(request), request.params, request.body, now()),
+    async (request) => runner.run(request, confirmChildConsent, request.params),
   );
 };
