@@ -1,5 +1,3 @@
-import { lockForTransaction } from '../../db/advisory-locks.js';
-import { type Database, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import {
   ConflictError,
@@ -8,12 +6,7 @@ import {
   ValidationFailedError,
 } from '../../errors.js';
 import type { Service } from '../../request/runner.js';
-import {
-  type CatalogueRepository,
-  definitionHash,
-  type EntryRow,
-  type VersionRow,
-} from './repository.js';
+import type { CatalogueRepository, EntryRow, VersionRow } from './repository.js';
 
 /**
  * A catalogue of versioned, immutable definitions (rulers, action guides): presets kept equal
@@ -32,15 +25,6 @@ export interface NewEntry<D> {
   key: string;
   name: string;
   description?: string | undefined;
-  rulerKey?: string | null;
-  definition: D;
-}
-
-/** An entry as the code defines it, stored and kept equal by `sync`. */
-export interface Preset<D> {
-  key: string;
-  name: string;
-  description: string;
   rulerKey?: string | null;
   definition: D;
 }
@@ -98,7 +82,7 @@ export interface CatalogueSpec<D, E, V> {
   version: (fields: ReturnType<typeof versionFields<D>>, row: VersionRow) => V;
 }
 
-/** The request services of one catalogue, and the start-up sync of its presets. */
+/** The request services of one catalogue. */
 export function catalogueServices<D, E, V>(spec: CatalogueSpec<D, E, V>) {
   const repo = spec.repository;
   const { entries, versions } = repo.names;
@@ -182,38 +166,7 @@ export function catalogueServices<D, E, V>(spec: CatalogueSpec<D, E, V>) {
     }
   };
 
-  /**
-   * Makes the database hold every preset as the code defines it: a missing preset is created,
-   * a changed one gets a new version (old versions stay, so what they produced stays
-   * reproducible). Idempotent; run at start-up and after migrations. Returns the keys of the
-   * presets that got a new version.
-   */
-  function sync(database: Database, presets: readonly Preset<D>[]): Promise<string[]> {
-    return database.transaction(platformScope, async (trx) => {
-      // Two instances starting together store each preset once: the second waits, then finds them.
-      await lockForTransaction(trx, 'presets');
-      const changed: string[] = [];
-      for (const preset of presets) {
-        const row =
-          (await repo.findByKey(trx, null, preset.key)) ??
-          (await repo.insert(trx, {
-            municipality_id: null,
-            key: preset.key,
-            ruler_key: preset.rulerKey,
-            name: preset.name,
-            description: preset.description,
-          }));
-        const latest = (await repo.listVersions(trx, [row.id])).at(-1);
-        if (latest?.definition_hash !== definitionHash(preset.definition)) {
-          await repo.insertVersion(trx, row, preset.definition, null);
-          changed.push(preset.key);
-        }
-      }
-      return changed;
-    });
-  }
-
-  return { list, get, getVersion, create, createVersion, sync };
+  return { list, get, getVersion, create, createVersion };
 }
 
 export type CatalogueServices<D, E, V> = ReturnType<typeof catalogueServices<D, E, V>>;

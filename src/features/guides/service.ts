@@ -1,26 +1,9 @@
-import type { Database } from '../../db/database.js';
 import type { GuideDefinition } from '../../domain/guides/definition.js';
-import { presetGuides } from '../../domain/guides/presets.js';
 import { guideDefects } from '../../domain/guides/validate.js';
-import { catalogueServices, type Preset } from '../catalogue/service.js';
+import { catalogueServices } from '../catalogue/service.js';
+import { presetDefinitions } from './presets.js';
 import { guideCatalogue } from './repository.js';
 import type { Guide, GuideVersion } from './schemas.js';
-
-/** The preset guides: one per preset ruler, and `default` for rulers without one. */
-function presetDefinitions(): Preset<GuideDefinition>[] {
-  const fallback = presetGuides.find((g) => g.rulerKey === 'topi-3') ?? presetGuides[0];
-  if (!fallback) throw new Error('no preset guides');
-  return [
-    ...presetGuides,
-    {
-      key: 'default',
-      rulerKey: null,
-      name: 'Standard handleguide',
-      description: "Used for rulers that have no guide of their own (the TOPI guide's steps).",
-      definition: fallback.definition,
-    },
-  ];
-}
 
 export const guides = catalogueServices<GuideDefinition, Guide, GuideVersion>({
   repository: guideCatalogue,
@@ -43,7 +26,5 @@ export const guides = catalogueServices<GuideDefinition, Guide, GuideVersion>({
   version: (fields, row) => ({ ...fields, guideId: row.entry_id, guideKey: row.entry_key }),
 });
 
-/** Stores every preset guide as the code defines it (new version when it changed). */
-export function syncPresetGuides(database: Database): Promise<string[]> {
-  return guides.sync(database, presetDefinitions());
-}
+// Start-up, not a request service; imported from here by server.ts, the demo and the tests.
+export { syncPresetGuides } from './presets.js';

@@ -1,4 +1,3 @@
-import type { Database } from '../../db/database.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { presetRulers } from '../../domain/rulers/presets.js';
 import { rulerDefects } from '../../domain/rulers/validate.js';
@@ -23,10 +22,5 @@ export const rulers = catalogueServices<RulerDefinition, Ruler, RulerVersion>({
   version: (fields, row) => ({ ...fields, rulerId: row.entry_id, rulerKey: row.entry_key }),
 });
 
-/**
- * Makes the database hold every preset ruler as the code defines it (old versions stay, so old
- * classifications remain reproducible). Idempotent; run at start-up and after migrations.
- */
-export function syncPresetRulers(database: Database): Promise<string[]> {
-  return rulers.sync(database, presetRulers);
-}
+// Start-up, not a request service; imported from here by server.ts, the demo and the tests.
+export { syncPresetRulers } from './presets.js';
