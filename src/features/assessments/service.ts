@@ -325,7 +325,7 @@ async function record(
   // the record of parentsInformed.
   const row: AssessmentRow = {
     ...inserted,
-    ruler_key: checked.version.ruler_key,
+    ruler_key: checked.version.entry_key,
     ruler_version: checked.version.version,
     superseded_by_id: null,
     inform_step_id: null,

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { GuideDefinitionSchema } from '../../domain/guides/definition.js';
-
-const VersionSummary = z.object({
-  id: z.uuid(),
-  version: z.number().int(),
-  createdAt: z.iso.datetime(),
-});
+import { entryKey, VersionSummarySchema } from '../catalogue/schemas.js';
 
 export const GuideSchema = z
   .object({
@@ -19,8 +14,8 @@ export const GuideSchema = z
     description: z.string().nullable(),
     preset: z.boolean(),
     municipalityId: z.uuid().nullable(),
-    latestVersion: VersionSummary,
-    versions: z.array(VersionSummary),
+    latestVersion: VersionSummarySchema,
+    versions: z.array(VersionSummarySchema),
   })
   .meta({ id: 'ActionGuide' });
 export type Guide = z.infer<typeof GuideSchema>;
@@ -39,12 +34,10 @@ export type GuideVersion = z.infer<typeof GuideVersionSchema>;
 
 export const CreateGuideSchema = z
   .object({
-    key: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits, dashes'),
+    key: z.string().regex(entryKey, 'must be lower-case letters, digits, dashes'),
     rulerKey: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+      .regex(entryKey)
       .nullable()
       .describe("The ruler it applies to (replacing the preset's guide); null = default."),
     name: z.string().trim().min(1).max(200),
@@ -59,6 +52,3 @@ export const CreateGuideVersionSchema = z
   .object({ definition: GuideDefinitionSchema })
   .strict()
   .meta({ id: 'CreateActionGuideVersion' });
-
-export const GuideParamsSchema = z.object({ guideId: z.uuid() });
-export const GuideVersionParamsSchema = z.object({ versionId: z.uuid() });

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { RulerDefinitionSchema } from '../../domain/rulers/definition.js';
-
-export const RulerVersionSummarySchema = z.object({
-  id: z.uuid(),
-  version: z.number().int(),
-  createdAt: z.iso.datetime(),
-});
+import { entryKey, VersionSummarySchema } from '../catalogue/schemas.js';
 
 export const RulerSchema = z
   .object({
@@ -15,8 +10,8 @@ export const RulerSchema = z
     description: z.string().nullable(),
     preset: z.boolean().describe('Shipped with lineal and available to every municipality.'),
     municipalityId: z.uuid().nullable(),
-    latestVersion: RulerVersionSummarySchema,
-    versions: z.array(RulerVersionSummarySchema).describe('Oldest first.'),
+    latestVersion: VersionSummarySchema,
+    versions: z.array(VersionSummarySchema).describe('Oldest first.'),
   })
   .meta({ id: 'Ruler' });
 export type Ruler = z.infer<typeof RulerSchema>;
@@ -35,9 +30,7 @@ export type RulerVersion = z.infer<typeof RulerVersionSchema>;
 
 export const CreateRulerSchema = z
   .object({
-    key: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
+    key: z.string().regex(entryKey, 'must be lower-case letters, digits and dashes'),
     name: z.string().trim().min(1).max(200),
     description: z.string().trim().min(1).max(2000).optional(),
     definition: RulerDefinitionSchema,
@@ -50,6 +43,3 @@ export const CreateRulerVersionSchema = z
   .object({ definition: RulerDefinitionSchema })
   .strict()
   .meta({ id: 'CreateRulerVersion' });
-
-export const RulerParamsSchema = z.object({ rulerId: z.uuid() });
-export const RulerVersionParamsSchema = z.object({ versionId: z.uuid() });
