@@ -23,6 +23,7 @@ import { dashboardRoutes } from './features/dashboard/routes.js';
 import { exportRoutes } from './features/exports/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
 import { healthRoutes } from './features/health/routes.js';
+import { meRoutes } from './features/me/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
 import { privacyRoutes } from './features/privacy/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);
   await app.register(apiKeyRoutes, routeDeps);
+  await app.register(meRoutes, routeDeps);
   await app.register(unitRoutes, routeDeps);
   await app.register(childRoutes, routeDeps);
   await app.register(rulerRoutes, routeDeps);
