@@ -20,6 +20,7 @@ import { assessmentRoutes } from './features/assessments/routes.js';
 import { childRoutes } from './features/children/routes.js';
 import { consentRoutes } from './features/consents/routes.js';
 import { dashboardRoutes } from './features/dashboard/routes.js';
+import { enrolmentRoutes } from './features/enrolments/routes.js';
 import { exportRoutes } from './features/exports/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
 import { healthRoutes } from './features/health/routes.js';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(meRoutes, routeDeps);
   await app.register(unitRoutes, routeDeps);
   await app.register(childRoutes, routeDeps);
+  await app.register(enrolmentRoutes, routeDeps);
   await app.register(rulerRoutes, routeDeps);
   await app.register(roundRoutes, routeDeps);
   await app.register(assessmentRoutes, routeDeps);
