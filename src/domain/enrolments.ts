@@ -1,3 +1,5 @@
+import type { FieldError } from '../errors.js';
+
 /**
  * Enrolment rules, pure. A child is in at most one unit of each category at a time (one daycare
  * place, one school, one after-school offer), and never twice in the same unit at once; school
@@ -53,4 +55,27 @@ export function conflictingEnrolments(
       (e.unitId === candidate.unitId || unitCategory(e.unitKind) === category) &&
       periodsOverlap(e, candidate),
   );
+}
+
+/**
+ * The date rules of one enrolment: it ends on or after its start, and starts on or after the
+ * child's birth. `path` names the enrolment in the request (e.g. `body` or `body.enrolment`).
+ */
+export function enrolmentPeriodErrors(
+  period: Period,
+  birthDate: string,
+  path: string,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  if (period.end !== null && period.end < period.start) {
+    errors.push({ path: `${path}.endDate`, message: 'is before startDate', code: 'before_start' });
+  }
+  if (period.start < birthDate) {
+    errors.push({
+      path: `${path}.startDate`,
+      message: 'is before the birth date',
+      code: 'before_birth',
+    });
+  }
+  return errors;
 }

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
-import type { Child, Enrolment } from '../../src/features/children/schemas.js';
+import type { Child } from '../../src/features/children/schemas.js';
+import type { Enrolment } from '../../src/features/enrolments/schemas.js';
 import { describeEngines } from '../support/engines.js';
 import { createChild, createKey, createTenant, createUnit } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';

@@ -1,23 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 
-export interface ApiKeyRow {
-  id: string;
-  key_id: string;
-  name: string;
-  role: string;
-  municipality_id: string | null;
-  unit_ids: string[];
-  created_at: Date;
-  /** created_at as PostgreSQL prints it, microseconds included: the exact pagination key. */
-  created_at_key: string;
-  created_by: string | null;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  revoked_by: string | null;
-  last_used_at: Date | null;
-}
-
 const columns = [
   'id',
   'key_id',
@@ -34,6 +17,9 @@ const columns = [
   'last_used_at',
 ] as const;
 
+/** `created_at_key`: created_at as PostgreSQL prints it, microseconds included (the exact pagination key). */
+export type ApiKeyRow = NonNullable<Awaited<ReturnType<typeof findApiKey>>>;
+
 export interface NewApiKey {
   key_id: string;
   key_hash: Uint8Array;
@@ -45,7 +31,7 @@ export interface NewApiKey {
   expires_at: Date | null;
 }
 
-export function insertApiKey(db: Executor, values: NewApiKey): Promise<ApiKeyRow> {
+export function insertApiKey(db: Executor, values: NewApiKey) {
   return db
     .insertInto('api_keys')
     .values({ ...values, key_hash: Buffer.from(values.key_hash) })
@@ -53,11 +39,7 @@ export function insertApiKey(db: Executor, values: NewApiKey): Promise<ApiKeyRow
     .executeTakeFirstOrThrow();
 }
 
-export function findApiKey(
-  db: Executor,
-  municipalityId: string,
-  id: string,
-): Promise<ApiKeyRow | undefined> {
+export function findApiKey(db: Executor, municipalityId: string, id: string) {
   return db
     .selectFrom('api_keys')
     .select(columns)
@@ -73,7 +55,7 @@ export function listApiKeys(
   db: Executor,
   municipalityId: string,
   filter: { state: KeyState; now: Date; after?: { createdAt: string; id: string }; limit: number },
-): Promise<ApiKeyRow[]> {
+) {
   let query = db
     .selectFrom('api_keys')
     .select(columns)
@@ -105,7 +87,7 @@ export function revokeApiKey(
   id: string,
   by: string,
   at: Date,
-): Promise<ApiKeyRow | undefined> {
+) {
   return db
     .updateTable('api_keys')
     .set({ revoked_at: at, revoked_by: by })

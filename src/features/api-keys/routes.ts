@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { actions, isAllowed } from '../../auth/permissions.js';
-import { principalOf } from '../../auth/plugin.js';
 import { BadRequestError } from '../../errors.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import { problemResponses } from '../../http/problem.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import { MunicipalityParamsSchema } from '../municipalities/schemas.js';
 import {
   ApiKeyListQuerySchema,
@@ -12,7 +10,6 @@ import {
   ApiKeySchema,
   CreateApiKeySchema,
   CreatedApiKeySchema,
-  MeSchema,
 } from './schemas.js';
 import {
   createApiKey,
@@ -23,32 +20,12 @@ import {
 
 const tags = ['API keys'];
 
-export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { database, now }) => {
-  app.get(
-    '/v1/me',
-    {
-      config: { permission: 'session:read' },
-      schema: {
-        operationId: 'getMe',
-        tags,
-        summary: 'Who am I: the calling key or signed-in user and what it may do',
-        security: bearerSecurity,
-        response: { 200: MeSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      return {
-        principal,
-        permissions: actions.filter((action) => isAllowed(principal.role, action)),
-      };
-    },
-  );
-
+/** Keys of the municipality in the path: `scope: 'path'` answers 404 to other municipalities. */
+export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runner }) => {
   app.post(
     '/v1/municipalities/:municipalityId/api-keys',
     {
-      config: { permission: 'api_key:manage' },
+      config: { permission: 'api_key:manage', scope: 'path' },
       schema: {
         operationId: 'createApiKey',
         tags,
@@ -56,13 +33,9 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { data
         description:
           'Municipality administrators create keys for their own municipality, platform ' +
           'administrators for any. The secret `token` is in this response only.',
-        security: bearerSecurity,
         params: MunicipalityParamsSchema,
         body: CreateApiKeySchema,
-        response: {
-          201: CreatedApiKeySchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 413, 415, 422),
-        },
+        response: { 201: CreatedApiKeySchema, ...problemResponses(404, 422) },
       },
     },
     async (request, reply) => {
@@ -75,96 +48,74 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { data
         );
       }
       const { municipalityId } = request.params;
-      const key = await createApiKey(
-        database,
-        principalOf(request),
-        municipalityId,
-        request.body,
-        now(),
+      reply.header('cache-control', 'no-store');
+      return runner.create(
+        request,
+        reply,
+        createApiKey,
+        { municipalityId, body: request.body },
+        { location: (key) => `/v1/municipalities/${municipalityId}/api-keys/${key.id}` },
       );
-      return reply
-        .status(201)
-        .header('location', `/v1/municipalities/${municipalityId}/api-keys/${key.id}`)
-        .header('cache-control', 'no-store')
-        .send(key);
     },
   );
 
   app.get(
     '/v1/municipalities/:municipalityId/api-keys',
     {
-      config: { permission: 'api_key:manage' },
+      config: { permission: 'api_key:manage', scope: 'path' },
       schema: {
         operationId: 'listApiKeys',
         tags,
         summary: "List a municipality's API keys",
         description: 'Newest first. Secrets are never returned.',
-        security: bearerSecurity,
         params: MunicipalityParamsSchema,
         querystring: ApiKeyListQuerySchema,
-        response: {
-          200: ApiKeyPageSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
-        },
+        response: { 200: ApiKeyPageSchema, ...problemResponses(404) },
       },
     },
     async (request) =>
-      listMunicipalityApiKeys(
-        database,
-        principalOf(request),
-        request.params.municipalityId,
-        request.query,
-        now(),
-      ),
+      runner.run(request, listMunicipalityApiKeys, {
+        municipalityId: request.params.municipalityId,
+        query: request.query,
+      }),
   );
 
   app.get(
     '/v1/municipalities/:municipalityId/api-keys/:apiKeyId',
     {
-      config: { permission: 'api_key:manage' },
+      config: { permission: 'api_key:manage', scope: 'path' },
       schema: {
         operationId: 'getApiKey',
         tags,
         summary: 'Get an API key',
-        security: bearerSecurity,
         params: ApiKeyParamsSchema,
-        response: { 200: ApiKeySchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: ApiKeySchema, ...problemResponses(404) },
       },
     },
     async (request) =>
-      getApiKey(
-        database,
-        principalOf(request),
-        request.params.municipalityId,
-        request.params.apiKeyId,
-        now(),
-      ),
+      runner.run(request, getApiKey, {
+        municipalityId: request.params.municipalityId,
+        id: request.params.apiKeyId,
+      }),
   );
 
   app.post(
     '/v1/municipalities/:municipalityId/api-keys/:apiKeyId/revoke',
     {
-      config: { permission: 'api_key:manage' },
+      config: { permission: 'api_key:manage', scope: 'path' },
       schema: {
         operationId: 'revokeApiKey',
         tags,
         summary: 'Revoke an API key',
         description: 'Takes effect at once. The key stays listed, with its revocation recorded.',
-        security: bearerSecurity,
         params: ApiKeyParamsSchema,
-        response: {
-          200: ApiKeySchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409),
-        },
+        response: { 200: ApiKeySchema, ...problemResponses(404, 409) },
       },
     },
     async (request) =>
-      revokeMunicipalityApiKey(
-        database,
-        principalOf(request),
-        request.params.municipalityId,
-        request.params.apiKeyId,
-        now(),
-      ),
+      runner.run(request, revokeMunicipalityApiKey, {
+        municipalityId: request.params.municipalityId,
+        id: request.params.apiKeyId,
+      }),
   );
 };

@@ -2,12 +2,12 @@ import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { generateToken } from '../../auth/api-key-token.js';
 import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/permissions.js';
-import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
-import { type Database, municipalityScope, platformScope } from '../../db/database.js';
+import { type Database, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
+import type { Session } from '../../request/session.js';
 import { requireMunicipality } from '../municipalities/repository.js';
 import {
   type ApiKeyRow,
@@ -104,68 +104,61 @@ async function requireOwnUnits(
   if (errors.length > 0) throw new ValidationFailedError('The key cannot be created.', errors);
 }
 
+/** Path scope: the runner has already answered 404 for another municipality's caller. */
 export async function createApiKey(
-  database: Database,
-  principal: Principal,
-  municipalityId: string,
-  input: CreateApiKey,
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { municipalityId, body: input }: { municipalityId: string; body: CreateApiKey },
 ): Promise<ApiKey & { token: string }> {
-  requireMunicipalityAccess(principal, municipalityId);
-  const errors = apiKeyRuleViolations(input, now);
+  const errors = apiKeyRuleViolations(input, session.now);
   if (errors.length > 0) throw new ValidationFailedError('The key cannot be created.', errors);
   const generated = generateToken();
-  const row = await database.transaction(municipalityScope(municipalityId), async (trx) => {
-    await requireMunicipality(trx, municipalityId);
-    await requireOwnUnits(trx, municipalityId, input.unitIds);
-    return insertApiKey(trx, {
-      key_id: generated.keyId,
-      key_hash: generated.hash,
-      municipality_id: municipalityId,
-      name: input.name,
-      role: input.role,
-      unit_ids: input.unitIds,
-      created_by: principal.id,
-      expires_at: input.expiresAt ? new Date(input.expiresAt) : null,
-    });
+  await requireMunicipality(trx, municipalityId);
+  await requireOwnUnits(trx, municipalityId, input.unitIds);
+  const row = await insertApiKey(trx, {
+    key_id: generated.keyId,
+    key_hash: generated.hash,
+    municipality_id: municipalityId,
+    name: input.name,
+    role: input.role,
+    unit_ids: input.unitIds,
+    created_by: session.principal.id,
+    expires_at: input.expiresAt ? new Date(input.expiresAt) : null,
   });
-  return { ...toApiKey(row, now), token: generated.token };
+  return { ...toApiKey(row, session.now), token: generated.token };
 }
 
 export async function getApiKey(
-  database: Database,
-  principal: Principal,
-  municipalityId: string,
-  id: string,
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { municipalityId, id }: { municipalityId: string; id: string },
 ): Promise<ApiKey> {
-  requireMunicipalityAccess(principal, municipalityId);
-  const row = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    findApiKey(trx, municipalityId, id),
-  );
+  const row = await findApiKey(trx, municipalityId, id);
   if (!row) throw new NotFoundError('API key', id);
-  return toApiKey(row, now);
+  return toApiKey(row, session.now);
 }
 
 const cursorSchema = z.tuple([PgTimestampSchema, z.uuid()]);
 
 export async function listMunicipalityApiKeys(
-  database: Database,
-  principal: Principal,
-  municipalityId: string,
-  query: { limit: number; cursor?: string | undefined; status: KeyState },
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  {
+    municipalityId,
+    query,
+  }: {
+    municipalityId: string;
+    query: { limit: number; cursor?: string | undefined; status: KeyState };
+  },
 ) {
-  requireMunicipalityAccess(principal, municipalityId);
+  const now = session.now;
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
-  const rows = await database.transaction(municipalityScope(municipalityId), async (trx) => {
-    await requireMunicipality(trx, municipalityId);
-    return listApiKeys(trx, municipalityId, {
-      state: query.status,
-      now,
-      limit: query.limit,
-      ...(after ? { after: { createdAt: after[0], id: after[1] } } : {}),
-    });
+  await requireMunicipality(trx, municipalityId);
+  const rows = await listApiKeys(trx, municipalityId, {
+    state: query.status,
+    now,
+    limit: query.limit,
+    ...(after ? { after: { createdAt: after[0], id: after[1] } } : {}),
   });
   return toPage(
     rows,
@@ -176,22 +169,16 @@ export async function listMunicipalityApiKeys(
 }
 
 export async function revokeMunicipalityApiKey(
-  database: Database,
-  principal: Principal,
-  municipalityId: string,
-  id: string,
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { municipalityId, id }: { municipalityId: string; id: string },
 ): Promise<ApiKey> {
-  requireMunicipalityAccess(principal, municipalityId);
-  const row = await database.transaction(municipalityScope(municipalityId), async (trx) => {
-    const revoked = await revokeApiKey(trx, municipalityId, id, principal.id, now);
-    if (revoked) return revoked;
-    if (await findApiKey(trx, municipalityId, id)) {
-      throw new ConflictError(`The API key ${id} is already revoked.`, 'already-revoked');
-    }
-    throw new NotFoundError('API key', id);
-  });
-  return toApiKey(row, now);
+  const revoked = await revokeApiKey(trx, municipalityId, id, session.principal.id, session.now);
+  if (revoked) return toApiKey(revoked, session.now);
+  if (await findApiKey(trx, municipalityId, id)) {
+    throw new ConflictError(`The API key ${id} is already revoked.`, 'already-revoked');
+  }
+  throw new NotFoundError('API key', id);
 }
 
 /** Creates a platform administrator key (CLI and first start); returns the secret once. */

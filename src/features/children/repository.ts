@@ -1,7 +1,7 @@
-import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
+import { type Visibility, visibleChildren } from '../../access/policy.js';
 import type { Executor } from '../../db/database.js';
-import type { DB } from '../../db/schema.js';
-import { involvesSocialWork, owesFollowUp, type SocialWorker } from '../shared/visibility.js';
+import type { ChildrenTable, EnrolmentsTable } from '../../db/schema.js';
 
 const childColumns = [
   'children.id',
@@ -16,60 +16,12 @@ const childColumns = [
   'children.updated_at',
 ] as const;
 
-export interface ChildRow {
-  id: string;
-  external_ref: string;
-  given_name: string | null;
-  family_name: string | null;
-  birth_date: string;
-  sex: string | null;
-  has_cpr: boolean;
-  created_at: Date;
-  created_at_key: string;
-  updated_at: Date;
-}
-
-/**
- * Limits a children query to what the principal may see. Unit-limited keys: the children
- * enrolled in their units today, and those their units still owe follow-up (an open step).
- * Social workers: the children whose follow-up involves social work.
- */
-export function visibleChildren(v: Visibility) {
-  return (_eb: ExpressionBuilder<DB, 'children'>) => {
-    const conditions: RawBuilder<boolean>[] = [];
-    if (v.unitIds.length > 0) {
-      conditions.push(sql<boolean>`(EXISTS (
-          SELECT 1 FROM enrolments visible
-          WHERE visible.child_id = children.id
-            AND visible.unit_id = ANY(${sql.val(v.unitIds)}::uuid[])
-            AND (visible.end_date IS NULL OR visible.end_date >= ${v.today})
-        )${v.enrolledOnly ? sql`` : sql` OR ${owesFollowUp('children.id', v.unitIds)}`})`);
-    }
-    if (v.involvedWith) {
-      conditions.push(involvesSocialWork('children.id', v.municipalityId, v.involvedWith));
-    }
-    return conditions.length === 0
-      ? sql<boolean>`true`
-      : sql<boolean>`(${sql.join(conditions, sql` AND `)})`;
-  };
-}
-
-export interface Visibility {
-  municipalityId: string;
-  unitIds: readonly string[];
-  today: string;
-  /** Social workers: only the children this social worker is involved with. */
-  involvedWith?: SocialWorker | undefined;
-  /** Unit-limited keys: only children enrolled in their units now, not those they owe steps. */
-  enrolledOnly?: boolean;
-}
-
 export function findChild(
   db: Executor,
   v: Visibility,
   id: string,
   options: { lock?: boolean } = {},
-): Promise<ChildRow | undefined> {
+) {
   let query = db
     .selectFrom('children')
     .select(childColumns)
@@ -80,11 +32,7 @@ export function findChild(
   return query.executeTakeFirst();
 }
 
-export function findChildByCprHash(
-  db: Executor,
-  v: Visibility,
-  cprHash: Uint8Array,
-): Promise<ChildRow | undefined> {
+export function findChildByCprHash(db: Executor, v: Visibility, cprHash: Uint8Array) {
   return db
     .selectFrom('children')
     .select(childColumns)
@@ -94,43 +42,31 @@ export function findChildByCprHash(
     .executeTakeFirst();
 }
 
-export interface NewChild {
-  municipality_id: string;
-  external_ref: string;
-  given_name: string | null;
-  family_name: string | null;
-  birth_date: string;
-  sex: string | null;
-  cpr_hash: Buffer | null;
+export type ChildRow = NonNullable<Awaited<ReturnType<typeof findChild>>>;
+
+/** @deprecated TEMPORARY (issue 13): import Visibility from access/policy.ts. */
+export type { Visibility };
+
+export type NewChild = Insertable<ChildrenTable>;
+
+export function insertChild(db: Executor, values: NewChild): Promise<ChildRow> {
+  return db.insertInto('children').values(values).returning(childColumns).executeTakeFirstOrThrow();
 }
 
-export async function insertChild(db: Executor, values: NewChild): Promise<ChildRow> {
-  const { id } = await db
-    .insertInto('children')
-    .values(values)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return (await findChild(
-    db,
-    { municipalityId: values.municipality_id, unitIds: [], today: '' },
-    id,
-  )) as ChildRow;
-}
-
-export async function updateChild(
+export function updateChild(
   db: Executor,
   municipalityId: string,
   id: string,
   changes: Partial<Omit<NewChild, 'municipality_id'>>,
   now: Date,
 ): Promise<ChildRow> {
-  await db
+  return db
     .updateTable('children')
     .set({ ...changes, updated_at: now })
     .where('municipality_id', '=', municipalityId)
     .where('id', '=', id)
-    .execute();
-  return (await findChild(db, { municipalityId, unitIds: [], today: '' }, id)) as ChildRow;
+    .returning(childColumns)
+    .executeTakeFirstOrThrow();
 }
 
 export interface ChildFilter {
@@ -148,7 +84,7 @@ export interface ChildFilter {
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Oldest first on (created_at, id), keyset-paginated; fetches `limit + 1`. */
-export function listChildren(db: Executor, v: Visibility, f: ChildFilter): Promise<ChildRow[]> {
+export function listChildren(db: Executor, v: Visibility, f: ChildFilter) {
   let query = db
     .selectFrom('children')
     .select(childColumns)
@@ -198,39 +134,25 @@ export function listChildren(db: Executor, v: Visibility, f: ChildFilter): Promi
   return query.execute();
 }
 
-// Enrolments
+// A child's enrolments: what the child's own rules need, and what every feature about the child
+// reads (the enrolments/ feature changes them).
 
 const enrolmentColumns = [
   'enrolments.id',
   'enrolments.child_id',
   'enrolments.unit_id',
-  'units.kind as unit_kind',
   'enrolments.start_date',
   'enrolments.end_date',
   'enrolments.created_at',
   'enrolments.updated_at',
 ] as const;
 
-export interface EnrolmentRow {
-  id: string;
-  child_id: string;
-  unit_id: string;
-  unit_kind: string;
-  start_date: string;
-  end_date: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export function listEnrolments(
-  db: Executor,
-  municipalityId: string,
-  childId: string,
-): Promise<EnrolmentRow[]> {
+/** The child's enrolments with their units' kinds, oldest first. */
+export function listEnrolments(db: Executor, municipalityId: string, childId: string) {
   return db
     .selectFrom('enrolments')
     .innerJoin('units', 'units.id', 'enrolments.unit_id')
-    .select(enrolmentColumns)
+    .select([...enrolmentColumns, 'units.kind as unit_kind'])
     .where('enrolments.municipality_id', '=', municipalityId)
     .where('enrolments.child_id', '=', childId)
     .orderBy('enrolments.start_date')
@@ -238,35 +160,13 @@ export function listEnrolments(
     .execute();
 }
 
-export async function insertEnrolment(
-  db: Executor,
-  values: {
-    municipality_id: string;
-    child_id: string;
-    unit_id: string;
-    start_date: string;
-    end_date: string | null;
-  },
-): Promise<string> {
-  const { id } = await db
+export type EnrolmentRow = Awaited<ReturnType<typeof listEnrolments>>[number];
+
+/** A new enrolment (without its unit's kind: the caller knows the unit). */
+export function insertEnrolment(db: Executor, values: Insertable<EnrolmentsTable>) {
+  return db
     .insertInto('enrolments')
     .values(values)
-    .returning('id')
+    .returning(enrolmentColumns)
     .executeTakeFirstOrThrow();
-  return id;
-}
-
-export async function updateEnrolment(
-  db: Executor,
-  municipalityId: string,
-  id: string,
-  changes: { start_date?: string; end_date?: string | null },
-  now: Date,
-): Promise<void> {
-  await db
-    .updateTable('enrolments')
-    .set({ ...changes, updated_at: now })
-    .where('municipality_id', '=', municipalityId)
-    .where('id', '=', id)
-    .execute();
 }

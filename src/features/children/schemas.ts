@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
 import { ExternalRefSchema, IsoDateSchema } from '../../http/schemas.js';
-import { UnitKindSchema } from '../units/schemas.js';
 
 export const SexSchema = z.enum(['female', 'male', 'other']).meta({ id: 'Sex' });
 
@@ -28,20 +27,7 @@ export const ChildSchema = z
   .meta({ id: 'Child' });
 export type Child = z.infer<typeof ChildSchema>;
 
-export const EnrolmentSchema = z
-  .object({
-    id: z.uuid(),
-    childId: z.uuid(),
-    unitId: z.uuid(),
-    unitKind: UnitKindSchema,
-    startDate: z.string(),
-    endDate: z.string().nullable().describe('Last day in the unit; null while enrolled.'),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-  })
-  .meta({ id: 'Enrolment' });
-export type Enrolment = z.infer<typeof EnrolmentSchema>;
-
+/** An enrolment to make: also part of a new child (see CreateChildSchema). */
 export const CreateEnrolmentSchema = z
   .object({
     unitId: z.uuid(),
@@ -51,16 +37,6 @@ export const CreateEnrolmentSchema = z
   .strict()
   .meta({ id: 'CreateEnrolment' });
 export type CreateEnrolment = z.infer<typeof CreateEnrolmentSchema>;
-
-export const UpdateEnrolmentSchema = z
-  .object({
-    startDate: IsoDateSchema.optional(),
-    endDate: IsoDateSchema.nullable().optional(),
-  })
-  .strict()
-  .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')
-  .meta({ id: 'UpdateEnrolment' });
-export type UpdateEnrolment = z.infer<typeof UpdateEnrolmentSchema>;
 
 export const CreateChildSchema = z
   .object({
@@ -93,7 +69,6 @@ export const UpdateChildSchema = z
 export type UpdateChild = z.infer<typeof UpdateChildSchema>;
 
 export const ChildParamsSchema = z.object({ childId: z.uuid() });
-export const EnrolmentParamsSchema = z.object({ childId: z.uuid(), enrolmentId: z.uuid() });
 
 export const ChildListQuerySchema = PageQuerySchema.extend({
   unitId: z.uuid().optional().describe('Only children enrolled in this unit on `asOf`.'),

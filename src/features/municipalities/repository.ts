@@ -3,17 +3,7 @@ import { NotFoundError } from '../../errors.js';
 
 const columns = ['id', 'code', 'name', 'created_at'] as const;
 
-export type MunicipalityRow = {
-  id: string;
-  code: string;
-  name: string;
-  created_at: Date;
-};
-
-export function insertMunicipality(
-  db: Executor,
-  values: { code: string; name: string },
-): Promise<MunicipalityRow> {
+export function insertMunicipality(db: Executor, values: { code: string; name: string }) {
   return db
     .insertInto('municipalities')
     .values(values)
@@ -21,15 +11,14 @@ export function insertMunicipality(
     .executeTakeFirstOrThrow();
 }
 
-export function findMunicipality(db: Executor, id: string): Promise<MunicipalityRow | undefined> {
+export function findMunicipality(db: Executor, id: string) {
   return db.selectFrom('municipalities').select(columns).where('id', '=', id).executeTakeFirst();
 }
 
+export type MunicipalityRow = NonNullable<Awaited<ReturnType<typeof findMunicipality>>>;
+
 /** Municipalities ordered by code, after `afterCode`; fetches `limit + 1` to detect more. */
-export function listMunicipalities(
-  db: Executor,
-  page: { afterCode?: string; limit: number },
-): Promise<MunicipalityRow[]> {
+export function listMunicipalities(db: Executor, page: { afterCode?: string; limit: number }) {
   let query = db
     .selectFrom('municipalities')
     .select(columns)

@@ -1,11 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { principalOf } from '../../auth/plugin.js';
-import { platformScope } from '../../db/database.js';
 import { PageQuerySchema } from '../../http/pagination.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
-import { createIdempotently } from '../../request/legacy.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import {
   CreateMunicipalitySchema,
   MunicipalityPageSchema,
@@ -17,71 +14,56 @@ import { createMunicipality, getMunicipality, listAllMunicipalities } from './se
 const tags = ['Municipalities'];
 
 export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { database } = deps;
+  const { runner } = deps;
   app.post(
     '/v1/municipalities',
     {
-      config: { permission: 'municipality:create' },
+      config: { permission: 'municipality:create', scope: 'platform' },
       schema: {
         operationId: 'createMunicipality',
         tags,
         summary: 'Create a municipality (tenant)',
         description: 'Platform administrators only. The 3-digit code is unique.',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         body: CreateMunicipalitySchema,
-        response: {
-          201: MunicipalitySchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 409, 413, 415, 422),
-        },
+        response: { 201: MunicipalitySchema, ...problemResponses(409, 422) },
       },
     },
     async (request, reply) =>
-      createIdempotently(deps, request, reply, platformScope, async (trx) => {
-        const municipality = await createMunicipality(trx, request.body);
-        return {
-          status: 201,
-          body: municipality,
-          location: `/v1/municipalities/${municipality.id}`,
-        };
+      runner.create(request, reply, createMunicipality, request.body, {
+        location: (m) => `/v1/municipalities/${m.id}`,
       }),
   );
 
   app.get(
     '/v1/municipalities',
     {
-      config: { permission: 'municipality:list' },
+      config: { permission: 'municipality:list', scope: 'platform' },
       schema: {
         operationId: 'listMunicipalities',
         tags,
         summary: 'List municipalities',
         description: 'Platform administrators only; ordered by municipality code.',
-        security: bearerSecurity,
         querystring: PageQuerySchema,
-        response: { 200: MunicipalityPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
+        response: { 200: MunicipalityPageSchema },
       },
     },
-    async (request) => listAllMunicipalities(database, request.query),
+    async (request) => runner.run(request, listAllMunicipalities, request.query),
   );
 
   app.get(
     '/v1/municipalities/:municipalityId',
     {
-      config: { permission: 'municipality:read' },
+      config: { permission: 'municipality:read', scope: 'path' },
       schema: {
         operationId: 'getMunicipality',
         tags,
         summary: 'Get a municipality',
         description: "Any key may read its own municipality; other municipalities' ids give 404.",
-        security: bearerSecurity,
         params: MunicipalityParamsSchema,
-        response: {
-          200: MunicipalitySchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
-        },
+        response: { 200: MunicipalitySchema, ...problemResponses(404) },
       },
     },
-    async (request) =>
-      getMunicipality(database, principalOf(request), request.params.municipalityId),
+    async (request) => runner.run(request, getMunicipality, request.params.municipalityId),
   );
 };

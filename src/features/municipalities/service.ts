@@ -1,11 +1,10 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
-import { type Principal, requireMunicipalityAccess } from '../../auth/principal.js';
-import { type Database, municipalityScope, platformScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
+import type { Session } from '../../request/session.js';
 import {
   insertMunicipality,
   listMunicipalities,
@@ -18,13 +17,14 @@ export function toMunicipality(row: MunicipalityRow): Municipality {
   return { id: row.id, code: row.code, name: row.name, createdAt: row.created_at.toISOString() };
 }
 
+/** Platform scope: platform administrators only (the route's permission). */
 export async function createMunicipality(
+  _session: Session,
   trx: Transaction<DB>,
   input: CreateMunicipality,
 ): Promise<Municipality> {
   try {
-    const row = await insertMunicipality(trx, input);
-    return toMunicipality(row);
+    return toMunicipality(await insertMunicipality(trx, input));
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new ConflictError(`A municipality with code ${input.code} already exists.`);
@@ -33,27 +33,26 @@ export async function createMunicipality(
   }
 }
 
+/** Path scope: the runner has already answered 404 for another municipality's caller. */
 export async function getMunicipality(
-  database: Database,
-  principal: Principal,
+  _session: Session,
+  trx: Transaction<DB>,
   id: string,
 ): Promise<Municipality> {
-  requireMunicipalityAccess(principal, id);
-  const row = await database.transaction(municipalityScope(id), (trx) =>
-    requireMunicipality(trx, id),
-  );
-  return toMunicipality(row);
+  return toMunicipality(await requireMunicipality(trx, id));
 }
 
 const cursorSchema = z.tuple([z.string()]);
 
 export async function listAllMunicipalities(
-  database: Database,
+  _session: Session,
+  trx: Transaction<DB>,
   query: { limit: number; cursor?: string | undefined },
 ) {
   const afterCode = query.cursor ? decodeCursor(query.cursor, cursorSchema)[0] : undefined;
-  const rows = await database.transaction(platformScope, (trx) =>
-    listMunicipalities(trx, { limit: query.limit, ...(afterCode ? { afterCode } : {}) }),
-  );
+  const rows = await listMunicipalities(trx, {
+    limit: query.limit,
+    ...(afterCode ? { afterCode } : {}),
+  });
   return toPage(rows, query.limit, toMunicipality, (row) => [row.code]);
 }

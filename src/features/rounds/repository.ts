@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
-import { latestBirthDateForAge } from '../../domain/dates.js';
+import type { RoundsTable } from '../../db/schema.js';
+import { birthBounds } from '../../domain/rounds.js';
 
 const columns = [
   'id',
@@ -16,24 +17,11 @@ const columns = [
   'updated_at',
 ] as const;
 
-export interface RoundRow {
-  id: string;
-  name: string;
-  window_start: string;
-  window_end: string;
-  ruler_version_id: string;
-  unit_kinds: string[];
-  unit_ids: string[];
-  min_age_months: number | null;
-  max_age_months: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+// TEMPORARY (issue 13): birthBounds moved to domain/rounds.ts; callers in assessments,
+// recommendations and analytics still import it from here until they are converted.
+export { birthBounds };
 
-export function insertRound(
-  db: Executor,
-  values: Omit<RoundRow, 'id' | 'created_at' | 'updated_at'> & { municipality_id: string },
-): Promise<RoundRow> {
+export function insertRound(db: Executor, values: Insertable<RoundsTable>) {
   return db.insertInto('rounds').values(values).returning(columns).executeTakeFirstOrThrow();
 }
 
@@ -42,7 +30,7 @@ export function findRoundsIn(
   db: Executor,
   municipalityId: string,
   f: { roundIds?: string[] | undefined; from?: string | undefined; to?: string | undefined },
-): Promise<RoundRow[]> {
+) {
   let query = db
     .selectFrom('rounds')
     .select(columns)
@@ -55,11 +43,7 @@ export function findRoundsIn(
   return query.execute();
 }
 
-export function findRound(
-  db: Executor,
-  municipalityId: string,
-  id: string,
-): Promise<RoundRow | undefined> {
+export function findRound(db: Executor, municipalityId: string, id: string) {
   return db
     .selectFrom('rounds')
     .select(columns)
@@ -68,12 +52,14 @@ export function findRound(
     .executeTakeFirst();
 }
 
+export type RoundRow = NonNullable<Awaited<ReturnType<typeof findRound>>>;
+
 /** Newest window first; keyset on (window_start, id) descending; fetches `limit + 1`. */
 export function listRounds(
   db: Executor,
   municipalityId: string,
   page: { after?: { windowStart: string; id: string } | undefined; limit: number },
-): Promise<RoundRow[]> {
+) {
   let query = db
     .selectFrom('rounds')
     .select(columns)
@@ -86,24 +72,6 @@ export function listRounds(
     query = query.where(sql<boolean>`(window_start, id) < (${windowStart}::date, ${id}::uuid)`);
   }
   return query.execute();
-}
-
-/**
- * Birth-date bounds of the round's age range (age in whole months at window start, as
- * ageInMonths counts it): born on or before `bornTo`, and strictly after `bornFrom`.
- */
-export function birthBounds(
-  round: Pick<RoundRow, 'window_start' | 'min_age_months' | 'max_age_months'>,
-): { bornFrom?: string; bornTo?: string } {
-  return {
-    ...(round.min_age_months !== null
-      ? { bornTo: latestBirthDateForAge(round.window_start, round.min_age_months) }
-      : {}),
-    // At most max months old ⇔ not yet max + 1 months old.
-    ...(round.max_age_months !== null
-      ? { bornFrom: latestBirthDateForAge(round.window_start, round.max_age_months + 1) }
-      : {}),
-  };
 }
 
 /**
@@ -135,14 +103,6 @@ function coveredPairs(
   return query;
 }
 
-export interface UnitCoverageRow {
-  unit_id: string;
-  unit_name: string;
-  unit_kind: string;
-  enrolled: number;
-  assessed: number;
-}
-
 /** Covered (child, unit) pairs with whether the child has a current assessment there. */
 function pairsWithStatus(
   db: Executor,
@@ -166,7 +126,7 @@ export function coverageByUnit(
   municipalityId: string,
   round: RoundRow,
   unitIds?: readonly string[],
-): Promise<UnitCoverageRow[]> {
+) {
   let query = db
     .selectFrom('units as u')
     .leftJoin(pairsWithStatus(db, municipalityId, round, unitIds).as('p'), 'p.unit_id', 'u.id')
@@ -207,20 +167,12 @@ export async function coverageTotal(
     .executeTakeFirstOrThrow();
 }
 
-export interface MissingChildRow {
-  id: string;
-  external_ref: string;
-  given_name: string | null;
-  family_name: string | null;
-  birth_date: string;
-}
-
 export function missingChildren(
   db: Executor,
   municipalityId: string,
   round: RoundRow,
   unitId: string,
-): Promise<MissingChildRow[]> {
+) {
   return coveredPairs(db, municipalityId, round, [unitId])
     .where(({ not, exists, selectFrom }) =>
       not(

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
-import { createInMunicipality } from '../../request/legacy.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import {
   CreateRoundSchema,
   RoundCoverageSchema,
@@ -25,7 +23,7 @@ import {
 const tags = ['Rounds'];
 
 export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { database, now } = deps;
+  const { runner } = deps;
 
   app.post(
     '/v1/rounds',
@@ -36,23 +34,18 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         tags,
         summary: 'Plan a screening round',
         description: 'A window, the ruler version to use, and the units and ages it covers.',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         body: CreateRoundSchema,
         response: {
           201: RoundSchema,
-          ...problemResponses(...CREATE_PROBLEMS),
+          ...problemResponses(404, 409, 422),
         },
       },
     },
     async (request, reply) =>
-      createInMunicipality(
-        deps,
-        request,
-        reply,
-        (trx, principal) => createRound(trx, principal, request.body, now()),
-        (created) => `/v1/rounds/${created.id}`,
-      ),
+      runner.create(request, reply, createRound, request.body, {
+        location: (created) => `/v1/rounds/${created.id}`,
+      }),
   );
 
   app.get(
@@ -63,12 +56,11 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         operationId: 'listRounds',
         tags,
         summary: 'List rounds, newest window first',
-        security: bearerSecurity,
         querystring: RoundListQuerySchema,
-        response: { 200: RoundPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
+        response: { 200: RoundPageSchema },
       },
     },
-    async (request) => listMunicipalityRounds(database, principalOf(request), request.query, now()),
+    async (request) => runner.run(request, listMunicipalityRounds, request.query),
   );
 
   app.get(
@@ -79,12 +71,11 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         operationId: 'getRound',
         tags,
         summary: 'Get a round',
-        security: bearerSecurity,
         params: RoundParamsSchema,
-        response: { 200: RoundSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: RoundSchema, ...problemResponses(404) },
       },
     },
-    async (request) => getRound(database, principalOf(request), request.params.roundId, now()),
+    async (request) => runner.run(request, getRound, request.params.roundId),
   );
 
   app.get(
@@ -96,12 +87,11 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         tags,
         summary: 'Coverage of a round per unit: enrolled vs assessed',
         description: 'A child enrolled but not assessed in a round is itself a signal.',
-        security: bearerSecurity,
         params: RoundParamsSchema,
-        response: { 200: RoundCoverageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: RoundCoverageSchema, ...problemResponses(404) },
       },
     },
-    async (request) => roundCoverage(database, principalOf(request), request.params.roundId),
+    async (request) => runner.run(request, roundCoverage, request.params.roundId),
   );
 
   app.get(
@@ -112,12 +102,10 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         operationId: 'getUnitCoverage',
         tags,
         summary: "One unit's coverage, with the children still missing",
-        security: bearerSecurity,
         params: RoundUnitParamsSchema,
-        response: { 200: UnitCoverageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: UnitCoverageSchema, ...problemResponses(404) },
       },
     },
-    async (request) =>
-      unitCoverage(database, principalOf(request), request.params.roundId, request.params.unitId),
+    async (request) => runner.run(request, unitCoverage, request.params),
   );
 };

@@ -1,13 +1,12 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
-import { audit } from '../../audit/audit.js';
-import { municipalityOf, type Principal, requireUnitAccess } from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
+import type { Executor } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
-import { isIsoDate, localDate } from '../../domain/dates.js';
+import { isIsoDate } from '../../domain/dates.js';
 import { NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
+import type { Session } from '../../request/session.js';
 import { findVersion } from '../rulers/repository.js';
 import { findUnit, requireUnit } from '../units/repository.js';
 import type { UnitKind } from '../units/schemas.js';
@@ -39,19 +38,23 @@ export function toRound(row: RoundRow, today: string): Round {
   };
 }
 
-export async function requireRound(trx: Transaction<DB>, municipalityId: string, id: string) {
-  const row = await findRound(trx, municipalityId, id);
+/** The round of the municipality; 404 otherwise. */
+export async function requireRound(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+): Promise<RoundRow> {
+  const row = await findRound(db, municipalityId, id);
   if (!row) throw new NotFoundError('round', id);
   return row;
 }
 
 export async function createRound(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   input: CreateRound,
-  now: Date,
 ): Promise<Round> {
-  const municipalityId = municipalityOf(principal);
+  const municipalityId = session.municipalityId;
   const errors: FieldError[] = [];
   if (input.windowEnd < input.windowStart) {
     errors.push({ path: 'body.windowEnd', message: 'is before windowStart', code: 'before_start' });
@@ -96,34 +99,26 @@ export async function createRound(
     min_age_months: input.minAgeMonths ?? null,
     max_age_months: input.maxAgeMonths ?? null,
   });
-  return toRound(row, localDate(now));
+  return toRound(row, session.today);
 }
 
-export async function getRound(database: Database, principal: Principal, id: string, now: Date) {
-  const municipalityId = municipalityOf(principal);
-  const row = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    requireRound(trx, municipalityId, id),
-  );
-  return toRound(row, localDate(now));
+export async function getRound(session: Session, trx: Transaction<DB>, id: string): Promise<Round> {
+  return toRound(await requireRound(trx, session.municipalityId, id), session.today);
 }
 
 const cursorSchema = z.tuple([z.string().refine(isIsoDate), z.uuid()]);
 
 export async function listMunicipalityRounds(
-  database: Database,
-  principal: Principal,
+  session: Session,
+  trx: Transaction<DB>,
   query: { limit: number; cursor?: string | undefined },
-  now: Date,
 ) {
-  const municipalityId = municipalityOf(principal);
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
-  const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    listRounds(trx, municipalityId, {
-      limit: query.limit,
-      after: after ? { windowStart: after[0], id: after[1] } : undefined,
-    }),
-  );
-  const today = localDate(now);
+  const rows = await listRounds(trx, session.municipalityId, {
+    limit: query.limit,
+    after: after ? { windowStart: after[0], id: after[1] } : undefined,
+  });
+  const today = session.today;
   return toPage(
     rows,
     query.limit,
@@ -136,74 +131,61 @@ const ratio = (assessed: number, enrolled: number) =>
   enrolled === 0 ? null : Math.round((assessed / enrolled) * 10_000) / 10_000;
 
 /** Coverage per unit: enrolled vs assessed; unit-limited keys see their own units only. */
-export async function roundCoverage(database: Database, principal: Principal, roundId: string) {
-  const municipalityId = municipalityOf(principal);
-  return database.transaction(municipalityScope(municipalityId), async (trx) => {
-    const round = await requireRound(trx, municipalityId, roundId);
-    const rows = await coverageByUnit(trx, municipalityId, round, principal.unitIds);
-    const units = rows.map((r) => ({
-      unitId: r.unit_id,
-      unitName: r.unit_name,
-      unitKind: r.unit_kind as UnitKind,
-      enrolled: r.enrolled,
-      assessed: r.assessed,
-      missing: r.enrolled - r.assessed,
-      coverage: ratio(r.assessed, r.enrolled),
-    }));
-    const { enrolled, assessed } = await coverageTotal(
-      trx,
-      municipalityId,
-      round,
-      principal.unitIds,
-    );
-    return {
-      roundId,
-      units,
-      total: {
-        enrolled,
-        assessed,
-        missing: enrolled - assessed,
-        coverage: ratio(assessed, enrolled),
-      },
-    };
-  });
-}
-
-export async function unitCoverage(
-  database: Database,
-  principal: Principal,
-  roundId: string,
-  unitId: string,
-) {
-  const municipalityId = municipalityOf(principal);
-  return database.transaction(municipalityScope(municipalityId), async (trx) => {
-    const round = await requireRound(trx, municipalityId, roundId);
-    await requireUnit(trx, municipalityId, unitId);
-    requireUnitAccess(principal, unitId);
-    const [counts] = await coverageByUnit(trx, municipalityId, round, [unitId]);
-    const missing = await missingChildren(trx, municipalityId, round, unitId);
-    // The missing list names children: one search entry for the list.
-    await audit(trx, principal, {
-      action: 'search',
-      resource: 'coverage',
-      criteria: { roundId, unitId, results: missing.length },
-    });
-    const enrolled = counts?.enrolled ?? 0;
-    const assessed = counts?.assessed ?? 0;
-    return {
-      roundId,
-      unitId,
+export async function roundCoverage(session: Session, trx: Transaction<DB>, roundId: string) {
+  const municipalityId = session.municipalityId;
+  const { unitIds } = session.access;
+  const round = await requireRound(trx, municipalityId, roundId);
+  const rows = await coverageByUnit(trx, municipalityId, round, unitIds);
+  const units = rows.map((r) => ({
+    unitId: r.unit_id,
+    unitName: r.unit_name,
+    unitKind: r.unit_kind as UnitKind,
+    enrolled: r.enrolled,
+    assessed: r.assessed,
+    missing: r.enrolled - r.assessed,
+    coverage: ratio(r.assessed, r.enrolled),
+  }));
+  const { enrolled, assessed } = await coverageTotal(trx, municipalityId, round, unitIds);
+  return {
+    roundId,
+    units,
+    total: {
       enrolled,
       assessed,
       missing: enrolled - assessed,
       coverage: ratio(assessed, enrolled),
-      missingChildren: missing.map((c) => ({
-        childId: c.id,
-        externalRef: c.external_ref,
-        givenName: c.given_name,
-        familyName: c.family_name,
-        birthDate: c.birth_date,
-      })),
-    };
-  });
+    },
+  };
+}
+
+export async function unitCoverage(
+  session: Session,
+  trx: Transaction<DB>,
+  { roundId, unitId }: { roundId: string; unitId: string },
+) {
+  const municipalityId = session.municipalityId;
+  const round = await requireRound(trx, municipalityId, roundId);
+  await requireUnit(trx, municipalityId, unitId);
+  session.access.requireUnit(unitId);
+  const [counts] = await coverageByUnit(trx, municipalityId, round, [unitId]);
+  const missing = await missingChildren(trx, municipalityId, round, unitId);
+  // The missing list names children: one search entry for the list.
+  session.audit({ criteria: { roundId, unitId, results: missing.length } });
+  const enrolled = counts?.enrolled ?? 0;
+  const assessed = counts?.assessed ?? 0;
+  return {
+    roundId,
+    unitId,
+    enrolled,
+    assessed,
+    missing: enrolled - assessed,
+    coverage: ratio(assessed, enrolled),
+    missingChildren: missing.map((c) => ({
+      childId: c.id,
+      externalRef: c.external_ref,
+      givenName: c.given_name,
+      familyName: c.family_name,
+      birthDate: c.birth_date,
+    })),
+  };
 }

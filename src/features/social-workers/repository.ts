@@ -11,15 +11,6 @@ const assignmentColumns = [
   'created_by',
 ] as const;
 
-export interface AssignmentRow {
-  id: string;
-  child_id: string;
-  principal_kind: string;
-  principal_id: string;
-  created_at: Date;
-  created_by: string;
-}
-
 export async function isSocialWorkerKey(
   db: Executor,
   municipalityId: string,
@@ -40,7 +31,7 @@ export function findAssignment(
   municipalityId: string,
   childId: string,
   principal: { kind: string; id: string },
-): Promise<AssignmentRow | undefined> {
+) {
   return db
     .selectFrom('social_worker_assignments')
     .select(assignmentColumns)
@@ -51,10 +42,9 @@ export function findAssignment(
     .executeTakeFirst();
 }
 
-export function insertAssignment(
-  db: Executor,
-  values: Insertable<SocialWorkerAssignmentsTable>,
-): Promise<AssignmentRow> {
+export type AssignmentRow = NonNullable<Awaited<ReturnType<typeof findAssignment>>>;
+
+export function insertAssignment(db: Executor, values: Insertable<SocialWorkerAssignmentsTable>) {
   return db
     .insertInto('social_worker_assignments')
     .values(values)
@@ -62,11 +52,7 @@ export function insertAssignment(
     .executeTakeFirstOrThrow();
 }
 
-export function listAssignments(
-  db: Executor,
-  municipalityId: string,
-  childId: string,
-): Promise<AssignmentRow[]> {
+export function listAssignments(db: Executor, municipalityId: string, childId: string) {
   return db
     .selectFrom('social_worker_assignments')
     .select(assignmentColumns)

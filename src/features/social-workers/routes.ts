@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
-import { createInMunicipality } from '../../request/legacy.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import { AssignmentParamsSchema, AssignmentSchema, CreateAssignmentSchema } from './schemas.js';
 import { assignSocialWorker, listChildAssignments, unassignSocialWorker } from './service.js';
@@ -12,7 +10,7 @@ import { assignSocialWorker, listChildAssignments, unassignSocialWorker } from '
 const tags = ['Children'];
 
 export const socialWorkerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { database, now } = deps;
+  const { runner } = deps;
 
   app.post(
     '/v1/children/:childId/social-workers',
@@ -31,21 +29,19 @@ export const socialWorkerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
           'Names the social worker as a request principal: a social_worker key of the ' +
           'municipality by its id, or an identity-provider user by its `sub`. 409 when already ' +
           'assigned.',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         params: ChildParamsSchema,
         body: CreateAssignmentSchema,
-        response: { 201: AssignmentSchema, ...problemResponses(...CREATE_PROBLEMS) },
+        response: { 201: AssignmentSchema, ...problemResponses(404, 409, 422) },
       },
     },
     async (request, reply) =>
-      createInMunicipality(
-        deps,
+      runner.create(
         request,
         reply,
-        (trx, principal) =>
-          assignSocialWorker(trx, principal, request.params.childId, request.body, now()),
-        (created) => `/v1/children/${created.childId}/social-workers/${created.id}`,
+        assignSocialWorker,
+        { childId: request.params.childId, body: request.body },
+        { location: (created) => `/v1/children/${created.childId}/social-workers/${created.id}` },
       ),
   );
 
@@ -60,16 +56,14 @@ export const socialWorkerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         operationId: 'listSocialWorkerAssignments',
         tags,
         summary: 'The social workers explicitly assigned to a child, oldest first',
-        security: bearerSecurity,
         params: ChildParamsSchema,
         response: {
           200: z.object({ items: z.array(AssignmentSchema) }),
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+          ...problemResponses(404),
         },
       },
     },
-    async (request) =>
-      listChildAssignments(database, principalOf(request), request.params.childId, now()),
+    async (request) => runner.run(request, listChildAssignments, request.params.childId),
   );
 
   app.delete(
@@ -85,22 +79,15 @@ export const socialWorkerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         summary: 'End an assignment: the social worker no longer sees the child through it',
         description:
           'A step or concern report involving child services still makes the child visible.',
-        security: bearerSecurity,
         params: AssignmentParamsSchema,
         response: {
           204: z.null().describe('Unassigned.'),
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
+          ...problemResponses(404),
         },
       },
     },
     async (request, reply) => {
-      await unassignSocialWorker(
-        database,
-        principalOf(request),
-        request.params.childId,
-        request.params.assignmentId,
-        now(),
-      );
+      await runner.run(request, unassignSocialWorker, request.params);
       return reply.code(204).send(null);
     },
   );

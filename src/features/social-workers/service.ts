@@ -1,10 +1,8 @@
 import type { Transaction } from 'kysely';
-import { audit } from '../../audit/audit.js';
-import type { Principal } from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
-import { enrolledVisibilityOf, requireChild, visibilityOf } from '../children/service.js';
+import type { Session } from '../../request/session.js';
+import { requireChild } from '../children/service.js';
 import {
   type AssignmentRow,
   deleteAssignment,
@@ -32,13 +30,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * record may do so (an administrator; a unit leader of a unit the child is enrolled in now).
  */
 export async function assignSocialWorker(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
-  childId: string,
-  input: CreateAssignment,
-  now: Date,
+  { childId, body: input }: { childId: string; body: CreateAssignment },
 ): Promise<Assignment> {
-  const v = enrolledVisibilityOf(principal, now);
+  const v = session.access.childrenToChange();
   await requireChild(trx, v, childId);
   const { kind, id } = input.principal;
   if (
@@ -64,51 +60,34 @@ export async function assignSocialWorker(
     child_id: childId,
     principal_kind: kind,
     principal_id: id,
-    created_at: now,
-    created_by: principal.id,
+    created_at: session.now,
+    created_by: session.principal.id,
   });
-  await audit(trx, principal, {
-    action: 'create',
-    resource: 'social_worker_assignment',
-    resourceId: row.id,
-    childId,
-  });
+  session.audit({ resourceId: row.id, childId });
   return toAssignment(row);
 }
 
 export async function listChildAssignments(
-  database: Database,
-  principal: Principal,
+  session: Session,
+  trx: Transaction<DB>,
   childId: string,
-  now: Date,
 ): Promise<{ items: Assignment[] }> {
-  const v = visibilityOf(principal, now);
-  return database.transaction(municipalityScope(v.municipalityId), async (trx) => {
-    await requireChild(trx, v, childId);
-    const rows = await listAssignments(trx, v.municipalityId, childId);
-    await audit(trx, principal, { action: 'read', resource: 'social_worker_assignment', childId });
-    return { items: rows.map(toAssignment) };
-  });
+  const v = session.access.children();
+  await requireChild(trx, v, childId);
+  const rows = await listAssignments(trx, v.municipalityId, childId);
+  session.audit({ childId });
+  return { items: rows.map(toAssignment) };
 }
 
 export async function unassignSocialWorker(
-  database: Database,
-  principal: Principal,
-  childId: string,
-  assignmentId: string,
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { childId, assignmentId }: { childId: string; assignmentId: string },
 ): Promise<void> {
-  const v = enrolledVisibilityOf(principal, now);
-  await database.transaction(municipalityScope(v.municipalityId), async (trx) => {
-    await requireChild(trx, v, childId);
-    if (!(await deleteAssignment(trx, v.municipalityId, childId, assignmentId))) {
-      throw new NotFoundError('social worker assignment', assignmentId);
-    }
-    await audit(trx, principal, {
-      action: 'delete',
-      resource: 'social_worker_assignment',
-      resourceId: assignmentId,
-      childId,
-    });
-  });
+  const v = session.access.childrenToChange();
+  await requireChild(trx, v, childId);
+  if (!(await deleteAssignment(trx, v.municipalityId, childId, assignmentId))) {
+    throw new NotFoundError('social worker assignment', assignmentId);
+  }
+  session.audit({ resourceId: assignmentId, childId });
 }

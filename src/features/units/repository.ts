@@ -11,16 +11,6 @@ const columns = [
   'updated_at',
 ] as const;
 
-export interface UnitRow {
-  id: string;
-  name: string;
-  kind: string;
-  district: string | null;
-  external_ref: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
 export function insertUnit(
   db: Executor,
   values: {
@@ -30,15 +20,11 @@ export function insertUnit(
     district: string | null;
     external_ref: string | null;
   },
-): Promise<UnitRow> {
+) {
   return db.insertInto('units').values(values).returning(columns).executeTakeFirstOrThrow();
 }
 
-export function findUnit(
-  db: Executor,
-  municipalityId: string,
-  id: string,
-): Promise<UnitRow | undefined> {
+export function findUnit(db: Executor, municipalityId: string, id: string) {
   return db
     .selectFrom('units')
     .select(columns)
@@ -47,7 +33,14 @@ export function findUnit(
     .executeTakeFirst();
 }
 
-export async function requireUnit(db: Executor, municipalityId: string, id: string) {
+export type UnitRow = NonNullable<Awaited<ReturnType<typeof findUnit>>>;
+
+/** The unit of the municipality; 404 otherwise. */
+export async function requireUnit(
+  db: Executor,
+  municipalityId: string,
+  id: string,
+): Promise<UnitRow> {
   const row = await findUnit(db, municipalityId, id);
   if (!row) throw new NotFoundError('unit', id);
   return row;
@@ -59,7 +52,7 @@ export function updateUnit(
   id: string,
   changes: Partial<Pick<UnitRow, 'name' | 'kind' | 'district' | 'external_ref'>>,
   now: Date,
-): Promise<UnitRow | undefined> {
+) {
   return db
     .updateTable('units')
     .set({ ...changes, updated_at: now })
@@ -80,7 +73,7 @@ export function listUnits(
     after?: { name: string; id: string } | undefined;
     limit: number;
   },
-): Promise<UnitRow[]> {
+) {
   let query = db
     .selectFrom('units')
     .select(columns)

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, CREATE_PROBLEMS, problemResponses } from '../../http/problem.js';
+import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
-import { createInMunicipality } from '../../request/legacy.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import {
   CreateUnitSchema,
   UnitListQuerySchema,
@@ -17,7 +15,7 @@ import { changeUnit, createUnit, getUnit, listMunicipalityUnits } from './servic
 const tags = ['Units'];
 
 export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { database, now } = deps;
+  const { runner } = deps;
 
   app.post(
     '/v1/units',
@@ -27,23 +25,18 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         operationId: 'createUnit',
         tags,
         summary: 'Create a unit (institution)',
-        security: bearerSecurity,
         headers: IdempotencyHeadersSchema,
         body: CreateUnitSchema,
         response: {
           201: UnitSchema,
-          ...problemResponses(...CREATE_PROBLEMS),
+          ...problemResponses(404, 409, 422),
         },
       },
     },
     async (request, reply) =>
-      createInMunicipality(
-        deps,
-        request,
-        reply,
-        (trx, principal) => createUnit(trx, principal, request.body),
-        (created) => `/v1/units/${created.id}`,
-      ),
+      runner.create(request, reply, createUnit, request.body, {
+        location: (created) => `/v1/units/${created.id}`,
+      }),
   );
 
   app.get(
@@ -55,12 +48,11 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         tags,
         summary: "List the municipality's units",
         description: 'Ordered by name; filter by kind, district or external ref.',
-        security: bearerSecurity,
         querystring: UnitListQuerySchema,
-        response: { 200: UnitPageSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
+        response: { 200: UnitPageSchema },
       },
     },
-    async (request) => listMunicipalityUnits(database, principalOf(request), request.query),
+    async (request) => runner.run(request, listMunicipalityUnits, request.query),
   );
 
   app.get(
@@ -71,12 +63,11 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         operationId: 'getUnit',
         tags,
         summary: 'Get a unit',
-        security: bearerSecurity,
         params: UnitParamsSchema,
-        response: { 200: UnitSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: { 200: UnitSchema, ...problemResponses(404) },
       },
     },
-    async (request) => getUnit(database, principalOf(request), request.params.unitId),
+    async (request) => runner.run(request, getUnit, request.params.unitId),
   );
 
   app.patch(
@@ -87,16 +78,15 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         operationId: 'updateUnit',
         tags,
         summary: 'Change a unit',
-        security: bearerSecurity,
         params: UnitParamsSchema,
         body: UpdateUnitSchema,
         response: {
           200: UnitSchema,
-          ...problemResponses(...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415),
+          ...problemResponses(404, 409),
         },
       },
     },
     async (request) =>
-      changeUnit(database, principalOf(request), request.params.unitId, request.body, now()),
+      runner.run(request, changeUnit, { id: request.params.unitId, body: request.body }),
   );
 };

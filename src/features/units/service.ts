@@ -1,11 +1,10 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
-import { municipalityOf, type Principal } from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
+import type { Session } from '../../request/session.js';
 import { insertUnit, listUnits, requireUnit, type UnitRow, updateUnit } from './repository.js';
 import type { CreateUnit, Unit, UnitKind, UpdateUnit } from './schemas.js';
 
@@ -29,13 +28,13 @@ function duplicateRef(error: unknown, externalRef: string | null | undefined): n
 }
 
 export async function createUnit(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
   input: CreateUnit,
 ): Promise<Unit> {
   try {
     const row = await insertUnit(trx, {
-      municipality_id: municipalityOf(principal),
+      municipality_id: session.municipalityId,
       name: input.name,
       kind: input.kind,
       district: input.district ?? null,
@@ -47,49 +46,42 @@ export async function createUnit(
   }
 }
 
-export async function getUnit(database: Database, principal: Principal, id: string) {
-  const municipalityId = municipalityOf(principal);
-  const row = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    requireUnit(trx, municipalityId, id),
-  );
-  return toUnit(row);
+export async function getUnit(session: Session, trx: Transaction<DB>, id: string): Promise<Unit> {
+  return toUnit(await requireUnit(trx, session.municipalityId, id));
 }
 
 export async function changeUnit(
-  database: Database,
-  principal: Principal,
-  id: string,
-  input: UpdateUnit,
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { id, body: input }: { id: string; body: UpdateUnit },
 ): Promise<Unit> {
-  const municipalityId = municipalityOf(principal);
+  const municipalityId = session.municipalityId;
+  let row: UnitRow | undefined;
   try {
-    const row = await database.transaction(municipalityScope(municipalityId), (trx) =>
-      updateUnit(
-        trx,
-        municipalityId,
-        id,
-        {
-          ...(input.name !== undefined ? { name: input.name } : {}),
-          ...(input.kind !== undefined ? { kind: input.kind } : {}),
-          ...(input.district !== undefined ? { district: input.district } : {}),
-          ...(input.externalRef !== undefined ? { external_ref: input.externalRef } : {}),
-        },
-        now,
-      ),
+    row = await updateUnit(
+      trx,
+      municipalityId,
+      id,
+      {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.kind !== undefined ? { kind: input.kind } : {}),
+        ...(input.district !== undefined ? { district: input.district } : {}),
+        ...(input.externalRef !== undefined ? { external_ref: input.externalRef } : {}),
+      },
+      session.now,
     );
-    if (!row) throw new NotFoundError('unit', id);
-    return toUnit(row);
   } catch (error) {
     return duplicateRef(error, input.externalRef);
   }
+  if (!row) throw new NotFoundError('unit', id);
+  return toUnit(row);
 }
 
 const cursorSchema = z.tuple([z.string(), z.uuid()]);
 
 export async function listMunicipalityUnits(
-  database: Database,
-  principal: Principal,
+  session: Session,
+  trx: Transaction<DB>,
   query: {
     limit: number;
     cursor?: string | undefined;
@@ -98,13 +90,10 @@ export async function listMunicipalityUnits(
     externalRef?: string | undefined;
   },
 ) {
-  const municipalityId = municipalityOf(principal);
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
-  const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
-    listUnits(trx, municipalityId, {
-      ...query,
-      after: after ? { name: after[0], id: after[1] } : undefined,
-    }),
-  );
+  const rows = await listUnits(trx, session.municipalityId, {
+    ...query,
+    after: after ? { name: after[0], id: after[1] } : undefined,
+  });
   return toPage(rows, query.limit, toUnit, (row) => [row.name, row.id]);
 }

@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { problemResponses } from '../../http/problem.js';
+import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
+import type { RouteDeps } from '../../request/route-deps.js';
+import { ChildParamsSchema, CreateEnrolmentSchema } from '../children/schemas.js';
+import { EnrolmentParamsSchema, EnrolmentSchema, UpdateEnrolmentSchema } from './schemas.js';
+import { changeEnrolment, createEnrolment, getEnrolment, listChildEnrolments } from './service.js';
+
+const tags = ['Children'];
+
+export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { runner } = deps;
+
+  app.post(
+    '/v1/children/:childId/enrolments',
+    {
+      config: { permission: 'enrolment:write', audit: { resource: 'enrolment', action: 'create' } },
+      schema: {
+        operationId: 'createEnrolment',
+        tags,
+        summary: 'Enrol a child in a unit',
+        description:
+          'Transitions between units are successive enrolments: end the old one, start the new. ' +
+          'Overlapping enrolments in two units of the same kind (daycare, school, after-school) ' +
+          'are rejected with 409; school and after-school care at once is fine.',
+        headers: IdempotencyHeadersSchema,
+        params: ChildParamsSchema,
+        body: CreateEnrolmentSchema,
+        response: {
+          201: EnrolmentSchema,
+          ...problemResponses(404, 409, 422),
+        },
+      },
+    },
+    async (request, reply) =>
+      runner.create(
+        request,
+        reply,
+        createEnrolment,
+        { childId: request.params.childId, body: request.body },
+        { location: (created) => `/v1/children/${created.childId}/enrolments/${created.id}` },
+      ),
+  );
+
+  app.get(
+    '/v1/children/:childId/enrolments',
+    {
+      config: { permission: 'child:read', audit: { resource: 'enrolment', action: 'read' } },
+      schema: {
+        operationId: 'listEnrolments',
+        tags,
+        summary: "A child's enrolments, oldest first",
+        params: ChildParamsSchema,
+        response: {
+          200: z.object({ items: z.array(EnrolmentSchema) }),
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (request) => runner.run(request, listChildEnrolments, request.params.childId),
+  );
+
+  app.get(
+    '/v1/children/:childId/enrolments/:enrolmentId',
+    {
+      config: { permission: 'child:read', audit: { resource: 'enrolment', action: 'read' } },
+      schema: {
+        operationId: 'getEnrolment',
+        tags,
+        summary: 'Get an enrolment',
+        params: EnrolmentParamsSchema,
+        response: { 200: EnrolmentSchema, ...problemResponses(404) },
+      },
+    },
+    async (request) => runner.run(request, getEnrolment, request.params),
+  );
+
+  app.patch(
+    '/v1/children/:childId/enrolments/:enrolmentId',
+    {
+      config: { permission: 'enrolment:write', audit: { resource: 'enrolment', action: 'update' } },
+      schema: {
+        operationId: 'updateEnrolment',
+        tags,
+        summary: 'Change an enrolment (e.g. set its end date at a transition)',
+        params: EnrolmentParamsSchema,
+        body: UpdateEnrolmentSchema,
+        response: {
+          200: EnrolmentSchema,
+          ...problemResponses(404, 409, 422),
+        },
+      },
+    },
+    async (request) =>
+      runner.run(request, changeEnrolment, { ...request.params, body: request.body }),
+  );
+};
