@@ -15,8 +15,8 @@ import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
 import { syncPresetGuides } from './features/guides/service.js';
 import { runRetention } from './features/privacy/service.js';
-import { flagClosedRounds } from './features/recommendations/follow-up.js';
 import { syncPresetRulers } from './features/rulers/service.js';
+import { flagClosedRounds } from './jobs/not-assessed.js';
 import { createLogger } from './logging.js';
 import { purgeExpiredIdempotencyKeys } from './request/idempotency.js';
 

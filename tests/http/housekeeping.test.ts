@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { flagClosedRounds } from '../../src/features/recommendations/follow-up.js';
+import { flagClosedRounds } from '../../src/jobs/not-assessed.js';
 import { describeEngines } from '../support/engines.js';
 import { createChild, createScreeningTenant } from '../support/factories.js';
 

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { AssessmentWithRecommendation } from '../../src/features/assessments/schemas.js';
-import type { Flag } from '../../src/features/recommendations/schemas.js';
+import type { Flag } from '../../src/features/flags/schemas.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import { createChild, createScreeningTenant, createUnit } from '../support/factories.js';
 

@@ -1,10 +1,7 @@
 import { expect, it } from 'vitest';
 import type { AssessmentWithRecommendation } from '../../src/features/assessments/schemas.js';
-import type {
-  Flag,
-  RecommendationView,
-  StepTask,
-} from '../../src/features/recommendations/schemas.js';
+import type { Flag } from '../../src/features/flags/schemas.js';
+import type { RecommendationView, StepTask } from '../../src/features/recommendations/schemas.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import { createChild, createKey, createScreeningTenant, createUnit } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';

@@ -265,14 +265,7 @@ async function record(
       by: principal.id,
       at: now,
     });
-    await closeRecommendation(
-      trx,
-      checked.municipalityId,
-      previous.id,
-      principal.id,
-      now,
-      'corrected',
-    );
+    await closeRecommendation(session, trx, previous.id, 'corrected');
   }
   const id = randomUUID();
   const { classification } = checked;
@@ -314,10 +307,9 @@ async function record(
     throw error;
   }
   const recommendation = await recommendForAssessment(
+    session,
     trx,
-    principal,
     { id, childId, unitId: checked.unit.id, parentsInformed: input.parentsInformed },
-    now,
     previous?.id,
   );
   session.audit({ resourceId: id, childId });
@@ -398,14 +390,7 @@ export async function withdrawAssessment(
     at: session.now,
     reason,
   });
-  await closeRecommendation(
-    trx,
-    municipalityId,
-    id,
-    session.principal.id,
-    session.now,
-    'withdrawn',
-  );
+  await closeRecommendation(session, trx, id, 'withdrawn');
   // Read again: closing the recommendation changes its inform-parents step.
   const withdrawn = await findAssessment(trx, ownUnits(session), id);
   if (!withdrawn) throw new NotFoundError('assessment', id);

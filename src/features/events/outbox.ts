@@ -55,17 +55,6 @@ async function insertEvents(db: Executor, events: readonly NewEvent[]): Promise<
 
 const cursorSchema = z.tuple([z.string().regex(/^\d{1,20}$/), z.number().int().positive()]);
 
-export interface EventRow {
-  id: number;
-  tx_id: string;
-  type: string;
-  child_id: string | null;
-  subject_type: string;
-  subject_id: string;
-  payload: unknown;
-  created_at: Date;
-}
-
 export async function readEvents(
   db: Executor,
   municipalityId: string,
@@ -94,7 +83,7 @@ export async function readEvents(
   if (after) {
     query = query.where(sql<boolean>`(tx_id, id) > (${after[0]}::xid8, ${after[1]}::bigint)`);
   }
-  const rows = (await query.execute()) as unknown as EventRow[];
+  const rows = await query.execute();
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return {

@@ -1,32 +1,10 @@
-import { type ExpressionBuilder, sql } from 'kysely';
+import type { Selectable } from 'kysely';
+import { type StepAudience, stepsVisibleTo } from '../../access/policy.js';
 import type { Executor } from '../../db/database.js';
-import type { DB } from '../../db/schema.js';
-import { SOCIAL_WORK_ROLES } from '../shared/visibility.js';
+import type { RecommendationStepsTable } from '../../db/schema.js';
 
-export { SOCIAL_WORK_ROLES };
-
-export interface StepRow {
-  id: string;
-  recommendation_id: string;
-  child_id: string;
-  unit_id: string;
-  zone: string;
-  position: number;
-  step_key: string;
-  title: unknown;
-  description: unknown;
-  involve: string[];
-  responsible: string;
-  mandatory: boolean;
-  legal_reference: string | null;
-  purpose: string;
-  source: string;
-  due_on: string;
-  status: string;
-  status_reason: string | null;
-  status_changed_at: Date | null;
-  status_changed_by: string | null;
-}
+/** A step as the services read it (the row without its tenant and creation time). */
+export type StepRow = Omit<Selectable<RecommendationStepsTable>, 'municipality_id' | 'created_at'>;
 
 export const stepColumns = [
   'recommendation_steps.id',
@@ -51,56 +29,11 @@ export const stepColumns = [
   'recommendation_steps.status_changed_by',
 ] as const;
 
-/**
- * Who may see which steps: a unit-limited key its units' steps of the children currently
- * enrolled there, and its units' open steps of children who left (duties outlive enrolments);
- * a social worker the steps for child services and school social workers.
- */
-export interface StepAudience {
-  municipalityId: string;
-  unitIds: readonly string[];
-  socialWorker: boolean;
-  /** Today (Copenhagen), for the enrolment check of unit-limited keys. */
-  today?: string;
-}
-
-export function stepsVisibleTo(a: StepAudience) {
-  return (eb: ExpressionBuilder<DB, 'recommendation_steps'>) => {
-    const conditions = [eb('recommendation_steps.municipality_id', '=', a.municipalityId)];
-    if (a.unitIds.length > 0) {
-      const today = a.today ?? '9999-12-31';
-      // Follow-up recorded in the key's own units only: another unit's steps cross over only
-      // with a recorded basis, through the handover summary (consent-gated).
-      conditions.push(eb('recommendation_steps.unit_id', 'in', a.unitIds));
-      // Open steps stay with the unit that owes them after the child leaves (Barnets Lov
-      // § 133); closed ones only while the child is enrolled in one of the key's units.
-      conditions.push(
-        eb.or([
-          eb('recommendation_steps.status', '=', 'open'),
-          eb.exists(
-            eb
-              .selectFrom('enrolments as visible')
-              .select('visible.id')
-              .whereRef('visible.child_id', '=', 'recommendation_steps.child_id')
-              .where('visible.unit_id', 'in', a.unitIds)
-              .where((e) =>
-                e.or([e('visible.end_date', 'is', null), e('visible.end_date', '>=', today)]),
-              ),
-          ),
-        ]),
-      );
-    }
-    if (a.socialWorker) {
-      conditions.push(
-        eb.or([
-          eb('recommendation_steps.responsible', 'in', SOCIAL_WORK_ROLES),
-          sql<boolean>`recommendation_steps.involve && ${sql.val(SOCIAL_WORK_ROLES)}::text[]`,
-        ]),
-      );
-    }
-    return eb.and(conditions);
-  };
-}
+/** The same columns, unqualified: for RETURNING. */
+export const stepReturning = stepColumns.map(
+  (c) => c.slice('recommendation_steps.'.length) as Unqualified<(typeof stepColumns)[number]>,
+);
+type Unqualified<C> = C extends `recommendation_steps.${infer N}` ? N : never;
 
 export function stepsOfRecommendations(
   db: Executor,
@@ -115,7 +48,7 @@ export function stepsOfRecommendations(
     .where('recommendation_steps.recommendation_id', 'in', recommendationIds)
     .orderBy('recommendation_steps.recommendation_id')
     .orderBy('recommendation_steps.position')
-    .execute() as Promise<StepRow[]>;
+    .execute();
 }
 
 export function findStep(
@@ -130,24 +63,10 @@ export function findStep(
     .where(stepsVisibleTo(a))
     .where('recommendation_steps.id', '=', id);
   if (options.lock) query = query.forUpdate();
-  return query.executeTakeFirst() as Promise<StepRow | undefined>;
+  return query.executeTakeFirst();
 }
 
-export interface RecommendationRow {
-  id: string;
-  assessment_id: string;
-  child_id: string;
-  unit_id: string;
-  guide_version_id: string;
-  zone: string | null;
-  previous_zone: string | null;
-  zone_changed: boolean;
-  flags: unknown;
-  summary: string;
-  created_at: Date;
-}
-
-const recommendationColumns = [
+export const recommendationColumns = [
   'id',
   'assessment_id',
   'child_id',
@@ -165,7 +84,7 @@ export function findRecommendation(
   db: Executor,
   municipalityId: string,
   by: { id: string } | { assessmentId: string },
-): Promise<RecommendationRow | undefined> {
+) {
   return db
     .selectFrom('recommendations')
     .select(recommendationColumns)
@@ -174,24 +93,10 @@ export function findRecommendation(
     .executeTakeFirst();
 }
 
-export interface FactsRow {
-  id: string;
-  assessed_on: string;
-  round_id: string | null;
-  round_start: string | null;
-  ruler_key: string;
-  definition: unknown;
-  zone: string | null;
-  level: number | null;
-  red_flags: string[];
-}
+export type RecommendationRow = NonNullable<Awaited<ReturnType<typeof findRecommendation>>>;
 
 /** The child's current assessments (as facts for the trajectory rules), oldest first. */
-export function currentAssessmentFacts(
-  db: Executor,
-  municipalityId: string,
-  childId: string,
-): Promise<FactsRow[]> {
+export function currentAssessmentFacts(db: Executor, municipalityId: string, childId: string) {
   return db
     .selectFrom('assessments as a')
     .innerJoin('ruler_versions as rv', 'rv.id', 'a.ruler_version_id')
@@ -216,15 +121,7 @@ export function currentAssessmentFacts(
     .execute();
 }
 
-export interface SeriesRoundRow {
-  id: string;
-  window_start: string;
-  window_end: string;
-  unit_ids: string[];
-  unit_kinds: string[];
-  min_age_months: number | null;
-  max_age_months: number | null;
-}
+export type FactsRow = Awaited<ReturnType<typeof currentAssessmentFacts>>[number];
 
 /**
  * The municipality's rounds on a ruler (any version of it) that started on or before `upTo`:
@@ -235,7 +132,7 @@ export function roundsOnRuler(
   municipalityId: string,
   rulerKey: string,
   upTo: string,
-): Promise<SeriesRoundRow[]> {
+) {
   return db
     .selectFrom('rounds as ro')
     .innerJoin('ruler_versions as rv', 'rv.id', 'ro.ruler_version_id')
@@ -256,3 +153,56 @@ export function roundsOnRuler(
     .orderBy('ro.id')
     .execute();
 }
+
+/**
+ * What the round-coverage rule needs of a child, in one statement: its birth date on every
+ * row, with one row per enrolment (the unit's kind; null columns when it has none).
+ */
+export function coverageOfChild(db: Executor, municipalityId: string, childId: string) {
+  return db
+    .selectFrom('children')
+    .leftJoin('enrolments', (join) =>
+      join
+        .onRef('enrolments.child_id', '=', 'children.id')
+        .on('enrolments.municipality_id', '=', municipalityId),
+    )
+    .leftJoin('units', 'units.id', 'enrolments.unit_id')
+    .select([
+      'children.birth_date',
+      'enrolments.unit_id',
+      'units.kind as unit_kind',
+      'enrolments.start_date',
+      'enrolments.end_date',
+    ])
+    .where('children.municipality_id', '=', municipalityId)
+    .where('children.id', '=', childId)
+    .orderBy('enrolments.start_date')
+    .orderBy('enrolments.id')
+    .execute();
+}
+
+export type CoverageRow = Awaited<ReturnType<typeof coverageOfChild>>[number];
+
+/** The done or not-applicable steps of an assessment's recommendation (to carry over). */
+export function finishedStepsOf(
+  db: Executor,
+  municipalityId: string,
+  assessmentId: string,
+): Promise<StepRow[]> {
+  return db
+    .selectFrom('recommendation_steps')
+    .innerJoin('recommendations', 'recommendations.id', 'recommendation_steps.recommendation_id')
+    .select(stepColumns)
+    .where('recommendations.municipality_id', '=', municipalityId)
+    .where('recommendations.assessment_id', '=', assessmentId)
+    .where('recommendation_steps.municipality_id', '=', municipalityId)
+    .where('recommendation_steps.status', 'in', ['done', 'not_applicable'])
+    .orderBy('recommendation_steps.position')
+    .execute();
+}
+
+/**
+ * @deprecated Temporary, for consents/service.ts until it is converted (it asks
+ * `session.access.steps()` then): delete with its last caller.
+ */
+export { stepsVisibleTo };

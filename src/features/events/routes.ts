@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { RouteDeps } from '../../request/route-deps.js';
+import { EventPageSchema, EventQuerySchema } from './schemas.js';
+import { eventFeed } from './service.js';
+
+export const eventRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { runner } = deps;
+
+  app.get(
+    '/v1/events',
+    {
+      config: { permission: 'event:read', audit: { resource: 'event', action: 'search' } },
+      schema: {
+        operationId: 'listEvents',
+        tags: ['Events'],
+        summary: 'The change feed: recommendations, step changes, flags, concern reports',
+        description:
+          'Stable order; follow it with `after=<nextCursor>` to get every change exactly once.',
+        querystring: EventQuerySchema,
+        response: { 200: EventPageSchema },
+      },
+    },
+    async (request) => runner.run(request, eventFeed, request.query),
+  );
+};
