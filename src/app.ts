@@ -17,14 +17,16 @@ import type { Database } from './db/database.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
 import { assessmentRoutes } from './features/assessments/routes.js';
+import { auditLogRoutes } from './features/audit/routes.js';
 import { childRoutes } from './features/children/routes.js';
 import { consentRoutes } from './features/consents/routes.js';
 import { dashboardRoutes } from './features/dashboard/routes.js';
+import { dossierRoutes } from './features/dossier/routes.js';
+import { erasureRoutes } from './features/erasure/routes.js';
 import { exportRoutes } from './features/exports/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
 import { healthRoutes } from './features/health/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
-import { privacyRoutes } from './features/privacy/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
@@ -140,7 +142,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);
   await app.register(dashboardRoutes, routeDeps);
-  await app.register(privacyRoutes, routeDeps);
+  await app.register(auditLogRoutes, routeDeps);
+  await app.register(dossierRoutes, routeDeps);
+  await app.register(erasureRoutes, routeDeps);
 
   await app.ready();
   return app;
