@@ -26,6 +26,7 @@ import { type ExportRow, exportColumns } from '../../src/features/exports/schema
 import { EXPORT_PAGE_SIZE } from '../../src/features/exports/service.js';
 import { errorHandlerPlugin } from '../../src/http/error-handler.js';
 import { openApiPlugin } from '../../src/http/openapi.js';
+import { requestProblemDocsPlugin } from '../../src/http/request-problem-docs.js';
 import { Runner } from '../../src/request/runner.js';
 import { sessionPlugin } from '../../src/request/session.js';
 import { describeEngines, type EngineContext, TEST_CPR_SECRET } from '../support/engines.js';
@@ -124,6 +125,7 @@ async function buildExportApp(t: EngineContext, logs: Record<string, unknown>[])
   };
   await app.register(openApiPlugin, { version: 'test' });
   await app.register(errorHandlerPlugin);
+  await app.register(requestProblemDocsPlugin);
   await app.register(authPlugin, deps);
   await app.register(sessionPlugin, deps);
   await app.register(exportRoutes, deps);
