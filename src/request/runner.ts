@@ -50,7 +50,9 @@ export interface CreateOptions<O> {
  * Idempotency-Key, the key claimed in it; the service called; the audit entries it reported
  * written in one statement with the route's declared action and resource; the response stored
  * under the key; then commit. A database that cannot be reached fails the transaction, which the
- * error handler answers 503.
+ * error handler answers 503. `run` answers what the service returns, `create` a created resource,
+ * and `runThen` an answer read on after commit in short transactions of the same scope (a
+ * streamed export, page by page; a dossier that lists its own read's audit entry).
  */
 export class Runner {
   constructor(
