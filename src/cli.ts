@@ -79,7 +79,7 @@ async function run(argv: string[]): Promise<number> {
       const config = loadConfig();
       const database = await openDatabase(config.database);
       try {
-        const { runRetention } = await import('./features/privacy/service.js');
+        const { runRetention } = await import('./jobs/retention.js');
         const report = await runRetention(database, {
           years: config.retention.years,
           auditMonths: config.retention.auditMonths,

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { type JobLock, localJobLock, postgresJobLock } from './db/advisory-locks.js';
+import { localJobLock, postgresJobLock } from './db/advisory-locks.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import type { Database } from './db/database.js';
 import { isDatabaseUnavailable } from './db/errors.js';
@@ -14,11 +14,10 @@ import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
 import { syncPresetGuides } from './features/guides/service.js';
-import { runRetention } from './features/privacy/service.js';
 import { syncPresetRulers } from './features/rulers/service.js';
-import { flagClosedRounds } from './jobs/not-assessed.js';
+import { startHousekeeping } from './jobs/housekeeping.js';
+import { startRetention } from './jobs/retention.js';
 import { createLogger } from './logging.js';
-import { purgeExpiredIdempotencyKeys } from './request/idempotency.js';
 
 /** On the first start of an embedded database with no keys, create and print the first one. */
 async function bootstrapFirstKey(database: Database, logger: Logger): Promise<void> {
@@ -54,70 +53,6 @@ function embeddedCprSecret(config: Config): string {
     writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
   }
   return readFileSync(file, 'utf8').trim();
-}
-
-const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
-
-/**
- * Periodic housekeeping: expired idempotency keys (and the responses stored with them) are
- * deleted, and rounds whose window closed get their not-assessed flags. With several instances
- * on one database, one of them runs it at a time (the others skip that tick).
- */
-function startHousekeeping(database: Database, jobs: JobLock, logger: Logger): NodeJS.Timeout {
-  const sweep = async () => {
-    try {
-      const run = await jobs.runExclusive('housekeeping', async () => ({
-        deleted: await purgeExpiredIdempotencyKeys(database, new Date()),
-        flagged: await flagClosedRounds(database, new Date()),
-      }));
-      if (run.ran) logger.info({ job: 'housekeeping', ...run.value }, 'housekeeping ran');
-      else logger.info({ job: 'housekeeping' }, 'housekeeping skipped: running elsewhere');
-    } catch (error) {
-      logger.error({ err: error }, 'housekeeping failed');
-    }
-  };
-  void sweep();
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
-  timer.unref();
-  return timer;
-}
-
-/** The retention job on a schedule (RETENTION_INTERVAL_HOURS > 0), first run an hour after start. */
-function startRetention(
-  database: Database,
-  jobs: JobLock,
-  config: Config,
-  logger: Logger,
-): NodeJS.Timeout | null {
-  const { intervalHours, years, auditMonths } = config.retention;
-  if (intervalHours === 0) return null;
-  const run = async () => {
-    try {
-      const outcome = await jobs.runExclusive('retention', () =>
-        runRetention(database, { years, auditMonths, now: new Date() }),
-      );
-      if (!outcome.ran) {
-        logger.info({ job: 'retention' }, 'retention skipped: running elsewhere');
-        return;
-      }
-      const report = outcome.value;
-      logger.info(
-        {
-          runId: report.runId,
-          childrenErased: report.childrenErased,
-          auditEntriesPruned: report.auditEntriesPruned,
-        },
-        'retention run',
-      );
-    } catch (error) {
-      logger.error({ err: error }, 'retention run failed');
-    }
-  };
-  const first = setTimeout(run, 60 * 60 * 1000);
-  first.unref();
-  const timer = setInterval(run, intervalHours * 60 * 60 * 1000);
-  timer.unref();
-  return timer;
 }
 
 function installShutdown(

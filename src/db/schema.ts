@@ -251,7 +251,8 @@ export interface EventsTable {
 }
 
 export interface AuditLogTable {
-  id: Generated<string>;
+  /** bigserial: int8 arrives as a number (database.ts typeParsers). */
+  id: Generated<number>;
   occurred_at: Generated<Date>;
   municipality_id: string | null;
   principal_kind: 'api_key' | 'oidc' | 'system';

@@ -32,6 +32,12 @@ declare module 'fastify' {
  */
 export type Service<I, O> = (session: Session, trx: Transaction<DB>, input: I) => Promise<O>;
 
+/**
+ * Runs `work` in a new short transaction in the request's scope (see `Runner.runThen`). Each
+ * call is its own transaction: nothing is held between two calls.
+ */
+export type ReadOn = <R>(work: (trx: Transaction<DB>) => Promise<R>) => Promise<R>;
+
 export interface CreateOptions<O> {
   /** The Location of what was created. */
   location?: (created: O) => string;
@@ -44,7 +50,9 @@ export interface CreateOptions<O> {
  * Idempotency-Key, the key claimed in it; the service called; the audit entries it reported
  * written in one statement with the route's declared action and resource; the response stored
  * under the key; then commit. A database that cannot be reached fails the transaction, which the
- * error handler answers 503.
+ * error handler answers 503. `run` answers what the service returns, `create` a created resource,
+ * and `runThen` an answer read on after commit in short transactions of the same scope (a
+ * streamed export, page by page; a dossier that lists its own read's audit entry).
  */
 export class Runner {
   constructor(
@@ -61,6 +69,29 @@ export class Runner {
       await writeAudit(trx, request, session);
       return output;
     });
+  }
+
+  /**
+   * Runs a request whose answer is read on after its transaction has committed: the service
+   * runs as in `run` (its checks, the audit entries it reported written before commit) and
+   * returns a continuation, which the runner then calls with `read`; `read(work)` runs `work` in
+   * a new short transaction in the same scope. Two uses:
+   * - a streamed export: the continuation returns the body stream, and each further page is read
+   *   in its own transaction when the client wants it, so no transaction, pooled connection or
+   *   snapshot is held while a (slow) client reads, and PGlite's one connection stays free for
+   *   other requests between pages (a transaction held open for the whole stream would block
+   *   them); a client that goes away stops the reads at the next page;
+   * - an answer that must show what the request's own transaction wrote: a dossier lists every
+   *   audit entry about the child, the entry of its own read included.
+   */
+  async runThen<I, O>(
+    request: FastifyRequest,
+    service: Service<I, (read: ReadOn) => O>,
+    input: I,
+  ): Promise<O> {
+    const scope = scopeOf(request, sessionOf(request));
+    const then = await this.run(request, service, input);
+    return then((work) => this.database.transaction(scope, work));
   }
 
   /**

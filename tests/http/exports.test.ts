@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   serializerCompiler,
   validatorCompiler,
@@ -15,6 +15,8 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authPlugin } from '../../src/auth/plugin.js';
+import type { Principal } from '../../src/auth/principal.js';
+import { municipalityScope } from '../../src/db/database.js';
 import {
   childPseudonym,
   csvField,
@@ -23,11 +25,16 @@ import {
 } from '../../src/features/exports/format.js';
 import { acceptsGzip, exportRoutes } from '../../src/features/exports/routes.js';
 import { type ExportRow, exportColumns } from '../../src/features/exports/schemas.js';
-import { EXPORT_PAGE_SIZE } from '../../src/features/exports/service.js';
+import {
+  EXPORT_PAGE_SIZE,
+  type ExportSummary,
+  openAssessmentExport,
+} from '../../src/features/exports/service.js';
 import { errorHandlerPlugin } from '../../src/http/error-handler.js';
 import { openApiPlugin } from '../../src/http/openapi.js';
+import { requestProblemDocsPlugin } from '../../src/http/request-problem-docs.js';
 import { Runner } from '../../src/request/runner.js';
-import { sessionPlugin } from '../../src/request/session.js';
+import { Session, sessionPlugin } from '../../src/request/session.js';
 import { describeEngines, type EngineContext, TEST_CPR_SECRET } from '../support/engines.js';
 import { createChild, createKey, createScreeningTenant, createUnit } from '../support/factories.js';
 import { TEST_APP_ROLE } from '../support/postgres-admin.js';
@@ -124,6 +131,7 @@ async function buildExportApp(t: EngineContext, logs: Record<string, unknown>[])
   };
   await app.register(openApiPlugin, { version: 'test' });
   await app.register(errorHandlerPlugin);
+  await app.register(requestProblemDocsPlugin);
   await app.register(authPlugin, deps);
   await app.register(sessionPlugin, deps);
   await app.register(exportRoutes, deps);
@@ -674,6 +682,58 @@ describeEngines('exports', (t) => {
       headers: { authorization: `Bearer ${f.analyst.token}` },
     });
     expect(head.statusCode).toBe(405);
+  });
+
+  it('streams page by page, each page in its own short transaction', async () => {
+    const principal: Principal = {
+      kind: 'api_key',
+      id: f.analyst.id,
+      role: 'analyst',
+      municipalityId: f.municipality.id,
+      unitIds: [],
+      requestId: `pages-${t.engine}`,
+    };
+    // What the runner reads of a request: its session, route config, method and path.
+    const request = {
+      session: new Session(principal, t.clock.now(), TEST_CPR_SECRET),
+      method: 'GET',
+      params: {},
+      routeOptions: {
+        url: '/v1/exports/assessments.ndjson',
+        config: { audit: { resource: 'export', action: 'export' } },
+      },
+    } as unknown as FastifyRequest;
+    const summaries: ExportSummary[] = [];
+    const stream = await new Runner(t.database, TEST_CPR_SECRET).runThen(
+      request,
+      openAssessmentExport,
+      {
+        filter: {},
+        format: 'ndjson',
+        signal: new AbortController().signal,
+        pageSize: 1,
+        onClose: (summary) => summaries.push(summary),
+      },
+    );
+    let body = '';
+    for await (const chunk of stream) {
+      body += String(chunk);
+      // No transaction is held between pages: another one runs meanwhile (on PGlite, whose one
+      // connection a held transaction would keep, this would wait forever).
+      await t.database.transaction(municipalityScope(f.municipality.id), (trx) =>
+        sql`SELECT 1`.execute(trx),
+      );
+    }
+    expect(ndjsonToRows(body)).toEqual(f.expected);
+    expect(summaries).toEqual([{ format: 'ndjson', rows: 4, pages: 4, completed: true }]);
+    // One audit entry, written with the first page's transaction.
+    const audited = await t.asOwner((db) =>
+      sql<{ action: string; resource_type: string }>`
+        SELECT action, resource_type FROM audit_log WHERE request_id = ${principal.requestId}`
+        .execute(db)
+        .then((r) => r.rows),
+    );
+    expect(audited).toEqual([{ action: 'export', resource_type: 'export' }]);
   });
 
   it('documents both routes in OpenAPI as streamed text', () => {

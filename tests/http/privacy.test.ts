@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { municipalityScope } from '../../src/db/database.js';
-import { runRetention } from '../../src/features/privacy/service.js';
+import { runRetention } from '../../src/jobs/retention.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import { createChild, createKey, createScreeningTenant, createUnit } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';
@@ -336,6 +336,8 @@ describeEngines('privacy and accountability', (t) => {
     const tombstoned = rows.filter((r) => r.child_tombstone === report.tombstone);
     expect(tombstoned.length).toBe(f.expected.filter((e) => e[2] === 'child').length + 3);
     expect(tombstoned.at(-1)).toMatchObject({ action: 'delete', outcome: 'success' });
+    // The report counts every entry now under the tombstone, the erasure's own included.
+    expect(report.deleted.audit_entries_tombstoned).toBe(tombstoned.length);
 
     // Idempotent: asked again, the first report; the child is gone.
     const again = await t.call('DELETE', `/v1/children/${f.child.id}`, {

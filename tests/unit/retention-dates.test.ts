@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { yearsBefore } from '../../src/features/privacy/service.js';
+import { yearsBefore } from '../../src/jobs/retention.js';
 
 describe('yearsBefore (the retention cut-off)', () => {
   it('keeps the calendar date, and 29 February becomes 28 February in a common year', () => {

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import { problemResponses } from '../../http/problem.js';
+import type { RouteDeps } from '../../request/route-deps.js';
 import {
   ConcernReportQuerySchema,
   ConcernReportStatsSchema,
@@ -27,15 +26,12 @@ import {
 
 const tags = ['Analytics'];
 
-export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { database, now }) => {
-  const common = { tags, security: bearerSecurity };
-  const ok = <T>(schema: T) => ({ 200: schema, ...problemResponses(...AUTHENTICATED_PROBLEMS) });
+export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runner }) => {
+  const common = { tags };
+  const ok = <T>(schema: T) => ({ 200: schema });
   // The aggregates a unit leader may read too, over its own units: a unitIds filter naming
   // another unit is refused (403; 404 for a unit of another municipality). Every read is audited.
-  const ownUnits = <T>(schema: T) => ({
-    200: schema,
-    ...problemResponses(...AUTHENTICATED_PROBLEMS, 404),
-  });
+  const ownUnits = <T>(schema: T) => ({ 200: schema, ...problemResponses(404) });
   const audit = { resource: 'analytics', action: 'read' } as const;
   const unitLimited =
     "A unit leader's key reads its own units' figures only: without unitIds it gets them, " +
@@ -58,7 +54,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
     },
     async (request) => {
       const { groupBy, ...filter } = request.query;
-      return coverageStats(database, principalOf(request), filter, groupBy);
+      return runner.run(request, coverageStats, { filter, groupBy });
     },
   );
 
@@ -80,7 +76,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
     },
     async (request) => {
       const { groupBy, ...filter } = request.query;
-      return earlyDetectionStats(database, principalOf(request), filter, groupBy);
+      return runner.run(request, earlyDetectionStats, { filter, groupBy });
     },
   );
 
@@ -100,7 +96,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
     },
     async (request) => {
       const { groupBy, ...filter } = request.query;
-      return followThroughStats(database, principalOf(request), filter, groupBy, now());
+      return runner.run(request, followThroughStats, { filter, groupBy });
     },
   );
 
@@ -119,7 +115,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
     },
     async (request) => {
       const { groupBy, ...filter } = request.query;
-      return concernReportAggregate(database, principalOf(request), filter, groupBy, now());
+      return runner.run(request, concernReportAggregate, { filter, groupBy });
     },
   );
 
@@ -135,14 +131,13 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
           'Counts of current assessments per zone (green, yellow, red, none = insufficient ' +
           'data) and shares, grouped by any of round, unit, district, unitKind, ageBand, sex. ' +
           'Counts of 1–4, and cells that would reveal them, are null with suppressed: true.',
-        security: bearerSecurity,
         querystring: ZoneDistributionQuerySchema,
-        response: { 200: ZoneDistributionSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS) },
+        response: ok(ZoneDistributionSchema),
       },
     },
     async (request) => {
       const { groupBy, ...filter } = request.query;
-      return zoneDistribution(database, principalOf(request), filter, groupBy);
+      return runner.run(request, zoneDistribution, { filter, groupBy });
     },
   );
 
@@ -154,14 +149,13 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { d
         operationId: 'getTransitions',
         tags,
         summary: 'Zone transitions between two rounds (zone × zone matrix), with suppression',
-        security: bearerSecurity,
         querystring: TransitionsQuerySchema,
-        response: { 200: TransitionsSchema, ...problemResponses(...AUTHENTICATED_PROBLEMS, 404) },
+        response: ownUnits(TransitionsSchema),
       },
     },
     async (request) => {
       const { fromRoundId, toRoundId, groupBy, ...filter } = request.query;
-      return transitions(database, principalOf(request), filter, groupBy, fromRoundId, toRoundId);
+      return runner.run(request, transitions, { filter, groupBy, fromRoundId, toRoundId });
     },
   );
 };

@@ -1,14 +1,6 @@
 import type { Transaction } from 'kysely';
-import { audit, searchCriteria } from '../../audit/audit.js';
-import {
-  isUnitLimited,
-  municipalityOf,
-  type Principal,
-  requireUnitAccess,
-} from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
+import { searchCriteria } from '../../audit/audit.js';
 import type { DB } from '../../db/schema.js';
-import { localDate } from '../../domain/dates.js';
 import {
   type Cell,
   MIN_COUNT,
@@ -16,6 +8,7 @@ import {
   suppressList,
   suppressTable,
 } from '../../domain/suppression.js';
+import type { Session } from '../../request/session.js';
 import { findRoundsIn } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
 import { requireUnit } from '../units/repository.js';
@@ -34,6 +27,12 @@ import {
   zoneCounts,
 } from './repository.js';
 import type { AnalyticsFilter, Dimension } from './schemas.js';
+
+/** What every aggregate is asked: the filter and the dimensions to group by. */
+export interface AggregateQuery {
+  filter: AnalyticsFilter;
+  groupBy: readonly Dimension[];
+}
 
 const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
 const zoneIndex = (zone: string | null) => (zone === null ? 3 : zoneKeys.indexOf(zone as 'green'));
@@ -119,17 +118,6 @@ function byGroup(groupBy: readonly Dimension[], sources: GroupRow[][]) {
 
 const unique = (dims: readonly Dimension[]) => [...new Set(dims)];
 
-function inMunicipality<T>(
-  database: Database,
-  principal: Principal,
-  work: (trx: Transaction<DB>, municipalityId: string) => Promise<T>,
-) {
-  const municipalityId = municipalityOf(principal);
-  return database.transaction(municipalityScope(municipalityId), (trx) =>
-    work(trx, municipalityId),
-  );
-}
-
 /**
  * The filter limited to the principal's units. A unit-limited principal (a unit leader) counts
  * only its own units' children: without `unitIds` the filter becomes its units (so the query's
@@ -137,34 +125,29 @@ function inMunicipality<T>(
  * municipality has no such unit, else 403. Others get the filter as asked.
  */
 async function withinOwnUnits(
+  session: Session,
   trx: Transaction<DB>,
-  principal: Principal,
-  municipalityId: string,
   filter: AnalyticsFilter,
 ): Promise<AnalyticsFilter> {
-  if (!isUnitLimited(principal)) return filter;
-  const unitIds = filter.unitIds?.length ? [...new Set(filter.unitIds)] : principal.unitIds;
+  const { access } = session;
+  if (!access.isUnitLimited) return filter;
+  const unitIds = filter.unitIds?.length ? [...new Set(filter.unitIds)] : [...access.unitIds];
   for (const unitId of unitIds) {
-    if (principal.unitIds.includes(unitId)) continue;
-    await requireUnit(trx, municipalityId, unitId);
-    requireUnitAccess(principal, unitId);
+    if (access.mayActInUnit(unitId)) continue;
+    await requireUnit(trx, session.municipalityId, unitId);
+    access.requireUnit(unitId);
   }
   return { ...filter, unitIds };
 }
 
-/** The audit entry of an aggregate read: which aggregate, over which filter (units as scoped). */
+/** The audit subject of an aggregate read: which aggregate, over which filter (units as scoped). */
 function auditAggregate(
-  trx: Transaction<DB>,
-  principal: Principal,
+  session: Session,
   aggregate: string,
   filter: AnalyticsFilter,
   groupBy: readonly Dimension[],
 ) {
-  return audit(trx, principal, {
-    action: 'read',
-    resource: 'analytics',
-    criteria: searchCriteria({ aggregate, ...filter, groupBy }),
-  });
+  session.audit({ criteria: searchCriteria({ aggregate, ...filter, groupBy }) });
 }
 
 /**
@@ -172,20 +155,17 @@ function auditAggregate(
  * of 1–4 and the cells that would reveal them are suppressed.
  */
 export async function zoneDistribution(
-  database: Database,
-  principal: Principal,
-  filter: AnalyticsFilter,
-  groupBy: readonly Dimension[],
+  session: Session,
+  trx: Transaction<DB>,
+  { filter, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy);
-  const rows = await inMunicipality(database, principal, (trx, m) =>
-    zoneCounts(trx, m, filter, dims),
-  );
+  const rows = await zoneCounts(trx, session.municipalityId, filter, dims);
   return zoneDistributionOf(rows, dims);
 }
 
 /** The zone-distribution response of the counted rows (in their order), suppressed. */
-export function zoneDistributionOf(rows: ZoneCountRow[], dims: readonly Dimension[]) {
+export function zoneDistributionOf<D extends readonly Dimension[]>(rows: ZoneCountRow[], dims: D) {
   const groups = new Map<string, { group: Record<string, unknown>; counts: number[] }>();
   for (const row of rows) {
     const group = groupOf(row, dims);
@@ -238,20 +218,17 @@ function transitionMatrix(matrix: number[][]) {
 
 /** The zone × zone matrices (per group) of the children assessed in both rounds. */
 export async function transitions(
-  database: Database,
-  principal: Principal,
-  filter: AnalyticsFilter,
-  groupBy: readonly Dimension[],
-  fromRoundId: string,
-  toRoundId: string,
+  session: Session,
+  trx: Transaction<DB>,
+  query: AggregateQuery & { fromRoundId: string; toRoundId: string },
 ) {
-  const dims = unique(groupBy);
-  return inMunicipality(database, principal, async (trx, m) => {
-    const from = await requireRound(trx, m, fromRoundId);
-    const to = await requireRound(trx, m, toRoundId);
-    const rows = await transitionCounts(trx, m, filter, dims, fromRoundId, toRoundId);
-    return transitionsOf(from, to, rows, dims);
-  });
+  const { filter, fromRoundId, toRoundId } = query;
+  const dims = unique(query.groupBy);
+  const m = session.municipalityId;
+  const from = await requireRound(trx, m, fromRoundId);
+  const to = await requireRound(trx, m, toRoundId);
+  const rows = await transitionCounts(trx, m, filter, dims, fromRoundId, toRoundId);
+  return transitionsOf(from, to, rows, dims);
 }
 
 /** The transitions response of the counted rows (in their order), suppressed. */
@@ -308,15 +285,16 @@ function quartileGroups(perGroup: (QuartileRow | undefined)[], overall: Quartile
 }
 
 export async function earlyDetectionStats(
-  database: Database,
-  principal: Principal,
-  filter: AnalyticsFilter,
-  groupBy: readonly Dimension[],
+  session: Session,
+  trx: Transaction<DB>,
+  { filter, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy);
-  const [rows, overall] = await inMunicipality(database, principal, (trx, m) =>
-    Promise.all([earlyDetection(trx, m, filter, dims), earlyDetection(trx, m, filter, [])]),
-  );
+  const m = session.municipalityId;
+  const [rows, overall] = await Promise.all([
+    earlyDetection(trx, m, filter, dims),
+    earlyDetection(trx, m, filter, []),
+  ]);
   const q = quartileGroups(rows, overall[0]);
   return {
     groupBy: dims,
@@ -330,67 +308,61 @@ export async function earlyDetectionStats(
 
 /** Coverage per round and group (and a total row per round), suppressed per round. */
 export async function coverageStats(
-  database: Database,
-  principal: Principal,
-  asked: AnalyticsFilter,
-  groupBy: readonly Dimension[],
+  session: Session,
+  trx: Transaction<DB>,
+  { filter: asked, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy).filter((d) => d !== 'round');
-  return inMunicipality(database, principal, async (trx, m) => {
-    const filter = await withinOwnUnits(trx, principal, m, asked);
-    await auditAggregate(trx, principal, 'coverage', filter, groupBy);
-    const rows = [];
-    for (const round of await findRoundsIn(trx, m, filter)) {
-      const counts = await coverageCounts(trx, m, round, filter, dims);
-      if (counts.length === 0) continue;
-      const roundGroup = {
-        round: { id: round.id, name: round.name, windowStart: round.window_start },
+  const m = session.municipalityId;
+  const filter = await withinOwnUnits(session, trx, asked);
+  auditAggregate(session, 'coverage', filter, groupBy);
+  const rows = [];
+  for (const round of await findRoundsIn(trx, m, filter)) {
+    const counts = await coverageCounts(trx, m, round, filter, dims);
+    if (counts.length === 0) continue;
+    const roundGroup = {
+      round: { id: round.id, name: round.name, windowStart: round.window_start },
+    };
+    // One table per round (groups × assessed/missing, with group and round totals) so that no
+    // hidden count can be derived from the round's totals.
+    const table = groupTable(
+      counts.map((c) => [c.assessed, c.enrolled - c.assessed]),
+      2,
+    );
+    const entry = (group: Record<string, unknown>, cells: Cell[], total: Cell, last: boolean) => {
+      const [a, missing] = cells as [Cell, Cell];
+      return {
+        group: { ...roundGroup, ...group },
+        roundTotal: last,
+        enrolled: publish(total),
+        assessed: publish(a),
+        missing: publish(missing),
+        coverage: share(a, total),
       };
-      // One table per round (groups × assessed/missing, with group and round totals) so that no
-      // hidden count can be derived from the round's totals.
-      const table = groupTable(
-        counts.map((c) => [c.assessed, c.enrolled - c.assessed]),
-        2,
-      );
-      const entry = (group: Record<string, unknown>, cells: Cell[], total: Cell, last: boolean) => {
-        const [a, missing] = cells as [Cell, Cell];
-        return {
-          group: { ...roundGroup, ...group },
-          roundTotal: last,
-          enrolled: publish(total),
-          assessed: publish(a),
-          missing: publish(missing),
-          coverage: share(a, total),
-        };
-      };
-      counts.forEach((c, i) => {
-        const row = table.rows[i] as { cells: Cell[]; total: Cell };
-        rows.push(entry(groupOf(c, dims), row.cells, row.total, false));
-      });
-      rows.push(entry({}, table.totals, table.total, true));
-    }
-    return { groupBy: ['round' as const, ...dims], rows };
-  });
+    };
+    counts.forEach((c, i) => {
+      const row = table.rows[i] as { cells: Cell[]; total: Cell };
+      rows.push(entry(groupOf(c, dims), row.cells, row.total, false));
+    });
+    rows.push(entry({}, table.totals, table.total, true));
+  }
+  return { groupBy: ['round' as const, ...dims], rows };
 }
 
 export async function followThroughStats(
-  database: Database,
-  principal: Principal,
-  asked: AnalyticsFilter,
-  groupBy: readonly Dimension[],
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { filter: asked, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy);
-  const today = localDate(now);
-  const [steps, lags, overallLag] = await inMunicipality(database, principal, async (trx, m) => {
-    const filter = await withinOwnUnits(trx, principal, m, asked);
-    await auditAggregate(trx, principal, 'follow-through', filter, groupBy);
-    return Promise.all([
-      stepCounts(trx, m, today, filter, dims),
-      daysRedToReport(trx, m, filter, dims),
-      daysRedToReport(trx, m, filter, []),
-    ]);
-  });
+  const m = session.municipalityId;
+  const filter = await withinOwnUnits(session, trx, asked);
+  auditAggregate(session, 'follow-through', filter, groupBy);
+  const [steps, lags, overallLag] = await Promise.all([
+    stepCounts(trx, m, session.today, filter, dims),
+    daysRedToReport(trx, m, filter, dims),
+    daysRedToReport(trx, m, filter, []),
+  ]);
   const groups = byGroup(dims, [steps, lags]);
   const stepOf = (i: number) =>
     (groups[i]?.rows[0] as (typeof steps)[number] | undefined) ?? {
@@ -444,19 +416,16 @@ function per1000(count: Cell, base: Cell): number | null {
 }
 
 export async function concernReportAggregate(
-  database: Database,
-  principal: Principal,
-  filter: AnalyticsFilter,
-  groupBy: readonly Dimension[],
-  now: Date,
+  session: Session,
+  trx: Transaction<DB>,
+  { filter, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy);
-  const [reports, population] = await inMunicipality(database, principal, (trx, m) =>
-    Promise.all([
-      reportCounts(trx, m, filter, dims),
-      childPopulation(trx, m, filter, dims, localDate(now)),
-    ]),
-  );
+  const m = session.municipalityId;
+  const [reports, population] = await Promise.all([
+    reportCounts(trx, m, filter, dims),
+    childPopulation(trx, m, filter, dims, session.today),
+  ]);
   // Groups with reports come first; groups with children but no report follow (their zeros are
   // figures too).
   const groups = byGroup(dims, [reports, population]);

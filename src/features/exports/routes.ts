@@ -2,9 +2,9 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { principalOf } from '../../auth/plugin.js';
-import { AUTHENTICATED_PROBLEMS, problemResponses } from '../../http/problem.js';
-import { bearerSecurity, type RouteDeps } from '../../request/route-deps.js';
+import type { RouteDeps } from '../../request/route-deps.js';
+import type { Runner } from '../../request/runner.js';
+import { sessionOf } from '../../request/session.js';
 import type { ExportFormat } from './format.js';
 import { type ExportQuery, ExportQuerySchema, exportDescription, streamedBody } from './schemas.js';
 import { openAssessmentExport } from './service.js';
@@ -31,54 +31,57 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   return gzip ?? star;
 }
 
-export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
-  app,
-  { database, cprSecret },
-) => {
-  async function sendExport(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    query: ExportQuery,
-    format: ExportFormat,
-  ) {
-    const { gzip: gzipParam, ...filter } = query;
-    const gzip = gzipParam ?? acceptsGzip(request.headers['accept-encoding']);
-    const principal = principalOf(request);
-    // Stops the export at its next page when the client goes away mid-stream.
-    const abort = new AbortController();
-    const source = await openAssessmentExport(database, principal, cprSecret, filter, {
-      format,
-      signal: abort.signal,
-      onClose: (summary) =>
-        request.log.info(
-          { export: 'assessments', principalId: principal.id, gzip, ...summary },
-          summary.completed ? 'export completed' : 'export aborted',
-        ),
-    });
-    let body: Readable = source;
-    if (gzip) {
-      const compressed = createGzip();
-      // pipeline tears the source down with the gzip stream, whichever side fails or closes.
-      pipeline(source, compressed, () => {});
-      body = compressed;
-    }
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableEnded) {
-        abort.abort();
-        body.destroy();
-        source.destroy();
-      }
-    });
-    reply
-      .status(200)
-      .header('content-type', contentTypes[format])
-      .header('content-disposition', `attachment; filename="assessments.${format}"`)
-      .header('cache-control', 'no-store')
-      .header('vary', 'Accept-Encoding');
-    if (gzip) reply.header('content-encoding', 'gzip');
-    return reply.send(body);
+/**
+ * Sends an export: the service runs in the request's transaction and hands back the body, whose
+ * further pages are read in their own short transactions (`Runner.runThen`).
+ */
+async function sendExport(
+  runner: Runner,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  query: ExportQuery,
+  format: ExportFormat,
+) {
+  const { gzip: gzipParam, ...filter } = query;
+  const gzip = gzipParam ?? acceptsGzip(request.headers['accept-encoding']);
+  const principalId = sessionOf(request).principal.id;
+  // Stops the export at its next page when the client goes away mid-stream.
+  const abort = new AbortController();
+  const source = await runner.runThen(request, openAssessmentExport, {
+    filter,
+    format,
+    signal: abort.signal,
+    onClose: (summary) =>
+      request.log.info(
+        { export: 'assessments', principalId, gzip, ...summary },
+        summary.completed ? 'export completed' : 'export aborted',
+      ),
+  });
+  let body: Readable = source;
+  if (gzip) {
+    const compressed = createGzip();
+    // pipeline tears the source down with the gzip stream, whichever side fails or closes.
+    pipeline(source, compressed, () => {});
+    body = compressed;
   }
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) {
+      abort.abort();
+      body.destroy();
+      source.destroy();
+    }
+  });
+  reply
+    .status(200)
+    .header('content-type', contentTypes[format])
+    .header('content-disposition', `attachment; filename="assessments.${format}"`)
+    .header('cache-control', 'no-store')
+    .header('vary', 'Accept-Encoding');
+  if (gzip) reply.header('content-encoding', 'gzip');
+  return reply.send(body);
+}
 
+export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runner }) => {
   for (const format of ['csv', 'ndjson'] as const) {
     const contentType = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
     app.get(
@@ -95,7 +98,6 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
               ? 'Pseudonymised assessments as CSV (streamed)'
               : 'Pseudonymised assessments as NDJSON (streamed)',
           description: exportDescription,
-          security: bearerSecurity,
           querystring: ExportQuerySchema,
           response: {
             200: streamedBody(
@@ -104,11 +106,10 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
                 ? 'CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null.'
                 : 'One JSON object per line; `flags` is an array of flag kinds.',
             ),
-            ...problemResponses(...AUTHENTICATED_PROBLEMS),
           },
         },
       },
-      (request, reply) => sendExport(request, reply, request.query, format),
+      (request, reply) => sendExport(runner, request, reply, request.query, format),
     );
   }
 };

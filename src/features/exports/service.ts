@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
-import { audit, searchCriteria } from '../../audit/audit.js';
-import { isUnitLimited, municipalityOf, type Principal } from '../../auth/principal.js';
-import { type Database, municipalityScope } from '../../db/database.js';
+import type { Transaction } from 'kysely';
+import { searchCriteria } from '../../audit/audit.js';
+import type { DB } from '../../db/schema.js';
 import { ForbiddenError } from '../../errors.js';
+import type { ReadOn } from '../../request/runner.js';
+import type { Session } from '../../request/session.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
 import { csvHeader, type ExportFormat, formatRows, pseudonymizer, toExportRow } from './format.js';
 import { type ExportCursor, type ExportSourceRow, exportPage } from './repository.js';
@@ -44,59 +46,69 @@ export interface ExportOptions {
 }
 
 /**
- * The export's pages, each read in its own short transaction in the municipality's scope (so
- * row-level security applies). No connection, transaction or cursor is held between pages: on
- * PGlite other requests run in between, on PostgreSQL the connection goes back to the pool.
+ * The export's pages: the first as read in the request's transaction, each further one in its
+ * own short transaction in the municipality's scope (`read`, so row-level security applies). No
+ * connection, transaction or cursor is held between pages: on PGlite other requests run in
+ * between, on PostgreSQL the connection goes back to the pool.
  */
 async function* exportPages(
-  database: Database,
+  read: ReadOn,
   municipalityId: string,
   filter: AnalyticsFilter,
   pageSize: number,
   signal: AbortSignal,
+  first: ExportSourceRow[],
 ): AsyncGenerator<ExportSourceRow[]> {
-  let cursor: ExportCursor | undefined;
-  while (!signal.aborted) {
-    const rows = await database.transaction(municipalityScope(municipalityId), (trx) =>
-      exportPage(trx, municipalityId, filter, cursor, pageSize),
-    );
+  let rows = first;
+  for (;;) {
     if (rows.length > 0) yield rows;
     const last = rows.at(-1);
-    if (!last || rows.length < pageSize) return;
-    cursor = { assessedOn: last.assessed_on, id: last.id };
+    if (!last || rows.length < pageSize || signal.aborted) return;
+    const cursor: ExportCursor = { assessedOn: last.assessed_on, id: last.id };
+    rows = await read((trx) => exportPage(trx, municipalityId, filter, cursor, pageSize));
   }
 }
 
+export interface ExportInput extends ExportOptions {
+  filter: AnalyticsFilter;
+}
+
 /**
- * Opens a pseudonymised export of the principal's municipality's current assessments as a byte
- * stream with backpressure: a page is read only when the consumer wants more, so memory stays
- * constant whatever the size. The first page is read before returning, so a failing database
- * or a refused principal still gets a proper error response instead of a truncated body.
+ * Opens a pseudonymised export of the municipality's current assessments, run with
+ * `Runner.runThen`: the checks, the audit entry (an export is one use, whatever number of rows
+ * it streams) and the first page in the request's transaction, so a failing database or a
+ * refused principal still gets a proper error response instead of a truncated body. The
+ * continuation returns the body as a byte stream with backpressure: a further page is read only
+ * when the consumer wants more, so memory stays constant whatever the size.
  */
 export async function openAssessmentExport(
-  database: Database,
-  principal: Principal,
-  cprSecret: string,
-  filter: AnalyticsFilter,
-  options: ExportOptions,
-): Promise<Readable> {
-  const municipalityId = municipalityOf(principal);
-  if (isUnitLimited(principal)) {
+  session: Session,
+  trx: Transaction<DB>,
+  input: ExportInput,
+): Promise<(read: ReadOn) => Readable> {
+  const municipalityId = session.municipalityId;
+  if (session.access.isUnitLimited) {
     throw new ForbiddenError('Exports cover the whole municipality; this key is limited to units.');
   }
-  const { format, signal } = options;
-  const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
-  const pseudonym = pseudonymizer(cprSecret, municipalityId);
-  // Audited when opened: an export is one use, whatever number of rows it streams.
-  await database.transaction(municipalityScope(municipalityId), (trx) =>
-    audit(trx, principal, {
-      action: 'export',
-      resource: 'export',
-      criteria: searchCriteria({ ...filter, dataset: 'assessments', format }),
-    }),
-  );
-  const pages = exportPages(database, municipalityId, filter, pageSize, signal);
-  const first = await pages.next();
+  const { filter, format } = input;
+  const pageSize = input.pageSize ?? EXPORT_PAGE_SIZE;
+  session.audit({ criteria: searchCriteria({ ...filter, dataset: 'assessments', format }) });
+  const firstPage = await exportPage(trx, municipalityId, filter, undefined, pageSize);
+  const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
+  return (read) =>
+    exportStream(
+      exportPages(read, municipalityId, filter, pageSize, input.signal, firstPage),
+      pseudonym,
+      input,
+    );
+}
+
+function exportStream(
+  pages: AsyncGenerator<ExportSourceRow[]>,
+  pseudonym: (childId: string) => string,
+  options: ExportOptions,
+): Readable {
+  const { format } = options;
   const summary: ExportSummary = { format, rows: 0, pages: 0, completed: false };
 
   async function* body(): AsyncGenerator<Buffer> {
@@ -105,7 +117,8 @@ export async function openAssessmentExport(
     let ahead: Promise<IteratorResult<ExportSourceRow[]>> | undefined;
     try {
       if (format === 'csv') yield Buffer.from(csvHeader);
-      let page = first;
+      // The first page was read in the request's transaction: here at once.
+      let page = await pages.next();
       while (!page.done) {
         ahead = pages.next();
         // Settled here when the consumer goes away before awaiting it; reported by the await below.

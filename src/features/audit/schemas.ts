@@ -25,6 +25,7 @@ export const AuditEntrySchema = z
     requestId: z.string(),
   })
   .meta({ id: 'AuditEntry' });
+export type AuditEntryView = z.infer<typeof AuditEntrySchema>;
 
 export const AuditQuerySchema = PageQuerySchema.extend({
   childId: z.uuid().optional(),
@@ -36,51 +37,6 @@ export const AuditQuerySchema = PageQuerySchema.extend({
   from: z.iso.datetime({ offset: true }).optional().describe('Occurred at or after.'),
   to: z.iso.datetime({ offset: true }).optional().describe('Occurred before.'),
 });
+export type AuditQuery = z.output<typeof AuditQuerySchema>;
 
 export const AuditPageSchema = pageSchema(AuditEntrySchema).meta({ id: 'AuditPage' });
-
-const Rows = z.array(z.record(z.string(), z.unknown()));
-
-export const DossierSchema = z
-  .object({
-    generatedAt: z.iso.datetime({ offset: true }),
-    municipalityId: z.uuid(),
-    child: z
-      .record(z.string(), z.unknown())
-      .describe(
-        'Master data. The CPR number is stored only as a keyed hash: hasCpr says if one is.',
-      ),
-    enrolments: Rows,
-    assessments: Rows.describe('Every version: current, corrected and withdrawn.'),
-    recommendations: Rows,
-    steps: Rows,
-    flags: Rows,
-    consents: Rows,
-    concernReports: Rows,
-    socialWorkerAssignments: Rows.describe('Social workers explicitly assigned to the child.'),
-    events: Rows.describe('Change-feed events about the child (what integrations were sent).'),
-    auditEntries: z.array(AuditEntrySchema).describe("Every recorded use of the child's data."),
-  })
-  .meta({ id: 'Dossier' });
-
-export const EraseChildSchema = z.object({
-  reason: z
-    .string()
-    .trim()
-    .min(1)
-    .max(2000)
-    .describe('Why (e.g. the legal basis); must not name the child.'),
-});
-
-export const ErasureSchema = z
-  .object({
-    erasureId: z.uuid(),
-    tombstone: z.string().describe('Replaces the child in the audit log.'),
-    erasedAt: z.iso.datetime({ offset: true }),
-    source: z.enum(['request', 'retention']),
-    alreadyErased: z.boolean().describe('True when this child had been erased before.'),
-    deleted: z
-      .record(z.string(), z.number().int())
-      .describe('Rows removed (or tombstoned) per table.'),
-  })
-  .meta({ id: 'Erasure' });
