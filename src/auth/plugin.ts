@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { sql } from 'kysely';
 import type { OidcConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../http/errors.js';
-import { findApiKey, touchApiKey } from './api-key-cache.js';
 import { parseToken, tokenMatches } from './api-key-token.js';
 import { createOidcVerifier, looksLikeJwt, type OidcVerifier } from './oidc.js';
 import { type Action, isAllowed, type Role } from './permissions.js';
@@ -22,6 +22,17 @@ declare module 'fastify' {
 
 /** `last_used_at` is written at most this often per key, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
+
+interface KeyRow {
+  id: string;
+  key_hash: Uint8Array;
+  municipality_id: string | null;
+  role: string;
+  unit_ids: string[];
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
 
 /**
  * The identity behind an `Authorization: Bearer` header: an API key, or — when `oidc` is given —
@@ -60,8 +71,10 @@ export async function authenticate(
       'invalid_token',
     );
   }
-  // Cached while the database's announcements of changed keys are received (api-key-cache.ts).
-  const row = await findApiKey(database, parsed.keyId);
+  const { rows } = await sql<KeyRow>`SELECT * FROM lineal_find_api_key(${parsed.keyId})`.execute(
+    database.db,
+  );
+  const row = rows[0];
   if (!row || !tokenMatches(token, row.key_hash)) {
     throw new UnauthorizedError('The API key is not valid.', 'invalid_token');
   }
@@ -70,7 +83,7 @@ export async function authenticate(
     throw new UnauthorizedError('The API key has expired.', 'invalid_token');
   }
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS) {
-    await touchApiKey(database, row, now);
+    await sql`SELECT lineal_touch_api_key(${row.id}, ${now})`.execute(database.db);
   }
   return {
     kind: 'api_key',

@@ -1,6 +1,5 @@
 import { AbortedTransactionError, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyCache } from '../../src/auth/api-key-cache.js';
 import { municipalityScope, platformScope } from '../../src/db/database.js';
 import { availableEngines } from '../support/engines.js';
 import { createChild, createScreeningTenant } from '../support/factories.js';
@@ -110,11 +109,6 @@ for (const engine of availableEngines()) {
           },
         })
       ).json();
-      const until = Date.now() + 10_000;
-      while (!apiKeyCache(t.database).listening && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(apiKeyCache(t.database).listening).toBe(true);
       await t.call('GET', '/v1/me', { token: s.admin.token });
       const submission = await t.log.during(async () => {
         const res = await t.call('POST', '/v1/assessments', {
@@ -141,7 +135,6 @@ for (const engine of availableEngines()) {
         expect(res.statusCode, res.body).toBe(200);
       });
       for (const statements of [submission, timeline]) {
-        expect(statements.filter((q) => q.includes('lineal_find_api_key'))).toEqual([]);
         expect(statements.filter((q) => /^begin$/i.test(q))).toEqual([]);
         const scopes = statements.filter((q) => q.includes('lineal_enter_'));
         expect(scopes.length).toBeGreaterThan(0);
