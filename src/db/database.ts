@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { ChannelListener } from './notifications.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'pglite' | 'postgres';
@@ -26,6 +27,12 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Runs `fn` in one transaction whose row-level-security scope is `scope`. */
   transaction<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Listens on a notification channel (LISTEN/NOTIFY; src/db/notifications.ts): PostgreSQL on a
+   * dedicated connection that reconnects by itself, PGlite on its one session. Returns the way to
+   * stop listening; `close()` stops every listener.
+   */
+  listen(channel: string, listener: ChannelListener): () => void;
   close(): Promise<void>;
 }
 
@@ -42,10 +49,30 @@ export async function applyScope(trx: Transaction<DB>, scope: Scope): Promise<vo
   }
 }
 
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * BEGIN and the scope as one script (src/db/begin-with-scope.ts sends it as the transaction's
+ * BEGIN, in one round trip). The municipality id is written into the text, so it must be a
+ * well-formed uuid: anything else gets no script (undefined), and the scope is then entered
+ * with the id as a parameter, which the database rejects as before.
+ */
+export function beginWithScope(scope: Scope): string | undefined {
+  if (scope.kind === 'platform') return 'BEGIN; SELECT lineal_enter_platform_scope()';
+  if (!UUID.test(scope.municipalityId)) return undefined;
+  return `BEGIN; SELECT lineal_enter_scope('${scope.municipalityId}'::uuid)`;
+}
+
+/**
+ * `Database.transaction` on a Kysely whose driver is a BeginWithScopeDriver: the transaction's
+ * first statement, BEGIN with the scope, is one round trip.
+ */
 export function scopedTransaction(db: Kysely<DB>) {
   return <T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> =>
     db.transaction().execute(async (trx) => {
-      await applyScope(trx, scope);
+      const script = beginWithScope(scope);
+      if (script) await sql.raw(script).execute(trx);
+      else await applyScope(trx, scope);
       return fn(trx);
     });
 }

@@ -5,14 +5,17 @@ import {
   type DatabaseConnection,
   type Driver,
   Kysely,
+  type KyselyConfig,
   PGliteDialect,
   type QueryCompiler,
   sql,
   type TransactionSettings,
 } from 'kysely';
+import { BeginWithScopeDriver, type EngineScripts } from './begin-with-scope.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { assertChannel, ChannelRegistry } from './notifications.js';
 import { LinealQueryCompiler } from './query-compiler.js';
 import type { DB } from './schema.js';
 
@@ -72,9 +75,39 @@ class SerialDriver implements Driver {
   }
 }
 
+/**
+ * Scripts through PGlite's `exec` (the simple protocol: one call into the engine, where a
+ * parameterised `query` makes four), so BEGIN with the scope is one call, as COMMIT is.
+ */
+function pgliteScripts(pglite: PGlite): EngineScripts {
+  return {
+    innerEndsTransactions: false,
+    async run(script) {
+      const results = await pglite.exec(script);
+      const last = results[results.length - 1];
+      if (!last) return { rows: [] };
+      return last.command === 'COMMIT' || last.command === 'ROLLBACK'
+        ? { rows: [{ command: last.command }] }
+        : { rows: last.rows };
+    },
+  };
+}
+
 class SerialPGliteDialect extends PGliteDialect {
+  readonly #pglite: PGlite;
+  constructor(config: { pglite: PGlite }) {
+    super(config);
+    this.#pglite = config.pglite;
+  }
+
+  /**
+   * One holder at a time (SerialDriver), and transactions that begin with their first
+   * statement (BeginWithScopeDriver) instead of PGlite's own `transaction()`.
+   */
   override createDriver(): Driver {
-    return new SerialDriver(super.createDriver());
+    return new SerialDriver(
+      new BeginWithScopeDriver(super.createDriver(), pgliteScripts(this.#pglite)),
+    );
   }
 
   /** Empty `IN` lists allowed (src/db/query-compiler.ts), as on PostgreSQL. */
@@ -90,6 +123,8 @@ export interface EmbeddedOptions {
   loadDataDir?: Blob;
   /** Called with the names of the migrations applied while opening. */
   onMigrated?: (applied: string[]) => void;
+  /** Kysely's query log hook (tests count a request's statements); off by default. */
+  log?: KyselyConfig['log'];
 }
 
 /**
@@ -109,19 +144,45 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
         ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       },
     );
-    const db = new Kysely<DB>({ dialect: new SerialPGliteDialect({ pglite }) });
+    const db = new Kysely<DB>({
+      dialect: new SerialPGliteDialect({ pglite }),
+      ...(options.log ? { log: options.log } : {}),
+    });
     await sql`RESET ROLE`.execute(db);
     const applied = await migrateToLatest(db);
     options.onMigrated?.(applied);
     await sql`SET ROLE lineal_app`.execute(db);
     let closed = false;
+    // PGlite's own LISTEN/NOTIFY: a notification reaches its listeners (queued as microtasks
+    // while the committing statement's result is read) before that statement's promise settles,
+    // so before the committing request answers.
+    const channels = new ChannelRegistry();
+    const stopNotifications = pglite.onNotification((channel, payload) =>
+      channels.notify(channel, payload),
+    );
     return {
       engine: 'pglite',
       db,
       transaction: scopedTransaction(db),
+      listen(channel, listener) {
+        assertChannel(channel);
+        if (closed) throw new Error('the database is closed');
+        if (channels.add(channel, listener)) {
+          sql
+            .raw(`LISTEN ${channel}`)
+            .execute(db)
+            .then(
+              () => channels.setListening(channel, !closed),
+              () => channels.setListening(channel, false),
+            );
+        }
+        return () => channels.remove(channel, listener);
+      },
       async close() {
         if (closed) return;
         closed = true;
+        stopNotifications();
+        channels.lostAll();
         try {
           await db.destroy();
         } finally {

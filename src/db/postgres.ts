@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Kysely, type KyselyConfig, sql } from 'kysely';
+import { CompiledQuery, type Driver, Kysely, type KyselyConfig, sql } from 'kysely';
 import pg from 'pg';
+import { BeginWithScopeDriver } from './begin-with-scope.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
+import { PostgresListener } from './notifications.js';
 import { LinealPostgresDialect } from './query-compiler.js';
 import type { DB } from './schema.js';
 
@@ -123,6 +125,20 @@ export async function rlsBypassReasons(
   return { role: row.role, reasons };
 }
 
+/**
+ * The dialect with transactions that begin with their first statement (BeginWithScopeDriver):
+ * BEGIN and the scope go out as one simple-protocol script. pg's own commit and rollback end
+ * the transaction (and discard a connection whose rollback failed).
+ */
+class ScopedPostgresDialect extends LinealPostgresDialect {
+  override createDriver(): Driver {
+    return new BeginWithScopeDriver(super.createDriver(), {
+      innerEndsTransactions: true,
+      run: (script, execute) => execute(CompiledQuery.raw(script)),
+    });
+  }
+}
+
 /** Opens PostgreSQL through a pool. Migrations are not run here (`npm run migrate`). */
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
   const pool = createPool(options.url, options.poolMax);
@@ -136,7 +152,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   // An idle connection's error reaches the pool too; the listener above has reported it.
   pool.on('error', () => {});
   const db = new Kysely<DB>({
-    dialect: new LinealPostgresDialect({ pool }),
+    dialect: new ScopedPostgresDialect({ pool }),
     ...(options.log ? { log: options.log } : {}),
   });
   try {
@@ -147,14 +163,29 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     throw error;
   }
   let closed = false;
+  // Opened on the first listen() only.
+  let listener: PostgresListener | undefined;
   return {
     engine: 'postgres',
     db,
     transaction: scopedTransaction(db),
+    listen(channel, channelListener) {
+      if (closed) throw new Error('the database is closed');
+      listener ??= new PostgresListener({
+        url: options.url,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        onLost: onError,
+      });
+      return listener.listen(channel, channelListener);
+    },
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy();
+      try {
+        await listener?.close();
+      } finally {
+        await db.destroy();
+      }
     },
   };
 }
