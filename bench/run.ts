@@ -33,7 +33,12 @@ import {
 import { type HttpStats, httpLoad, sequentialGets } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
 import { type BenchOptions, parseOptions } from './lib/options.js';
-import { createBenchDatabase, databaseTransactions, ownerKysely } from './lib/postgres.js';
+import {
+  autovacuumRuns,
+  createBenchDatabase,
+  databaseTransactions,
+  ownerKysely,
+} from './lib/postgres.js';
 import {
   type ReplayStats,
   replayLoad,
@@ -70,6 +75,33 @@ const log = (message: string) =>
   process.stderr.write(
     `[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`,
   );
+
+/**
+ * Waits (at most 40 s) until the database's transaction count has not moved for 11 s: the
+ * service's start-up housekeeping and the benchmark's own queries are done and counted. An idle
+ * backend reports its counts up to 10 s late (PostgreSQL's PGSTAT_IDLE_INTERVAL), so the owner's
+ * write checks would otherwise land in the next case's count.
+ */
+async function databaseQuiet(adminUrl: string, database: string): Promise<void> {
+  const started = Date.now();
+  let last = await databaseTransactions(adminUrl, database);
+  let changed = Date.now();
+  while (Date.now() - changed < 11_000) {
+    if (Date.now() - started > 40_000) {
+      log('  the database did not become idle within 40 s');
+      return;
+    }
+    await sleep(1000);
+    const now = await databaseTransactions(adminUrl, database);
+    if (now !== last) {
+      last = now;
+      changed = Date.now();
+    }
+  }
+}
+
+/** The worklist is measured again with its units' open steps grown to this multiple. */
+const WORKLIST_GROWTH = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -217,6 +249,7 @@ async function main() {
     data: [],
     submission: [],
     baselineStatements: [],
+    requestStatements: null,
     reads: null,
     exports: [],
     aggregates: [],
@@ -341,8 +374,18 @@ async function measurePostgres(
       );
     }
     log('recording the statements of one timeline read');
-    const timelineTemplate = await recordTimeline(app, recorder, tenant, children);
+    const timelineTemplate = await recordTimeline(app, recorder, owner.db, tenant, children);
     log(`  ${timelineTemplate.statements} statements`);
+    const firstLeader = leaders[0];
+    if (!firstLeader) throw new Error('no unit with open steps for the worklist');
+    log('recording the statements of one worklist page');
+    const worklistTemplate = await recordWorklist(app, recorder, firstLeader);
+    log(`  ${worklistTemplate.statements} statements`);
+    results.requestStatements = {
+      timeline: statementList(timelineTemplate),
+      worklist: statementList(worklistTemplate),
+      submission: templates.map((t) => ({ level: t.level, statements: statementList(t) })),
+    };
     results.baselineStatements = templates.map((t) => ({
       level: t.level,
       created: t.created.length,
@@ -428,12 +471,21 @@ async function measurePostgres(
       };
       if (has('reads')) {
         log(`reads, c=${c}`);
+        // Nothing else in flight first (the service's start-up housekeeping, writes settling).
+        await databaseQuiet(pgdb.adminUrl, pgdb.name);
         const before = await databaseTransactions(pgdb.adminUrl, pgdb.name);
+        const vacuumsBefore = await autovacuumRuns(pgdb.adminUrl, pgdb.name);
         const healthz = await read('GET /healthz', [{ path: '/healthz', token: '' }]);
         await sleep(1500);
         const healthzTransactions = (await databaseTransactions(pgdb.adminUrl, pgdb.name)) - before;
-        if (healthzTransactions > healthz.ok / 100) {
-          fail(`GET /healthz is not trivial: the database saw ${healthzTransactions} transactions`);
+        // Autovacuum catching up on the submissions' rows commits transactions of its own (a
+        // loaded machine makes it overlap the case): a few per run are not the service's.
+        const vacuums = (await autovacuumRuns(pgdb.adminUrl, pgdb.name)) - vacuumsBefore;
+        if (healthzTransactions > healthz.ok / 100 + 5 * vacuums) {
+          fail(
+            `GET /healthz is not trivial: the database saw ${healthzTransactions} transactions ` +
+              `(${vacuums} autovacuum/autoanalyze runs meanwhile)`,
+          );
         }
         const timelineChildren = children.slice(0, 5000);
         const timeline = await read(
@@ -459,27 +511,49 @@ async function measurePostgres(
         log(
           `  ${timelineDirect.rps.toFixed(1)} tx/s, p50 ${timelineDirect.p50.toFixed(1)} ms, p99 ${timelineDirect.p99.toFixed(1)} ms`,
         );
-        log(
-          `  the timeline's audit entry alone (begin, scope, one INSERT, commit) with pg, c=${c}`,
-        );
-        const auditOnly = await baselineReads(
-          pgdb.appUrl,
+        const auditTemplate = auditEntryOnly(timelineTemplate);
+        let auditOnly: ReplayStats | null = null;
+        if (auditTemplate) {
+          log(`  the timeline's audit entry alone in its scoped transaction, with pg, c=${c}`);
+          auditOnly = await baselineReads(
+            pgdb.appUrl,
+            owner.db,
+            tenant,
+            auditTemplate,
+            timelineChildren,
+            {
+              connections: c,
+              warmupSeconds: options.warmupSeconds,
+              seconds: options.durationSeconds,
+            },
+          );
+          log(
+            `  ${auditOnly.rps.toFixed(1)} tx/s, p50 ${auditOnly.p50.toFixed(1)} ms, p99 ${auditOnly.p99.toFixed(1)} ms`,
+          );
+        } else {
+          log('  the timeline writes its audit entry within another statement: no audit-only row');
+        }
+        // The worklist at the units' open steps as generated, then with ten times as many.
+        const unitIds = leaders.map((k) => k.unitId);
+        const worklistPaths = leaders.map((k) => ({
+          path: `/v1/worklist?unitId=${k.unitId}`,
+          token: k.token,
+        }));
+        const openSteps = await openStepsPerUnit(owner.db, tenant.municipalityId, unitIds);
+        log(`  worklist at ${openSteps.toFixed(0)} open steps per unit`);
+        const worklist = await read('GET /v1/worklist?unitId=…', worklistPaths);
+        log(`growing the worklist units' open steps to ${WORKLIST_GROWTH}×`);
+        const added = await growOpenSteps(
           owner.db,
-          tenant,
-          auditEntryOnly(timelineTemplate),
-          timelineChildren,
-          {
-            connections: c,
-            warmupSeconds: options.warmupSeconds,
-            seconds: options.durationSeconds,
-          },
+          tenant.municipalityId,
+          unitIds,
+          WORKLIST_GROWTH,
         );
-        log(
-          `  ${auditOnly.rps.toFixed(1)} tx/s, p50 ${auditOnly.p50.toFixed(1)} ms, p99 ${auditOnly.p99.toFixed(1)} ms`,
-        );
-        const worklist = await read(
-          'GET /v1/worklist?unitId=…',
-          leaders.map((k) => ({ path: `/v1/worklist?unitId=${k.unitId}`, token: k.token })),
+        const grownSteps = await openStepsPerUnit(owner.db, tenant.municipalityId, unitIds);
+        log(`  ${added} steps added: worklist at ${grownSteps.toFixed(0)} open steps per unit`);
+        const worklistGrown = await read(
+          `GET /v1/worklist?unitId=… (${WORKLIST_GROWTH}× open steps)`,
+          worklistPaths,
         );
         results.reads = {
           concurrency: c,
@@ -489,6 +563,8 @@ async function measurePostgres(
           auditOnly,
           timelineStatements: statementList(timelineTemplate),
           worklist,
+          worklistOpenSteps: openSteps,
+          worklistGrown: { multiple: WORKLIST_GROWTH, openSteps: grownSteps, stats: worklistGrown },
           healthzDatabaseTransactions: healthzTransactions,
           worklistUnits: leaders.length,
         };
@@ -538,6 +614,29 @@ async function measurePostgres(
   }
 }
 
+/**
+ * `exists(id, insertedInto)`: whether `id` names a row that existed before, in a table the
+ * recorded request does not insert into (see withoutPreexisting).
+ */
+async function preexisting(owner: Kysely<DB>) {
+  const { rows: tables } = await owner.executeQuery<{ table_name: string }>(
+    CompiledQuery.raw(
+      `SELECT table_name FROM information_schema.columns
+       WHERE table_schema = 'public' AND column_name = 'id' AND data_type = 'uuid'`,
+    ),
+  );
+  return async (id: string, insertedInto: Set<string>) => {
+    for (const { table_name: table } of tables) {
+      if (insertedInto.has(table)) continue;
+      const { rows } = await owner.executeQuery(
+        CompiledQuery.raw(`SELECT 1 FROM ${table} WHERE id = $1`, [id]),
+      );
+      if (rows.length > 0) return true;
+    }
+    return false;
+  };
+}
+
 /** One recorded submission per level, through the in-process app, with its statements. */
 async function recordTemplates(
   app: Awaited<ReturnType<typeof buildBenchApp>>,
@@ -550,22 +649,7 @@ async function recordTemplates(
   const auth = { authorization: `Bearer ${tenant.submitter.token}` };
   // The key's last use is written at most once a minute: use it now, so no recording has it.
   await app.inject({ method: 'GET', url: '/v1/rulers', headers: auth });
-  const { rows: tables } = await owner.executeQuery<{ table_name: string }>(
-    CompiledQuery.raw(
-      `SELECT table_name FROM information_schema.columns
-       WHERE table_schema = 'public' AND column_name = 'id' AND data_type = 'uuid'`,
-    ),
-  );
-  const exists = async (id: string, insertedInto: Set<string>) => {
-    for (const { table_name: table } of tables) {
-      if (insertedInto.has(table)) continue;
-      const { rows } = await owner.executeQuery(
-        CompiledQuery.raw(`SELECT 1 FROM ${table} WHERE id = $1`, [id]),
-      );
-      if (rows.length > 0) return true;
-    }
-    return false;
-  };
+  const exists = await preexisting(owner);
   const templates: Template[] = [];
   for (const level of [1, 2, 3]) {
     let n = 900_000_000;
@@ -596,12 +680,15 @@ function statementList(template: Template): string[] {
 }
 
 /**
- * The statements one GET /v1/children/:childId/timeline issues (key lookup, scoped read
- * transaction, audit entry), recorded through the in-process app with the key the load uses.
+ * The statements one GET /v1/children/:childId/timeline issues (today: key lookup, scoped read
+ * transaction, audit entry), recorded through the in-process app with the key the load uses,
+ * after one read with that key (its last use is written at most once a minute; a key cache
+ * would be warm), so the recording is a steady-state read.
  */
 async function recordTimeline(
   app: Awaited<ReturnType<typeof buildBenchApp>>,
   recorder: StatementRecorder,
+  owner: Kysely<DB>,
   tenant: Tenant,
   children: readonly Enrolled[],
 ): Promise<Template> {
@@ -609,17 +696,78 @@ async function recordTimeline(
   if (!child) throw new Error('no enrolled child to record a timeline of');
   const auth = { authorization: `Bearer ${tenant.admin.token}` };
   const url = `/v1/children/${child.childId}/timeline`;
-  // The key's last use is written at most once a minute: use it now, so the recording has not.
   await app.inject({ method: 'GET', url, headers: auth });
   recorder.start();
   const res = await app.inject({ method: 'GET', url, headers: auth });
   const statements = recorder.stop();
   if (res.statusCode !== 200)
     throw new Error(`the recorded timeline answered ${res.statusCode}: ${res.body}`);
-  // Only the child changes between replays (no ids are created: the audit entry's id is the
-  // database's default).
+  // Only the child changes between replays, and any id the read created (none today: the audit
+  // entry's id is the database's default).
   const subject = { childId: child.childId, unitId: child.childId, assessedOn: '-' };
-  return { ...toTemplate(0, subject, statements), created: [] };
+  return withoutPreexisting(toTemplate(0, subject, statements), await preexisting(owner));
+}
+
+/** The statements of one GET /v1/worklist?unitId=… page (first page), recorded like a timeline read. */
+async function recordWorklist(
+  app: Awaited<ReturnType<typeof buildBenchApp>>,
+  recorder: StatementRecorder,
+  leader: { token: string; unitId: string },
+): Promise<Template> {
+  const auth = { authorization: `Bearer ${leader.token}` };
+  const url = `/v1/worklist?unitId=${leader.unitId}`;
+  await app.inject({ method: 'GET', url, headers: auth });
+  recorder.start();
+  const res = await app.inject({ method: 'GET', url, headers: auth });
+  const statements = recorder.stop();
+  if (res.statusCode !== 200)
+    throw new Error(`the recorded worklist answered ${res.statusCode}: ${res.body}`);
+  const subject = { childId: leader.unitId, unitId: leader.unitId, assessedOn: '-' };
+  return toTemplate(0, subject, statements);
+}
+
+/**
+ * Grows the open steps of `unitIds` to `factor` times what they are: copies of each open step
+ * (same recommendation, child, zone and due date; positions past the guide's), so the worklist
+ * can be measured at a larger size of the same units' open steps. Then VACUUM (ANALYZE).
+ */
+async function growOpenSteps(
+  owner: Kysely<DB>,
+  municipalityId: string,
+  unitIds: string[],
+  factor: number,
+): Promise<number> {
+  const result = await owner.executeQuery(
+    CompiledQuery.raw(
+      `INSERT INTO recommendation_steps (municipality_id, recommendation_id, child_id, unit_id, zone,
+         position, step_key, title, description, involve, responsible, mandatory, legal_reference,
+         purpose, source, due_on, status, created_at)
+       SELECT s.municipality_id, s.recommendation_id, s.child_id, s.unit_id, s.zone,
+              s.position + 1000 * k, s.step_key, s.title, s.description, s.involve, s.responsible,
+              s.mandatory, s.legal_reference, s.purpose, s.source, s.due_on, 'open', s.created_at
+       FROM recommendation_steps s CROSS JOIN generate_series(1, $3::int - 1) AS k
+       WHERE s.municipality_id = $1 AND s.unit_id = ANY($2::uuid[]) AND s.status = 'open'`,
+      [municipalityId, unitIds, factor],
+    ),
+  );
+  await owner.executeQuery(CompiledQuery.raw('VACUUM (ANALYZE) recommendation_steps'));
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Open steps per unit (mean over `unitIds`). */
+async function openStepsPerUnit(
+  owner: Kysely<DB>,
+  municipalityId: string,
+  unitIds: string[],
+): Promise<number> {
+  const { rows } = await owner.executeQuery<{ n: number | string }>(
+    CompiledQuery.raw(
+      `SELECT count(*)::int AS n FROM recommendation_steps
+       WHERE municipality_id = $1 AND unit_id = ANY($2::uuid[]) AND status = 'open'`,
+      [municipalityId, unitIds],
+    ),
+  );
+  return Number(rows[0]?.n ?? 0) / Math.max(1, unitIds.length);
 }
 
 /** Records a failure for every replay run (warm-up, measured) that had errors. */
@@ -632,24 +780,25 @@ function failOnReplayErrors(what: string, warm: ReplayStats, measured: ReplaySta
   }
 }
 
-/** Only the audit entry of a recorded read, as one statement outside any transaction. */
-function auditEntryOnly(template: Template): Template {
+/**
+ * Only the audit entry of a recorded read in its scoped transaction: the statements that begin
+ * the transaction or enter the scope (however combined), those that write audit_log, and the one
+ * that ends it. `null` when the read wrote its audit entry inside another statement.
+ */
+function auditEntryOnly(template: Template): Template | null {
   const isAudit = (st: Statement) => /^\s*insert\s+into\s+"?audit_log"?/i.test(st.sql);
+  const isFrame = (st: Statement) =>
+    /^\s*(begin|start\s+transaction|commit|rollback|end)\b/i.test(st.sql) ||
+    /lineal_enter_(platform_)?scope|set_config\s*\(/i.test(st.sql);
   const segment = template.segments.find(
     (seg) => seg.kind === 'transaction' && seg.statements.some(isAudit),
   );
-  if (segment?.kind !== 'transaction') {
-    throw new Error('the recorded timeline wrote no audit entry in a transaction');
-  }
-  // The scope is the transaction's (it cannot be set for a session): begin, scope, the entry, commit.
-  const [begin, scope] = segment.statements;
-  const insert = segment.statements.find(isAudit);
-  const commit = segment.statements.at(-1);
-  if (!begin || !scope || !insert || !commit) throw new Error('unexpected recorded transaction');
+  if (segment?.kind !== 'transaction') return null;
+  const statements = segment.statements.filter((st) => isFrame(st) || isAudit(st));
   return {
     ...template,
-    segments: [{ kind: 'transaction', statements: [begin, scope, insert, commit] }],
-    statements: 4,
+    segments: [{ kind: 'transaction', statements }],
+    statements: statements.length,
   };
 }
 

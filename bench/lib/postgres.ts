@@ -81,3 +81,16 @@ export async function databaseTransactions(adminUrl: string, database: string): 
   ]);
   return Number(result?.rows[0]?.n ?? 0);
 }
+
+/**
+ * Runs of autovacuum and autoanalyze in the database so far (pg_stat_all_tables): each is a
+ * transaction or a few that no request made, counted by pg_stat_database all the same.
+ */
+export async function autovacuumRuns(adminUrl: string, database: string): Promise<number> {
+  const [, result] = await adminQuery(withDatabase(adminUrl, database), [
+    'SELECT pg_stat_clear_snapshot()',
+    `SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::text AS n
+     FROM pg_stat_all_tables`,
+  ]);
+  return Number(result?.rows[0]?.n ?? 0);
+}

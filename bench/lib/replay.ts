@@ -5,9 +5,11 @@ import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
 import { type LatencySummary, summarise } from './stats.js';
 
 /**
- * The submission baseline: the SQL statements one real POST /v1/assessments issues, recorded
- * through Kysely's log hook in an in-process app, then replayed with plain `pg` — no HTTP, no
- * validation, no classification, no JSON — at the same concurrency.
+ * The direct-pg baselines: the SQL statements one real request (POST /v1/assessments, a
+ * timeline read) issues, recorded through Kysely's log hook in an in-process app, then replayed
+ * with plain `pg` — no HTTP, no validation, no classification, no JSON — at the same
+ * concurrency. Whatever the statements are, they are replayed as recorded (only the subject and
+ * the ids the request created change), so the baseline follows the service's SQL.
  */
 
 export interface Statement {
@@ -65,20 +67,46 @@ function strings(value: unknown, out: string[]): string[] {
   return out;
 }
 
-/** Splits recorded statements into transactions (begin … commit) and single statements. */
+/**
+ * The commands of one statement's text, lower-cased: a simple-protocol statement may carry
+ * several (e.g. `BEGIN; SELECT lineal_enter_scope('…')`). Splitting on `;` is enough here: the
+ * first word of each command is all that is looked at.
+ */
+function commands(text: string): string[] {
+  return text
+    .split(';')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c.length > 0);
+}
+
+const opens = (c: string) => c.startsWith('begin') || c.startsWith('start transaction');
+const closes = (c: string) =>
+  c === 'commit' || c === 'rollback' || c === 'end' || c.startsWith('commit ');
+
+/**
+ * Splits recorded statements into transactions (from the statement that begins one to the one
+ * that ends it) and single statements, keeping every statement exactly as recorded — however the
+ * service combines its commands — so the replay follows the service's SQL when it changes.
+ */
 export function toTemplate(level: number, subject: Subject, statements: Statement[]): Template {
   const segments: Segment[] = [];
   let open: Statement[] | undefined;
   for (const statement of statements) {
-    const head = statement.sql.trim().toLowerCase();
-    if (head.startsWith('begin') || head.startsWith('start transaction')) {
-      open = [statement];
-    } else if (open) {
+    const parts = commands(statement.sql);
+    // Within one statement, the last transaction command counts (`BEGIN; …; COMMIT` is whole).
+    let state: 'open' | 'closed' | undefined;
+    for (const part of parts) {
+      if (opens(part)) state = 'open';
+      else if (closes(part)) state = 'closed';
+    }
+    if (open) {
       open.push(statement);
-      if (head === 'commit' || head === 'rollback') {
+      if (state === 'closed') {
         segments.push({ kind: 'transaction', statements: open });
         open = undefined;
       }
+    } else if (state === 'open') {
+      open = [statement];
     } else {
       segments.push({ kind: 'single', statement });
     }
@@ -87,7 +115,7 @@ export function toTemplate(level: number, subject: Subject, statements: Statemen
   const seen = new Set<string>([subject.childId, subject.unitId]);
   const created: string[] = [];
   for (const statement of statements) {
-    const insert = /^\s*insert\b/i.test(statement.sql);
+    const insert = /\binsert\s+into\b/i.test(statement.sql);
     for (const s of strings(statement.parameters, [])) {
       if (!UUID.test(s) || seen.has(s)) continue;
       seen.add(s);
@@ -103,8 +131,10 @@ export function insertedTables(template: Template): Set<string> {
   for (const segment of template.segments) {
     const statements = segment.kind === 'single' ? [segment.statement] : segment.statements;
     for (const s of statements) {
-      const match = /^\s*insert\s+into\s+"?(\w+)"?/i.exec(s.sql);
-      if (match?.[1]) tables.add(match[1]);
+      // Also an INSERT inside a WITH clause or after another command.
+      for (const match of s.sql.matchAll(/\binsert\s+into\s+"?(\w+)"?/gi)) {
+        if (match[1]) tables.add(match[1]);
+      }
     }
   }
   return tables;
@@ -159,15 +189,21 @@ export async function replayOnce(
   for (const id of template.created) exact.set(id, randomUUID());
   const inside = [...exact].filter(([from]) => UUID.test(from));
   const params = (s: Statement) => s.parameters.map((p) => substitute(p, exact, inside));
+  // An id written into the text itself (a simple-protocol statement has no parameters).
+  const text = (s: Statement) => {
+    let out = s.sql;
+    for (const [from, to] of inside) if (out.includes(from)) out = out.replaceAll(from, to);
+    return out;
+  };
   for (const segment of template.segments) {
     if (segment.kind === 'single') {
-      await pool.query(segment.statement.sql, params(segment.statement));
+      await pool.query(text(segment.statement), params(segment.statement));
       continue;
     }
     const client = await pool.connect();
     try {
       for (const statement of segment.statements)
-        await client.query(statement.sql, params(statement));
+        await client.query(text(statement), params(statement));
     } catch (error) {
       await client.query('rollback').catch(() => {});
       throw error;
