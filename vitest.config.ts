@@ -8,5 +8,13 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Database tests own their databases, so files run in parallel safely.
     pool: 'forks',
+    // `npm run coverage`: V8 coverage of the service code exercised in this process's workers
+    // (the tests under tests/process/ start servers of their own, which are not measured).
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'html', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
   },
 });

@@ -23,9 +23,55 @@ export interface ServiceExportStats extends StreamStats {
   rssSecondHalfPeakMiB: number;
   /** [ms since the request, RSS MiB], about 100 points. */
   rssSeries: Array<[number, number]>;
+  /** Fields in the header line (the first and the last row have as many, or the run fails). */
+  columns: number;
 }
 
 const NEWLINE = 0x0a;
+
+/** Fields in one CSV line (RFC 4180: commas inside double quotes do not separate). */
+function csvFieldCount(line: string): number {
+  let fields = 1;
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) fields += 1;
+  }
+  return fields;
+}
+
+/**
+ * A complete CSV body, judged from its first and last bytes: it ends with CRLF (a stream cut off
+ * mid-row does not), and the first and the last row have as many fields as the header. Returns
+ * the header's field count, or throws saying what is wrong.
+ */
+function checkCsvEnds(head: string, tail: string, rows: number): number {
+  if (!tail.endsWith('\r\n')) {
+    throw new Error(
+      `the export does not end with a complete line: …${JSON.stringify(tail.slice(-80))}`,
+    );
+  }
+  const [header = '', first = ''] = head.split('\r\n');
+  const columns = csvFieldCount(header);
+  if (columns < 2) throw new Error(`the export's header is not CSV: ${JSON.stringify(header)}`);
+  if (rows === 0) return columns;
+  const body = tail.slice(0, -2);
+  const last = body.slice(body.lastIndexOf('\n') + 1);
+  for (const [name, line] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
+    if (csvFieldCount(line) !== columns) {
+      throw new Error(
+        `the export's ${name} row has ${csvFieldCount(line)} fields, the header ${columns}`,
+      );
+    }
+  }
+  return columns;
+}
+
+/** Bytes kept of the body's start and end for checkCsvEnds (longer than any two rows). */
+const ENDS_KEPT = 64 * 1024;
 
 function countLines(chunk: Buffer): number {
   let n = 0;
@@ -63,10 +109,14 @@ export function serviceExport(
       let lines = 0;
       let bytes = 0;
       let errorBody = '';
+      let head = Buffer.alloc(0);
+      let tail = Buffer.alloc(0);
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         lines += countLines(chunk);
         if (res.statusCode !== 200 && errorBody.length < 500) errorBody += chunk.toString('utf8');
+        if (head.length < ENDS_KEPT) head = Buffer.concat([head, chunk]).subarray(0, ENDS_KEPT);
+        tail = Buffer.concat([tail.subarray(-ENDS_KEPT), chunk]).subarray(-ENDS_KEPT);
       });
       res.on('end', () => {
         const seconds = (performance.now() - started) / 1000;
@@ -77,6 +127,13 @@ export function serviceExport(
           return;
         }
         const rows = Math.max(0, lines - 1);
+        let columns: number;
+        try {
+          columns = checkCsvEnds(head.toString('utf8'), tail.toString('utf8'), rows);
+        } catch (error) {
+          reject(error);
+          return;
+        }
         const half = (seconds * 1000) / 2;
         const peakOf = (list: Array<[number, number]>) =>
           list.reduce((max, [, kib]) => Math.max(max, kib), rssBefore) / 1024;
@@ -97,6 +154,7 @@ export function serviceExport(
           rssSeries: samples
             .filter((_, i) => i % step === 0)
             .map(([t, kib]) => [Math.round(t), Math.round((kib / 1024) * 10) / 10]),
+          columns,
         });
       });
       res.on('error', (error) => {

@@ -47,8 +47,10 @@ interface Window {
  *
  * The limiters run as route-level `onRequest` hooks, and Fastify runs route-level hooks after
  * the instance's: so after authentication has set `request.principal`, and before the body is
- * read. Requests whose authentication fails (401/403) never reach them and are not counted. A
- * refused request is a 4xx of its route, so the audit plugin records it (outcome `denied`).
+ * read. Requests whose authentication fails (401) never reach them and are not counted; the
+ * role's permission is checked after them (in `preParsing`), so requests refused with 403 are
+ * counted, and a flood of them is limited like any other. A refused request is a 4xx of its
+ * route, so the audit plugin records it (outcome `denied`).
  *
  * The counters live in this process's memory: with several instances behind a load balancer
  * each counts on its own (the effective limit is `max` × instances); give the plugin a shared

@@ -685,7 +685,12 @@ describeEngines('analytics aggregates', (t) => {
     }
     await apply(t, w, { kind: 'bulkAssess', round: 2, units: [0, 1], salt: 7 });
     const before = await t.asOwner(storedAggregates);
+    // Not vacuous: counts, totals and moves all present before the migration goes down.
     expect(before.zones.length).toBeGreaterThan(3);
+    expect(before.zoneTotals.length).toBeGreaterThan(0);
+    expect(before.moves.length).toBeGreaterThan(0);
+    expect(before.moveTotals.length).toBeGreaterThan(0);
+    expect(before.facts.length).toBeGreaterThan(0);
     await t.asOwner(async (db) => {
       // Down to just before the aggregates (later migrations go down and up with them).
       const { error } = await createMigrator(db).migrateTo('20261122_140000_consents');

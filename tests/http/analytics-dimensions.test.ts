@@ -168,27 +168,40 @@ describeEngines('analytics by every dimension', (t) => {
       ageMonthsAtFirstConcern: { children: cell(11), q1: 60.5, median: 61, q3: 62.5 },
     });
 
-    // Transitions by unit kind: the kindergarten's matrix is all ≥ 5 or 0; the school's shows no
-    // count of 1–4.
+    // Transitions by unit kind, every cell. The kindergarten's counts are all ≥ 5 or 0, so all
+    // stand. The school's six: five green → green and child 5 green → yellow; the 1 hides, with
+    // the 5 beside it (the green row's total 6 would reveal it) and the green and yellow columns
+    // whole (their totals, 5 and 1, hidden); the red and none columns are published zeros.
     const moves = await f.get(
       `/v1/analytics/transitions?fromRoundId=${f.r1.id}&toRoundId=${f.r2.id}&groupBy=unitKind`,
     );
-    expect(moves.rows.map((r: { group: unknown }) => r.group)).toEqual([
-      { unitKind: 'kindergarten' },
-      { unitKind: 'school' },
+    const cells = (values: (number | null)[]) => values.map((v) => cell(v));
+    expect(moves.rows).toEqual([
+      {
+        group: { unitKind: 'kindergarten' },
+        matrix: [
+          cells([10, 0, 0, 0]),
+          cells([0, 0, 0, 0]),
+          cells([5, 0, 5, 0]),
+          cells([0, 0, 0, 0]),
+        ],
+        fromTotals: cells([10, 0, 10, 0]),
+        toTotals: cells([15, 0, 5, 0]),
+        total: cell(20),
+      },
+      {
+        group: { unitKind: 'school' },
+        matrix: [
+          cells([null, null, 0, 0]),
+          cells([null, null, 0, 0]),
+          cells([null, null, 0, 0]),
+          cells([null, null, 0, 0]),
+        ],
+        fromTotals: cells([6, 0, 0, 0]),
+        toTotals: cells([null, null, 0, 0]),
+        total: cell(6),
+      },
     ]);
-    const values = (m: { value: number | null }[][]) => m.map((l) => l.map((c) => c.value));
-    expect(values(moves.rows[0].matrix)).toEqual([
-      [10, 0, 0, 0],
-      [0, 0, 0, 0],
-      [5, 0, 5, 0],
-      [0, 0, 0, 0],
-    ]);
-    expect(moves.rows[0].total).toEqual(cell(20));
-    expect(moves.rows[1].total).toEqual(cell(6));
-    for (const c of moves.rows[1].matrix.flat()) {
-      expect(c.value === null || c.value === 0 || c.value >= 5).toBe(true);
-    }
   });
 
   it('days from red to concern report count each child once, from its first red assessment', async () => {
@@ -213,18 +226,37 @@ describeEngines('analytics by every dimension', (t) => {
       median: 203,
       q3: 203,
     });
-    // The overall figures are the sums of the groups (all published here).
-    // Per district the counts are suppressed together with the overall figure: a hidden group
-    // count never stands alone under a published total, and published groups add up to it.
-    for (const key of ['stepsDue', 'doneByDeadline', 'open', 'overdue']) {
-      const cells = follow.rows.map((r: Record<string, { value: number | null }>) => r[key]);
-      const hidden = cells.filter((c: { value: number | null }) => c.value === null).length;
-      expect(hidden === 0 || hidden >= 2).toBe(true);
-      if (hidden === 0) {
-        const sum = cells.reduce((n: number, c: { value: number }) => n + c.value, 0);
-        expect(follow.overall[key].value).toBe(sum);
-      }
-    }
+    // Every cell of both districts and the overall figures. Per district the step counts other
+    // than open are hidden in both (a hidden group count never stands alone under a published
+    // total, which would reveal it by subtraction); open stands (45 and 5, summing to 50).
+    const hiddenSteps = {
+      stepsDue: hiddenCell,
+      doneByDeadline: hiddenCell,
+      shareDoneByDeadline: null,
+      overdue: hiddenCell,
+    };
+    expect(follow.rows).toEqual([
+      {
+        group: { district: 'Nord' },
+        ...hiddenSteps,
+        open: cell(45),
+        daysFromRedToConcernReport: { children: cell(10), q1: 203, median: 203, q3: 203 },
+      },
+      {
+        group: { district: 'Syd' },
+        ...hiddenSteps,
+        open: cell(5),
+        daysFromRedToConcernReport: { children: cell(0), q1: null, median: null, q3: null },
+      },
+    ]);
+    expect(follow.overall).toEqual({
+      stepsDue: cell(68),
+      doneByDeadline: cell(0),
+      shareDoneByDeadline: 0,
+      open: cell(50),
+      overdue: cell(47),
+      daysFromRedToConcernReport: { children: cell(10), q1: 203, median: 203, q3: 203 },
+    });
     // Every assessment here says the parents were informed, so its inform-parents step (round
     // 2's red of children 15–19 and the school's yellow) is done, not open.
     expect([byDistrict.Nord.open, byDistrict.Syd.open, follow.overall.open]).toEqual([
@@ -279,12 +311,20 @@ describeEngines('analytics by every dimension', (t) => {
     });
     // The period and a district filter: only the kindergarten's first reports (11-04).
     const nord = await f.get('/v1/analytics/concern-reports?to=2026-11-05&districts=Nord');
-    expect(nord.overall).toMatchObject({
+    const nordFigures = {
       reports: cell(10),
+      reportsAboutChildrenUnder8: cell(10),
+      shareUnder8: 1,
       childrenReported: cell(10),
       childrenWithRepeatReports: cell(0),
       childrenAged0To17: cell(20),
       childrenReportedPer1000: 500,
+      reportsPer1000: 500,
+    };
+    expect(nord).toEqual({
+      groupBy: [],
+      rows: [{ group: {}, ...nordFigures }],
+      overall: nordFigures,
     });
   });
 

@@ -2,18 +2,17 @@ import { expect, it } from 'vitest';
 import type { Assessment } from '../../src/features/assessments/schemas.js';
 import { describeEngines, type EngineContext } from '../support/engines.js';
 import {
+  assessmentBody,
+  createAssessment,
   createChild,
   createKey,
+  createRound,
   createScreeningTenant,
   createUnit,
   presetVersionId,
+  TEST_RATERS as raters,
 } from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';
-
-const raters = [
-  { name: 'Anna Pædagog', role: 'unit_staff' },
-  { name: 'Bo Leder', role: 'unit_leader' },
-];
 
 async function setup(t: EngineContext) {
   const tenant = await createScreeningTenant(t);
@@ -21,17 +20,8 @@ async function setup(t: EngineContext) {
     unitId: tenant.unit.id,
     enrolledFrom: '2024-08-01',
   });
-  const round = (
-    await t.call('POST', '/v1/rounds', {
-      token: tenant.admin.token,
-      body: {
-        name: 'Efterår 2026',
-        windowStart: '2026-10-01',
-        windowEnd: '2026-11-30',
-        rulerVersionId: tenant.topi,
-      },
-    })
-  ).json();
+  // 2026-10-01 – 11-30.
+  const round = await createRound(t, tenant.admin.token, tenant.topi, { name: 'Efterår 2026' });
   return { ...tenant, child, round };
 }
 
@@ -93,16 +83,18 @@ describeEngines('assessments', (t) => {
 
   it('red flags make the result red whatever the rating', async () => {
     const s = await setup(t);
-    const res = await assess(t, s.admin.token, {
-      childId: s.child.id,
-      unitId: s.unit.id,
-      rulerVersionId: s.topi,
-      assessedOn: '2026-11-22',
-      raters,
-      rating: { overallLevel: 1 },
-      redFlags: ['violence'],
-      parentsInformed: false,
-    });
+    const res = await assess(
+      t,
+      s.admin.token,
+      assessmentBody({
+        childId: s.child.id,
+        unitId: s.unit.id,
+        rulerVersionId: s.topi,
+        assessedOn: '2026-11-22',
+        redFlags: ['violence'],
+        parentsInformed: false,
+      }),
+    );
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toMatchObject({
       zone: 'red',
@@ -204,40 +196,23 @@ describeEngines('assessments', (t) => {
   it("404 for another municipality's child or unit, 403 for a unit outside the key's units", async () => {
     const s = await setup(t);
     const other = await setup(t);
-    const body = {
-      rulerVersionId: s.topi,
-      assessedOn: '2026-11-01',
-      raters,
-      rating: { overallLevel: 1 },
-      parentsInformed: true,
-    };
-    expectProblem(
-      await assess(t, s.admin.token, { ...body, childId: other.child.id, unitId: s.unit.id }),
-      404,
-    );
-    expectProblem(
-      await assess(t, s.admin.token, { ...body, childId: s.child.id, unitId: other.unit.id }),
-      404,
-    );
+    const body = (childId: string, unitId: string) =>
+      assessmentBody({ childId, unitId, rulerVersionId: s.topi });
+    expectProblem(await assess(t, s.admin.token, body(other.child.id, s.unit.id)), 404);
+    expectProblem(await assess(t, s.admin.token, body(s.child.id, other.unit.id)), 404);
     const unitB = await createUnit(t, s.admin.token);
     const staffB = await createKey(t, s.municipality.id, 'unit_staff', {
       token: s.admin.token,
       unitIds: [unitB.id],
     });
     // The child (in unit A) is invisible to unit B's staff.
-    expectProblem(
-      await assess(t, staffB.token, { ...body, childId: s.child.id, unitId: s.unit.id }),
-      404,
-    );
+    expectProblem(await assess(t, staffB.token, body(s.child.id, s.unit.id)), 404);
     const staffA = await createKey(t, s.municipality.id, 'unit_staff', {
       token: s.admin.token,
       unitIds: [s.unit.id],
     });
-    expectProblem(
-      await assess(t, staffA.token, { ...body, childId: s.child.id, unitId: unitB.id }),
-      403,
-    );
-    const ok = await assess(t, staffA.token, { ...body, childId: s.child.id, unitId: s.unit.id });
+    expectProblem(await assess(t, staffA.token, body(s.child.id, unitB.id)), 403);
+    const ok = await assess(t, staffA.token, body(s.child.id, s.unit.id));
     expect(ok.statusCode, ok.body).toBe(201);
     const analyst = await createKey(t, s.municipality.id, 'analyst', { token: s.admin.token });
     expectProblem(
@@ -248,15 +223,7 @@ describeEngines('assessments', (t) => {
 
   it('one current assessment per child, unit and round: a second one is 409', async () => {
     const s = await setup(t);
-    const body = {
-      childId: s.child.id,
-      unitId: s.unit.id,
-      roundId: s.round.id,
-      assessedOn: '2026-11-01',
-      raters,
-      rating: { overallLevel: 1 },
-      parentsInformed: true,
-    };
+    const body = assessmentBody({ childId: s.child.id, unitId: s.unit.id, roundId: s.round.id });
     const first = await assess(t, s.admin.token, body);
     expect(first.statusCode).toBe(201);
     const second = await assess(t, s.admin.token, body);
@@ -317,27 +284,17 @@ describeEngines('assessments', (t) => {
 
   it('withdrawal keeps the row with its reason; the timeline hides it unless asked', async () => {
     const s = await setup(t);
-    const base = {
-      childId: s.child.id,
-      unitId: s.unit.id,
-      rulerVersionId: s.topi,
-      raters,
-      parentsInformed: true,
-    };
-    const later = (
-      await assess(t, s.admin.token, {
-        ...base,
-        assessedOn: '2026-06-01',
-        rating: { overallLevel: 2 },
-      })
-    ).json();
-    const earlier = (
-      await assess(t, s.admin.token, {
-        ...base,
-        assessedOn: '2025-11-01',
-        rating: { overallLevel: 1 },
-      })
-    ).json();
+    const base = { childId: s.child.id, unitId: s.unit.id, rulerVersionId: s.topi };
+    const later = await createAssessment(t, s.admin.token, {
+      ...base,
+      assessedOn: '2026-06-01',
+      rating: { overallLevel: 2 },
+    });
+    const earlier = await createAssessment(t, s.admin.token, {
+      ...base,
+      assessedOn: '2025-11-01',
+      rating: { overallLevel: 1 },
+    });
     const withdrawn = await t.call('POST', `/v1/assessments/${later.id}/withdraw`, {
       token: s.admin.token,
       body: { reason: 'Registreret på forkert barn.' },
@@ -376,14 +333,14 @@ describeEngines('assessments', (t) => {
       token: s.admin.token,
       body: { unitId: school.id, startDate: '2026-01-01' },
     });
-    const body = { childId: s.child.id, rulerVersionId: s.topi, raters, parentsInformed: true };
-    await assess(t, s.admin.token, {
+    const body = { childId: s.child.id, rulerVersionId: s.topi };
+    await createAssessment(t, s.admin.token, {
       ...body,
       unitId: s.unit.id,
       assessedOn: '2026-03-01',
       rating: { overallLevel: 1 },
     });
-    await assess(t, s.admin.token, {
+    await createAssessment(t, s.admin.token, {
       ...body,
       unitId: school.id,
       assessedOn: '2026-04-01',
@@ -441,17 +398,11 @@ describeEngines('assessments', (t) => {
       token: s.admin.token,
       unitIds: [s.unit.id],
     });
-    const made = (
-      await assess(t, staff.token, {
-        childId: s.child.id,
-        unitId: s.unit.id,
-        rulerVersionId: s.topi,
-        assessedOn: '2026-11-01',
-        raters,
-        rating: { overallLevel: 1 },
-        parentsInformed: true,
-      })
-    ).json();
+    const made = await createAssessment(t, staff.token, {
+      childId: s.child.id,
+      unitId: s.unit.id,
+      rulerVersionId: s.topi,
+    });
     const enrolment = (
       await t.call('GET', `/v1/children/${s.child.id}/enrolments`, { token: s.admin.token })
     ).json().items[0];

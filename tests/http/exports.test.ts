@@ -1,8 +1,6 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -42,14 +40,6 @@ import { expectProblem } from '../support/problem.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** A garbage collector to measure live memory: --expose-gc when given, else switched on here. */
-function gcFunction(): () => void {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
 
 /** RFC 4180 CSV (CRLF or LF line ends) → rows of fields. */
 function parseCsv(text: string): string[][] {
@@ -762,9 +752,13 @@ describeEngines('exports', (t) => {
     }
   });
 
-  describe('200,000 rows', () => {
-    const TOTAL = 200_000;
-    const CHILDREN = 20_000;
+  // Several pages of a larger export: every page streamed, and a client that hangs up mid-way.
+  // The 200,000-row case with its memory check is in the benchmark (bench/lib/export.ts:
+  // 100,000 and 1,000,000 rows, the service's RSS flat, every row, a complete CSV).
+  describe('several pages', () => {
+    const PAGES = 4;
+    const TOTAL = PAGES * EXPORT_PAGE_SIZE;
+    const CHILDREN = 5_000;
     let big: Awaited<ReturnType<typeof createScreeningTenant>> & {
       analyst: { token: string };
     };
@@ -812,20 +806,7 @@ describeEngines('exports', (t) => {
       baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     }, 120_000);
 
-    it('streams with flat memory', { timeout: 120_000 }, async () => {
-      const gc = gcFunction();
-      // Settle first: memory freed late (an earlier suite's database) must not hide growth.
-      for (let i = 0; i < 3; i++) {
-        gc();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      // Live memory: the JavaScript heap and the buffers outside it (a body held as a Buffer).
-      const live = () => {
-        const m = process.memoryUsage();
-        return m.heapUsed + m.external;
-      };
-      const baseline = live();
-      let peak = 0;
+    it('streams every page to a complete CSV', { timeout: 120_000 }, async () => {
       const started = Date.now();
       const res = await fetch(`${baseUrl}/v1/exports/assessments.csv`, {
         headers: { authorization: `Bearer ${big.analyst.token}`, 'accept-encoding': 'identity' },
@@ -835,38 +816,25 @@ describeEngines('exports', (t) => {
       const decoder = new TextDecoder();
       let lines = 0;
       let bytes = 0;
-      let chunks = 0;
       let tail = '';
       let sample = '';
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         bytes += value.byteLength;
-        chunks += 1;
         const text = tail + decoder.decode(value, { stream: true });
         const parts = text.split('\r\n');
         tail = parts.pop() ?? '';
         lines += parts.length;
         if (lines > 1000 && sample === '') sample = parts[1] ?? '';
-        if (chunks % 40 === 0) {
-          gc();
-          peak = Math.max(peak, live() - baseline);
-        }
       }
-      gc();
-      const after = live() - baseline;
-      const elapsed = Date.now() - started;
       console.info(
-        `[${t.engine}] exported ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB in ${elapsed} ms; ` +
-          `live memory growth peak ${(peak / 1e6).toFixed(1)} MB, after ${(after / 1e6).toFixed(1)} MB`,
+        `[${t.engine}] exported ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB in ${Date.now() - started} ms`,
       );
       expect(tail).toBe('');
       expect(lines).toBe(TOTAL + 1);
       expect(sample.split(',')).toHaveLength(exportColumns.length);
       expect(sample).not.toContain('Fortrolig');
-      // The export is 40+ MB of text; holding it (or its rows) would far exceed this.
-      expect(peak).toBeLessThan(60e6);
-      expect(after).toBeLessThan(60e6);
       const line = await waitForLog(logs, (l) => l.msg === 'export completed' && l.rows === TOTAL);
       expect(line).toMatchObject({
         format: 'csv',

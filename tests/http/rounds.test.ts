@@ -4,8 +4,11 @@ import type { Round } from '../../src/features/rounds/schemas.js';
 import type { Unit } from '../../src/features/units/schemas.js';
 import { describeEngines } from '../support/engines.js';
 import {
+  assessmentBody,
+  createAssessment,
   createChild,
   createKey,
+  createRound,
   createScreeningTenant,
   createTenant,
   createUnit,
@@ -19,18 +22,7 @@ const TODAY = '2026-11-22';
 /** The round window of the coverage fixture: open today. */
 const WINDOW = { windowStart: '2026-11-02', windowEnd: '2026-11-27' };
 
-const raters = [
-  { name: 'Pia Pædagog', role: 'unit_staff' },
-  { name: 'Ole Medhjælper', role: 'unit_staff' },
-];
-
 describeEngines('rounds and coverage', (t) => {
-  async function postRound(token: string, body: Record<string, unknown>): Promise<Round> {
-    const res = await t.call('POST', '/v1/rounds', { token, body });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json();
-  }
-
   async function assess(
     token: string,
     child: Child,
@@ -38,20 +30,13 @@ describeEngines('rounds and coverage', (t) => {
     round: Round,
     assessedOn = '2026-11-16',
   ): Promise<string> {
-    const res = await t.call('POST', '/v1/assessments', {
-      token,
-      body: {
-        childId: child.id,
-        unitId: unit.id,
-        roundId: round.id,
-        assessedOn,
-        raters,
-        rating: { overallLevel: 1 },
-        parentsInformed: true,
-      },
+    // Green (overall level 1), parents informed.
+    const assessment = await createAssessment(t, token, {
+      childId: child.id,
+      unitId: unit.id,
+      roundId: round.id,
+      assessedOn,
     });
-    expect(res.statusCode, res.body).toBe(201);
-    const assessment = res.json();
     expect(assessment).toMatchObject({
       status: 'current',
       roundId: round.id,
@@ -116,7 +101,7 @@ describeEngines('rounds and coverage', (t) => {
     expect(got.json()).toEqual(round);
 
     // Without scope and ages: empty lists and nulls.
-    const plain = await postRound(admin.token, { name: 'Alle', ...WINDOW, rulerVersionId: topi });
+    const plain = await createRound(t, admin.token, topi, { name: 'Alle', ...WINDOW });
     expect(plain).toMatchObject({
       unitKinds: [],
       unitIds: [],
@@ -138,11 +123,10 @@ describeEngines('rounds and coverage', (t) => {
       ['2026-04-01', '2026-05-05', 'closed'],
     ];
     for (const [windowStart, windowEnd, status] of cases) {
-      const round = await postRound(admin.token, {
+      const round = await createRound(t, admin.token, topi, {
         name: `${windowStart}..${windowEnd}`,
         windowStart,
         windowEnd,
-        rulerVersionId: topi,
       });
       expect(round.status, round.name).toBe(status);
       const got = await t.call('GET', `/v1/rounds/${round.id}`, { token: admin.token });
@@ -152,11 +136,10 @@ describeEngines('rounds and coverage', (t) => {
 
   it('status follows the Danish calendar date and the clock', async () => {
     const { admin, topi } = await createScreeningTenant(t);
-    const round = await postRound(admin.token, {
+    const round = await createRound(t, admin.token, topi, {
       name: 'Starts tomorrow',
       windowStart: '2026-11-23',
       windowEnd: '2026-11-30',
-      rulerVersionId: topi,
     });
     expect(round.status).toBe('upcoming');
     const start = t.clock.now();
@@ -224,7 +207,7 @@ describeEngines('rounds and coverage', (t) => {
       ).toEqual(paths);
     }
     // The other municipality's ruler version is fine for the other municipality.
-    const ok = await postRound(other.admin.token, { ...base, rulerVersionId: otherVersion });
+    const ok = await createRound(t, other.admin.token, otherVersion, { name: 'R', ...WINDOW });
     expect(ok.rulerVersionId).toBe(otherVersion);
 
     const list = await t.call('GET', '/v1/rounds', { token: admin.token });
@@ -273,11 +256,10 @@ describeEngines('rounds and coverage', (t) => {
     const created: Round[] = [];
     for (const [index, windowStart] of starts.entries()) {
       created.push(
-        await postRound(admin.token, {
+        await createRound(t, admin.token, topi, {
           name: `Round ${index}`,
           windowStart,
           windowEnd: windowStart.replace(/-\d\d$/, '-28'),
-          rulerVersionId: topi,
         }),
       );
     }
@@ -322,7 +304,7 @@ describeEngines('rounds and coverage', (t) => {
   it("another municipality's round is 404 everywhere and not listed", async () => {
     const a = await createScreeningTenant(t);
     const b = await createScreeningTenant(t);
-    const round = await postRound(a.admin.token, { name: 'A', ...WINDOW, rulerVersionId: a.topi });
+    const round = await createRound(t, a.admin.token, a.topi, { name: 'A', ...WINDOW });
     const bAs = { token: b.admin.token };
     expectProblem(await t.call('GET', `/v1/rounds/${round.id}`, bAs), 404);
     expectProblem(await t.call('GET', `/v1/rounds/${round.id}/coverage`, bAs), 404);
@@ -333,7 +315,7 @@ describeEngines('rounds and coverage', (t) => {
       nextCursor: null,
     });
     // A's own unit under B's round id, and B's unit under A's round: 404 as well.
-    const bRound = await postRound(b.admin.token, { name: 'B', ...WINDOW, rulerVersionId: b.topi });
+    const bRound = await createRound(t, b.admin.token, b.topi, { name: 'B', ...WINDOW });
     expectProblem(await t.call('GET', `/v1/rounds/${bRound.id}/coverage/${a.unit.id}`, bAs), 404);
     const aList = await t.call('GET', '/v1/rounds', { token: a.admin.token });
     expect(aList.json().items.map((r: Round) => r.id)).toEqual([round.id]);
@@ -341,7 +323,7 @@ describeEngines('rounds and coverage', (t) => {
 
   it('non-admins read rounds but cannot create them (403)', async () => {
     const { municipality, admin, unit, topi } = await createScreeningTenant(t);
-    const round = await postRound(admin.token, { name: 'R', ...WINDOW, rulerVersionId: topi });
+    const round = await createRound(t, admin.token, topi, { name: 'R', ...WINDOW });
     for (const role of ['unit_staff', 'analyst', 'social_worker'] as const) {
       const key = await createKey(t, municipality.id, role, {
         token: admin.token,
@@ -422,10 +404,9 @@ describeEngines('rounds and coverage', (t) => {
 
   it('a round of kindergartens aged 36–71 months counts enrolled, assessed and missing', async () => {
     const f = await coverageFixture();
-    const round = await postRound(f.token, {
+    const round = await createRound(t, f.token, f.topi, {
       name: 'Børnehaver efterår',
       ...WINDOW,
-      rulerVersionId: f.topi,
       unitKinds: ['kindergarten'],
       minAgeMonths: 36,
       maxAgeMonths: 71,
@@ -479,15 +460,12 @@ describeEngines('rounds and coverage', (t) => {
     // A child outside the age range cannot be assessed in the round.
     const tooYoung = await t.call('POST', '/v1/assessments', {
       token: f.token,
-      body: {
+      body: assessmentBody({
         childId: f.a.age35.id,
         unitId: f.unitA.id,
         roundId: round.id,
         assessedOn: '2026-11-16',
-        raters,
-        rating: { overallLevel: 1 },
-        parentsInformed: true,
-      },
+      }),
     });
     expect(expectProblem(tooYoung, 422).errors?.map((e) => [e.path, e.code])).toEqual([
       ['body.childId', 'child_not_in_round'],
@@ -497,18 +475,16 @@ describeEngines('rounds and coverage', (t) => {
 
   it('a round of explicit units covers exactly them, every age; assessments count per round', async () => {
     const f = await coverageFixture();
-    const kindergartenRound = await postRound(f.token, {
+    const kindergartenRound = await createRound(t, f.token, f.topi, {
       name: 'Børnehaver',
       ...WINDOW,
-      rulerVersionId: f.topi,
       unitKinds: ['kindergarten'],
       minAgeMonths: 36,
       maxAgeMonths: 71,
     });
-    const round = await postRound(f.token, {
+    const round = await createRound(t, f.token, f.topi, {
       name: 'A og B',
       ...WINDOW,
-      rulerVersionId: f.topi,
       unitIds: [f.unitA.id, f.unitB.id],
     });
     // Assessed in the other round only: does not count in this one.
@@ -547,10 +523,9 @@ describeEngines('rounds and coverage', (t) => {
     });
 
     // A round naming only B covers only B.
-    const onlyB = await postRound(f.token, {
+    const onlyB = await createRound(t, f.token, f.topi, {
       name: 'Kun B',
       ...WINDOW,
-      rulerVersionId: f.topi,
       unitIds: [f.unitB.id],
     });
     const onlyBCoverage = await coverage(f.token, onlyB.id);
@@ -561,10 +536,9 @@ describeEngines('rounds and coverage', (t) => {
 
   it('a withdrawn assessment no longer counts; the child is missing again', async () => {
     const f = await coverageFixture();
-    const round = await postRound(f.token, {
+    const round = await createRound(t, f.token, f.topi, {
       name: 'R',
       ...WINDOW,
-      rulerVersionId: f.topi,
       unitKinds: ['kindergarten'],
       minAgeMonths: 36,
       maxAgeMonths: 71,
@@ -616,10 +590,9 @@ describeEngines('rounds and coverage', (t) => {
 
   it('unit staff see only their units; analysts and social workers get 403', async () => {
     const f = await coverageFixture();
-    const round = await postRound(f.token, {
+    const round = await createRound(t, f.token, f.topi, {
       name: 'A og B',
       ...WINDOW,
-      rulerVersionId: f.topi,
       unitIds: [f.unitA.id, f.unitB.id],
     });
     await assess(f.token, f.a.regular, f.unitA, round);
@@ -669,11 +642,10 @@ describeEngines('rounds and coverage', (t) => {
       unitId: unit.id,
       enrolledFrom: '2026-08-01',
     });
-    const round = await postRound(admin.token, {
+    const round = await createRound(t, admin.token, topi, {
       name: 'Forår 2027',
       windowStart: '2027-02-28',
       windowEnd: '2027-03-19',
-      rulerVersionId: topi,
       minAgeMonths: 36,
     });
     const res = await unitCoverage(admin.token, round.id, unit.id);
@@ -690,11 +662,10 @@ describeEngines('rounds and coverage', (t) => {
       unitId: unit.id,
       enrolledFrom: '2026-08-01',
     });
-    const round = await postRound(admin.token, {
+    const round = await createRound(t, admin.token, topi, {
       name: 'Forår 2027',
       windowStart: '2027-02-28',
       windowEnd: '2027-03-19',
-      rulerVersionId: topi,
       maxAgeMonths: 35,
     });
     const res = await unitCoverage(admin.token, round.id, unit.id);
@@ -714,11 +685,19 @@ describeEngines('rounds and coverage', (t) => {
         }),
       );
     }
-    const autumn = { windowStart: '2026-09-15', windowEnd: '2026-09-30', rulerVersionId: topi };
+    const autumn = { windowStart: '2026-09-15', windowEnd: '2026-09-30' };
     // At 2026-09-15: 42 months, 41 months (one day short), 42 months.
-    const min42 = await postRound(admin.token, { name: '42+', ...autumn, minAgeMonths: 42 });
-    const max41 = await postRound(admin.token, { name: '≤41', ...autumn, maxAgeMonths: 41 });
-    const exactly42 = await postRound(admin.token, {
+    const min42 = await createRound(t, admin.token, topi, {
+      name: '42+',
+      ...autumn,
+      minAgeMonths: 42,
+    });
+    const max41 = await createRound(t, admin.token, topi, {
+      name: '≤41',
+      ...autumn,
+      maxAgeMonths: 41,
+    });
+    const exactly42 = await createRound(t, admin.token, topi, {
       name: '42',
       ...autumn,
       minAgeMonths: 42,

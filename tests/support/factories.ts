@@ -1,8 +1,10 @@
 import { expect } from 'vitest';
 import type { Role } from '../../src/auth/permissions.js';
 import type { ApiKey } from '../../src/features/api-keys/schemas.js';
+import type { Assessment } from '../../src/features/assessments/schemas.js';
 import type { Child } from '../../src/features/children/schemas.js';
 import type { Municipality } from '../../src/features/municipalities/schemas.js';
+import type { Round } from '../../src/features/rounds/schemas.js';
 import type { Unit } from '../../src/features/units/schemas.js';
 import type { EngineContext } from './engines.js';
 
@@ -151,4 +153,70 @@ export async function createScreeningTenant(t: EngineContext) {
   const unit = await createUnit(t, tenant.admin.token);
   const topi = await presetVersionId(t, tenant.admin.token, 'topi-3');
   return { ...tenant, unit, topi };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rounds and assessments: a valid request body with every field overridable (a field set to
+// undefined is left out), and the same created through the API (201 asserted).
+
+/** The body of POST /v1/rounds: a window around the test clock's today (2026-11-22). */
+export function roundBody(
+  rulerVersionId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: nextRef('Round'),
+    windowStart: '2026-10-01',
+    windowEnd: '2026-11-30',
+    rulerVersionId,
+    ...overrides,
+  };
+}
+
+/** A round of `rulerVersionId` in the municipality of `token`. */
+export async function createRound(
+  t: EngineContext,
+  token: string,
+  rulerVersionId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Round> {
+  const res = await t.call('POST', '/v1/rounds', {
+    token,
+    body: roundBody(rulerVersionId, overrides),
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+/** Two raters, as a joint topi-3 assessment needs. */
+export const TEST_RATERS = [
+  { name: 'Anna Pædagog', role: 'unit_staff' },
+  { name: 'Bo Leder', role: 'unit_leader' },
+];
+
+/**
+ * The body of POST /v1/assessments: green (overall level 1) by the two test raters on
+ * 2026-11-01, parents informed. Give the child and unit, and a roundId or a rulerVersionId.
+ */
+export function assessmentBody(
+  fields: { childId: string; unitId: string } & Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    assessedOn: '2026-11-01',
+    raters: TEST_RATERS,
+    rating: { overallLevel: 1 },
+    parentsInformed: true,
+    ...fields,
+  };
+}
+
+/** An assessment recorded with `token`, with its recommendation as the response has it. */
+export async function createAssessment(
+  t: EngineContext,
+  token: string,
+  fields: { childId: string; unitId: string } & Record<string, unknown>,
+): Promise<Assessment & { recommendation: { steps: { id: string; stepKey: string }[] } }> {
+  const res = await t.call('POST', '/v1/assessments', { token, body: assessmentBody(fields) });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
 }
