@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { migrationStatus } from './db/migrations.js';
 import { describeTarget, migratePostgres, openDatabase, runMigrations } from './db/open.js';
-import { createPlatformAdminKey } from './features/api-keys/service.js';
+import { createPlatformAdminKey } from './features/api-keys/bootstrap.js';
 import { generateOpenApi, openApiFile } from './openapi-document.js';
 
 const usage = `Usage: lineal <command>

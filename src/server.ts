@@ -12,7 +12,7 @@ import { isDatabaseUnavailable } from './db/errors.js';
 import { migrationStatus } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
 import { RlsBypassError } from './db/postgres.js';
-import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/service.js';
+import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/bootstrap.js';
 import { syncPresetGuides } from './features/guides/service.js';
 import { syncPresetRulers } from './features/rulers/service.js';
 import { startHousekeeping } from './jobs/housekeeping.js';

@@ -3,7 +3,7 @@ import { buildApp } from '../../src/app.js';
 import { type Database, municipalityScope } from '../../src/db/database.js';
 import { addDays, localDate } from '../../src/domain/dates.js';
 import type { GuideDefinition } from '../../src/domain/guides/definition.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
 import { resolveGuideVersion } from '../../src/features/guides/repository.js';
 import { syncPresetGuides } from '../../src/features/guides/service.js';
 import { syncPresetRulers } from '../../src/features/rulers/service.js';

@@ -141,9 +141,3 @@ export const authPlugin = fp(
   },
   { name: 'lineal-auth', dependencies: ['lineal-errors'] },
 );
-
-/** The authenticated principal of a route that declares a permission. */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new Error('principalOf() on a route without a permission');
-  return request.principal;
-}

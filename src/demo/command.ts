@@ -6,7 +6,7 @@ import { buildApp } from '../app.js';
 import { type Config, loadConfig } from '../config.js';
 import { migrationStatus } from '../db/migrations.js';
 import { openDatabase } from '../db/open.js';
-import { countAllApiKeys, createPlatformAdminKey } from '../features/api-keys/service.js';
+import { countAllApiKeys, createPlatformAdminKey } from '../features/api-keys/bootstrap.js';
 import { syncPresetGuides } from '../features/guides/service.js';
 import { syncPresetRulers } from '../features/rulers/service.js';
 import { demoState, removeDemo } from './cleanup.js';

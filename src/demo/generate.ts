@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Database, platformScope } from '../db/database.js';
 import { localDate } from '../domain/dates.js';
-import { createPlatformAdminKey } from '../features/api-keys/service.js';
+import { createPlatformAdminKey } from '../features/api-keys/bootstrap.js';
 import { DEMO_GENERATOR_KEY_NAME } from './cleanup.js';
 import { type AssessmentPlan, DEMO_MUNICIPALITY, planDemo, SCREENED_KINDS } from './plan.js';
 import { createRng } from './random.js';

@@ -64,6 +64,7 @@ export class Runner {
   /** Runs a reading (or changing, non-creating) request; the route answers the result. */
   run<I, O>(request: FastifyRequest, service: Service<I, O>, input: I): Promise<O> {
     const session = sessionOf(request);
+    session.markRun();
     return this.database.transaction(scopeOf(request, session), async (trx) => {
       const output = await service(session, trx, input);
       await writeAudit(trx, request, session);
@@ -106,6 +107,7 @@ export class Runner {
     options: CreateOptions<O> = {},
   ): Promise<FastifyReply> {
     const session = sessionOf(request);
+    session.markRun();
     const key = idempotencyKeyOf(request);
     const scope = scopeOf(request, session);
     const outcome = await this.database.transaction(scope, async (trx) => {

@@ -29,6 +29,7 @@ export class Session {
   readonly today: string;
   readonly access: AccessPolicy;
   readonly #audited: AuditSubject[] = [];
+  #ran = false;
 
   constructor(
     readonly principal: Principal,
@@ -57,6 +58,16 @@ export class Session {
   get audited(): readonly AuditSubject[] {
     return this.#audited;
   }
+
+  /** Marks the session as run by the Runner (once: a request runs one service). */
+  markRun(): void {
+    if (this.#ran) throw new Error('a request runs through the Runner once');
+    this.#ran = true;
+  }
+
+  get ran(): boolean {
+    return this.#ran;
+  }
 }
 
 /** The session of a route that declares a permission. */
@@ -76,6 +87,14 @@ export const sessionPlugin = fp(
       if (request.principal) {
         request.session = new Session(request.principal, opts.now(), opts.cprSecret);
       }
+    });
+    // Every successful answer of a route that names a permission went through the Runner: the
+    // one place where the scope, the Idempotency-Key and the audit entries are handled.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.session && reply.statusCode < 400 && !request.session.ran) {
+        throw new Error(`${request.method} ${request.routeOptions.url} did not use the Runner`);
+      }
+      return payload;
     });
   },
   { name: 'lineal-session', dependencies: ['lineal-auth'] },

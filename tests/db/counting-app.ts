@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import type { Database, Engine } from '../../src/db/database.js';
 import { openEmbeddedDatabase } from '../../src/db/pglite.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
 import { syncPresetGuides } from '../../src/features/guides/service.js';
 import { syncPresetRulers } from '../../src/features/rulers/service.js';
 import { type EngineContext, TEST_CPR_SECRET, TestClock } from '../support/engines.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AppDeps, buildApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
 import { DASHBOARD_CSP } from '../../src/features/dashboard/routes.js';
 import { LARGE_BODY_ROUTES, SMALL_BODY_LIMIT_BYTES } from '../../src/http/body-limits.js';
 import { isRateLimited, rateLimitKey } from '../../src/http/rate-limit.js';

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
 import type { Problem } from '../../src/http/problem.js';
 import { createLogger } from '../../src/logging.js';
 import { openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
 import {
   adminQuery,
   dropDatabase,

@@ -8,7 +8,7 @@ import type { OidcConfig } from '../../src/config.js';
 import type { Database, Engine } from '../../src/db/database.js';
 import { openEmbeddedDatabase } from '../../src/db/pglite.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/service.js';
+import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
 import { syncPresetGuides } from '../../src/features/guides/service.js';
 import { syncPresetRulers } from '../../src/features/rulers/service.js';
 import {

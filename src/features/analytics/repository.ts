@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import { birthBounds } from '../../domain/rounds.js';
 import type { RoundRow } from '../rounds/repository.js';
-import { birthBounds } from '../rounds/repository.js';
 import { type AnalyticsFilter, ageBands, type Dimension } from './schemas.js';
 
 /**

@@ -2,7 +2,6 @@ import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { generateToken } from '../../auth/api-key-token.js';
 import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/permissions.js';
-import { type Database, platformScope } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
@@ -11,7 +10,6 @@ import type { Session } from '../../request/session.js';
 import { requireMunicipality } from '../municipalities/repository.js';
 import {
   type ApiKeyRow,
-  countApiKeys,
   findApiKey,
   insertApiKey,
   type KeyState,
@@ -179,30 +177,4 @@ export async function revokeMunicipalityApiKey(
     throw new ConflictError(`The API key ${id} is already revoked.`, 'already-revoked');
   }
   throw new NotFoundError('API key', id);
-}
-
-/** Creates a platform administrator key (CLI and first start); returns the secret once. */
-export async function createPlatformAdminKey(
-  database: Database,
-  name: string,
-  now = new Date(),
-): Promise<ApiKey & { token: string }> {
-  const generated = generateToken();
-  const row = await database.transaction(platformScope, (trx) =>
-    insertApiKey(trx, {
-      key_id: generated.keyId,
-      key_hash: generated.hash,
-      municipality_id: null,
-      name,
-      role: 'platform_admin',
-      unit_ids: [],
-      created_by: null,
-      expires_at: null,
-    }),
-  );
-  return { ...toApiKey(row, now), token: generated.token };
-}
-
-export function countAllApiKeys(database: Database): Promise<number> {
-  return database.transaction(platformScope, (trx) => countApiKeys(trx));
 }

@@ -4,6 +4,7 @@ import { NoSharingBasisError, seesOwnDutiesOnly, withheldSummary } from '../../a
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { admissibility, rulerDefects } from '../../domain/admissibility.js';
+import { birthBounds } from '../../domain/rounds.js';
 import { classify } from '../../domain/rulers/classify.js';
 import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js';
 import { notesBases } from '../../domain/sharing.js';
@@ -14,7 +15,6 @@ import { requireChild } from '../children/service.js';
 import { basisViews } from '../consents/schemas.js';
 import type { RecommendationView } from '../recommendations/schemas.js';
 import { closeRecommendation, recommendForAssessment } from '../recommendations/service.js';
-import { birthBounds } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
 import { findVersion } from '../rulers/repository.js';
 import { requireUnit } from '../units/repository.js';

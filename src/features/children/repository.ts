@@ -44,9 +44,6 @@ export function findChildByCprHash(db: Executor, v: Visibility, cprHash: Uint8Ar
 
 export type ChildRow = NonNullable<Awaited<ReturnType<typeof findChild>>>;
 
-/** @deprecated TEMPORARY (issue 13): import Visibility from access/policy.ts. */
-export type { Visibility };
-
 export type NewChild = Insertable<ChildrenTable>;
 
 export function insertChild(db: Executor, values: NewChild): Promise<ChildRow> {

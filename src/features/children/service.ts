@@ -1,13 +1,12 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
-import { AccessPolicy, type Visibility } from '../../access/policy.js';
+import type { Visibility } from '../../access/policy.js';
 import { searchCriteria } from '../../audit/audit.js';
-import type { Principal } from '../../auth/principal.js';
 import type { Executor } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { hashCpr, parseCpr } from '../../domain/cpr.js';
-import { latestBirthDateForAge, localDate } from '../../domain/dates.js';
+import { latestBirthDateForAge } from '../../domain/dates.js';
 import { enrolmentPeriodErrors } from '../../domain/enrolments.js';
 import {
   ConflictError,
@@ -313,16 +312,4 @@ export async function lookupChildByCpr(
     criteria: searchCriteria({ cpr, results: 1 }),
   });
   return toChild(found);
-}
-
-// TEMPORARY (issue 13): for assessments, consents, recommendations and privacy until they ask
-// session.access.children() / childrenToChange(). Delete when no caller is left.
-/** @deprecated session.access.children() */
-export function visibilityOf(principal: Principal, now: Date): Visibility {
-  return new AccessPolicy(principal, localDate(now)).children();
-}
-
-/** @deprecated session.access.childrenToChange() */
-export function enrolledVisibilityOf(principal: Principal, now: Date): Visibility {
-  return new AccessPolicy(principal, localDate(now)).childrenToChange();
 }

@@ -1,9 +1,10 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { localDate } from '../../domain/dates.js';
+import { birthBounds } from '../../domain/rounds.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { appendEvents } from '../events/outbox.js';
-import { birthBounds, findRound } from '../rounds/repository.js';
+import { findRound } from '../rounds/repository.js';
 
 /** Rows per INSERT of not-assessed flags (7 parameters each). */
 const FLAG_INSERT_CHUNK = 1000;

@@ -200,9 +200,3 @@ export function finishedStepsOf(
     .orderBy('recommendation_steps.position')
     .execute();
 }
-
-/**
- * @deprecated Temporary, for consents/service.ts until it is converted (it asks
- * `session.access.steps()` then): delete with its last caller.
- */
-export { stepsVisibleTo };

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import {
-  AccessPolicy,
-  NoSharingBasisError,
-  type StepAudience,
-  seesOwnDutiesOnly,
-} from '../../access/policy.js';
-import type { Principal } from '../../auth/principal.js';
+import { NoSharingBasisError, seesOwnDutiesOnly } from '../../access/policy.js';
 import type { DB } from '../../db/schema.js';
-import { localDate } from '../../domain/dates.js';
 import type {
   AssessmentFacts,
   GuideDefinition,
@@ -16,12 +9,12 @@ import type {
 } from '../../domain/guides/definition.js';
 import { recommend } from '../../domain/guides/recommend.js';
 import { roundCoversChild } from '../../domain/round-coverage.js';
+import { birthBounds } from '../../domain/rounds.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import type { Session } from '../../request/session.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
 import { resolveGuideVersion } from '../guides/repository.js';
-import { birthBounds } from '../rounds/repository.js';
 import {
   type CoverageRow,
   coverageOfChild,
@@ -553,12 +546,4 @@ export async function updateStep(
   ]);
   session.audit({ resourceId: stepId, childId: step.child_id });
   return toStep(updated, session.today);
-}
-
-/**
- * @deprecated Temporary, for consents/service.ts until it is converted (it asks
- * `session.access.steps()` then): delete with its last caller.
- */
-export function audienceOf(principal: Principal, now: Date): StepAudience {
-  return new AccessPolicy(principal, localDate(now)).steps();
 }

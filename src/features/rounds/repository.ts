@@ -17,10 +17,6 @@ const columns = [
   'updated_at',
 ] as const;
 
-// TEMPORARY (issue 13): birthBounds moved to domain/rounds.ts; callers in assessments,
-// recommendations and analytics still import it from here until they are converted.
-export { birthBounds };
-
 export function insertRound(db: Executor, values: Insertable<RoundsTable>) {
   return db.insertInto('rounds').values(values).returning(columns).executeTakeFirstOrThrow();
 }
