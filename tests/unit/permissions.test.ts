@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { actions, isAllowed, permissions, roles } from '../../src/auth/permissions.js';
 
-/** The README's role table as cells: header row first, then one row per action. */
+/** The role table of docs/api.md as cells: header row first, then one row per action. */
 async function readmeTable(): Promise<string[][]> {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = await readFile(new URL('../../docs/api.md', import.meta.url), 'utf8');
   const block = readme.match(/<!-- permissions:start -->\n([\s\S]*?)\n<!-- permissions:end -->/);
-  if (!block?.[1]) throw new Error('README has no <!-- permissions:start/end --> block');
+  if (!block?.[1]) throw new Error('docs/api.md has no <!-- permissions:start/end --> block');
   return block[1]
     .split('\n')
     .filter((line) => !/^\|\s*:?-/.test(line))
@@ -19,7 +19,7 @@ async function readmeTable(): Promise<string[][]> {
 }
 
 describe('permission table', () => {
-  it('the README documents exactly the permission table in code', async () => {
+  it('docs/api.md documents exactly the permission table in code', async () => {
     const expected = [
       ['action', ...roles],
       ...actions.map((action) => [
