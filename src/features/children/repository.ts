@@ -134,7 +134,7 @@ export function listChildren(db: Executor, v: Visibility, f: ChildFilter) {
 // A child's enrolments: what the child's own rules need, and what every feature about the child
 // reads (the enrolments/ feature changes them).
 
-const enrolmentColumns = [
+export const enrolmentColumns = [
   'enrolments.id',
   'enrolments.child_id',
   'enrolments.unit_id',

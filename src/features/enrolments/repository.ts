@@ -1,15 +1,8 @@
 import type { Executor } from '../../db/database.js';
 import type { Period } from '../../domain/enrolments.js';
+import { enrolmentColumns } from '../children/repository.js';
 
-const columns = [
-  'enrolments.id',
-  'enrolments.child_id',
-  'enrolments.unit_id',
-  'enrolments.start_date',
-  'enrolments.end_date',
-  'enrolments.created_at',
-  'enrolments.updated_at',
-] as const;
+const columns = enrolmentColumns;
 
 export function updateEnrolment(
   db: Executor,
