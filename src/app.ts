@@ -6,6 +6,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
+import { ApiKeyCache } from './auth/api-key-cache.js';
 import { authPlugin } from './auth/plugin.js';
 import {
   type Config,
@@ -110,8 +111,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  const apiKeys = new ApiKeyCache();
   const routeDeps: RouteDeps = {
-    runner: new Runner(deps.database, deps.cprSecret),
+    runner: new Runner(deps.database, deps.cprSecret, apiKeys),
     database: deps.database,
     now: deps.now ?? (() => new Date()),
     cprSecret: deps.cprSecret,
@@ -122,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(securityPlugin, { corsOrigins: deps.config.corsOrigins ?? [] });
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
-  await app.register(authPlugin, { ...routeDeps, oidc: deps.oidc });
+  await app.register(authPlugin, { ...routeDeps, apiKeys, oidc: deps.oidc });
   await app.register(sessionPlugin, routeDeps);
   await app.register(auditFailuresPlugin, routeDeps);
   await app.register(rateLimitPlugin, {

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { sql } from 'kysely';
 import type { OidcConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import type { ApiKeyCache } from './api-key-cache.js';
 import { parseToken, tokenMatches } from './api-key-token.js';
 import { createOidcVerifier, looksLikeJwt, type OidcVerifier } from './oidc.js';
 import { type Action, isAllowed, type Role } from './permissions.js';
@@ -23,23 +23,13 @@ declare module 'fastify' {
 /** `last_used_at` is written at most this often per key, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-interface KeyRow {
-  id: string;
-  key_hash: Uint8Array;
-  municipality_id: string | null;
-  role: string;
-  unit_ids: string[];
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-}
-
 /**
  * The identity behind an `Authorization: Bearer` header: an API key, or — when `oidc` is given —
  * an access token (JWT) of the municipality's identity provider. Anything else is a 401.
  */
 export async function authenticate(
   database: Database,
+  keys: ApiKeyCache,
   authorization: string | undefined,
   now: Date,
   oidc?: OidcVerifier,
@@ -71,10 +61,8 @@ export async function authenticate(
       'invalid_token',
     );
   }
-  const { rows } = await sql<KeyRow>`SELECT * FROM lineal_find_api_key(${parsed.keyId})`.execute(
-    database.db,
-  );
-  const row = rows[0];
+  // Kept after its first look-up; its revocation is checked by the request's transaction.
+  const row = await keys.find(database, parsed.keyId);
   if (!row || !tokenMatches(token, row.key_hash)) {
     throw new UnauthorizedError('The API key is not valid.', 'invalid_token');
   }
@@ -83,7 +71,7 @@ export async function authenticate(
     throw new UnauthorizedError('The API key has expired.', 'invalid_token');
   }
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS) {
-    await sql`SELECT lineal_touch_api_key(${row.id}, ${now})`.execute(database.db);
+    await keys.touch(database, row, now);
   }
   return {
     kind: 'api_key',
@@ -109,7 +97,13 @@ export function authorize(principal: Identity, action: Action): void {
 export const authPlugin = fp(
   async (
     app: FastifyInstance,
-    opts: { database: Database; now: () => Date; oidc?: OidcConfig | undefined },
+    opts: {
+      database: Database;
+      /** The instance's verified keys (shared with the runner, which drops revoked ones). */
+      apiKeys: ApiKeyCache;
+      now: () => Date;
+      oidc?: OidcConfig | undefined;
+    },
   ) => {
     const oidc = opts.oidc ? createOidcVerifier(opts.oidc) : undefined;
     app.decorateRequest('principal', null);
@@ -125,6 +119,7 @@ export const authPlugin = fp(
       if (!action) return;
       const principal = await authenticate(
         opts.database,
+        opts.apiKeys,
         request.headers.authorization,
         opts.now(),
         oidc,

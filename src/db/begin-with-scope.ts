@@ -9,13 +9,17 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
+const UUID_LITERAL =
+  "'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'::uuid";
+
 /**
- * `BEGIN; SELECT lineal_enter_scope('<uuid>'::uuid)` or `BEGIN; SELECT
- * lineal_enter_platform_scope()`: the statement a scoped transaction starts with
- * (src/db/database.ts). Only this exact text, with a well-formed uuid, is sent as a script.
+ * `BEGIN; SELECT lineal_enter_scope('<uuid>'::uuid[, '<key uuid>'::uuid])` or `BEGIN; SELECT
+ * lineal_enter_platform_scope(['<key uuid>'::uuid])`: the statement a scoped transaction starts
+ * with (src/db/database.ts). Only this exact text, with well-formed uuids, is sent as a script.
  */
-export const BEGIN_WITH_SCOPE =
-  /^BEGIN; SELECT lineal_enter_(?:scope\('[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'::uuid\)|platform_scope\(\))$/;
+export const BEGIN_WITH_SCOPE = new RegExp(
+  `^BEGIN; SELECT lineal_enter_(?:scope\\(${UUID_LITERAL}(?:, ${UUID_LITERAL})?\\)|platform_scope\\((?:${UUID_LITERAL})?\\))$`,
+);
 
 /** The statements that begin and end transactions, as this driver sends them. */
 const TRANSACTION_CONTROL = /^(?:begin|commit|rollback|start transaction(?: [a-z ]+)?)$/;

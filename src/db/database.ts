@@ -13,13 +13,28 @@ export type Executor = Kysely<DB> | Transaction<DB>;
  * sees the municipalities and the rows that belong to no municipality (platform keys, presets),
  * never a municipality's own rows: work across municipalities enters each one's scope in turn.
  */
-export type Scope = { kind: 'municipality'; municipalityId: string } | { kind: 'platform' };
+export type Scope = ({ kind: 'municipality'; municipalityId: string } | { kind: 'platform' }) & {
+  /**
+   * The API key a request runs for: the database refuses the scope (SQLSTATE LK401,
+   * REVOKED_KEY) when the key no longer exists or is revoked, whichever instance revoked it
+   * (migrations/20261207_090000_scope_checks_api_key.ts).
+   */
+  apiKeyId?: string;
+};
 
 export const platformScope: Scope = { kind: 'platform' };
 export const municipalityScope = (municipalityId: string): Scope => ({
   kind: 'municipality',
   municipalityId,
 });
+
+/** The SQLSTATE of a scope refused because its API key no longer exists or is revoked. */
+export const REVOKED_KEY = 'LK401';
+
+/** Whether `error` is the database refusing a scope for its revoked (or deleted) API key. */
+export function isRevokedKeyError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === REVOKED_KEY;
+}
 
 export interface Database {
   readonly engine: Engine;
@@ -42,10 +57,17 @@ export interface Database {
  * transaction cannot widen it (migrations/20261204_120000_unforgeable_scope.ts).
  */
 export async function applyScope(trx: Transaction<DB>, scope: Scope): Promise<void> {
+  const key = scope.apiKeyId;
   if (scope.kind === 'municipality') {
-    await sql`SELECT lineal_enter_scope(${scope.municipalityId}::uuid)`.execute(trx);
+    await (key === undefined
+      ? sql`SELECT lineal_enter_scope(${scope.municipalityId}::uuid)`
+      : sql`SELECT lineal_enter_scope(${scope.municipalityId}::uuid, ${key}::uuid)`
+    ).execute(trx);
   } else {
-    await sql`SELECT lineal_enter_platform_scope()`.execute(trx);
+    await (key === undefined
+      ? sql`SELECT lineal_enter_platform_scope()`
+      : sql`SELECT lineal_enter_platform_scope(${key}::uuid)`
+    ).execute(trx);
   }
 }
 
@@ -53,14 +75,18 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 /**
  * BEGIN and the scope as one script (src/db/begin-with-scope.ts sends it as the transaction's
- * BEGIN, in one round trip). The municipality id is written into the text, so it must be a
- * well-formed uuid: anything else gets no script (undefined), and the scope is then entered
- * with the id as a parameter, which the database rejects as before.
+ * BEGIN, in one round trip). The municipality and key ids are written into the text, so they
+ * must be well-formed uuids: anything else gets no script (undefined), and the scope is then
+ * entered with the ids as parameters, which the database rejects as before.
  */
 export function beginWithScope(scope: Scope): string | undefined {
-  if (scope.kind === 'platform') return 'BEGIN; SELECT lineal_enter_platform_scope()';
+  const key = scope.apiKeyId;
+  if (key !== undefined && !UUID.test(key)) return undefined;
+  const keyArgument = key === undefined ? '' : `'${key}'::uuid`;
+  if (scope.kind === 'platform') return `BEGIN; SELECT lineal_enter_platform_scope(${keyArgument})`;
   if (!UUID.test(scope.municipalityId)) return undefined;
-  return `BEGIN; SELECT lineal_enter_scope('${scope.municipalityId}'::uuid)`;
+  const args = [`'${scope.municipalityId}'::uuid`, ...(key === undefined ? [] : [keyArgument])];
+  return `BEGIN; SELECT lineal_enter_scope(${args.join(', ')})`;
 }
 
 /**

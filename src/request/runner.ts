@@ -1,8 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
 import { audit } from '../audit/audit.js';
-import { type Database, municipalityScope, platformScope, type Scope } from '../db/database.js';
+import type { ApiKeyCache } from '../auth/api-key-cache.js';
+import {
+  type Database,
+  isRevokedKeyError,
+  municipalityScope,
+  platformScope,
+  type Scope,
+} from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import { UnauthorizedError } from '../errors.js';
 import {
   type Created,
   claim,
@@ -59,13 +67,30 @@ export class Runner {
     private readonly database: Database,
     /** Key of the request fingerprint HMAC (the deployment secret). */
     private readonly secret: string,
+    /** The instance's verified API keys: a key the database refuses as revoked is dropped. */
+    private readonly apiKeys: ApiKeyCache,
   ) {}
+
+  /**
+   * One transaction in `scope`. The scope names the caller's API key, which the database
+   * checks as it enters the scope: a key revoked since it was verified (by any instance) is
+   * answered 401 and dropped from the cache.
+   */
+  async #transaction<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    try {
+      return await this.database.transaction(scope, fn);
+    } catch (error) {
+      if (scope.apiKeyId === undefined || !isRevokedKeyError(error)) throw error;
+      this.apiKeys.forget(scope.apiKeyId);
+      throw new UnauthorizedError('The API key is revoked.', 'invalid_token');
+    }
+  }
 
   /** Runs a reading (or changing, non-creating) request; the route answers the result. */
   run<I, O>(request: FastifyRequest, service: Service<I, O>, input: I): Promise<O> {
     const session = sessionOf(request);
     session.markRun();
-    return this.database.transaction(scopeOf(request, session), async (trx) => {
+    return this.#transaction(scopeOf(request, session), async (trx) => {
       const output = await service(session, trx, input);
       await writeAudit(trx, request, session);
       return output;
@@ -92,7 +117,7 @@ export class Runner {
   ): Promise<O> {
     const scope = scopeOf(request, sessionOf(request));
     const then = await this.run(request, service, input);
-    return then((work) => this.database.transaction(scope, work));
+    return then((work) => this.#transaction(scope, work));
   }
 
   /**
@@ -110,7 +135,7 @@ export class Runner {
     session.markRun();
     const key = idempotencyKeyOf(request);
     const scope = scopeOf(request, session);
-    const outcome = await this.database.transaction(scope, async (trx) => {
+    const outcome = await this.#transaction(scope, async (trx) => {
       let values: KeyValues | undefined;
       if (key !== undefined) {
         values = {
@@ -148,16 +173,18 @@ export class Runner {
 }
 
 function scopeOf(request: FastifyRequest, session: Session): Scope {
+  const { principal } = session;
+  const key = principal.kind === 'api_key' ? { apiKeyId: principal.id } : {};
   switch (request.routeOptions.config.scope ?? 'caller') {
     case 'platform':
-      return platformScope;
+      return { ...platformScope, ...key };
     case 'path': {
       const { municipalityId } = request.params as { municipalityId: string };
-      return municipalityScope(session.access.requireMunicipality(municipalityId));
+      return { ...municipalityScope(session.access.requireMunicipality(municipalityId)), ...key };
     }
     default: {
-      const { municipalityId } = session.principal;
-      return municipalityId ? municipalityScope(municipalityId) : platformScope;
+      const { municipalityId } = principal;
+      return { ...(municipalityId ? municipalityScope(municipalityId) : platformScope), ...key };
     }
   }
 }

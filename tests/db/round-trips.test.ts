@@ -6,7 +6,8 @@ import { createChild, createScreeningTenant } from '../support/factories.js';
 import { type CountingContext, openCountingContext } from './counting-app.js';
 
 /** Issue 13, point 6: the statements (round trips) a scoped transaction and a request send. */
-const SCOPE = /^BEGIN; SELECT lineal_enter_scope\('[0-9a-f-]{36}'::uuid\)$/;
+/** A request's scope names its municipality and the caller's API key (checked as it enters). */
+const SCOPE = /^BEGIN; SELECT lineal_enter_scope\('[0-9a-f-]{36}'::uuid, '[0-9a-f-]{36}'::uuid\)$/;
 
 for (const engine of availableEngines()) {
   describe(`round trips [${engine}]`, () => {
@@ -139,7 +140,13 @@ for (const engine of availableEngines()) {
         const scopes = statements.filter((q) => q.includes('lineal_enter_'));
         expect(scopes.length).toBeGreaterThan(0);
         for (const scope of scopes) expect(scope).toMatch(SCOPE);
+        // The key was verified by an earlier request: it is not looked up again.
+        expect(statements.filter((q) => q.includes('lineal_find_api_key'))).toEqual([]);
       }
+      // Issue 13's targets: BEGIN with the scope, the child, its assessments, the audit entry
+      // and COMMIT were 7 statements; the submission was 21-24.
+      expect(timeline.length).toBeLessThanOrEqual(4);
+      expect(submission.length).toBeLessThanOrEqual(18);
       console.info(
         `[round-trips ${engine}] POST /v1/assessments: ${submission.length} statements; ` +
           `GET timeline: ${timeline.length} statements`,

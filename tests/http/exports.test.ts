@@ -12,6 +12,7 @@ import {
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyCache } from '../../src/auth/api-key-cache.js';
 import { authPlugin } from '../../src/auth/plugin.js';
 import type { Principal } from '../../src/auth/principal.js';
 import { municipalityScope } from '../../src/db/database.js';
@@ -113,8 +114,10 @@ async function buildExportApp(t: EngineContext, logs: Record<string, unknown>[])
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const apiKeys = new ApiKeyCache();
   const deps = {
-    runner: new Runner(t.database, TEST_CPR_SECRET),
+    runner: new Runner(t.database, TEST_CPR_SECRET, apiKeys),
+    apiKeys,
     database: t.database,
     now: t.clock.now,
     cprSecret: TEST_CPR_SECRET,
@@ -694,7 +697,7 @@ describeEngines('exports', (t) => {
       },
     } as unknown as FastifyRequest;
     const summaries: ExportSummary[] = [];
-    const stream = await new Runner(t.database, TEST_CPR_SECRET).runThen(
+    const stream = await new Runner(t.database, TEST_CPR_SECRET, new ApiKeyCache()).runThen(
       request,
       openAssessmentExport,
       {
