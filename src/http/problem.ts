@@ -72,6 +72,3 @@ export function problemResponses<const S extends number>(
 
 /** Statuses any authenticated `/v1` route can answer with. */
 export const AUTHENTICATED_PROBLEMS = [400, 401, 403, 429, 500, 503] as const;
-
-/** Statuses a creating `/v1` route can answer with besides its 201. */
-export const CREATE_PROBLEMS = [...AUTHENTICATED_PROBLEMS, 404, 409, 413, 415, 422] as const;
