@@ -147,6 +147,7 @@ for (const engine of availableEngines()) {
       // and COMMIT were 7 statements; the submission was 21-24.
       expect(timeline.length).toBeLessThanOrEqual(4);
       expect(submission.length).toBeLessThanOrEqual(18);
+      if (process.env.SHOW_STATEMENTS) console.info([...submission, '---', ...timeline].join('\n'));
       console.info(
         `[round-trips ${engine}] POST /v1/assessments: ${submission.length} statements; ` +
           `GET timeline: ${timeline.length} statements`,
