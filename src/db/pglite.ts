@@ -11,20 +11,21 @@ import {
   sql,
   type TransactionSettings,
 } from 'kysely';
-import { BeginWithScopeDriver, type EngineScripts } from './begin-with-scope.js';
+import { BeginWithScopeDriver } from './begin-with-scope.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import { assertChannel, ChannelRegistry } from './notifications.js';
+import { PreparedPGliteDriver } from './pglite-driver.js';
 import { LinealQueryCompiler } from './query-compiler.js';
 import type { DB } from './schema.js';
 
 /**
- * Kysely's PGlite driver hands the one connection to every caller at once and keeps the open
- * transaction in a field of that connection: a query of another request issued while a
- * transaction is open runs INSIDE that transaction (and two transactions begun together share
- * statements). This driver wrapper gives the connection to one holder at a time, in arrival
- * order, for a whole transaction or a single query, as a pool of one would.
+ * The PGlite driver (src/db/pglite-driver.ts) hands its one connection to every caller at once:
+ * a query of another request issued while a transaction is open would run INSIDE that
+ * transaction (and two transactions begun together would share statements). This driver
+ * wrapper gives the connection to one holder at a time, in arrival order, for a whole
+ * transaction or a single query, as a pool of one would.
  */
 class SerialDriver implements Driver {
   #queue: Promise<void> = Promise.resolve();
@@ -75,24 +76,6 @@ class SerialDriver implements Driver {
   }
 }
 
-/**
- * Scripts through PGlite's `exec` (the simple protocol: one call into the engine, where a
- * parameterised `query` makes four), so BEGIN with the scope is one call, as COMMIT is.
- */
-function pgliteScripts(pglite: PGlite): EngineScripts {
-  return {
-    innerEndsTransactions: false,
-    async run(script) {
-      const results = await pglite.exec(script);
-      const last = results[results.length - 1];
-      if (!last) return { rows: [] };
-      return last.command === 'COMMIT' || last.command === 'ROLLBACK'
-        ? { rows: [{ command: last.command }] }
-        : { rows: last.rows };
-    },
-  };
-}
-
 class SerialPGliteDialect extends PGliteDialect {
   readonly #pglite: PGlite;
   constructor(config: { pglite: PGlite }) {
@@ -101,13 +84,13 @@ class SerialPGliteDialect extends PGliteDialect {
   }
 
   /**
-   * One holder at a time (SerialDriver), and transactions that begin with their first
-   * statement (BeginWithScopeDriver) instead of PGlite's own `transaction()`.
+   * One holder at a time (SerialDriver); transactions that begin with their first statement
+   * (BeginWithScopeDriver); each statement one call into the engine, parsed once
+   * (PreparedPGliteDriver).
    */
   override createDriver(): Driver {
-    return new SerialDriver(
-      new BeginWithScopeDriver(super.createDriver(), pgliteScripts(this.#pglite)),
-    );
+    const driver = new PreparedPGliteDriver(this.#pglite);
+    return new SerialDriver(new BeginWithScopeDriver(driver, driver.scripts));
   }
 
   /** Empty `IN` lists allowed (src/db/query-compiler.ts), as on PostgreSQL. */

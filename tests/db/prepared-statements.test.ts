@@ -6,7 +6,8 @@ import { TEST_PLAN_CACHE_MODE } from '../support/postgres-admin.js';
 
 /*
  * The PostgreSQL pool prepares parameterised statements per connection (src/db/postgres.ts):
- * planning was most of the database's time for a read. PGlite runs statements as they come.
+ * planning was most of the database's time for a read. PGlite's one connection does the same
+ * (src/db/pglite-driver.ts, tests/db/pglite-driver.test.ts).
  */
 describe.skipIf(!availableEngines().includes('postgres'))(
   'prepared statements (PostgreSQL)',
