@@ -1,5 +1,4 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { ChannelListener } from './notifications.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'pglite' | 'postgres';
@@ -42,12 +41,6 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Runs `fn` in one transaction whose row-level-security scope is `scope`. */
   transaction<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
-  /**
-   * Listens on a notification channel (LISTEN/NOTIFY; src/db/notifications.ts): PostgreSQL on a
-   * dedicated connection that reconnects by itself, PGlite on its one session. Returns the way to
-   * stop listening; `close()` stops every listener.
-   */
-  listen(channel: string, listener: ChannelListener): () => void;
   close(): Promise<void>;
 }
 

@@ -15,7 +15,6 @@ import { BeginWithScopeDriver } from './begin-with-scope.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
 import { migrateToLatest } from './migrations.js';
-import { assertChannel, ChannelRegistry } from './notifications.js';
 import { PreparedPGliteDriver } from './pglite-driver.js';
 import { LinealQueryCompiler } from './query-compiler.js';
 import type { DB } from './schema.js';
@@ -136,36 +135,13 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions = {}): Promi
     options.onMigrated?.(applied);
     await sql`SET ROLE lineal_app`.execute(db);
     let closed = false;
-    // PGlite's own LISTEN/NOTIFY: a notification reaches its listeners (queued as microtasks
-    // while the committing statement's result is read) before that statement's promise settles,
-    // so before the committing request answers.
-    const channels = new ChannelRegistry();
-    const stopNotifications = pglite.onNotification((channel, payload) =>
-      channels.notify(channel, payload),
-    );
     return {
       engine: 'pglite',
       db,
       transaction: scopedTransaction(db),
-      listen(channel, listener) {
-        assertChannel(channel);
-        if (closed) throw new Error('the database is closed');
-        if (channels.add(channel, listener)) {
-          sql
-            .raw(`LISTEN ${channel}`)
-            .execute(db)
-            .then(
-              () => channels.setListening(channel, !closed),
-              () => channels.setListening(channel, false),
-            );
-        }
-        return () => channels.remove(channel, listener);
-      },
       async close() {
         if (closed) return;
         closed = true;
-        stopNotifications();
-        channels.lostAll();
         try {
           await db.destroy();
         } finally {

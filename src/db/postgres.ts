@@ -3,7 +3,6 @@ import { CompiledQuery, type Driver, Kysely, type KyselyConfig, sql } from 'kyse
 import pg from 'pg';
 import { BeginWithScopeDriver } from './begin-with-scope.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
-import { PostgresListener } from './notifications.js';
 import { LinealPostgresDialect } from './query-compiler.js';
 import type { DB } from './schema.js';
 
@@ -163,29 +162,14 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     throw error;
   }
   let closed = false;
-  // Opened on the first listen() only.
-  let listener: PostgresListener | undefined;
   return {
     engine: 'postgres',
     db,
     transaction: scopedTransaction(db),
-    listen(channel, channelListener) {
-      if (closed) throw new Error('the database is closed');
-      listener ??= new PostgresListener({
-        url: options.url,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        onLost: onError,
-      });
-      return listener.listen(channel, channelListener);
-    },
     async close() {
       if (closed) return;
       closed = true;
-      try {
-        await listener?.close();
-      } finally {
-        await db.destroy();
-      }
+      await db.destroy();
     },
   };
 }
