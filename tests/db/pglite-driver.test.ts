@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { PGLITE_PREPARED_MAX } from '../../src/db/pglite-driver.js';
 import { openTestDatabase } from '../support/engines.js';
+import { expectStatementsPreparedOnce } from '../support/prepared.js';
 
 /*
  * The embedded engine sends each statement as one protocol message and parses a parameterised
@@ -11,33 +12,7 @@ describe('PGlite driver', () => {
   it('parses each parameterised statement once, bounded, with the same results', async () => {
     const { database, drop } = await openTestDatabase('pglite');
     try {
-      const db = database.db;
-      const prepared = async () =>
-        (
-          await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(db)
-        ).rows.map((r) => r.statement);
-      const plusOne = (n: number) => sql<{ v: number }>`SELECT ${n}::int + 1 AS v`.execute(db);
-
-      expect((await plusOne(1)).rows).toEqual([{ v: 2 }]);
-      expect((await plusOne(41)).rows).toEqual([{ v: 42 }]);
-      expect((await prepared()).filter((s) => s.includes('::int + 1 AS v'))).toHaveLength(1);
-
-      // A page whose size is a parameter is planned per call, as on PostgreSQL.
-      for (let i = 0; i < 3; i++) {
-        const { rows } = await sql<{
-          v: number;
-        }>`SELECT g AS v FROM generate_series(1, 5) g ORDER BY g LIMIT ${2}`.execute(db);
-        expect(rows).toEqual([{ v: 1 }, { v: 2 }]);
-      }
-      expect((await prepared()).some((s) => s.includes('generate_series(1, 5)'))).toBe(false);
-
-      for (let i = 0; i < PGLITE_PREPARED_MAX + 20; i++) {
-        const { rows } = await sql<{ v: number }>`SELECT ${10}::int + ${sql.lit(i)} AS v`.execute(
-          db,
-        );
-        expect(rows).toEqual([{ v: 10 + i }]);
-      }
-      expect((await prepared()).length).toBeLessThanOrEqual(PGLITE_PREPARED_MAX);
+      await expectStatementsPreparedOnce(database.db, PGLITE_PREPARED_MAX);
     } finally {
       await drop();
     }
