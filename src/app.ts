@@ -44,6 +44,7 @@ import { worklistRoutes } from './features/worklist/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { inputStringsPlugin } from './http/input-strings.js';
+import { Metrics, metricsPlugin, metricsRoute } from './http/metrics.js';
 import { openApiPlugin } from './http/openapi.js';
 import {
   clientErrorHandler,
@@ -67,7 +68,7 @@ export interface AppDeps {
    * `corsOrigins` to none (no CORS).
    */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
-    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins'>>;
+    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -77,6 +78,11 @@ export interface AppDeps {
   cprSecret: string;
   /** Sign-in with an identity provider (see Config.oidc); omit to accept API keys only. */
   oidc?: OidcConfig | undefined;
+  /**
+   * The metrics GET /metrics serves when `config.metricsToken` is set (the server shares them
+   * with its jobs); a new set of the app's own when omitted. Unused without a token.
+   */
+  metrics?: Metrics | undefined;
 }
 
 /** Accept a caller's request id only when it is short and harmless in logs. */
@@ -111,19 +117,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  const token = deps.config.metricsToken;
+  const metrics = token ? (deps.metrics ?? new Metrics()) : undefined;
   const apiKeys = new ApiKeyCache();
   const routeDeps: RouteDeps = {
     runner: new Runner(deps.database, deps.cprSecret, apiKeys),
     database: deps.database,
     now: deps.now ?? (() => new Date()),
     cprSecret: deps.cprSecret,
+    metrics,
   };
 
   // Security headers and CORS first (root hooks reach only what is registered after them),
   // then external plugins, then application plugins, then routes.
   await app.register(securityPlugin, { corsOrigins: deps.config.corsOrigins ?? [] });
+  // Off without a token: /metrics is then an unknown route (404) and nothing is counted.
+  if (metrics) await app.register(metricsPlugin, { metrics, database: deps.database });
   await app.register(openApiPlugin, { version });
   await app.register(errorHandlerPlugin);
+  if (metrics && token) await app.register(metricsRoute, { metrics, token });
   await app.register(authPlugin, { ...routeDeps, apiKeys, oidc: deps.oidc });
   await app.register(sessionPlugin, routeDeps);
   await app.register(auditFailuresPlugin, routeDeps);

@@ -180,6 +180,10 @@ const envSchema = z.object({
     .min(0)
     .max(24 * 365)
     .default(0),
+  METRICS_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -220,6 +224,8 @@ export interface Config {
    * (0: only by `npm run retention`).
    */
   retention: { years: number; auditMonths: number; intervalHours: number };
+  /** The bearer token of GET /metrics; undefined: no /metrics (404). */
+  metricsToken: string | undefined;
 }
 
 /** How OIDC access tokens (JWTs) are verified and mapped to a principal. */
@@ -315,5 +321,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       auditMonths: e.AUDIT_RETENTION_MONTHS,
       intervalHours: e.RETENTION_INTERVAL_HOURS,
     },
+    metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -15,6 +15,7 @@ import { RlsBypassError } from './db/postgres.js';
 import { countAllApiKeys, createPlatformAdminKey } from './features/api-keys/bootstrap.js';
 import { syncPresetGuides } from './features/guides/service.js';
 import { syncPresetRulers } from './features/rulers/service.js';
+import { Metrics } from './http/metrics.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
 import { startRetention } from './jobs/retention.js';
 import { createLogger } from './logging.js';
@@ -95,7 +96,11 @@ const STARTUP_WAIT_MS = 60_000;
  * (started together with the service, restarting) is waited for, up to STARTUP_WAIT_MS; a
  * configuration error (a locked data directory, a role that bypasses RLS) ends the process.
  */
-async function openWhenAvailable(config: Config, logger: Logger): Promise<Database> {
+async function openWhenAvailable(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics | undefined,
+): Promise<Database> {
   const deadline = Date.now() + STARTUP_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
     let database: Database | undefined;
@@ -104,7 +109,10 @@ async function openWhenAvailable(config: Config, logger: Logger): Promise<Databa
         onMigrated: (applied) => {
           if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
         },
-        onConnectionError: (error) => logger.warn({ err: error }, 'database connection failed'),
+        onConnectionError: (error) => {
+          metrics?.databaseConnectionErrors.inc();
+          logger.warn({ err: error }, 'database connection failed');
+        },
       });
       const { pending } = await migrationStatus(database.db);
       if (pending.length > 0) {
@@ -148,19 +156,28 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
 
-  const database = await openWhenAvailable(config, logger);
+  // Shared by the app (GET /metrics) and the jobs; none without a token.
+  const metrics = config.metricsToken ? new Metrics() : undefined;
+  const database = await openWhenAvailable(config, logger, metrics);
   if (database.engine === 'pglite') await bootstrapFirstKey(database, logger);
 
   const cprSecret = config.cprSecret ?? embeddedCprSecret(config);
-  const app = await buildApp({ config, database, logger, cprSecret, oidc: config.oidc });
+  const app = await buildApp({
+    config,
+    database,
+    logger,
+    cprSecret,
+    oidc: config.oidc,
+    metrics,
+  });
   const jobs =
     config.database.engine === 'postgres'
       ? postgresJobLock(config.database.url, (error) =>
           logger.warn({ err: error }, 'job lock connection failed'),
         )
       : localJobLock();
-  const sweeper = startHousekeeping(database, jobs, logger);
-  const retention = startRetention(database, jobs, config, logger);
+  const sweeper = startHousekeeping(database, jobs, logger, metrics);
+  const retention = startRetention(database, jobs, config, logger, metrics);
   installShutdown(app, database, config, logger, () => {
     clearInterval(sweeper);
     if (retention) clearInterval(retention);

@@ -42,6 +42,8 @@ export interface Database {
   /** Runs `fn` in one transaction whose row-level-security scope is `scope`. */
   transaction<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** The connection pool's counts, for the metrics (PostgreSQL; PGlite has one connection). */
+  readonly poolStats?: () => { total: number; idle: number; waiting: number };
 }
 
 /**

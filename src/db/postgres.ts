@@ -166,6 +166,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     engine: 'postgres',
     db,
     transaction: scopedTransaction(db),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       if (closed) return;
       closed = true;

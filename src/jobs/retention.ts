@@ -9,6 +9,7 @@ import { municipalityIds } from '../db/municipality-ids.js';
 import type { DB } from '../db/schema.js';
 import { localDate } from '../domain/dates.js';
 import { eraseInTransaction, erasureAuditSubject } from '../features/erasure/service.js';
+import { type Metrics, timeJob } from '../http/metrics.js';
 
 /** The same calendar date `years` earlier; 29 February becomes 28 February in a common year. */
 export function yearsBefore(date: string, years: number): string {
@@ -141,15 +142,19 @@ export function startRetention(
   jobs: JobLock,
   config: Config,
   logger: Logger,
+  metrics?: Metrics,
 ): NodeJS.Timeout | null {
   const { intervalHours, years, auditMonths } = config.retention;
   if (intervalHours === 0) return null;
   const run = async () => {
     try {
       const outcome = await jobs.runExclusive('retention', () =>
-        runRetention(database, { years, auditMonths, now: new Date() }),
+        timeJob(metrics, 'retention', () =>
+          runRetention(database, { years, auditMonths, now: new Date() }),
+        ),
       );
       if (!outcome.ran) {
+        metrics?.jobSkipped('retention');
         logger.info({ job: 'retention' }, 'retention skipped: running elsewhere');
         return;
       }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Runner } from './runner.js';
 
 /** What route plugins receive: their dependencies, passed explicitly (no globals). */
@@ -10,6 +11,8 @@ export interface RouteDeps {
   now: () => Date;
   /** Key of the HMAC CPR numbers are stored as. */
   cprSecret: string;
+  /** The app's metrics; undefined when /metrics is off (no METRICS_TOKEN). */
+  metrics?: Metrics | undefined;
 }
 
 /** The OpenAPI security requirement of every `/v1` route (added by the route-docs hook). */

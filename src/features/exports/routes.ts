@@ -3,7 +3,6 @@ import { createGzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RouteDeps } from '../../request/route-deps.js';
-import type { Runner } from '../../request/runner.js';
 import { sessionOf } from '../../request/session.js';
 import type { ExportFormat } from './format.js';
 import { type ExportQuery, ExportQuerySchema, exportDescription, streamedBody } from './schemas.js';
@@ -36,7 +35,7 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * further pages are read in their own short transactions (`Runner.runThen`).
  */
 async function sendExport(
-  runner: Runner,
+  { runner, metrics }: RouteDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   query: ExportQuery,
@@ -51,11 +50,13 @@ async function sendExport(
     filter,
     format,
     signal: abort.signal,
-    onClose: (summary) =>
+    onClose: (summary) => {
+      metrics?.exportClosed(format, summary.rows, summary.completed);
       request.log.info(
         { export: 'assessments', principalId, gzip, ...summary },
         summary.completed ? 'export completed' : 'export aborted',
-      ),
+      );
+    },
   });
   let body: Readable = source;
   if (gzip) {
@@ -81,7 +82,7 @@ async function sendExport(
   return reply.send(body);
 }
 
-export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runner }) => {
+export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   for (const format of ['csv', 'ndjson'] as const) {
     const contentType = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
     app.get(
@@ -109,7 +110,7 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runn
           },
         },
       },
-      (request, reply) => sendExport(runner, request, reply, request.query, format),
+      (request, reply) => sendExport(deps, request, reply, request.query, format),
     );
   }
 };
