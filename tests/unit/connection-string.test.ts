@@ -3,6 +3,7 @@ import { parse as pgParse } from 'pg-connection-string';
 import { describe, expect, it } from 'vitest';
 import {
   ConnectionStringError,
+  describeConnectionString,
   formatConnectionString,
   parseConnectionString,
   urlForHost,
@@ -84,6 +85,13 @@ describe('parseConnectionString: libpq host lists that node-postgres cannot read
   ])('rejects %s', (url, message) => {
     expect(() => parseConnectionString(url)).toThrow(ConnectionStringError);
     expect(() => parseConnectionString(url)).toThrow(message);
+  });
+
+  it('describes where it points without the password', () => {
+    const cs = parseConnectionString('postgres://app:secret@h1:6501,[::1]/lineal');
+    expect(describeConnectionString(cs)).toBe(
+      'PostgreSQL database lineal on h1:6501,[::1]:5432 as app',
+    );
   });
 
   it('never puts the password in an error', () => {
