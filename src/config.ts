@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConnectionStringError, parseConnectionString } from './connection-string.js';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -49,9 +50,28 @@ function isExactOrigin(value: string): boolean {
   }
 }
 
-const postgresUrl = z.url({
-  protocol: /^postgres(ql)?$/,
-  error: 'must be a postgres:// or postgresql:// URL',
+const POSTGRES_URL_MESSAGE = 'must be a postgres:// or postgresql:// URL';
+const singleHostUrl = z.url({ protocol: /^postgres(ql)?$/, error: POSTGRES_URL_MESSAGE });
+
+/**
+ * A postgres:// URL: one host (as a URL), or libpq's host list `h1:p1,h2:p2` with
+ * target_session_attrs=read-write or any (src/db/connection-string.ts).
+ */
+const postgresUrl = z.string().superRefine((value, ctx) => {
+  let hosts: number;
+  try {
+    hosts = parseConnectionString(value).hosts.length;
+  } catch (error) {
+    const message = error instanceof ConnectionStringError ? error.message : POSTGRES_URL_MESSAGE;
+    ctx.addIssue({
+      code: 'custom',
+      message: message === POSTGRES_URL_MESSAGE ? message : `${POSTGRES_URL_MESSAGE}: ${message}`,
+    });
+    return;
+  }
+  if (hosts < 2 && !singleHostUrl.safeParse(value).success) {
+    ctx.addIssue({ code: 'custom', message: POSTGRES_URL_MESSAGE });
+  }
 });
 
 /**

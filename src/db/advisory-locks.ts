@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import pg from 'pg';
+import { createPgPool } from './failover-pool.js';
 import type { DB } from './schema.js';
 
 /**
@@ -43,7 +43,8 @@ export interface JobLock {
  * so an instance that dies mid-job frees it at once.
  */
 export function postgresJobLock(url: string, onError: (error: Error) => void): JobLock {
-  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5_000 });
+  // On a multi-host URL the lock is taken on the primary, where the jobs write.
+  const pool = createPgPool(url, { max: 1, connectionTimeoutMillis: 5_000 });
   pool.on('connect', (client) => client.on('error', onError));
   pool.on('error', () => {});
   const running = new Set<LockedJob>();

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Config } from '../config.js';
+import { describeConnectionString, parseConnectionString } from '../connection-string.js';
 import type { Database } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import { openEmbeddedDatabase } from './pglite.js';
@@ -57,6 +58,9 @@ export function describeTarget(config: Config['database'] | { migrationUrl: stri
   if ('engine' in config && config.engine === 'pglite') {
     return `the embedded database in ${config.dataDir}`;
   }
-  const url = new URL((config as { migrationUrl: string }).migrationUrl);
-  return `PostgreSQL database ${url.pathname.slice(1) || '(default)'} on ${url.host} as ${decodeURIComponent(url.username) || '(default user)'}`;
+  const url = (config as { migrationUrl: string }).migrationUrl;
+  const cs = parseConnectionString(url);
+  if (cs.hosts.length > 1) return describeConnectionString(cs);
+  const single = new URL(url);
+  return `PostgreSQL database ${single.pathname.slice(1) || '(default)'} on ${single.host} as ${decodeURIComponent(single.username) || '(default user)'}`;
 }

@@ -3,6 +3,7 @@ import { CompiledQuery, type Driver, Kysely, type KyselyConfig, sql } from 'kyse
 import pg from 'pg';
 import { BeginWithScopeDriver } from './begin-with-scope.js';
 import { type Database, scopedTransaction, typeParsers } from './database.js';
+import { createPgPool } from './failover-pool.js';
 import { LinealPostgresDialect } from './query-compiler.js';
 import type { DB } from './schema.js';
 
@@ -71,9 +72,12 @@ export function prepareStatements(client: pg.PoolClient): void {
 /** How long a request waits for a connection before it gets a 503 rather than hanging. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
+/**
+ * The service's pool. A multi-host URL (`h1:p1,h2:p2`, target_session_attrs=read-write) gets
+ * connections to the host that is usable now (src/db/failover-pool.ts).
+ */
 export function createPool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({
-    connectionString: url,
+  return createPgPool(url, {
     max,
     types: pgTypes,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -24,6 +24,35 @@ describe('loadConfig', () => {
     });
   });
 
+  it('accepts a multi-host DATABASE_URL (libpq host list, target_session_attrs)', () => {
+    const url =
+      'postgres://app:pw@127.0.0.1:6501,127.0.0.1:6502/lineal?target_session_attrs=read-write';
+    const config = loadConfig({ DATABASE_URL: url, LINEAL_CPR_SECRET: 'x'.repeat(32) });
+    expect(config.database).toMatchObject({ engine: 'postgres', url, migrationUrl: url });
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgres://db/lineal',
+        DATABASE_MIGRATION_URL: 'postgresql://owner@[::1]:5432,[::2]:5433/lineal',
+        LINEAL_CPR_SECRET: 'x'.repeat(32),
+      }).database,
+    ).toMatchObject({ migrationUrl: 'postgresql://owner@[::1]:5432,[::2]:5433/lineal' });
+  });
+
+  it.each([
+    ['postgres://h1:5432,h2:99999/lineal', 'port "99999"'],
+    ['postgres://h1,h2/lineal?target_session_attrs=standby', 'target_session_attrs=standby'],
+    ['postgres://h1,,h2/lineal', 'empty'],
+    ['postgres:/h1/lineal', 'must be a postgres://'],
+    ['postgres://db lineal', 'must be a postgres://'],
+  ])('rejects DATABASE_URL %s, saying why', (url, reason) => {
+    expect(() => loadConfig({ DATABASE_URL: url, LINEAL_CPR_SECRET: 'x'.repeat(32) })).toThrow(
+      `DATABASE_URL: must be a postgres:// or postgresql:// URL`,
+    );
+    expect(() => loadConfig({ DATABASE_URL: url, LINEAL_CPR_SECRET: 'x'.repeat(32) })).toThrow(
+      reason,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.engine).toBe('pglite');
   });

@@ -13,6 +13,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 /** Layers, lowest first. A file is in the layer of its first path segment under src/. */
 const LAYERS: Record<string, number> = {
   'errors.ts': 0,
+  'connection-string.ts': 0,
   domain: 0,
   'config.ts': 1,
   'logging.ts': 1,
