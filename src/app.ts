@@ -142,6 +142,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin, {
     ...(deps.config.rateLimit ?? DEFAULT_RATE_LIMIT),
     cprLookup: deps.config.cprLookupLimit ?? DEFAULT_CPR_LOOKUP_LIMIT,
+    database: deps.database,
+    now: routeDeps.now,
   });
   await app.register(bodyLimitsPlugin, { bodyLimitBytes: deps.config.bodyLimitBytes });
   await app.register(idempotencyDocsPlugin);

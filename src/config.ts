@@ -153,6 +153,7 @@ const envSchema = z.object({
     )
     .optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_RATE_LIMIT.max),
+  RATE_LIMIT_SYNC_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   RATE_LIMIT_WINDOW_MS: z.coerce
     .number()
     .int()
@@ -233,7 +234,8 @@ export interface Config {
   /** Sign-in with the municipality's identity provider; undefined when OIDC_ISSUER is unset. */
   oidc: OidcConfig | undefined;
   /** Per principal (client IP without one), all routes but probes, docs, dashboard; 0 = off. */
-  rateLimit: { max: number; windowMs: number };
+  /** `syncMs`: how often instances share their request counts (RATE_LIMIT_SYNC_MS). */
+  rateLimit: { max: number; windowMs: number; syncMs?: number };
   /** Per principal (client IP without one), CPR lookups only, besides `rateLimit`; 0 = off. */
   cprLookupLimit: { max: number; windowMs: number };
   /** Exact origins allowed to call the API from a browser; empty = no CORS at all. */
@@ -333,7 +335,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             ...(e.OIDC_MUNICIPALITIES ? { municipalities: e.OIDC_MUNICIPALITIES } : {}),
           }
         : undefined,
-    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    rateLimit: {
+      max: e.RATE_LIMIT_MAX,
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      syncMs: e.RATE_LIMIT_SYNC_MS,
+    },
     cprLookupLimit: { max: e.CPR_LOOKUP_LIMIT_MAX, windowMs: e.CPR_LOOKUP_LIMIT_WINDOW_MS },
     corsOrigins: e.CORS_ORIGINS,
     retention: {

@@ -1,7 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Database } from '../db/database.js';
 import { TooManyRequestsError } from '../errors.js';
+import { SharedRateCounts, sharedRateLimitStore } from './shared-rate-limit.js';
 
 /**
  * Routes never limited: probes (an orchestrator must always reach them), the API description
@@ -25,6 +27,10 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The request counts the rate limits share across instances (absent when both are off). */
+    rateCounts?: SharedRateCounts;
+  }
   interface FastifyContextConfig {
     /**
      * The route looks a child up by CPR number: besides the general limit, each principal may
@@ -52,16 +58,31 @@ interface Window {
  * counted, and a flood of them is limited like any other. A refused request is a 4xx of its
  * route, so the audit plugin records it (outcome `denied`).
  *
- * The counters live in this process's memory: with several instances behind a load balancer
- * each counts on its own (the effective limit is `max` × instances); give the plugin a shared
- * store (e.g. its Redis store) for one limit across instances.
+ * The limits hold across instances on one database: each counts in memory and shares its
+ * counts through the database every `syncMs` (src/http/shared-rate-limit.ts), so a request
+ * costs no round trip, and several instances behind a load balancer enforce one limit (within
+ * what the others received in one sync interval). Windows are fixed and aligned to the epoch.
  */
 export const rateLimitPlugin = fp(
-  async (app: FastifyInstance, opts: Window & { cprLookup: Window }) => {
+  async (
+    app: FastifyInstance,
+    opts: Window & {
+      cprLookup: Window;
+      database: Database;
+      syncMs?: number | undefined;
+      /** The clock the windows follow (the app's). */
+      now?: (() => Date) | undefined;
+    },
+  ) => {
     const general = opts.max > 0;
     const cpr = opts.cprLookup.max > 0;
     if (!general && !cpr) return;
+    const clock = opts.now ?? (() => new Date());
+    const counts = new SharedRateCounts(opts.database, opts.syncMs, () => clock().getTime());
+    app.decorate('rateCounts', counts);
+    app.addHook('onClose', () => counts.close());
     await app.register(rateLimit, {
+      store: sharedRateLimitStore(counts),
       // Off: the plugin still registers (for the CPR limiter) but adds no hook of its own.
       global: general,
       hook: 'onRequest',

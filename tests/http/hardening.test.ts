@@ -314,17 +314,18 @@ describeEngines('hardening', (t) => {
 describe('hardening configuration', () => {
   it('defaults to 600 requests a minute and no CORS', () => {
     const config = loadConfig({});
-    expect(config.rateLimit).toEqual({ max: 600, windowMs: 60_000 });
+    expect(config.rateLimit).toEqual({ max: 600, windowMs: 60_000, syncMs: 250 });
     expect(config.corsOrigins).toEqual([]);
   });
 
-  it('reads RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS and CORS_ORIGINS', () => {
+  it('reads RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS, RATE_LIMIT_SYNC_MS and CORS_ORIGINS', () => {
     const config = loadConfig({
       RATE_LIMIT_MAX: '0',
       RATE_LIMIT_WINDOW_MS: '1000',
+      RATE_LIMIT_SYNC_MS: '100',
       CORS_ORIGINS: 'https://a.example.dk, http://localhost:5173',
     });
-    expect(config.rateLimit).toEqual({ max: 0, windowMs: 1000 });
+    expect(config.rateLimit).toEqual({ max: 0, windowMs: 1000, syncMs: 100 });
     expect(config.corsOrigins).toEqual(['https://a.example.dk', 'http://localhost:5173']);
   });
 
