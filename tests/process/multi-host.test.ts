@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -17,6 +16,7 @@ import {
 } from '../support/postgres-admin.js';
 import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
+import { type Outcome, writeLoad } from '../support/write-load.js';
 
 /**
  * Issue 14, point 1: a multi-host DATABASE_URL (`h1:p1,h2:p2/db?target_session_attrs=read-write`,
@@ -36,11 +36,6 @@ const CHILDREN = 12;
 const RECOVERY_MS = 10_000;
 /** Admin sessions may write on a read-only cluster (the copy, ALTER SYSTEM). */
 const WRITABLE = '-c default_transaction_read_only=off';
-
-interface Outcome {
-  key: string;
-  id?: string;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -106,90 +101,10 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)(
     let unitId = '';
     let rulerVersionId = '';
     const childIds: string[] = [];
-    const statuses = new Map<number, number>();
-    const badProblems: string[] = [];
-
-    async function api(method: string, url: string, body?: unknown, headers = {}) {
-      return fetch(`${server.base}${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-    }
-
-    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-    async function created(url: string, body: unknown): Promise<any> {
-      const res = await api('POST', url, body);
-      const json = await res.json();
-      expect(res.status, JSON.stringify(json)).toBe(201);
-      return json;
-    }
-
-    /** One write, retried with its Idempotency-Key on 503 (bounded: 60 tries). */
-    async function submit(n: number): Promise<Outcome> {
-      const key = randomUUID();
-      const body = {
-        childId: childIds[n % childIds.length],
-        unitId,
-        rulerVersionId,
-        assessedOn: '2026-11-20',
-        raters: [
-          { name: 'Anna Pædagog', role: 'unit_staff' },
-          { name: 'Bo Leder', role: 'unit_leader' },
-        ],
-        rating: { overallLevel: 1 + (n % 3) },
-        parentsInformed: false,
-        justification: `load ${key}`,
-      };
-      for (let attempt = 0; attempt < 60; attempt++) {
-        let res: Response;
-        try {
-          res = await api('POST', '/v1/assessments', body, { 'idempotency-key': key });
-        } catch {
-          statuses.set(0, (statuses.get(0) ?? 0) + 1);
-          await sleep(200);
-          continue;
-        }
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const json = (await res.json()) as { id?: string };
-        if (res.status === 201) return { key, id: json.id };
-        if (res.status === 503) {
-          const type = res.headers.get('content-type') ?? '';
-          if (!type.startsWith('application/problem+json') || !res.headers.get('retry-after')) {
-            badProblems.push(`${type} retry-after=${res.headers.get('retry-after')}`);
-          }
-        }
-        if (res.status !== 503 && res.status !== 409) return { key };
-        await sleep(res.status === 503 ? 200 : 100);
-      }
-      return { key };
-    }
-
-    function load() {
-      let running = true;
-      let counter = 0;
-      const outcomes: Outcome[] = [];
-      let lastSuccess = 0;
-      const clients = Array.from({ length: CLIENTS }, async () => {
-        while (running) {
-          const outcome = await submit(counter++);
-          outcomes.push(outcome);
-          if (outcome.id) lastSuccess = Date.now();
-        }
-      });
-      return {
-        lastSuccess: () => lastSuccess,
-        stop: async () => {
-          running = false;
-          await Promise.all(clients);
-          return outcomes;
-        },
-      };
-    }
+    const { api, created, load, statuses, badProblems } = writeLoad(
+      () => ({ base: server.base, token, unitId, rulerVersionId, childIds }),
+      { clients: CLIENTS, attempts: 60 },
+    );
 
     /** The acknowledged writes on `cluster`: each exactly once, with recommendation and audit. */
     async function expectStoredExactlyOnce(cluster: PrivateCluster, outcomes: Outcome[]) {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,6 +14,7 @@ import {
 } from '../support/postgres-admin.js';
 import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
+import { type Outcome, writeLoad } from '../support/write-load.js';
 
 /**
  * Issue 12, point 1: the real service process under a write load while its PostgreSQL server
@@ -30,12 +30,6 @@ const CHILDREN = 24;
 /** How long the service may take to write again once PostgreSQL is back. */
 const RECOVERY_MS = 10_000;
 
-interface Outcome {
-  key: string;
-  /** The assessment id of a 2xx answer; undefined when no 2xx was ever received. */
-  id?: string;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!inject('postgresAdminUrl') || !bin)(
@@ -48,94 +42,10 @@ describe.skipIf(!inject('postgresAdminUrl') || !bin)(
     let unitId = '';
     let rulerVersionId = '';
     const childIds: string[] = [];
-    const statuses = new Map<number, number>();
-    const badProblems: string[] = [];
-
-    async function api(method: string, url: string, body?: unknown, headers = {}) {
-      const res = await fetch(`${server.base}${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return res;
-    }
-
-    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-    async function created(url: string, body: unknown): Promise<any> {
-      const res = await api('POST', url, body);
-      const json = await res.json();
-      expect(res.status, JSON.stringify(json)).toBe(201);
-      return json;
-    }
-
-    /** One write, retried with its Idempotency-Key (as a well-behaved client does) up to 8 times. */
-    async function submit(n: number): Promise<Outcome> {
-      const key = randomUUID();
-      const body = {
-        childId: childIds[n % childIds.length],
-        unitId,
-        rulerVersionId,
-        assessedOn: '2026-11-20',
-        raters: [
-          { name: 'Anna Pædagog', role: 'unit_staff' },
-          { name: 'Bo Leder', role: 'unit_leader' },
-        ],
-        rating: { overallLevel: 1 + (n % 3) },
-        parentsInformed: false,
-        justification: `load ${key}`,
-      };
-      for (let attempt = 0; attempt < 8; attempt++) {
-        let res: Response;
-        try {
-          res = await api('POST', '/v1/assessments', body, { 'idempotency-key': key });
-        } catch {
-          // The service itself must stay up: a refused connection would be a failure.
-          statuses.set(0, (statuses.get(0) ?? 0) + 1);
-          await sleep(200);
-          continue;
-        }
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const json = (await res.json()) as { id?: string };
-        if (res.status === 201) return { key, id: json.id };
-        if (res.status === 503) {
-          const type = res.headers.get('content-type') ?? '';
-          if (!type.startsWith('application/problem+json') || !res.headers.get('retry-after')) {
-            badProblems.push(`${type} retry-after=${res.headers.get('retry-after')}`);
-          }
-        }
-        // Anything but 503 (and 409: the first try still running) is final for this key.
-        if (res.status !== 503 && res.status !== 409) return { key };
-        await sleep(res.status === 503 ? 250 : 100);
-      }
-      return { key };
-    }
-
-    /** CLIENTS loops submitting until `stop()` is called; resolves with every outcome. */
-    function load() {
-      let running = true;
-      let counter = 0;
-      const outcomes: Outcome[] = [];
-      let lastSuccess = 0;
-      const clients = Array.from({ length: CLIENTS }, async () => {
-        while (running) {
-          const outcome = await submit(counter++);
-          outcomes.push(outcome);
-          if (outcome.id) lastSuccess = Date.now();
-        }
-      });
-      return {
-        lastSuccess: () => lastSuccess,
-        stop: async () => {
-          running = false;
-          await Promise.all(clients);
-          return outcomes;
-        },
-      };
-    }
+    const { api, created, load, statuses, badProblems } = writeLoad(
+      () => ({ base: server.base, token, unitId, rulerVersionId, childIds }),
+      { clients: CLIENTS, attempts: 8 },
+    );
 
     async function waitForWrite(since: number, ms: number, probe: ReturnType<typeof load>) {
       const deadline = Date.now() + ms;
