@@ -16,7 +16,7 @@ import {
 } from '../support/postgres-admin.js';
 import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
-import { type Outcome, writeLoad } from '../support/write-load.js';
+import { type Outcome, seedTenant, type Tenant, writeLoad } from '../support/write-load.js';
 
 /**
  * Issue 14, point 1: a multi-host DATABASE_URL (`h1:p1,h2:p2/db?target_session_attrs=read-write`,
@@ -97,14 +97,11 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)(
     let first: PrivateCluster;
     let second: PrivateCluster;
     let server: Awaited<ReturnType<typeof startServer>>;
-    let token = '';
-    let unitId = '';
-    let rulerVersionId = '';
-    const childIds: string[] = [];
-    const { api, created, load, statuses, badProblems } = writeLoad(
-      () => ({ base: server.base, token, unitId, rulerVersionId, childIds }),
-      { clients: CLIENTS, attempts: 60 },
-    );
+    let tenant: Tenant;
+    const { load, statuses, badProblems } = writeLoad(() => ({ base: server.base, ...tenant }), {
+      clients: CLIENTS,
+      attempts: 60,
+    });
 
     /** The acknowledged writes on `cluster`: each exactly once, with recommendation and audit. */
     async function expectStoredExactlyOnce(cluster: PrivateCluster, outcomes: Outcome[]) {
@@ -169,7 +166,7 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)(
         url: withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD),
         poolMax: 1,
       });
-      token = (await createPlatformAdminKey(direct, 'multi-host test')).token;
+      const platformToken = (await createPlatformAdminKey(direct, 'multi-host test')).token;
       await direct.close();
       await copyDatabase(first, second, true);
       // The first listed is the "standby": read-only.
@@ -183,27 +180,12 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)(
         RATE_LIMIT_MAX: '0',
         LOG_LEVEL: 'info',
       });
-      const municipality = await created('/v1/municipalities', { code: '101', name: 'Failover' });
-      token = (
-        await created(`/v1/municipalities/${municipality.id}/api-keys`, {
-          name: 'admin',
-          role: 'municipality_admin',
-          unitIds: [],
-        })
-      ).token;
-      unitId = (await created('/v1/units', { name: 'Børnehuset', kind: 'kindergarten' })).id;
-      const rulers = (await (await api('GET', '/v1/rulers')).json()) as {
-        items: { key: string; latestVersion: { id: string } }[];
-      };
-      rulerVersionId = rulers.items.find((r) => r.key === 'topi-3')?.latestVersion.id ?? '';
-      for (let i = 0; i < CHILDREN; i++) {
-        const child = await created('/v1/children', {
-          externalRef: `failover-${i}`,
-          birthDate: '2021-05-10',
-          enrolment: { unitId, startDate: '2024-08-01' },
-        });
-        childIds.push(child.id);
-      }
+      tenant = await seedTenant(server.base, platformToken, {
+        code: '101',
+        name: 'Failover',
+        children: CHILDREN,
+        refPrefix: 'failover',
+      });
     }, 240_000);
 
     afterAll(async () => {

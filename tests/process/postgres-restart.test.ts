@@ -14,7 +14,7 @@ import {
 } from '../support/postgres-admin.js';
 import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
-import { type Outcome, writeLoad } from '../support/write-load.js';
+import { type Outcome, seedTenant, type Tenant, writeLoad } from '../support/write-load.js';
 
 /**
  * Issue 12, point 1: the real service process under a write load while its PostgreSQL server
@@ -38,12 +38,9 @@ describe.skipIf(!inject('postgresAdminUrl') || !bin)(
     let cluster: PrivateCluster;
     let server: Awaited<ReturnType<typeof startServer>>;
     let owner: Kysely<unknown>;
-    let token = '';
-    let unitId = '';
-    let rulerVersionId = '';
-    const childIds: string[] = [];
-    const { api, created, load, statuses, badProblems } = writeLoad(
-      () => ({ base: server.base, token, unitId, rulerVersionId, childIds }),
+    let tenant: Tenant;
+    const { api, load, statuses, badProblems } = writeLoad(
+      () => ({ base: server.base, ...tenant }),
       { clients: CLIENTS, attempts: 8 },
     );
 
@@ -93,7 +90,7 @@ describe.skipIf(!inject('postgresAdminUrl') || !bin)(
       await ensureTestAppRole(ownerUrl);
       const appUrl = withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD);
       const direct = await openPostgresDatabase({ url: appUrl, poolMax: 1 });
-      token = (await createPlatformAdminKey(direct, 'restart test')).token;
+      const platformToken = (await createPlatformAdminKey(direct, 'restart test')).token;
       await direct.close();
 
       server = await startServer({
@@ -102,27 +99,12 @@ describe.skipIf(!inject('postgresAdminUrl') || !bin)(
         RATE_LIMIT_MAX: '0',
         LOG_LEVEL: 'info',
       });
-      const municipality = await created('/v1/municipalities', { code: '101', name: 'Restart' });
-      token = (
-        await created(`/v1/municipalities/${municipality.id}/api-keys`, {
-          name: 'admin',
-          role: 'municipality_admin',
-          unitIds: [],
-        })
-      ).token;
-      unitId = (await created('/v1/units', { name: 'Børnehuset', kind: 'kindergarten' })).id;
-      const rulers = (await (await api('GET', '/v1/rulers')).json()) as {
-        items: { key: string; latestVersion: { id: string } }[];
-      };
-      rulerVersionId = rulers.items.find((r) => r.key === 'topi-3')?.latestVersion.id ?? '';
-      for (let i = 0; i < CHILDREN; i++) {
-        const child = await created('/v1/children', {
-          externalRef: `restart-${i}`,
-          birthDate: '2021-05-10',
-          enrolment: { unitId, startDate: '2024-08-01' },
-        });
-        childIds.push(child.id);
-      }
+      tenant = await seedTenant(server.base, platformToken, {
+        code: '101',
+        name: 'Restart',
+        children: CHILDREN,
+        refPrefix: 'restart',
+      });
     }, 180_000);
 
     afterAll(async () => {
