@@ -132,7 +132,7 @@ async function main(): Promise<number> {
       log('stopping the services and the formation');
       await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
       await formation.down().catch((error) => log(`formation down: ${error}`));
-      log(`stopped (the services' logs: ${logs})`);
+      log('stopped');
     })();
     return cleaning;
   };
@@ -151,6 +151,7 @@ async function main(): Promise<number> {
     await cleanup();
     // The services' logs are kept when something failed.
     if (code === 0) rmSync(logs, { recursive: true, force: true });
+    else log(`the services' logs: ${logs}`);
   }
 }
 
@@ -250,8 +251,8 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
       unplanned: false,
       run: async (mark) => {
         const { from, to } = await formation.switchover();
-        mark('switched over, healthy');
-        return `${from} → ${to}`;
+        const healthy = mark('switched over, healthy');
+        return `primary ${from} → ${to}; primary/secondary again after ${healthy.toFixed(1)} s`;
       },
     },
     {
@@ -265,11 +266,11 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
         mark('killed');
         await sleep(1_000);
         await formation.waitHealthy();
-        mark('healthy');
+        const healthy = mark('healthy');
         const after = await formation.primary();
         return after?.name === before.name
-          ? `postmaster ${pid} of ${before.name} killed; its pg_autoctl restarted it in place, no failover`
-          : `postmaster of ${before.name} killed; failover to ${after?.name}`;
+          ? `${before.name}'s pg_autoctl restarted its postmaster (pid ${pid}) in place: no failover; primary/secondary again after ${healthy.toFixed(1)} s`
+          : `postmaster of ${before.name} killed; failover to ${after?.name} after ${healthy.toFixed(1)} s`;
       },
     },
     {
@@ -287,7 +288,7 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
           return p !== undefined && p.name !== before.name;
         });
         const promoted = await formation.primary();
-        mark(`${promoted?.name} ${promoted?.reported}`);
+        const promotedAt = mark(`${promoted?.name} ${promoted?.reported}`);
         await formation.waitFor(
           'a write acknowledged by the new primary',
           async () => lastAck > killed && lastAck > Date.now() - 1_000,
@@ -297,10 +298,13 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
         // The survivor alone acknowledges writes for a while (wait_primary, no sync standby).
         await sleep(AFTER_MS);
         formation.startService(before.name);
-        mark(`${before.name} restarted (rejoin)`);
+        const restarted = mark(`${before.name} restarted (rejoin)`);
         await formation.waitHealthy();
-        mark('healthy');
-        return `${before.name} lost; ${promoted?.name} promoted; ${before.name} rejoined as secondary`;
+        const healthy = mark('healthy');
+        return (
+          `${before.name} lost; ${promoted?.name} ${promoted?.reported} after ${promotedAt.toFixed(1)} s; ` +
+          `${before.name} started again at ${restarted.toFixed(1)} s, back as secondary (sync) at ${healthy.toFixed(1)} s`
+        );
       },
     },
     {
@@ -313,8 +317,8 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
         await formation.restartNode(standby.name);
         mark('stopped and started');
         await formation.waitHealthy();
-        mark('healthy');
-        return `${standby.name} restarted`;
+        const healthy = mark('healthy');
+        return `${standby.name} stopped and started; streaming synchronously again after ${healthy.toFixed(1)} s`;
       },
     },
   ];
@@ -338,7 +342,7 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
     const mark: Mark = (label) => {
       marks[label] = Number(((Date.now() - t0) / 1000).toFixed(2));
       log(`(${spec.id}) +${marks[label]} s ${label}`);
-      return Date.now();
+      return marks[label];
     };
     let detail = '';
     let error: string | undefined;
@@ -408,9 +412,33 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
 
   // All events' acknowledged writes on the final primary, with their recommendation and audit
   // entry, and no more assessments than submissions.
+  const summaryFailures: string[] = [];
   const final = await checkStored(formation, allOutcomes, true);
   const finalPrimary = await formation.primary();
-  const summaryFailures: string[] = [];
+  // ...and on the standby, once it has replayed everything the primary has: an acknowledged
+  // commit was flushed there (synchronous_commit = on), it must be visible after replay.
+  const standby = await formation.standby();
+  let onStandby: Awaited<ReturnType<typeof checkStored>> | undefined;
+  if (finalPrimary && standby) {
+    const [lsn] = await formation.nodeQuery<{ lsn: string }>(
+      finalPrimary.port,
+      'SELECT pg_current_wal_lsn()::text AS lsn',
+    );
+    await formation.waitFor('the standby to replay', async () => {
+      const [row] = await formation.nodeQuery<{ done: boolean }>(
+        standby.port,
+        'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done',
+        [lsn?.lsn],
+      );
+      return row?.done === true;
+    });
+    onStandby = await checkStored(formation, allOutcomes, true, standby.port);
+    if (onStandby.lost > 0) {
+      summaryFailures.push(`${onStandby.lost} acknowledged writes missing on the standby`);
+    }
+    if (onStandby.duplicated > 0)
+      summaryFailures.push(`${onStandby.duplicated} duplicated on the standby`);
+  } else summaryFailures.push('no primary and standby at the end');
   if (final.lost > 0) summaryFailures.push(`${final.lost} acknowledged writes missing at the end`);
   if (final.duplicated > 0) summaryFailures.push(`${final.duplicated} duplicated at the end`);
   if ((final.incomplete ?? 0) > 0) {
@@ -450,7 +478,12 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
       databaseUrl: databaseUrl.replace(`:${APP}@`, ':***@'),
     },
     events: results,
-    final: { ...final, primary: finalPrimary?.name, submissions: allOutcomes.length },
+    final: {
+      ...final,
+      primary: finalPrimary?.name,
+      submissions: allOutcomes.length,
+      standby: standby && onStandby ? { name: standby.name, ...onStandby } : undefined,
+    },
     failures: [
       ...results.flatMap((r) => r.failures.map((f) => `(${r.id}) ${f}`)),
       ...summaryFailures,
@@ -497,10 +530,15 @@ function failuresOf(r: EventResult): string[] {
  * stored more than once. With `complete`, also counts the acknowledged assessments without
  * their recommendation or audit entry, and all assessments stored.
  */
-async function checkStored(formation: Formation, outcomes: Outcome[], complete = false) {
-  let port: number | undefined;
+async function checkStored(
+  formation: Formation,
+  outcomes: Outcome[],
+  complete = false,
+  on?: number,
+) {
+  let port = on;
   await formation.waitFor('a primary to check on', async () => {
-    port = (await formation.primary())?.port;
+    port ??= (await formation.primary())?.port;
     return port !== undefined;
   });
   const rows = await formation.nodeQuery<{ id: string; justification: string }>(
@@ -546,10 +584,13 @@ function markdownTable(
     submissions: number;
     total?: number | undefined;
     primary?: string | undefined;
+    standby?:
+      | { name: string; total?: number | undefined; lost: number; duplicated: number }
+      | undefined;
   },
 ): string {
   const lines = [
-    '| event | acknowledged writes | lost | duplicated | longest time without an acknowledged write | 503s (all problem+json with Retry-After) | other statuses | service processes exited | what happened |',
+    '| event | acknowledged writes | lost | duplicated | longest time without an acknowledged write | 503s (problem+json with Retry-After) | other statuses | service exits | what happened |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
   ];
   for (const r of results) {
@@ -564,8 +605,11 @@ function markdownTable(
   }
   lines.push(
     '',
-    `Final check on ${final.primary}: ${final.submissions} submissions, ${final.total} assessments stored, ` +
-      `${final.lost} acknowledged writes missing, ${final.duplicated} duplicated.`,
+    `Final check of all ${final.submissions} submissions on the primary ${final.primary}: ${final.total} assessments stored, ` +
+      `${final.lost} acknowledged writes missing, ${final.duplicated} duplicated` +
+      (final.standby
+        ? `; on the standby ${final.standby.name} after replay: ${final.standby.total} stored, ${final.standby.lost} missing, ${final.standby.duplicated} duplicated.`
+        : '.'),
   );
   return lines.join('\n');
 }
