@@ -67,6 +67,8 @@ interface EventResult {
   detail: string;
   /** Seconds after the event was triggered: what happened when. */
   marks: Record<string, number>;
+  /** The monitor's event log from the trigger on (pgautofailover.event). */
+  monitorEvents: string[];
   submissions: number;
   acknowledged: number;
   /** Submissions that never got a 201 (gave up or a final error): stored or not, not promised. */
@@ -270,7 +272,7 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
         const after = await formation.primary();
         return after?.name === before.name
           ? `${before.name}'s pg_autoctl restarted its postmaster (pid ${pid}) in place: no failover; primary/secondary again after ${healthy.toFixed(1)} s`
-          : `postmaster of ${before.name} killed; failover to ${after?.name} after ${healthy.toFixed(1)} s`;
+          : `${before.name}'s postmaster (pid ${pid}) killed; the monitor failed over to ${after?.name}; primary/secondary again after ${healthy.toFixed(1)} s`;
       },
     },
     {
@@ -378,12 +380,25 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
       for (const [status, n] of l.statuses) statuses[status] = (statuses[status] ?? 0) + n;
     }
     const check = await checkStored(formation, outcomes);
+    // What the monitor decided meanwhile (its event log), in seconds after the event.
+    const monitorEvents = (
+      await formation
+        .monitorQuery<{ ms: number; nodename: string; state: string; description: string }>(
+          `SELECT (extract(epoch FROM eventtime) * 1000)::float8 AS ms, nodename,
+                  reportedstate || ' → ' || goalstate AS state, description
+           FROM pgautofailover.event WHERE eventtime >= to_timestamp(${t0 / 1000}) ORDER BY eventid`,
+        )
+        .catch(() => [])
+    ).map(
+      (e) => `+${((e.ms - t0) / 1000).toFixed(2)} s ${e.nodename} ${e.state}: ${e.description}`,
+    );
     const result: EventResult = {
       id: spec.id,
       event: spec.event,
       unplanned: spec.unplanned,
       detail,
       marks,
+      monitorEvents,
       submissions: outcomes.length,
       acknowledged: acked.length,
       unknown: outcomes.length - acked.length,
