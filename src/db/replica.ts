@@ -71,6 +71,7 @@ class ReplicaRouter {
   #checking = false;
   #timer: NodeJS.Timeout | undefined;
   #lastInUse = false;
+  #stopped = false;
   readonly #reads = { replica: 0, primary: 0 };
 
   constructor(
@@ -115,7 +116,7 @@ class ReplicaRouter {
 
   /** Measures the lag (and checks the role once); a failure marks the replica down. */
   async check(): Promise<void> {
-    if (this.#checking || this.refusal) return;
+    if (this.#checking || this.refusal || this.#stopped) return;
     this.#checking = true;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -126,10 +127,12 @@ class ReplicaRouter {
         );
       });
       const lag = await Promise.race([this.#measure(), timeout]);
+      if (this.#stopped) return;
       this.#up = true;
       this.#lagSeconds = lag;
       this.#changed();
     } catch (error) {
+      if (this.#stopped) return;
       if (error instanceof RlsBypassError) {
         this.refusal = error;
         this.#up = false;
@@ -162,6 +165,7 @@ class ReplicaRouter {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
   }
 

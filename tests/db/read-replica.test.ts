@@ -402,6 +402,50 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)('a read replica [postgr
     });
   });
 
+  it('starts with the replica unreachable, reading on the primary; refuses an RLS-bypassing role', async () => {
+    const url = withCredentials(
+      withDatabase(primary.adminUrl, 'lineal'),
+      TEST_APP_ROLE,
+      TEST_APP_PASSWORD,
+    );
+    const config = {
+      engine: 'postgres' as const,
+      url,
+      migrationUrl: url,
+      poolMax: 2,
+      allowRlsBypass: false,
+    };
+    // A port nothing listens on.
+    const closed = new URL(standbyAppUrl);
+    closed.port = '1';
+    const started = Date.now();
+    const unreachable = await openDatabase({
+      ...config,
+      replica: { url: closed.toString(), maxLagSeconds: 30 },
+    });
+    try {
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(unreachable.replicaStatus?.()).toMatchObject({ up: false, inUse: false });
+      const n = await unreachable.readTransaction?.({ kind: 'platform' }, async (trx) =>
+        Number(
+          (await sql<{ n: number }>`SELECT count(*)::int AS n FROM municipalities`.execute(trx))
+            .rows[0]?.n,
+        ),
+      );
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(unreachable.replicaStatus?.().reads).toEqual({ replica: 0, primary: 1 });
+    } finally {
+      await unreachable.close();
+    }
+    // The standby's superuser bypasses row-level security: refused at start-up, as on the primary.
+    await expect(
+      openDatabase({
+        ...config,
+        replica: { url: withDatabase(standby.adminUrl, 'lineal'), maxLagSeconds: 30 },
+      }),
+    ).rejects.toThrow(/bypasses row-level security/);
+  });
+
   it('answers 503 and no data when the audit entry cannot be written on the primary', async () => {
     await replayed();
     await until('reads use the replica', () => status().inUse);
