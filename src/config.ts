@@ -87,6 +87,8 @@ const envSchema = z.object({
   DATABASE_MIGRATION_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DATABASE_ALLOW_RLS_BYPASS: booleanFromEnv.default(false),
+  DATABASE_REPLICA_URL: postgresUrl.optional(),
+  DATABASE_REPLICA_MAX_LAG_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LINEAL_DATA_DIR: z.string().min(1).default('./data'),
   BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -221,6 +223,8 @@ export interface Config {
         migrationUrl: string;
         poolMax: number;
         allowRlsBypass: boolean;
+        /** A streaming replica for reads that tolerate staleness (src/db/replica.ts). */
+        replica?: ReplicaConfig;
       }
     | { engine: 'pglite'; dataDir: string };
   bodyLimitBytes: number;
@@ -248,6 +252,12 @@ export interface Config {
   retention: { years: number; auditMonths: number; intervalHours: number };
   /** The bearer token of GET /metrics; undefined: no /metrics (404). */
   metricsToken: string | undefined;
+}
+
+/** DATABASE_REPLICA_URL and the lag beyond which its reads go to the primary. */
+export interface ReplicaConfig {
+  url: string;
+  maxLagSeconds: number;
 }
 
 /** How OIDC access tokens (JWTs) are verified and mapped to a principal. */
@@ -288,6 +298,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'LINEAL_CPR_SECRET: required with DATABASE_URL (the key CPR numbers are hashed with)',
     );
   }
+  if (cleaned.DATABASE_REPLICA_URL && !cleaned.DATABASE_URL) {
+    problems.push('DATABASE_REPLICA_URL: has no effect without DATABASE_URL (the primary)');
+  }
   if (cleaned.OIDC_ISSUER) {
     for (const name of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL']) {
       if (!cleaned[name]) problems.push(`${name}: required with OIDC_ISSUER`);
@@ -313,6 +326,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
           poolMax: e.DATABASE_POOL_MAX,
           allowRlsBypass: e.DATABASE_ALLOW_RLS_BYPASS,
+          ...(e.DATABASE_REPLICA_URL
+            ? {
+                replica: {
+                  url: e.DATABASE_REPLICA_URL,
+                  maxLagSeconds: e.DATABASE_REPLICA_MAX_LAG_SECONDS,
+                },
+              }
+            : {}),
         }
       : { engine: 'pglite', dataDir: e.LINEAL_DATA_DIR },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -113,6 +113,11 @@ async function openWhenAvailable(
           metrics?.databaseConnectionErrors.inc();
           logger.warn({ err: error }, 'database connection failed');
         },
+        onReplicaChange: (status, error) => {
+          const { up, inUse, lagSeconds } = status;
+          const message = inUse ? 'reads use the replica' : 'reads use the primary';
+          logger.warn({ replica: { up, inUse, lagSeconds }, err: error }, message);
+        },
       });
       const { pending } = await migrationStatus(database.db);
       if (pending.length > 0) {

@@ -44,6 +44,27 @@ export interface Database {
   close(): Promise<void>;
   /** The connection pool's counts, for the metrics (PostgreSQL; PGlite has one connection). */
   readonly poolStats?: () => { total: number; idle: number; waiting: number };
+  /**
+   * Runs a read that tolerates a few seconds of staleness on the read replica
+   * (DATABASE_REPLICA_URL) when it is up and within its lag bound, else on the primary
+   * (src/db/replica.ts). `fn` must only read: it may run twice (on the replica, which failed,
+   * then on the primary). Absent without a replica: such reads use `transaction`.
+   */
+  readTransaction?<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** The read replica's state, for the metrics; absent without a replica. */
+  readonly replicaStatus?: () => ReplicaStatus;
+}
+
+/** What the service knows of its read replica (src/db/replica.ts). */
+export interface ReplicaStatus {
+  /** The last check reached the replica (and it is a standby, or a server in recovery). */
+  up: boolean;
+  /** How far its data is behind the primary's, in seconds, at the last check; null: unknown. */
+  lagSeconds: number | null;
+  /** Whether reads are sent to it now (up, and lagging no more than the bound). */
+  inUse: boolean;
+  /** Reads sent to it and reads that went to the primary instead, since start. */
+  reads: { replica: number; primary: number };
 }
 
 /**

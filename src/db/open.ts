@@ -4,27 +4,52 @@ import { describeConnectionString, parseConnectionString } from '../connection-s
 import type { Database } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import { openEmbeddedDatabase } from './pglite.js';
-import { createPool, openPostgresDatabase } from './postgres.js';
+import { createPool, openPostgresDatabase, type PostgresOptions } from './postgres.js';
+import { type ReplicaSettings, withReplica } from './replica.js';
 import type { DB } from './schema.js';
 
 export interface OpenHooks {
   onMigrated?: (applied: string[]) => void;
   onConnectionError?: (error: Error) => void;
+  /** The read replica went down, came back, crossed its lag bound or was refused. */
+  onReplicaChange?: ReplicaSettings['onChange'];
 }
 
-/** The engine the configuration names: PostgreSQL when DATABASE_URL is set, else embedded. */
-export function openDatabase(config: Config['database'], hooks: OpenHooks = {}): Promise<Database> {
-  return config.engine === 'postgres'
-    ? openPostgresDatabase({
-        url: config.url,
-        poolMax: config.poolMax,
-        allowRlsBypass: config.allowRlsBypass,
-        ...(hooks.onConnectionError ? { onConnectionError: hooks.onConnectionError } : {}),
-      })
-    : openEmbeddedDatabase({
-        dataDir: config.dataDir,
-        ...(hooks.onMigrated ? { onMigrated: hooks.onMigrated } : {}),
-      });
+/**
+ * The engine the configuration names: PostgreSQL when DATABASE_URL is set (with its read
+ * replica when DATABASE_REPLICA_URL is), else embedded.
+ */
+export async function openDatabase(
+  config: Config['database'],
+  hooks: OpenHooks = {},
+): Promise<Database> {
+  if (config.engine === 'postgres') {
+    const options: PostgresOptions = {
+      url: config.url,
+      poolMax: config.poolMax,
+      allowRlsBypass: config.allowRlsBypass,
+      ...(hooks.onConnectionError ? { onConnectionError: hooks.onConnectionError } : {}),
+    };
+    const primary = await openPostgresDatabase(options);
+    if (!config.replica) return primary;
+    try {
+      return await withReplica(
+        primary,
+        { ...options, url: config.replica.url },
+        {
+          maxLagSeconds: config.replica.maxLagSeconds,
+          ...(hooks.onReplicaChange ? { onChange: hooks.onReplicaChange } : {}),
+        },
+      );
+    } catch (error) {
+      await primary.close();
+      throw error;
+    }
+  }
+  return openEmbeddedDatabase({
+    dataDir: config.dataDir,
+    ...(hooks.onMigrated ? { onMigrated: hooks.onMigrated } : {}),
+  });
 }
 
 /** Applies pending migrations: on PostgreSQL as the migration (owner) role. */

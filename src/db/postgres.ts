@@ -20,6 +20,13 @@ export interface PostgresOptions {
   onConnectionError?: (error: Error) => void;
   /** Kysely's query log hook (the benchmark records a request's statements); off by default. */
   log?: KyselyConfig['log'];
+  /** How long a connection attempt may take (CONNECT_TIMEOUT_MS unless given). */
+  connectTimeoutMs?: number;
+  /**
+   * Whether opening checks the role at once (RlsBypassError), which needs the server to answer;
+   * false for the read replica, whose check runs when it is first reached (src/db/replica.ts).
+   */
+  checkRoleAtOpen?: boolean;
 }
 
 const pgTypes = {
@@ -76,11 +83,11 @@ export const CONNECT_TIMEOUT_MS = 5_000;
  * The service's pool. A multi-host URL (`h1:p1,h2:p2`, target_session_attrs=read-write) gets
  * connections to the host that is usable now (src/db/failover-pool.ts).
  */
-export function createPool(url: string, max = 10): pg.Pool {
+export function createPool(url: string, max = 10, connectTimeoutMs = CONNECT_TIMEOUT_MS): pg.Pool {
   return createPgPool(url, {
     max,
     types: pgTypes,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: connectTimeoutMs,
     // A server that vanished without closing its sockets (a host down, a network partition)
     // is noticed by TCP keep-alive instead of leaving connections waiting for ever.
     keepAlive: true,
@@ -128,6 +135,12 @@ export async function rlsBypassReasons(
   return { role: row.role, reasons };
 }
 
+/** Throws RlsBypassError when the connected role bypasses row-level security (unless allowed). */
+export async function checkRole(db: Kysely<DB>, allowRlsBypass = false): Promise<void> {
+  const { role, reasons } = await rlsBypassReasons(db);
+  if (reasons.length > 0 && !allowRlsBypass) throw new RlsBypassError(role, reasons);
+}
+
 /**
  * The dialect with transactions that begin with their first statement (BeginWithScopeDriver):
  * BEGIN and the scope go out as one simple-protocol script. pg's own commit and rollback end
@@ -144,7 +157,7 @@ class ScopedPostgresDialect extends LinealPostgresDialect {
 
 /** Opens PostgreSQL through a pool. Migrations are not run here (`npm run migrate`). */
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
-  const pool = createPool(options.url, options.poolMax);
+  const pool = createPool(options.url, options.poolMax, options.connectTimeoutMs);
   const onError = (error: Error) => options.onConnectionError?.(error);
   pool.on('connect', (client) => {
     prepareStatements(client);
@@ -158,12 +171,13 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     dialect: new ScopedPostgresDialect({ pool }),
     ...(options.log ? { log: options.log } : {}),
   });
-  try {
-    const { role, reasons } = await rlsBypassReasons(db);
-    if (reasons.length > 0 && !options.allowRlsBypass) throw new RlsBypassError(role, reasons);
-  } catch (error) {
-    await db.destroy();
-    throw error;
+  if (options.checkRoleAtOpen !== false) {
+    try {
+      await checkRole(db, options.allowRlsBypass);
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
   }
   let closed = false;
   return {

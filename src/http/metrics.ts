@@ -89,6 +89,7 @@ export class Metrics {
     registers: [this.registry],
   });
   #poolObserved = false;
+  #replicaObserved = false;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -115,6 +116,55 @@ export class Metrics {
       'Queries waiting for a pooled connection',
       (s) => s.waiting,
     );
+  }
+
+  /**
+   * Adds the read replica's gauges when one is configured (DATABASE_REPLICA_URL): whether it is
+   * up and in use, its lag, and where the reads meant for it ran.
+   */
+  observeReplica(database: Database): void {
+    const status = database.replicaStatus;
+    if (!status || this.#replicaObserved) return;
+    this.#replicaObserved = true;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'lineal_database_replica_up',
+      help: 'Whether the last check reached the read replica (1) or not (0)',
+      registers,
+      collect() {
+        this.set(status().up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lineal_database_replica_in_use',
+      help: 'Whether replica-routed reads go to the read replica now (1) or to the primary (0)',
+      registers,
+      collect() {
+        this.set(status().inUse ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'lineal_database_replica_lag_seconds',
+      help: "How far the read replica's data is behind the primary's (absent when unknown)",
+      registers,
+      collect() {
+        const lag = status().lagSeconds;
+        if (lag === null) this.reset();
+        else this.set(lag);
+      },
+    });
+    new Counter({
+      name: 'lineal_database_replica_reads_total',
+      help: 'Replica-routed reads, by the server they ran on (replica, or primary as fallback)',
+      labelNames: ['server'] as const,
+      registers,
+      collect() {
+        const { reads } = status();
+        this.reset();
+        this.inc({ server: 'replica' }, reads.replica);
+        this.inc({ server: 'primary' }, reads.primary);
+      },
+    });
   }
 
   /** Runs a job, counting the run (ok or failed) and its duration; rethrows a failure. */
@@ -177,6 +227,7 @@ export const metricsPlugin = fp(
   async (app: FastifyInstance, opts: { metrics: Metrics; database: Database }) => {
     const { metrics } = opts;
     metrics.observePool(opts.database);
+    metrics.observeReplica(opts.database);
     app.addHook('onResponse', async (request, reply) => {
       const labels = labelsOf(request);
       const status = String(reply.statusCode);

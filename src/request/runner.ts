@@ -30,6 +30,12 @@ declare module 'fastify' {
      * caller of another municipality).
      */
     scope?: 'caller' | 'platform' | 'path';
+    /**
+     * The route's service only reads and tolerates a few seconds of staleness (aggregates,
+     * exports): with a read replica (DATABASE_REPLICA_URL) it runs there, and its audit entries
+     * are then written on the primary before the answer (see `Runner.run`).
+     */
+    readReplica?: boolean;
   }
 }
 
@@ -76,9 +82,16 @@ export class Runner {
    * checks as it enters the scope: a key revoked since it was verified (by any instance) is
    * answered 401 and dropped from the cache.
    */
-  async #transaction<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  async #transaction<T>(
+    scope: Scope,
+    fn: (trx: Transaction<DB>) => Promise<T>,
+    replica = false,
+  ): Promise<T> {
+    const { database } = this;
     try {
-      return await this.database.transaction(scope, fn);
+      return await (replica && database.readTransaction
+        ? database.readTransaction(scope, fn)
+        : database.transaction(scope, fn));
     } catch (error) {
       if (scope.apiKeyId === undefined || !isRevokedKeyError(error)) throw error;
       this.apiKeys.forget(scope.apiKeyId);
@@ -86,11 +99,37 @@ export class Runner {
     }
   }
 
-  /** Runs a reading (or changing, non-creating) request; the route answers the result. */
+  /**
+   * A read of a `readReplica` route: on the replica when there is one that is up and current
+   * enough (src/db/replica.ts), else on the primary. A revoked key the replica has not seen yet
+   * is still refused: the audit transaction on the primary enters the same scope.
+   */
+  #read<T>(scope: Scope, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.#transaction(scope, fn, true);
+  }
+
+  /**
+   * Runs a reading (or changing, non-creating) request; the route answers the result. A
+   * `readReplica` route with a replica configured reads there, then writes its audit entries on
+   * the primary in a transaction of the same scope (which checks the key there too) before
+   * answering: when they cannot be written, the data is not answered (503 when the primary
+   * cannot be reached).
+   */
   run<I, O>(request: FastifyRequest, service: Service<I, O>, input: I): Promise<O> {
     const session = sessionOf(request);
     session.markRun();
-    return this.#transaction(scopeOf(request, session), async (trx) => {
+    const scope = scopeOf(request, session);
+    if (this.#readsReplica(request)) {
+      return (async () => {
+        const output = await this.#read(scope, (trx) => {
+          session.resetAudit();
+          return service(session, trx, input);
+        });
+        await this.#transaction(scope, (trx) => writeAudit(trx, request, session));
+        return output;
+      })();
+    }
+    return this.#transaction(scope, async (trx) => {
       const output = await service(session, trx, input);
       await writeAudit(trx, request, session);
       return output;
@@ -117,7 +156,15 @@ export class Runner {
   ): Promise<O> {
     const scope = scopeOf(request, sessionOf(request));
     const then = await this.run(request, service, input);
+    if (this.#readsReplica(request)) return then((work) => this.#read(scope, work));
     return then((work) => this.#transaction(scope, work));
+  }
+
+  #readsReplica(request: FastifyRequest): boolean {
+    return (
+      request.routeOptions.config.readReplica === true &&
+      this.database.readTransaction !== undefined
+    );
   }
 
   /**

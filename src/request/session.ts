@@ -55,6 +55,14 @@ export class Session {
     this.#audited.push(...subjects);
   }
 
+  /**
+   * Forgets the subjects reported so far: a read run again on the primary after the replica
+   * failed under it reports them again (Runner, routes with `readReplica`).
+   */
+  resetAudit(): void {
+    this.#audited.length = 0;
+  }
+
   get audited(): readonly AuditSubject[] {
     return this.#audited;
   }

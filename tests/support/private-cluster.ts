@@ -49,7 +49,8 @@ export class PrivateCluster {
     this.port = port;
   }
 
-  static async create(bin: string): Promise<PrivateCluster> {
+  /** A directory (owned by postgres when root) and a free port; nothing started yet. */
+  static async #allocate(bin: string): Promise<PrivateCluster> {
     const dir = mkdtempSync(path.join(tmpdir(), 'lineal-private-pg-'));
     chmodSync(dir, 0o755);
     const cluster = new PrivateCluster(bin, dir, await freePort());
@@ -58,6 +59,26 @@ export class PrivateCluster {
       const { stdout: gid } = await run('id', ['-g', 'postgres']);
       chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
     }
+    return cluster;
+  }
+
+  /**
+   * A streaming replica (hot standby) of `primary`: `pg_basebackup -R -X stream -C -S <slot>`,
+   * started. PostgreSQL's defaults allow it (wal_level=replica, initdb's replication trust
+   * for 127.0.0.1).
+   */
+  static async standbyOf(primary: PrivateCluster, slot: string): Promise<PrivateCluster> {
+    const cluster = await PrivateCluster.#allocate(primary.#bin);
+    await cluster.#pg('pg_basebackup', [
+      ...['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres'],
+      ...['-D', cluster.data, '-R', '-X', 'stream', '-c', 'fast', '-C', '-S', slot],
+    ]);
+    await cluster.start();
+    return cluster;
+  }
+
+  static async create(bin: string): Promise<PrivateCluster> {
+    const cluster = await PrivateCluster.#allocate(bin);
     await cluster.#pg('initdb', [
       '-D',
       cluster.data,

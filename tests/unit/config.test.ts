@@ -53,6 +53,34 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes a read replica (DATABASE_REPLICA_URL) and its lag bound, only with DATABASE_URL', () => {
+    const base = { DATABASE_URL: 'postgres://db/lineal', LINEAL_CPR_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(base).database).not.toHaveProperty('replica');
+    expect(
+      loadConfig({ ...base, DATABASE_REPLICA_URL: 'postgres://replica/lineal' }).database,
+    ).toMatchObject({ replica: { url: 'postgres://replica/lineal', maxLagSeconds: 30 } });
+    expect(
+      loadConfig({
+        ...base,
+        DATABASE_REPLICA_URL: 'postgres://replica/lineal',
+        DATABASE_REPLICA_MAX_LAG_SECONDS: '5',
+      }).database,
+    ).toMatchObject({ replica: { maxLagSeconds: 5 } });
+    expect(() => loadConfig({ ...base, DATABASE_REPLICA_URL: 'mysql://replica/x' })).toThrow(
+      'DATABASE_REPLICA_URL: must be a postgres://',
+    );
+    expect(() =>
+      loadConfig({
+        ...base,
+        DATABASE_REPLICA_URL: 'postgres://r/l',
+        DATABASE_REPLICA_MAX_LAG_SECONDS: '0',
+      }),
+    ).toThrow('DATABASE_REPLICA_MAX_LAG_SECONDS');
+    expect(() => loadConfig({ DATABASE_REPLICA_URL: 'postgres://replica/lineal' })).toThrow(
+      'DATABASE_REPLICA_URL: has no effect without DATABASE_URL',
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.engine).toBe('pglite');
   });

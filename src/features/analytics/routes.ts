@@ -40,7 +40,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
   app.get(
     '/v1/analytics/coverage',
     {
-      config: { permission: 'unit_analytics:read', audit },
+      config: { permission: 'unit_analytics:read', audit, readReplica: true },
       schema: {
         ...common,
         operationId: 'getCoverageAnalytics',
@@ -61,7 +61,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
   app.get(
     '/v1/analytics/early-detection',
     {
-      config: { permission: 'analytics:read' },
+      config: { permission: 'analytics:read', readReplica: true },
       schema: {
         ...common,
         operationId: 'getEarlyDetection',
@@ -83,7 +83,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
   app.get(
     '/v1/analytics/follow-through',
     {
-      config: { permission: 'unit_analytics:read', audit },
+      config: { permission: 'unit_analytics:read', audit, readReplica: true },
       schema: {
         ...common,
         operationId: 'getFollowThrough',
@@ -103,7 +103,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
   app.get(
     '/v1/analytics/concern-reports',
     {
-      config: { permission: 'analytics:read' },
+      config: { permission: 'analytics:read', readReplica: true },
       schema: {
         ...common,
         operationId: 'getConcernReportStats',
@@ -122,7 +122,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
   app.get(
     '/v1/analytics/zone-distribution',
     {
-      config: { permission: 'analytics:read' },
+      config: { permission: 'analytics:read', readReplica: true },
       schema: {
         operationId: 'getZoneDistribution',
         tags,
@@ -144,7 +144,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
   app.get(
     '/v1/analytics/transitions',
     {
-      config: { permission: 'analytics:read' },
+      config: { permission: 'analytics:read', readReplica: true },
       schema: {
         operationId: 'getTransitions',
         tags,

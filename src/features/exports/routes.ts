@@ -90,7 +90,11 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) 
       {
         // Fastify's automatic HEAD route would read the whole export and throw it away.
         exposeHeadRoute: false,
-        config: { permission: 'analytics:read', audit: { resource: 'export', action: 'export' } },
+        config: {
+          permission: 'analytics:read',
+          audit: { resource: 'export', action: 'export' },
+          readReplica: true,
+        },
         schema: {
           operationId: format === 'csv' ? 'exportAssessmentsCsv' : 'exportAssessmentsNdjson',
           tags,
