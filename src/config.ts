@@ -87,6 +87,7 @@ const envSchema = z.object({
   DATABASE_MIGRATION_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DATABASE_ALLOW_RLS_BYPASS: booleanFromEnv.default(false),
+  DATABASE_POOLER: z.enum(['none', 'session', 'transaction']).default('none'),
   DATABASE_REPLICA_URL: postgresUrl.optional(),
   DATABASE_REPLICA_MAX_LAG_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LINEAL_DATA_DIR: z.string().min(1).default('./data'),
@@ -223,6 +224,12 @@ export interface Config {
         migrationUrl: string;
         poolMax: number;
         allowRlsBypass: boolean;
+        /**
+         * The pooler in front of PostgreSQL (DATABASE_POOLER): with `transaction` (PgBouncer's
+         * transaction pooling) a server connection is shared between transactions, so nothing
+         * may outlive one — no per-connection prepared statements.
+         */
+        pooler: 'none' | 'session' | 'transaction';
         /** A streaming replica for reads that tolerate staleness (src/db/replica.ts). */
         replica?: ReplicaConfig;
       }
@@ -326,6 +333,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
           poolMax: e.DATABASE_POOL_MAX,
           allowRlsBypass: e.DATABASE_ALLOW_RLS_BYPASS,
+          pooler: e.DATABASE_POOLER,
           ...(e.DATABASE_REPLICA_URL
             ? {
                 replica: {

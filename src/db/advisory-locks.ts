@@ -38,9 +38,14 @@ export interface JobLock {
 }
 
 /**
- * On PostgreSQL: a session-level advisory lock, taken without waiting, on a connection of its
- * own (not the service's pool, which the job itself needs). The lock ends with that connection,
- * so an instance that dies mid-job frees it at once.
+ * On PostgreSQL: a transaction-level advisory lock, taken without waiting, in a transaction held
+ * open for the job's run on a connection of its own (not the service's pool, which the job
+ * itself needs). A transaction, not a session lock, so that it also holds behind a pooler in
+ * transaction mode (PgBouncer keeps a server connection for a client only while its
+ * transaction lasts: a session lock would stay on a server connection other clients then get,
+ * and the unlock could go to another one). The open transaction takes no snapshot after its
+ * one statement, so it holds back no vacuum. The lock ends with the transaction or the
+ * connection, so an instance that dies mid-job frees it at once.
  */
 export function postgresJobLock(url: string, onError: (error: Error) => void): JobLock {
   // On a multi-host URL the lock is taken on the primary, where the jobs write.
@@ -55,25 +60,25 @@ export function postgresJobLock(url: string, onError: (error: Error) => void): J
       try {
         const client = await pool.connect();
         let broken = false;
+        const fail = (error: unknown) => {
+          broken = true;
+          throw error;
+        };
         try {
+          await client.query('BEGIN').catch(fail);
           const { rows } = await client
-            .query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', [
-              LOCK_CLASS,
-              LockedJob[job],
-            ])
-            .catch((error: unknown) => {
-              broken = true;
-              throw error;
-            });
-          if (!rows[0]?.locked) return { ran: false };
+            .query<{ locked: boolean }>(
+              'SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS locked',
+              [LOCK_CLASS, LockedJob[job]],
+            )
+            .catch(fail);
           try {
+            if (!rows[0]?.locked) return { ran: false };
             return { ran: true, value: await fn() };
           } finally {
-            await client
-              .query('SELECT pg_advisory_unlock($1::int, $2::int)', [LOCK_CLASS, LockedJob[job]])
-              .catch(() => {
-                broken = true;
-              });
+            await client.query('COMMIT').catch(() => {
+              broken = true;
+            });
           }
         } finally {
           // A connection in an unknown state is closed, and the lock ends with it.

@@ -28,6 +28,7 @@ export async function openDatabase(
       url: config.url,
       poolMax: config.poolMax,
       allowRlsBypass: config.allowRlsBypass,
+      preparedStatements: config.pooler !== 'transaction',
       ...(hooks.onConnectionError ? { onConnectionError: hooks.onConnectionError } : {}),
     };
     const primary = await openPostgresDatabase(options);

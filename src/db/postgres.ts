@@ -18,6 +18,12 @@ export interface PostgresOptions {
    * checked-out client would end the process (issue 12).
    */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Named prepared statements per connection (prepareStatements), on by default. Off behind a
+   * pooler in transaction mode (DATABASE_POOLER=transaction): PgBouncer before 1.21 hands the
+   * next transaction another server connection, where the statement does not exist.
+   */
+  preparedStatements?: boolean;
   /** Kysely's query log hook (the benchmark records a request's statements); off by default. */
   log?: KyselyConfig['log'];
   /** How long a connection attempt may take (CONNECT_TIMEOUT_MS unless given). */
@@ -159,8 +165,9 @@ class ScopedPostgresDialect extends LinealPostgresDialect {
 export async function openPostgresDatabase(options: PostgresOptions): Promise<Database> {
   const pool = createPool(options.url, options.poolMax, options.connectTimeoutMs);
   const onError = (error: Error) => options.onConnectionError?.(error);
+  const prepared = options.preparedStatements ?? true;
   pool.on('connect', (client) => {
-    prepareStatements(client);
+    if (prepared) prepareStatements(client);
     // Stays for the connection's life: covers the time a request holds it, when the pool's own
     // idle listener is detached. The failed query rejects as well; the request answers 503.
     client.on('error', onError);

@@ -160,6 +160,7 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)('a read replica [postgr
       migrationUrl: ownerUrl,
       poolMax: 4,
       allowRlsBypass: false,
+      pooler: 'none',
       replica: { url: standbyAppUrl, maxLagSeconds: MAX_LAG_SECONDS },
     });
     await syncPresetRulers(database);
@@ -414,6 +415,7 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)('a read replica [postgr
       migrationUrl: url,
       poolMax: 2,
       allowRlsBypass: false,
+      pooler: 'none' as const,
     };
     // A port nothing listens on.
     const closed = new URL(standbyAppUrl);

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       migrationUrl: 'postgres://app:pw@db:5432/lineal',
       poolMax: 10,
       allowRlsBypass: false,
+      pooler: 'none',
     });
   });
 
