@@ -6,7 +6,6 @@ import {
   existsSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -27,16 +26,6 @@ import pg from 'pg';
 export const INSTALL_HINT =
   'pg_autoctl (pg_auto_failover) is not installed. On Debian/Ubuntu, as root:\n' +
   '  apt-get install -y postgresql-15 postgresql-15-auto-failover';
-
-/** The newest /usr/lib/postgresql/<v>/bin with pg_ctl, or undefined. */
-export function postgresBin(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base)
-    .filter((v) => existsSync(path.join(base, v, 'bin', 'pg_ctl')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] ? path.join(base, versions[0], 'bin') : undefined;
-}
 
 /** Where pg_autoctl is, or undefined. */
 export function pgAutoctl(): string | undefined {

@@ -24,6 +24,7 @@ import pg from 'pg';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
 import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
+import { postgresBinDir } from '../../tests/support/private-cluster.js';
 import {
   type Outcome,
   seedTenant,
@@ -36,7 +37,6 @@ import {
   INSTALL_HINT,
   NETWORK_PARTITION_TIMEOUT_S,
   pgAutoctl,
-  postgresBin,
   WAL_RETRIEVE_RETRY_INTERVAL,
 } from './formation.js';
 import { built, type Service, startService, tail } from './service.js';
@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     log('run as root: the PostgreSQL tools run as the postgres user (runuser -u postgres)');
     return 2;
   }
-  const pgBin = postgresBin();
+  const pgBin = postgresBinDir();
   if (!pgAutoctl() || !pgBin) {
     log(INSTALL_HINT);
     return 2;

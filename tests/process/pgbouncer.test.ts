@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +19,7 @@ import {
   withCredentials,
   withDatabase,
 } from '../support/postgres-admin.js';
-import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
+import { freePort, PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
 import { call, seedTenant, type Tenant, writeLoad } from '../support/write-load.js';
 
@@ -39,17 +38,6 @@ const CPR = 'pgbouncer-test-cpr-secret-0123456789abcdef';
 const SERVER_POOL = 2;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** PgBouncer on a loopback port of its own, in front of `cluster`'s lineal database. */
 class Bouncer {
