@@ -39,13 +39,15 @@ export interface JobLock {
 
 /**
  * On PostgreSQL: a transaction-level advisory lock, taken without waiting, in a transaction held
- * open for the job's run on a connection of its own (not the service's pool, which the job
- * itself needs). A transaction, not a session lock, so that it also holds behind a pooler in
- * transaction mode (PgBouncer keeps a server connection for a client only while its
- * transaction lasts: a session lock would stay on a server connection other clients then get,
- * and the unlock could go to another one). The open transaction takes no snapshot after its
- * one statement, so it holds back no vacuum. The lock ends with the transaction or the
- * connection, so an instance that dies mid-job frees it at once.
+ * open for the job's run on a connection of its own (not the service's pool, which the job itself
+ * needs). Transaction-scoped rather than session-scoped so that it also holds behind a pooler in
+ * transaction mode (PgBouncer), which keeps one server connection for a transaction but may hand
+ * the next statement outside one to another: a session lock could stay on a server connection
+ * other clients then use, and its unlock go elsewhere. The lock ends with the transaction: at
+ * COMMIT, or when the connection (or the pooler's client) dies, so an instance that dies mid-job
+ * frees it at once. The open transaction only took the lock (no snapshot kept between statements
+ * under READ COMMITTED, no transaction id): it does not hold back VACUUM. SET LOCAL keeps a
+ * server's idle_in_transaction_session_timeout from ending it during a long job.
  */
 export function postgresJobLock(url: string, onError: (error: Error) => void): JobLock {
   // On a multi-host URL the lock is taken on the primary, where the jobs write.
@@ -60,28 +62,31 @@ export function postgresJobLock(url: string, onError: (error: Error) => void): J
       try {
         const client = await pool.connect();
         let broken = false;
-        const fail = (error: unknown) => {
-          broken = true;
-          throw error;
-        };
+        const query = (text: string, values?: unknown[]) =>
+          client.query<{ locked: boolean }>(text, values).catch((error: unknown) => {
+            broken = true;
+            throw error;
+          });
         try {
-          await client.query('BEGIN').catch(fail);
-          const { rows } = await client
-            .query<{ locked: boolean }>(
-              'SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS locked',
-              [LOCK_CLASS, LockedJob[job]],
-            )
-            .catch(fail);
+          await query('BEGIN');
+          await query('SET LOCAL idle_in_transaction_session_timeout = 0');
+          const { rows } = await query(
+            'SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS locked',
+            [LOCK_CLASS, LockedJob[job]],
+          );
+          if (!rows[0]?.locked) {
+            await query('COMMIT');
+            return { ran: false };
+          }
           try {
-            if (!rows[0]?.locked) return { ran: false };
             return { ran: true, value: await fn() };
           } finally {
-            await client.query('COMMIT').catch(() => {
-              broken = true;
-            });
+            // Ends the transaction and with it the lock; a failure closes the connection below.
+            await query('COMMIT').catch(() => {});
           }
         } finally {
-          // A connection in an unknown state is closed, and the lock ends with it.
+          // A connection in an unknown state (a transaction possibly open) is closed, and the
+          // lock ends with it.
           client.release(broken);
         }
       } finally {
