@@ -253,6 +253,7 @@ async function main() {
     reads: null,
     exports: [],
     aggregates: [],
+    history: null,
     pglite: null,
     errors,
     targets: [],
@@ -341,7 +342,7 @@ async function measurePostgres(
     );
     const base = await seeder.addBlocks(0, 1);
     await seeder.analyze();
-    results.data.push({ multiple: 1, counts: base });
+    results.data.push({ multiple: 1, counts: base, databaseBytes: await databaseBytes(owner.db) });
     const children = await enrolledChildren(owner.db, tenant, options.seed);
 
     const { rows: unitRows } = await owner.db.executeQuery<{ unit_id: string }>(
@@ -593,12 +594,53 @@ async function measurePostgres(
         log(`growing the data to ${multiple}× (${multiple * options.childrenPerBlock} children)`);
         const counts = await seeder.addBlocks(blocks, multiple);
         blocks = multiple;
-        await seeder.analyze();
-        results.data.push({ multiple, counts });
+        const vacuumSeconds = await seeder.analyze();
+        const bytes = await databaseBytes(owner.db);
+        log(`  ${multiple}×: database ${(bytes / 2 ** 30).toFixed(2)} GiB`);
+        results.data.push({ multiple, counts, databaseBytes: bytes, vacuumSeconds });
         if (has('aggregates'))
           results.aggregates.push(
             await measureAggregates(multiple, options, service, owner.db, tenant),
           );
+      }
+      // National scale: submission and the timeline again with the history grown (--history).
+      if (options.history !== null && blocks === options.history) {
+        const at = options.history;
+        const history: NonNullable<Results['history']> = {
+          multiple: at,
+          submission: null,
+          timeline: null,
+        };
+        if (has('submission')) {
+          log(`submissions through the service at ${at}× data, c=16`);
+          const { stats } = await serviceSubmissions({
+            label: `pg-${at}x`,
+            service,
+            owner: owner.db,
+            tenant,
+            children,
+            seed: options.seed,
+            counter,
+            connections: 16,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.durationSeconds,
+            checkNow: true,
+            pending,
+          });
+          log(`  ${describe(stats)}`);
+          history.submission = stats;
+        }
+        if (has('reads')) {
+          log(`the timeline at ${at}× data, c=${c}`);
+          history.timeline = await read(
+            `GET /v1/children/:childId/timeline (${at}× data)`,
+            children.slice(0, 5000).map((child) => ({
+              path: `/v1/children/${child.childId}/timeline`,
+              token: tenant.admin.token,
+            })),
+          );
+        }
+        results.history = history;
       }
       // The export again at the largest size: its memory must not grow with the data.
       if (blocks > 1 && has('export')) {
@@ -612,6 +654,14 @@ async function measurePostgres(
   } finally {
     await owner.db.destroy();
   }
+}
+
+/** The bench database's size on disk (tables, indexes, TOAST), in bytes. */
+async function databaseBytes(owner: Kysely<DB>): Promise<number> {
+  const { rows } = await owner.executeQuery<{ bytes: string }>(
+    CompiledQuery.raw('SELECT pg_database_size(current_database())::text AS bytes'),
+  );
+  return Number(rows[0]?.bytes ?? 0);
 }
 
 /**
