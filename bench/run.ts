@@ -640,6 +640,40 @@ async function measurePostgres(
             })),
           );
         }
+        // The service reads the seeded history as it would its own: a seeded child's timeline
+        // returns exactly that child's seeded assessments (children of the first and last block).
+        const { rows: sample } = await owner.db.executeQuery<{ id: string; n: string }>(
+          CompiledQuery.raw(
+            `SELECT c.id, (SELECT count(*) FROM assessments a
+                           WHERE a.child_id = c.id AND a.status = 'current')::text AS n
+             FROM children c
+             WHERE c.municipality_id = $1 AND c.external_ref = ANY($2::text[])`,
+            [
+              tenant.municipalityId,
+              [0, 1, 2, at * options.childrenPerBlock - 1, at * options.childrenPerBlock - 2].map(
+                (i) => `bench-c-${i}`,
+              ),
+            ],
+          ),
+        );
+        for (const child of sample) {
+          const res = await fetch(`${service.baseUrl}/v1/children/${child.id}/timeline`, {
+            headers: { authorization: `Bearer ${tenant.admin.token}` },
+          });
+          const body = (await res.json()) as { items?: Array<{ childId: string }> };
+          const items = body.items ?? [];
+          if (
+            res.status !== 200 ||
+            items.length !== Number(child.n) ||
+            items.some((item) => item.childId !== child.id)
+          ) {
+            fail(
+              `timeline of a seeded child at ${at}×: ${res.status}, ${items.length} items, ` +
+                `${child.n} assessments in the database`,
+            );
+          }
+        }
+        log(`  ${sample.length} seeded children's timelines match their assessments`);
         results.history = history;
       }
       // The export again at the largest size: its memory must not grow with the data.
