@@ -253,6 +253,7 @@ async function main() {
     reads: null,
     exports: [],
     aggregates: [],
+    history: null,
     pglite: null,
     errors,
     targets: [],
@@ -341,7 +342,7 @@ async function measurePostgres(
     );
     const base = await seeder.addBlocks(0, 1);
     await seeder.analyze();
-    results.data.push({ multiple: 1, counts: base });
+    results.data.push({ multiple: 1, counts: base, databaseBytes: await databaseBytes(owner.db) });
     const children = await enrolledChildren(owner.db, tenant, options.seed);
 
     const { rows: unitRows } = await owner.db.executeQuery<{ unit_id: string }>(
@@ -593,12 +594,87 @@ async function measurePostgres(
         log(`growing the data to ${multiple}× (${multiple * options.childrenPerBlock} children)`);
         const counts = await seeder.addBlocks(blocks, multiple);
         blocks = multiple;
-        await seeder.analyze();
-        results.data.push({ multiple, counts });
+        const vacuumSeconds = await seeder.analyze();
+        const bytes = await databaseBytes(owner.db);
+        log(`  ${multiple}×: database ${(bytes / 2 ** 30).toFixed(2)} GiB`);
+        results.data.push({ multiple, counts, databaseBytes: bytes, vacuumSeconds });
         if (has('aggregates'))
           results.aggregates.push(
             await measureAggregates(multiple, options, service, owner.db, tenant),
           );
+      }
+      // National scale: submission and the timeline again with the history grown (--history).
+      if (options.history !== null && blocks === options.history) {
+        const at = options.history;
+        const history: NonNullable<Results['history']> = {
+          multiple: at,
+          submission: null,
+          timeline: null,
+        };
+        if (has('submission')) {
+          log(`submissions through the service at ${at}× data, c=16`);
+          const { stats } = await serviceSubmissions({
+            label: `pg-${at}x`,
+            service,
+            owner: owner.db,
+            tenant,
+            children,
+            seed: options.seed,
+            counter,
+            connections: 16,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.durationSeconds,
+            checkNow: true,
+            pending,
+          });
+          log(`  ${describe(stats)}`);
+          history.submission = stats;
+        }
+        if (has('reads')) {
+          log(`the timeline at ${at}× data, c=${c}`);
+          history.timeline = await read(
+            `GET /v1/children/:childId/timeline (${at}× data)`,
+            children.slice(0, 5000).map((child) => ({
+              path: `/v1/children/${child.childId}/timeline`,
+              token: tenant.admin.token,
+            })),
+          );
+        }
+        // The service reads the seeded history as it would its own: a seeded child's timeline
+        // returns exactly that child's seeded assessments (children of the first and last block).
+        const { rows: sample } = await owner.db.executeQuery<{ id: string; n: string }>(
+          CompiledQuery.raw(
+            `SELECT c.id, (SELECT count(*) FROM assessments a
+                           WHERE a.child_id = c.id AND a.status = 'current')::text AS n
+             FROM children c
+             WHERE c.municipality_id = $1 AND c.external_ref = ANY($2::text[])`,
+            [
+              tenant.municipalityId,
+              [0, 1, 2, at * options.childrenPerBlock - 1, at * options.childrenPerBlock - 2].map(
+                (i) => `bench-c-${i}`,
+              ),
+            ],
+          ),
+        );
+        for (const child of sample) {
+          const res = await fetch(`${service.baseUrl}/v1/children/${child.id}/timeline`, {
+            headers: { authorization: `Bearer ${tenant.admin.token}` },
+          });
+          const body = (await res.json()) as { items?: Array<{ childId: string }> };
+          const items = body.items ?? [];
+          if (
+            res.status !== 200 ||
+            items.length !== Number(child.n) ||
+            items.some((item) => item.childId !== child.id)
+          ) {
+            fail(
+              `timeline of a seeded child at ${at}×: ${res.status}, ${items.length} items, ` +
+                `${child.n} assessments in the database`,
+            );
+          }
+        }
+        log(`  ${sample.length} seeded children's timelines match their assessments`);
+        results.history = history;
       }
       // The export again at the largest size: its memory must not grow with the data.
       if (blocks > 1 && has('export')) {
@@ -612,6 +688,14 @@ async function measurePostgres(
   } finally {
     await owner.db.destroy();
   }
+}
+
+/** The bench database's size on disk (tables, indexes, TOAST), in bytes. */
+async function databaseBytes(owner: Kysely<DB>): Promise<number> {
+  const { rows } = await owner.executeQuery<{ bytes: string }>(
+    CompiledQuery.raw('SELECT pg_database_size(current_database())::text AS bytes'),
+  );
+  return Number(rows[0]?.bytes ?? 0);
 }
 
 /**

@@ -15,6 +15,11 @@ export interface BenchOptions {
   rounds: number;
   /** Data sizes (in blocks) the aggregates are measured at; the first is the base data set. */
   multiples: number[];
+  /**
+   * --history N: the data grows to N× (the last multiple) and submission (c=16), the timeline
+   * and the aggregates are measured again there, against the same cases at 1× (null: not run).
+   */
+  history: number | null;
   warmupSeconds: number;
   durationSeconds: number;
   submissionConcurrency: number[];
@@ -37,6 +42,8 @@ const usage = `Usage: npm run bench -- [options]
   --quick               small data (2,000 children), 3 s per case, 1x and 10x: under 2 minutes
   --scale N             multiply the data set (default 1: 20,000 children, 60 units, 6 rounds)
   --multiples 1,10[,50] data sizes for the aggregate endpoints (default 1,10)
+  --history N           national scale: grow the data to Nx (e.g. 50: about 5 M assessments) and
+                        measure submission, timeline and aggregates again there, against 1x
   --duration S          seconds measured per case (default 10, quick 3)
   --warmup S            seconds of warm-up before each case (default 2, quick 1)
   --skip-pglite         do not measure the embedded engine
@@ -62,6 +69,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       scale: { type: 'string' },
       multiples: { type: 'string' },
+      history: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       'skip-pglite': { type: 'boolean', default: false },
@@ -82,13 +90,22 @@ export function parseOptions(argv: string[]): BenchOptions {
   const scale = positive('scale', values.scale, 1);
   // --quick is the default data set at a tenth of the size (2,000 children, 6 units).
   const base = quick ? 0.1 : 1;
-  const multiples = (values.multiples ?? '1,10').split(',').map((m) => {
-    const n = Number(m.trim());
-    if (!Number.isInteger(n) || n < 1) throw new Error('--multiples must be whole numbers ≥ 1');
-    return n;
-  });
+  const history = values.history === undefined ? null : positive('history', values.history, 50);
+  if (history !== null && (!Number.isInteger(history) || history < 2)) {
+    throw new Error('--history must be a whole number ≥ 2, e.g. 50');
+  }
+  const multiples = (values.multiples ?? (history ? `1,${history}` : '1,10'))
+    .split(',')
+    .map((m) => {
+      const n = Number(m.trim());
+      if (!Number.isInteger(n) || n < 1) throw new Error('--multiples must be whole numbers ≥ 1');
+      return n;
+    });
   if (multiples[0] !== 1 || multiples.some((m, i) => i > 0 && m <= (multiples[i - 1] ?? 0))) {
     throw new Error('--multiples must start with 1 and increase, e.g. 1,10,50');
+  }
+  if (history !== null && multiples.at(-1) !== history) {
+    throw new Error('--history N must be the last of --multiples');
   }
   const only = (values.only ?? sections.join(',')).split(',').map((name) => {
     const section = name.trim() as Section;
@@ -102,6 +119,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     unitsPerBlock: Math.max(6, Math.round(60 * base * scale)),
     rounds: 6,
     multiples,
+    history,
     warmupSeconds: positive('warmup', values.warmup, quick ? 1 : 2),
     durationSeconds: positive('duration', values.duration, quick ? 3 : 10),
     submissionConcurrency: [1, 16, 64],

@@ -66,7 +66,7 @@ export interface Results {
   options: Omit<BenchOptions, 'resultsDir'>;
   machine: Machine;
   service: { databasePoolMax: number; nodeEnv: string; logLevel: string; rateLimit: string };
-  data: { multiple: number; counts: SeedCounts }[];
+  data: { multiple: number; counts: SeedCounts; databaseBytes?: number; vacuumSeconds?: number }[];
   submission: SubmissionCase[];
   /** The statements one submission issues per level, as replayed by the direct-pg baseline. */
   baselineStatements: Array<{ level: number; created: number; statements: string[] }>;
@@ -102,6 +102,8 @@ export interface Results {
   } | null;
   exports: ExportPoint[];
   aggregates: AggregatePoint[];
+  /** --history N: submission (c=16) and the timeline measured again with the data at N×. */
+  history: { multiple: number; submission: HttpStats | null; timeline: HttpStats | null } | null;
   pglite: PgliteResults | null;
   errors: string[];
   targets: TargetCheck[];
@@ -485,8 +487,69 @@ export function markdownReport(r: Results): string {
     markdownTable(r),
     '',
   ];
+  const history = historyTable(r);
+  if (history) lines.push(history, '');
   if (r.errors.length > 0) {
     lines.push('Errors:', '', ...r.errors.map((e) => `- ${e}`), '');
   }
   return lines.join('\n');
+}
+
+/**
+ * --history N: the same cases at 1× and N× data, their ratio (N× ÷ 1×: latency, or req/s for
+ * throughput), the seeding time and the database size.
+ */
+export function historyTable(r: Results): string | null {
+  const h = r.history;
+  if (!h) return null;
+  const one = r.data.find((d) => d.multiple === 1);
+  const big = r.data.find((d) => d.multiple === h.multiple);
+  const gib = (bytes: number | undefined) => (bytes ? `${n(bytes / 2 ** 30)} GiB` : '');
+  const rows: string[][] = [];
+  const c16 = r.submission.find((s) => s.concurrency === 16)?.service;
+  const pair = (label: string, a: HttpStats | undefined | null, b: HttpStats | null) => {
+    if (!a || !b) return;
+    rows.push([`${label}: req/s`, n(a.rps), n(b.rps), `${n(ratio(b.rps, a.rps))}×`]);
+    rows.push([`${label}: p50`, ms(a.p50), ms(b.p50), `${n(ratio(b.p50, a.p50))}×`]);
+    rows.push([`${label}: p99`, ms(a.p99), ms(b.p99), `${n(ratio(b.p99, a.p99))}×`]);
+  };
+  pair('POST /v1/assessments, c=16', c16, h.submission);
+  pair('GET /v1/children/:childId/timeline, c=16', r.reads?.timeline, h.timeline);
+  const a1 = r.aggregates.find((a) => a.multiple === 1);
+  const aN = r.aggregates.find((a) => a.multiple === h.multiple);
+  if (a1 && aN) {
+    for (const [label, x, y] of [
+      ['zone distribution (groupBy=round)', a1.zoneDistribution, aN.zoneDistribution],
+      ['transitions (last two rounds)', a1.transitions, aN.transitions],
+    ] as const) {
+      rows.push([`${label}: p50`, ms(x.p50), ms(y.p50), `${n(ratio(y.p50, x.p50))}×`]);
+      rows.push([`${label}: p99`, ms(x.p99), ms(y.p99), `${n(ratio(y.p99, x.p99))}×`]);
+    }
+  }
+  if (one && big) {
+    const total = r.data
+      .filter((d) => d.multiple > 1 && d.multiple <= h.multiple)
+      .reduce((sum, d) => sum + d.counts.seconds + (d.vacuumSeconds ?? 0), 0);
+    rows.push([
+      'assessments (audit entries)',
+      `${n(one.counts.assessments)} (${n(one.counts.audits ?? 0)})`,
+      `${n(aN?.assessments ?? 0)}`,
+      '',
+    ]);
+    rows.push(['database size', gib(one.databaseBytes), gib(big.databaseBytes), '']);
+    rows.push([
+      'seeding (SQL, then VACUUM ANALYZE)',
+      `${n(one.counts.seconds)} s`,
+      `+${n(total)} s`,
+      '',
+    ]);
+  }
+  const cell = (c: string) => c.replaceAll('|', '\\|');
+  return [
+    `History: the same cases at 1× and ${h.multiple}× data (ratio ${h.multiple}× ÷ 1×)`,
+    '',
+    `| Case | 1× | ${h.multiple}× | Ratio |`,
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
 }

@@ -43,6 +43,8 @@ export interface SeedCounts {
   recommendations: number;
   steps: number;
   flags: number;
+  /** Audit entries written for the seeded history (three per assessment). */
+  audits: number;
   seconds: number;
 }
 
@@ -215,6 +217,7 @@ export class Seeder {
       recommendations: 0,
       steps: 0,
       flags: 0,
+      audits: 0,
       seconds: 0,
     };
 
@@ -443,6 +446,23 @@ export class Seeder {
        ORDER BY e.child_id, r.id, e.start_date DESC
        ON CONFLICT (child_id, unit_id, round_id) WHERE kind = 'not_assessed' DO NOTHING`,
       [m, rounds],
+    );
+    // The audit trail the service would have written: per assessment its creation (the
+    // integration key) and, in realistic proportion, reads of the child (the timeline) and a
+    // step update (the municipality admin): three entries per assessment on average.
+    counts.audits = await this.#run(
+      'audit entries',
+      `INSERT INTO audit_log (occurred_at, municipality_id, principal_kind, principal_id, role,
+         action, resource_type, resource_id, child_id, outcome, status_code, request_id)
+       SELECT s.created_at + make_interval(days => a.k * 9), $1, 'api_key',
+              CASE a.k WHEN 0 THEN $2::uuid ELSE $3::uuid END::text,
+              CASE a.k WHEN 0 THEN 'integration' ELSE 'municipality_admin' END,
+              (ARRAY['create','read','update'])[a.k + 1],
+              CASE a.k WHEN 0 THEN 'assessment' WHEN 1 THEN 'child' ELSE 'recommendation_step' END,
+              CASE a.k WHEN 1 THEN s.child_id ELSE s.id END::text, s.child_id, 'success',
+              CASE a.k WHEN 0 THEN 201 ELSE 200 END, gen_random_uuid()::text
+       FROM bench_stage s CROSS JOIN generate_series(0, 2) AS a(k)`,
+      [m, t.submitter.id, t.admin.id],
     );
     await this.#run(
       'rounds swept',
