@@ -216,7 +216,7 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
       ),
     );
   }
-  const tenant: Tenant = await seedTenant(services[0]?.base as string, platformToken, {
+  const tenant: Tenant = await seedTenant(services[0]?.baseUrl as string, platformToken, {
     code: '851',
     name: 'Chaos',
     children: CHILDREN,
@@ -228,7 +228,7 @@ async function chaos(formation: Formation, services: Service[], logs: string): P
   let timeline: { at: number; status: number }[] = [];
   const observe = (status: number, at: number) => timeline.push({ at, status });
   const loaders = services.map((service) =>
-    writeLoad(() => ({ base: service.base, ...tenant }), {
+    writeLoad(() => ({ base: service.baseUrl, ...tenant }), {
       clients: CLIENTS,
       // 503s are retried every 250 ms with the same key: up to ~2 minutes per submission.
       attempts: 500,

@@ -13,6 +13,9 @@ export interface ServiceProcess {
   cpuSeconds(): number;
   stop(): Promise<void>;
   logFile: string;
+  child: ChildProcess;
+  /** null while it runs; its exit code (or signal) once it exited. */
+  exit(): string | null;
 }
 
 let clockTicks: number | undefined;
@@ -53,7 +56,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function tail(file: string, lines = 30): string {
+export function tail(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
   } catch {
@@ -61,30 +64,36 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-async function waitForHealth(baseUrl: string, child: ChildProcess, logFile: string) {
+async function waitForHealth(
+  baseUrl: string,
+  exit: () => string | null,
+  logFile: string,
+  probe: string,
+) {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`the service exited with ${child.exitCode}:\n${tail(logFile)}`);
+    if (exit() !== null) {
+      throw new Error(`the service exited (${exit()}):\n${tail(logFile)}`);
     }
     try {
-      const res = await fetch(`${baseUrl}/healthz`);
+      const res = await fetch(`${baseUrl}${probe}`);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the service did not answer /healthz within 120 s:\n${tail(logFile)}`);
+  throw new Error(`the service did not answer ${probe} within 120 s:\n${tail(logFile)}`);
 }
 
 /**
  * Starts `node dist/src/server.js` with exactly `env` (plus PATH/HOME) on a free loopback port
- * and waits until /healthz answers. Logs go to `logFile`.
+ * and waits until `probe` (/healthz unless given; /readyz also waits for the database) answers.
+ * Logs go to `logFile`.
  */
 export async function startService(
   env: Record<string, string>,
-  options: { logFile: string; profileDir?: string | undefined },
+  options: { logFile: string; profileDir?: string | undefined; probe?: '/healthz' | '/readyz' },
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -107,9 +116,15 @@ export async function startService(
   closeSync(fd);
   const pid = child.pid;
   if (pid === undefined) throw new Error('the service did not start');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exit: string | null = null;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = signal ? `signal ${signal}` : `code ${code}`;
+      resolve();
+    }),
+  );
   try {
-    await waitForHealth(baseUrl, child, options.logFile);
+    await waitForHealth(baseUrl, () => exit, options.logFile, options.probe ?? '/healthz');
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -118,10 +133,12 @@ export async function startService(
     pid,
     baseUrl,
     logFile: options.logFile,
+    child,
+    exit: () => exit,
     rssKiB: () => rssKiBOf(pid),
     cpuSeconds: () => cpuSecondsOf(pid),
     async stop() {
-      if (child.exitCode !== null) return;
+      if (exit !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
