@@ -1,19 +1,8 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { migrateToLatest } from '../../src/db/migrations.js';
-import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
-import {
-  adminQuery,
-  dropDatabase,
-  ensureTestAppRole,
-  TEST_APP_PASSWORD,
-  TEST_APP_ROLE,
-  uniqueDatabaseName,
-  withCredentials,
-  withDatabase,
-} from '../support/postgres-admin.js';
+import { createLinealDatabase } from '../support/lineal-database.js';
+import { dropDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
 import { killAll, startServer } from '../support/processes.js';
 
 /**
@@ -34,17 +23,14 @@ afterAll(async () => {
 
 describe.skipIf(!adminUrl)('an idempotent request when the service is killed mid-request', () => {
   it('leaves no claim behind: the retry after a restart does the work once', async () => {
-    await adminQuery(adminUrl, [`CREATE DATABASE "${name}"`]);
-    const ownerUrl = withDatabase(adminUrl, name);
+    const {
+      ownerUrl,
+      appUrl,
+      platformToken: token,
+    } = await createLinealDatabase(adminUrl, name, 'crash test');
     owner = new Kysely({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ownerUrl, max: 2 }) }),
     });
-    await migrateToLatest(owner);
-    await ensureTestAppRole(ownerUrl);
-    const appUrl = withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD);
-    const direct = await openPostgresDatabase({ url: appUrl, poolMax: 1 });
-    const token = (await createPlatformAdminKey(direct, 'crash test')).token;
-    await direct.close();
     const env = { DATABASE_URL: appUrl, LINEAL_CPR_SECRET: CPR, RATE_LIMIT_MAX: '0' };
     const create = (base: string) =>
       fetch(`${base}/v1/municipalities`, {

@@ -4,16 +4,8 @@ import { promisify } from 'node:util';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest } from '../../src/db/migrations.js';
-import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
-import {
-  ensureTestAppRole,
-  TEST_APP_PASSWORD,
-  TEST_APP_ROLE,
-  withCredentials,
-  withDatabase,
-} from '../support/postgres-admin.js';
+import { createLinealDatabase } from '../support/lineal-database.js';
+import { TEST_APP_PASSWORD, TEST_APP_ROLE, withDatabase } from '../support/postgres-admin.js';
 import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
 import { type Outcome, seedTenant, type Tenant, writeLoad } from '../support/write-load.js';
@@ -154,20 +146,11 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN)(
         PrivateCluster.create(bin as string),
       ]);
       // The schema, the app role and a platform key on the first; the second a copy of it.
-      await admin(first.adminUrl, ['CREATE DATABASE lineal']);
-      const ownerUrl = withDatabase(first.adminUrl, 'lineal');
-      const owner = new Kysely({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ownerUrl, max: 1 }) }),
-      });
-      await migrateToLatest(owner);
-      await owner.destroy();
-      await ensureTestAppRole(ownerUrl);
-      const direct = await openPostgresDatabase({
-        url: withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD),
-        poolMax: 1,
-      });
-      const platformToken = (await createPlatformAdminKey(direct, 'multi-host test')).token;
-      await direct.close();
+      const { platformToken } = await createLinealDatabase(
+        first.adminUrl,
+        'lineal',
+        'multi-host test',
+      );
       await copyDatabase(first, second, true);
       // The first listed is the "standby": read-only.
       await setReadOnly(first, true);

@@ -3,22 +3,14 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresJobLock } from '../../src/db/advisory-locks.js';
 import { platformScope } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrations.js';
 import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
-import {
-  adminQuery,
-  ensureTestAppRole,
-  TEST_APP_PASSWORD,
-  TEST_APP_ROLE,
-  withCredentials,
-  withDatabase,
-} from '../support/postgres-admin.js';
+import { createLinealDatabase } from '../support/lineal-database.js';
+import { TEST_APP_PASSWORD, TEST_APP_ROLE } from '../support/postgres-admin.js';
 import { freePort, PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
 import { call, seedTenant, type Tenant, writeLoad } from '../support/write-load.js';
@@ -136,20 +128,11 @@ describe.skipIf(!bin || !process.env.LINEAL_TEST_PG_BIN || !existsSync(PGBOUNCER
 
     beforeAll(async () => {
       cluster = await PrivateCluster.create(bin as string);
-      await adminQuery(cluster.adminUrl, ['CREATE DATABASE lineal']);
-      ownerUrl = withDatabase(cluster.adminUrl, 'lineal');
-      const owner = new Kysely({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: ownerUrl, max: 1 }) }),
-      });
-      await migrateToLatest(owner);
-      await owner.destroy();
-      await ensureTestAppRole(ownerUrl);
-      const direct = await openPostgresDatabase({
-        url: withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD),
-        poolMax: 1,
-      });
-      platformToken = (await createPlatformAdminKey(direct, 'pgbouncer test')).token;
-      await direct.close();
+      ({ ownerUrl, platformToken } = await createLinealDatabase(
+        cluster.adminUrl,
+        'lineal',
+        'pgbouncer test',
+      ));
       bouncer = await Bouncer.start(cluster);
     }, 120_000);
 

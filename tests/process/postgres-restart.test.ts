@@ -1,17 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { migrateToLatest } from '../../src/db/migrations.js';
-import { openPostgresDatabase } from '../../src/db/postgres.js';
-import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
-import {
-  adminQuery,
-  ensureTestAppRole,
-  TEST_APP_PASSWORD,
-  TEST_APP_ROLE,
-  withCredentials,
-  withDatabase,
-} from '../support/postgres-admin.js';
+import { createLinealDatabase } from '../support/lineal-database.js';
 import { PrivateCluster, postgresBinDir } from '../support/private-cluster.js';
 import { killAll, startServer } from '../support/processes.js';
 import { type Outcome, seedTenant, type Tenant, writeLoad } from '../support/write-load.js';
@@ -80,18 +70,15 @@ describe.skipIf(!inject('postgresAdminUrl') || !bin)(
 
     beforeAll(async () => {
       cluster = await PrivateCluster.create(bin as string);
-      await adminQuery(cluster.adminUrl, ['CREATE DATABASE lineal']);
-      const ownerUrl = withDatabase(cluster.adminUrl, 'lineal');
+      const { ownerUrl, appUrl, platformToken } = await createLinealDatabase(
+        cluster.adminUrl,
+        'lineal',
+        'restart test',
+      );
       const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 2 });
       // The restarts end this pool's idle connections too; the pool replaces them.
       ownerPool.on('error', () => {});
       owner = new Kysely({ dialect: new PostgresDialect({ pool: ownerPool }) });
-      await migrateToLatest(owner);
-      await ensureTestAppRole(ownerUrl);
-      const appUrl = withCredentials(ownerUrl, TEST_APP_ROLE, TEST_APP_PASSWORD);
-      const direct = await openPostgresDatabase({ url: appUrl, poolMax: 1 });
-      const platformToken = (await createPlatformAdminKey(direct, 'restart test')).token;
-      await direct.close();
 
       server = await startServer({
         DATABASE_URL: appUrl,
