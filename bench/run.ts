@@ -57,7 +57,7 @@ import {
   type Results,
   type SubmissionCase,
 } from './lib/report.js';
-import { Seeder } from './lib/seed.js';
+import { addCounts, type SeedCounts, Seeder } from './lib/seed.js';
 import { type ServiceProcess, startService } from './lib/service.js';
 import { buildBenchApp, setUpTenant, type Tenant, unitLeaderKeys } from './lib/setup.js';
 import { median } from './lib/stats.js';
@@ -328,6 +328,20 @@ async function measurePostgres(
     });
     const app = await buildBenchApp(appDatabase, env.cprSecret);
     const tenant = await setUpTenant(appDatabase, app, { rounds: options.rounds, code: '998' });
+    // National scale (--history N): the data grows by whole municipalities, one per block, each
+    // set up through the API like the measured one, which stays as it is (docs/scale.md).
+    const others: Tenant[] = [];
+    if (options.history !== null) {
+      log(`setting up ${options.history - 1} more municipalities for the national data`);
+      for (let b = 1; b < options.history; b++) {
+        others.push(
+          await setUpTenant(appDatabase, app, {
+            rounds: options.rounds,
+            code: String(100 + b).padStart(3, '0'),
+          }),
+        );
+      }
+    }
 
     log(`generating data 1× (${options.childrenPerBlock} children)`);
     const seeder = new Seeder(
@@ -592,7 +606,16 @@ async function measurePostgres(
       let blocks = 1;
       for (const multiple of has('aggregates') || has('export') ? options.multiples.slice(1) : []) {
         log(`growing the data to ${multiple}× (${multiple * options.childrenPerBlock} children)`);
-        const counts = await seeder.addBlocks(blocks, multiple);
+        let counts: SeedCounts | undefined;
+        if (options.history === null) counts = await seeder.addBlocks(blocks, multiple);
+        for (let b = blocks; options.history !== null && b < multiple; b++) {
+          const other = others[b - 1];
+          if (!other) throw new Error(`no municipality for block ${b}`);
+          log(`  municipality ${b + 1} of ${multiple}`);
+          const added = await seeder.addBlocks(b, b + 1, other);
+          counts = counts ? addCounts(counts, added) : added;
+        }
+        if (!counts) throw new Error(`nothing to grow from ${blocks}× to ${multiple}×`);
         blocks = multiple;
         const vacuumSeconds = await seeder.analyze();
         const bytes = await databaseBytes(owner.db);
@@ -641,43 +664,49 @@ async function measurePostgres(
           );
         }
         // The service reads the seeded history as it would its own: a seeded child's timeline
-        // returns exactly that child's seeded assessments (children of the first and last block).
-        const { rows: sample } = await owner.db.executeQuery<{ id: string; n: string }>(
-          CompiledQuery.raw(
-            `SELECT c.id, (SELECT count(*) FROM assessments a
-                           WHERE a.child_id = c.id AND a.status = 'current')::text AS n
-             FROM children c
-             WHERE c.municipality_id = $1 AND c.external_ref = ANY($2::text[])`,
-            [
-              tenant.municipalityId,
-              [0, 1, 2, at * options.childrenPerBlock - 1, at * options.childrenPerBlock - 2].map(
-                (i) => `bench-c-${i}`,
-              ),
-            ],
-          ),
-        );
-        for (const child of sample) {
-          const res = await fetch(`${service.baseUrl}/v1/children/${child.id}/timeline`, {
-            headers: { authorization: `Bearer ${tenant.admin.token}` },
-          });
-          const body = (await res.json()) as { items?: Array<{ childId: string }> };
-          const items = body.items ?? [];
-          if (
-            res.status !== 200 ||
-            items.length !== Number(child.n) ||
-            items.some((item) => item.childId !== child.id)
-          ) {
-            fail(
-              `timeline of a seeded child at ${at}×: ${res.status}, ${items.length} items, ` +
-                `${child.n} assessments in the database`,
-            );
+        // returns exactly that child's seeded assessments (children of the first and the last
+        // block, each read with its own municipality's key).
+        const last = others.at(-1) ?? tenant;
+        let checked = 0;
+        for (const [who, refs] of [
+          [tenant, [0, 1, 2]],
+          [last, [at * options.childrenPerBlock - 1, at * options.childrenPerBlock - 2]],
+        ] as const) {
+          const { rows: sample } = await owner.db.executeQuery<{ id: string; n: string }>(
+            CompiledQuery.raw(
+              `SELECT c.id, (SELECT count(*) FROM assessments a
+                             WHERE a.child_id = c.id AND a.status = 'current')::text AS n
+               FROM children c
+               WHERE c.municipality_id = $1 AND c.external_ref = ANY($2::text[])`,
+              [who.municipalityId, refs.map((i) => `bench-c-${i}`)],
+            ),
+          );
+          if (sample.length !== refs.length) fail(`seeded children ${refs.join(', ')} are missing`);
+          for (const child of sample) {
+            const res = await fetch(`${service.baseUrl}/v1/children/${child.id}/timeline`, {
+              headers: { authorization: `Bearer ${who.admin.token}` },
+            });
+            const body = (await res.json()) as { items?: Array<{ childId: string }> };
+            const items = body.items ?? [];
+            if (
+              res.status !== 200 ||
+              items.length !== Number(child.n) ||
+              items.some((item) => item.childId !== child.id)
+            ) {
+              fail(
+                `timeline of a seeded child at ${at}×: ${res.status}, ${items.length} items, ` +
+                  `${child.n} assessments in the database`,
+              );
+            }
+            checked += 1;
           }
         }
-        log(`  ${sample.length} seeded children's timelines match their assessments`);
+        log(`  ${checked} seeded children's timelines match their assessments`);
         results.history = history;
       }
-      // The export again at the largest size: its memory must not grow with the data.
-      if (blocks > 1 && has('export')) {
+      // The export again at the largest size: its memory must not grow with the data. (Not
+      // with national growth, where the measured municipality's export stays at 1×.)
+      if (blocks > 1 && has('export') && options.history === null) {
         results.exports.push(
           await measureExport(blocks, 1, service, owner.db, tenant, pgdb.appUrl, env.psql),
         );

@@ -530,12 +530,16 @@ export function historyTable(r: Results): string | null {
     const total = r.data
       .filter((d) => d.multiple > 1 && d.multiple <= h.multiple)
       .reduce((sum, d) => sum + d.counts.seconds + (d.vacuumSeconds ?? 0), 0);
+    const grown = r.data.filter((d) => d.multiple <= h.multiple);
+    const sum = (key: 'assessments' | 'audits') =>
+      grown.reduce((total, d) => total + (d.counts[key] ?? 0), 0);
     rows.push([
-      'assessments (audit entries)',
+      'seeded assessments (audit entries)',
       `${n(one.counts.assessments)} (${n(one.counts.audits ?? 0)})`,
-      `${n(aN?.assessments ?? 0)}`,
+      `${n(sum('assessments'))} (${n(sum('audits'))})`,
       '',
     ]);
+    if (aN) rows.push(['assessments of the measured municipality', '', n(aN.assessments), '']);
     rows.push(['database size', gib(one.databaseBytes), gib(big.databaseBytes), '']);
     rows.push([
       'seeding (SQL, then VACUUM ANALYZE)',

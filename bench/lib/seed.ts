@@ -10,7 +10,8 @@ import type { Tenant } from './setup.js';
  * on PostgreSQL and PGlite alike. Data comes in blocks of one "default municipality" each
  * (20,000 children and 60 units at --scale 1): block b holds children
  * [b·childrenPerBlock, (b+1)·childrenPerBlock) and units likewise, so growing the data set 1× →
- * 10× adds blocks 1–9 next to block 0, in the same municipality.
+ * 10× adds blocks 1–9 next to block 0: in the same municipality (a larger municipality, the
+ * aggregates' --multiples), or one municipality per block (national scale, --history).
  *
  * Per block:
  * - units: nursery 13 %, integrated daycare 20 %, kindergarten 24 %, school 43 %, six districts;
@@ -46,6 +47,13 @@ export interface SeedCounts {
   /** Audit entries written for the seeded history (three per assessment). */
   audits: number;
   seconds: number;
+}
+
+/** The sum of two seeding runs' counts. */
+export function addCounts(a: SeedCounts, b: SeedCounts): SeedCounts {
+  const sum = { ...a };
+  for (const key of Object.keys(sum) as Array<keyof SeedCounts>) sum[key] += b[key];
+  return sum;
 }
 
 export interface SeedShape {
@@ -198,11 +206,14 @@ export class Seeder {
     return rows;
   }
 
-  /** Adds blocks [from, to) of data. */
-  async addBlocks(from: number, to: number): Promise<SeedCounts> {
+  /**
+   * Adds blocks [from, to) of data to a municipality: the seeder's own by default, or another
+   * one set up the same way (national growth: one municipality per block, see bench/run.ts).
+   */
+  async addBlocks(from: number, to: number, tenant: Tenant = this.#tenant): Promise<SeedCounts> {
     const started = performance.now();
     const { childrenPerBlock: cpb, unitsPerBlock: upb } = this.#shape;
-    const t = this.#tenant;
+    const t = tenant;
     const m = t.municipalityId;
     const c0 = from * cpb;
     const c1 = to * cpb;
