@@ -4,7 +4,8 @@
 # Installs Debian's postgresql package when no server binaries exist, creates the cluster in a
 # temporary directory owned by the postgres user (initdb and pg_ctl refuse to run as root),
 # exports TEST_DATABASE_URL (a superuser URL; the tests create their own non-owner app role)
-# and stops and removes the cluster however the command ends.
+# and stops and removes the cluster however the command ends. LINEAL_PG_OPTIONS adds server
+# options (the benchmark loads pg_stat_statements with it).
 set -euo pipefail
 
 log() { printf '[with-postgres] %s\n' "$*" >&2; }
@@ -50,7 +51,7 @@ log "initdb ($PG_BIN) in $WORK, port $PORT"
 as_pg "$PG_BIN/initdb" -D "$WORK/data" -U postgres --auth=trust -E UTF8 --no-locale >"$WORK/initdb.log" 2>&1 \
   || { cat "$WORK/initdb.log" >&2; exit 1; }
 as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
-  -o "-p $PORT -c listen_addresses=127.0.0.1 -k $WORK -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  -o "-p $PORT -c listen_addresses=127.0.0.1 -k $WORK -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${LINEAL_PG_OPTIONS:-}" \
   start >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
 
 export LINEAL_TEST_PG_BIN="$PG_BIN"

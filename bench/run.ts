@@ -38,6 +38,8 @@ import {
   createBenchDatabase,
   databaseTransactions,
   ownerKysely,
+  statementWorkMeter,
+  type WorkMeter,
 } from './lib/postgres.js';
 import {
   type ReplayStats,
@@ -107,6 +109,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** PostgreSQL's CPU (postmaster and children), while the PostgreSQL part runs. */
 let databaseMeter: (() => number) | undefined;
+/** PostgreSQL's buffers and execution time per request (pg_stat_statements), when loaded. */
+let workMeter: WorkMeter | null = null;
 const meters = (service?: ServiceProcess): CpuMeters => ({
   service: service ? () => service.cpuSeconds() : undefined,
   database: databaseMeter,
@@ -167,6 +171,7 @@ async function serviceSubmissions(options: {
       connections: options.connections,
       seconds,
       meters: meters(options.service),
+      work: workMeter,
       errorSamples,
       requests: submissionRequests({
         tenant: options.tenant,
@@ -316,6 +321,8 @@ async function measurePostgres(
   databaseMeter = postmaster ? postgresCpuMeter(postmaster) : undefined;
   results.machine = describeMachine(pgdb.serverVersion, results.machine.pglite);
   const owner = ownerKysely(pgdb.ownerUrl);
+  workMeter = await statementWorkMeter(env.adminUrl, pgdb.name, pgdb.appRole);
+  if (!workMeter) log('pg_stat_statements is not loaded: no buffers per request');
   try {
     await migrateToLatest(owner.db);
 
@@ -476,6 +483,7 @@ async function measurePostgres(
             seconds,
             requests,
             meters: meters(service),
+            work: workMeter,
             errorSamples,
           });
         checkHttp(`${label} warm-up`, await go(options.warmupSeconds));
@@ -716,6 +724,8 @@ async function measurePostgres(
     }
   } finally {
     await owner.db.destroy();
+    await workMeter?.close();
+    workMeter = null;
   }
 }
 
@@ -1098,6 +1108,7 @@ async function measureAggregates(
       seconds: Math.max(1, options.durationSeconds / 2),
       min: 5,
       max: 500,
+      work: workMeter,
     });
     if (stats.failures > 0)
       fail(

@@ -1,5 +1,6 @@
 import autocannon, { type Request } from 'autocannon';
 import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
+import { type WorkMeter, type WorkPerRequest, workPerRequest } from './postgres.js';
 import { type LatencySummary, summarise } from './stats.js';
 
 /** One measured HTTP case. Latencies are of every response (ms); rps counts 2xx only. */
@@ -14,6 +15,8 @@ export interface HttpStats extends LatencySummary {
   statusCodes: Record<string, number>;
   /** CPU used by the service, PostgreSQL and the load generator during the case. */
   cpu: CpuUse;
+  /** PostgreSQL's work per request (pg_stat_statements), when measured. */
+  database?: WorkPerRequest;
   errorSamples: string[];
 }
 
@@ -27,9 +30,11 @@ export async function httpLoad(options: {
   seconds: number;
   requests: Request[];
   meters?: CpuMeters;
+  work?: WorkMeter | null;
   errorSamples?: string[];
 }): Promise<HttpStats> {
   const latencies: number[] = [];
+  const work = await options.work?.snapshot();
   const cpu = startCpu(options.meters ?? {});
   const started = performance.now();
   const instance = autocannon({
@@ -48,6 +53,8 @@ export async function httpLoad(options: {
   const ok = result['2xx'];
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
+  const cpuUse = cpu();
+  const after = work ? await options.work?.snapshot() : undefined;
   return {
     ...summarise(latencies),
     connections: options.connections,
@@ -58,13 +65,16 @@ export async function httpLoad(options: {
     timeouts: result.timeouts,
     rps: ok / (result.duration || seconds),
     statusCodes,
-    cpu: cpu(),
+    cpu: cpuUse,
+    ...(work && after ? { database: workPerRequest(work, after, ok + result.non2xx) } : {}),
     errorSamples: options.errorSamples ?? [],
   };
 }
 
 export interface SequentialStats extends LatencySummary {
   ok: number;
+  /** PostgreSQL's work per request (pg_stat_statements), when measured. */
+  database?: WorkPerRequest;
   failures: number;
   bytes: number;
   failureSamples: string[];
@@ -81,8 +91,10 @@ export async function sequentialGets(options: {
   seconds: number;
   min: number;
   max: number;
+  work?: WorkMeter | null;
 }): Promise<SequentialStats> {
   const headers = { authorization: `Bearer ${options.token}` };
+  const work = await options.work?.snapshot();
   const latencies: number[] = [];
   const failureSamples: string[] = [];
   let failures = 0;
@@ -106,5 +118,15 @@ export async function sequentialGets(options: {
       }
     }
   }
-  return { ...summarise(latencies), ok: latencies.length, failures, bytes, failureSamples };
+  const after = work ? await options.work?.snapshot() : undefined;
+  return {
+    ...summarise(latencies),
+    ok: latencies.length,
+    ...(work && after
+      ? { database: workPerRequest(work, after, options.warmup + latencies.length + failures) }
+      : {}),
+    failures,
+    bytes,
+    failureSamples,
+  };
 }

@@ -13,6 +13,8 @@ export interface BenchDatabase {
   adminUrl: string;
   ownerUrl: string;
   appUrl: string;
+  /** The service's login role. */
+  appRole: string;
   serverVersion: string;
 }
 
@@ -63,6 +65,7 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     adminUrl,
     ownerUrl: withDatabase(adminUrl, DATABASE, OWNER, OWNER),
     appUrl: withDatabase(adminUrl, DATABASE, APP, APP),
+    appRole: APP,
     serverVersion: String(version?.rows[0]?.server_version ?? 'unknown'),
   };
 }
@@ -93,4 +96,113 @@ export async function autovacuumRuns(adminUrl: string, database: string): Promis
      FROM pg_stat_all_tables`,
   ]);
   return Number(result?.rows[0]?.n ?? 0);
+}
+
+/**
+ * The work PostgreSQL did for the service's statements (pg_stat_statements, top-level
+ * statements of the app role): shared buffers touched — found in shared_buffers (hit) or
+ * fetched from the kernel (read) — and execution time. Unlike throughput, buffers per request
+ * do not depend on what else the machine is doing: they show whether a request's work grows
+ * with the data. Null when pg_stat_statements is not loaded (shared_preload_libraries).
+ */
+export interface DatabaseWork {
+  calls: number;
+  hit: number;
+  read: number;
+  execMs: number;
+  /** Per statement (query id): its text and counters, for the breakdown of a case. */
+  statements: Map<string, { query: string; calls: number; buffers: number; execMs: number }>;
+}
+
+export interface WorkMeter {
+  snapshot(): Promise<DatabaseWork>;
+  close(): Promise<void>;
+}
+
+export async function statementWorkMeter(
+  adminUrl: string,
+  database: string,
+  role: string,
+): Promise<WorkMeter | null> {
+  const client = new pg.Client({ connectionString: withDatabase(adminUrl, database) });
+  await client.connect();
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await client.query('SELECT count(*) FROM pg_stat_statements');
+  } catch {
+    await client.end();
+    return null;
+  }
+  return {
+    async snapshot() {
+      const { rows } = await client.query<{
+        id: string;
+        query: string;
+        calls: string;
+        hit: string;
+        read: string;
+        exec: number;
+      }>(
+        `SELECT queryid::text AS id, query, calls::text, shared_blks_hit::text AS hit,
+                shared_blks_read::text AS read, total_exec_time AS exec
+         FROM pg_stat_statements
+         WHERE toplevel AND userid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+           AND dbid = (SELECT oid FROM pg_database WHERE datname = $2)`,
+        [role, database],
+      );
+      const work: DatabaseWork = { calls: 0, hit: 0, read: 0, execMs: 0, statements: new Map() };
+      for (const row of rows) {
+        const calls = Number(row.calls);
+        const hit = Number(row.hit);
+        const read = Number(row.read);
+        work.calls += calls;
+        work.hit += hit;
+        work.read += read;
+        work.execMs += row.exec;
+        work.statements.set(row.id, {
+          query: row.query.replace(/\s+/g, ' ').slice(0, 160),
+          calls,
+          buffers: hit + read,
+          execMs: row.exec,
+        });
+      }
+      return work;
+    },
+    close: () => client.end(),
+  };
+}
+
+/** Per request: buffers touched (and read from the kernel) and execution time, over `requests`. */
+export interface WorkPerRequest {
+  requests: number;
+  buffers: number;
+  reads: number;
+  execMs: number;
+  /** The statements that touched the most buffers in the case, per request. */
+  top: Array<{ query: string; calls: number; buffers: number; execMs: number }>;
+}
+
+export function workPerRequest(
+  before: DatabaseWork,
+  after: DatabaseWork,
+  requests: number,
+): WorkPerRequest {
+  const n = Math.max(1, requests);
+  const top = [...after.statements].map(([id, s]) => {
+    const b = before.statements.get(id);
+    return {
+      query: s.query,
+      calls: (s.calls - (b?.calls ?? 0)) / n,
+      buffers: (s.buffers - (b?.buffers ?? 0)) / n,
+      execMs: (s.execMs - (b?.execMs ?? 0)) / n,
+    };
+  });
+  top.sort((x, y) => y.buffers - x.buffers);
+  return {
+    requests,
+    buffers: (after.hit - before.hit + after.read - before.read) / n,
+    reads: (after.read - before.read) / n,
+    execMs: (after.execMs - before.execMs) / n,
+    top: top.slice(0, 6).filter((t) => t.calls > 0),
+  };
 }

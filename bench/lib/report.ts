@@ -4,6 +4,7 @@ import type { WriteCheck } from './integrity.js';
 import type { HttpStats, SequentialStats } from './load.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
+import type { WorkPerRequest } from './postgres.js';
 import type { ReplayStats } from './replay.js';
 import type { SeedCounts } from './seed.js';
 import { round } from './stats.js';
@@ -507,11 +508,30 @@ export function historyTable(r: Results): string | null {
   const gib = (bytes: number | undefined) => (bytes ? `${n(bytes / 2 ** 30)} GiB` : '');
   const rows: string[][] = [];
   const c16 = r.submission.find((s) => s.concurrency === 16)?.service;
+  // PostgreSQL's work per request: buffers touched (of them read from the kernel) and
+  // execution time, from pg_stat_statements — independent of the machine's other load.
+  const work = (label: string, a?: WorkPerRequest, b?: WorkPerRequest) => {
+    if (!a || !b) return;
+    const buffers = (w: WorkPerRequest) => `${n(w.buffers)} (${n(w.reads)} read)`;
+    rows.push([
+      `${label}: PostgreSQL buffers per request`,
+      buffers(a),
+      buffers(b),
+      `${n(ratio(b.buffers, a.buffers))}×`,
+    ]);
+    rows.push([
+      `${label}: PostgreSQL execution per request`,
+      ms(a.execMs),
+      ms(b.execMs),
+      `${n(ratio(b.execMs, a.execMs))}×`,
+    ]);
+  };
   const pair = (label: string, a: HttpStats | undefined | null, b: HttpStats | null) => {
     if (!a || !b) return;
     rows.push([`${label}: req/s`, n(a.rps), n(b.rps), `${n(ratio(b.rps, a.rps))}×`]);
     rows.push([`${label}: p50`, ms(a.p50), ms(b.p50), `${n(ratio(b.p50, a.p50))}×`]);
     rows.push([`${label}: p99`, ms(a.p99), ms(b.p99), `${n(ratio(b.p99, a.p99))}×`]);
+    work(label, a.database, b.database);
   };
   pair('POST /v1/assessments, c=16', c16, h.submission);
   pair('GET /v1/children/:childId/timeline, c=16', r.reads?.timeline, h.timeline);
@@ -524,6 +544,7 @@ export function historyTable(r: Results): string | null {
     ] as const) {
       rows.push([`${label}: p50`, ms(x.p50), ms(y.p50), `${n(ratio(y.p50, x.p50))}×`]);
       rows.push([`${label}: p99`, ms(x.p99), ms(y.p99), `${n(ratio(y.p99, x.p99))}×`]);
+      work(label, x.database, y.database);
     }
   }
   if (one && big) {
