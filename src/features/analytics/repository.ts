@@ -151,9 +151,10 @@ export function zoneCounts(
   const facts = byRoundOnly(f, groupBy)
     ? sql`
         SELECT ${roundDimensions}, x.zone, x.n
-        FROM zone_totals x
+        FROM (SELECT round_id, zone, sum(n)::int AS n FROM zone_totals
+              WHERE municipality_id = ${municipalityId}
+              GROUP BY round_id, zone) x
         JOIN rounds r ON r.id = x.round_id
-        WHERE x.municipality_id = ${municipalityId}
       `
     : sql`
         SELECT ${countDimensions}, x.zone, x.n
@@ -189,10 +190,11 @@ export function transitionCounts(
   const facts = byRoundOnly(f, groupBy)
     ? sql`
         SELECT ${roundDimensions}, x.from_zone, x.to_zone, x.n
-        FROM transition_totals x
+        FROM (SELECT to_round_id, from_zone, to_zone, sum(n)::int AS n FROM transition_totals
+              WHERE municipality_id = ${municipalityId}
+                AND from_round_id = ${fromRoundId} AND to_round_id = ${toRoundId}
+              GROUP BY to_round_id, from_zone, to_zone) x
         JOIN rounds r ON r.id = x.to_round_id
-        WHERE x.municipality_id = ${municipalityId}
-          AND x.from_round_id = ${fromRoundId} AND x.to_round_id = ${toRoundId}
       `
     : sql`
         SELECT ${countDimensions}, x.from_zone, x.to_zone, x.n
