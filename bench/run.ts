@@ -427,10 +427,10 @@ async function measurePostgres(
       const replayCounter = { n: 500_000_000 };
       const pending: Parameters<typeof serviceSubmissions>[0]['pending'] = [];
       const has = (section: BenchOptions['only'][number]) => options.only.includes(section);
-      for (const connections of has('submission') ? options.submissionConcurrency : []) {
-        log(`submissions through the service, c=${connections}`);
-        const { stats, writes } = await serviceSubmissions({
-          label: 'pg',
+      // Submissions through the service of the measured municipality, writes checked at once.
+      const submissions = (label: string, connections: number) =>
+        serviceSubmissions({
+          label,
           service,
           owner: owner.db,
           tenant,
@@ -443,6 +443,9 @@ async function measurePostgres(
           checkNow: true,
           pending,
         });
+      for (const connections of has('submission') ? options.submissionConcurrency : []) {
+        log(`submissions through the service, c=${connections}`);
+        const { stats, writes } = await submissions('pg', connections);
         log(`  ${describe(stats)}`);
         log(`submissions replayed with pg, c=${connections}`);
         const baseline = await baselineSubmissions(
@@ -644,20 +647,7 @@ async function measurePostgres(
         };
         if (has('submission')) {
           log(`submissions through the service at ${at}× data, c=16`);
-          const { stats } = await serviceSubmissions({
-            label: `pg-${at}x`,
-            service,
-            owner: owner.db,
-            tenant,
-            children,
-            seed: options.seed,
-            counter,
-            connections: 16,
-            warmupSeconds: options.warmupSeconds,
-            seconds: options.durationSeconds,
-            checkNow: true,
-            pending,
-          });
+          const { stats } = await submissions(`pg-${at}x`, 16);
           log(`  ${describe(stats)}`);
           history.submission = stats;
         }
