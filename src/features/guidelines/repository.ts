@@ -52,3 +52,20 @@ export function upsertGuideline(
     .returning(guidelineColumns)
     .executeTakeFirstOrThrow();
 }
+
+/** The guideline for one transition, if any; `lock` holds it until the transaction ends. */
+export function findGuideline(
+  db: Executor,
+  municipalityId: string,
+  transition: { fromUnitKind: string; toUnitKind: string },
+  options: { lock?: boolean } = {},
+) {
+  let query = db
+    .selectFrom('transition_guidelines')
+    .select(guidelineColumns)
+    .where('municipality_id', '=', municipalityId)
+    .where('from_unit_kind', '=', transition.fromUnitKind)
+    .where('to_unit_kind', '=', transition.toUnitKind);
+  if (options.lock) query = query.forUpdate();
+  return query.executeTakeFirst();
+}

@@ -1,5 +1,12 @@
+import { NotFoundError } from '../../errors.js';
+import { requireIfMatch } from '../../http/etag.js';
 import type { Service } from '../../request/runner.js';
-import { type GuidelineRow, listGuidelines, upsertGuideline } from './repository.js';
+import {
+  findGuideline,
+  type GuidelineRow,
+  listGuidelines,
+  upsertGuideline,
+} from './repository.js';
 import type { Guideline, GuidelineParams, PutGuideline } from './schemas.js';
 
 function toGuideline(row: GuidelineRow): Guideline {
@@ -20,12 +27,39 @@ export const listTransitionGuidelines: Service<void, { items: Guideline[] }> = a
   trx,
 ) => ({ items: (await listGuidelines(trx, session.municipalityId)).map(toGuideline) });
 
-/** Switches the guideline for one transition on or off (created on first use). */
+/** The guideline for one transition; 404 before it was first switched. */
+export const getTransitionGuideline: Service<GuidelineParams, Guideline> = async (
+  session,
+  trx,
+  transition,
+) => {
+  const row = await findGuideline(trx, session.municipalityId, transition);
+  if (!row) {
+    throw new NotFoundError(
+      `transition guideline ${transition.fromUnitKind} → ${transition.toUnitKind}`,
+    );
+  }
+  return toGuideline(row);
+};
+
+/**
+ * Switches the guideline for one transition on or off (created on first use). With If-Match,
+ * only if the guideline exists and is still the version read, compared on the locked row.
+ */
 export const putTransitionGuideline: Service<
-  GuidelineParams & { body: PutGuideline },
+  GuidelineParams & { body: PutGuideline; ifMatch?: string | undefined },
   Guideline
-> = async (session, trx, { fromUnitKind, toUnitKind, body }) =>
-  toGuideline(
+> = async (session, trx, { fromUnitKind, toUnitKind, body, ifMatch }) => {
+  if (ifMatch !== undefined) {
+    const current = await findGuideline(
+      trx,
+      session.municipalityId,
+      { fromUnitKind, toUnitKind },
+      { lock: true },
+    );
+    requireIfMatch(ifMatch, current ? toGuideline(current) : null, 'transition guideline');
+  }
+  return toGuideline(
     await upsertGuideline(
       trx,
       {
@@ -40,3 +74,4 @@ export const putTransitionGuideline: Service<
       session.now,
     ),
   );
+};
