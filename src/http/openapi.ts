@@ -76,8 +76,9 @@ export function keepResponseHeaders(transform: Transform): Transform {
   return (input) => {
     const output = transform(input);
     const declared = input.schema?.response as Record<string, ResponseEntry> | undefined;
-    const transformed = (output.schema as { response?: Record<string, Record<string, unknown>> })
-      .response;
+    const transformed = (
+      output.schema as { response?: Record<string, Record<string, unknown>> } | undefined
+    )?.response;
     if (!declared || !transformed) return output;
     for (const [status, entry] of Object.entries(declared)) {
       const target = transformed[status];

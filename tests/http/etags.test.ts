@@ -80,7 +80,7 @@ async function conditionalContract(t: EngineContext, c: Case) {
   // A malformed If-Match: 400 naming the header, nothing changed.
   const malformed = await change(c.stale, 'not-a-tag');
   const problem = expectProblem(malformed, 400);
-  expect(problem.errors?.map((e) => e.path)).toEqual(['headers.if-match']);
+  expect(problem.errors?.map((e) => e.path)).toEqual(['header.if-match']);
   expect(etagOf(await get())).toBe(current);
 
   // Two changes sent at once with the same ETag: one 200, one 412.
@@ -316,5 +316,49 @@ describeEngines('ETags and conditional requests', (t) => {
     });
     expect(result.changed.enabled).toBe(false);
     expect(['race A', 'race B']).toContain(result.winner.reference);
+  });
+
+  it('the OpenAPI document declares ETag, If-Match, If-None-Match, 304 and 412', () => {
+    interface Operation {
+      parameters?: { in: string; name: string }[];
+      responses: Record<string, { headers?: Record<string, unknown>; content?: object }>;
+    }
+    const doc = t.app.swagger() as unknown as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const op = (path: string, method: string) => {
+      const found = doc.paths[path]?.[method];
+      if (!found) throw new Error(`no ${method} ${path}`);
+      return found;
+    };
+    const headerParams = (o: Operation) =>
+      (o.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    const etagHeader = {
+      schema: { type: 'string' },
+      description: expect.stringContaining('If-Match'),
+    };
+    const resources: [string, 'patch' | 'put'][] = [
+      ['/v1/units/{unitId}', 'patch'],
+      ['/v1/children/{childId}', 'patch'],
+      ['/v1/children/{childId}/enrolments/{enrolmentId}', 'patch'],
+      ['/v1/steps/{stepId}', 'patch'],
+      ['/v1/transition-guidelines/{fromUnitKind}/{toUnitKind}', 'put'],
+    ];
+    for (const [path, method] of resources) {
+      const read = op(path, 'get');
+      expect(headerParams(read), path).toContain('if-none-match');
+      expect(read.responses['200']?.headers, path).toEqual({ ETag: etagHeader });
+      expect(read.responses['304']?.headers, path).toEqual({ ETag: etagHeader });
+      expect(read.responses['304']?.content, path).toBeUndefined();
+      const write = op(path, method);
+      expect(headerParams(write), path).toContain('if-match');
+      expect(write.responses['200']?.headers, path).toEqual({ ETag: etagHeader });
+      expect(Object.keys(write.responses['412']?.content ?? {}), path).toEqual([
+        'application/problem+json',
+      ]);
+    }
+    for (const path of ['/v1/units', '/v1/children', '/v1/children/{childId}/enrolments']) {
+      expect(op(path, 'post').responses['201']?.headers, path).toEqual({ ETag: etagHeader });
+    }
   });
 });
