@@ -37,8 +37,7 @@ export function parseEntityTags(value: string): EntityTagList | null {
   return tags.length > 0 ? tags : null;
 }
 
-export const formatEntityTag = (tag: EntityTag): string =>
-  `${tag.weak ? 'W/' : ''}"${tag.opaque}"`;
+export const formatEntityTag = (tag: EntityTag): string => `${tag.weak ? 'W/' : ''}"${tag.opaque}"`;
 
 /** Strong comparison (§8.8.3.2): both strong and the same opaque tag. */
 export const strongMatch = (a: EntityTag, b: EntityTag): boolean =>
@@ -97,15 +96,12 @@ export const etagOf = (representation: unknown): string =>
  * transaction: no header (undefined) changes unconditionally; a header that does not hold is
  * 412 and nothing is changed. `current` is the resource's representation (null: none yet).
  */
-export function requireIfMatch(
-  header: string | undefined,
-  current: unknown,
-  what: string,
-): void {
+export function requireIfMatch(header: string | undefined, current: unknown, what: string): void {
   if (header === undefined) return;
   const condition = parseEntityTags(header);
   // Header schemas refuse a malformed value with 400 before the service runs.
-  if (condition === null) throw new PreconditionFailedError('If-Match is not a list of entity tags.');
+  if (condition === null)
+    throw new PreconditionFailedError('If-Match is not a list of entity tags.');
   if (!ifMatchHolds(condition, current === null ? null : entityTagOf(current))) {
     throw new PreconditionFailedError(
       current === null

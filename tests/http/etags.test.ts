@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
-import { type EngineContext, describeEngines } from '../support/engines.js';
+import { describeEngines, type EngineContext } from '../support/engines.js';
 import {
   createAssessment,
   createChild,

@@ -25,15 +25,15 @@ const ows = fc.constantFrom('', ' ', '\t', '  ');
 
 /** A list header as a client may write it: OWS around elements, empty elements between. */
 const listHeader = fc
-  .tuple(
-    fc.array(fc.tuple(tag, ows, ows, fc.nat({ max: 2 })), { minLength: 1, maxLength: 6 }),
-    ows,
-  )
+  .tuple(fc.array(fc.tuple(tag, ows, ows, fc.nat({ max: 2 })), { minLength: 1, maxLength: 6 }), ows)
   .map(([elements, tail]) => ({
     tags: elements.map(([t]) => t),
     header:
       elements
-        .map(([t, before, after, empties]) => `${',  '.repeat(empties)}${before}${formatEntityTag(t)}${after}`)
+        .map(
+          ([t, before, after, empties]) =>
+            `${',  '.repeat(empties)}${before}${formatEntityTag(t)}${after}`,
+        )
         .join(',') + tail,
   }));
 
@@ -75,14 +75,10 @@ describe('parseEntityTags', () => {
 
   it('refuses a list with any unquoted element among quoted ones', () => {
     fc.assert(
-      fc.property(
-        listHeader,
-        fc.stringMatching(/^[A-Za-z0-9]{1,8}$/),
-        ({ header }, word) => {
-          expect(parseEntityTags(`${header}, ${word}`)).toBeNull();
-          expect(parseEntityTags(`${word}, ${header}`)).toBeNull();
-        },
-      ),
+      fc.property(listHeader, fc.stringMatching(/^[A-Za-z0-9]{1,8}$/), ({ header }, word) => {
+        expect(parseEntityTags(`${header}, ${word}`)).toBeNull();
+        expect(parseEntityTags(`${word}, ${header}`)).toBeNull();
+      }),
     );
   });
 });

@@ -54,11 +54,7 @@ export const guidelineRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
       },
     },
     async (request, reply) =>
-      sendTagged(
-        request,
-        reply,
-        await runner.run(request, getTransitionGuideline, request.params),
-      ),
+      sendTagged(request, reply, await runner.run(request, getTransitionGuideline, request.params)),
   );
 
   app.put(

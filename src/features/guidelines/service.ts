@@ -1,12 +1,7 @@
 import { NotFoundError } from '../../errors.js';
 import { requireIfMatch } from '../../http/etag.js';
 import type { Service } from '../../request/runner.js';
-import {
-  findGuideline,
-  type GuidelineRow,
-  listGuidelines,
-  upsertGuideline,
-} from './repository.js';
+import { findGuideline, type GuidelineRow, listGuidelines, upsertGuideline } from './repository.js';
 import type { Guideline, GuidelineParams, PutGuideline } from './schemas.js';
 
 function toGuideline(row: GuidelineRow): Guideline {

@@ -3,11 +3,17 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
+import { requireIfMatch } from '../../http/etag.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
-import { requireIfMatch } from '../../http/etag.js';
-import { insertUnit, listUnits, requireUnit, type UnitRow, updateUnit } from './repository.js';
-import { lockUnit } from './repository.js';
+import {
+  insertUnit,
+  listUnits,
+  lockUnit,
+  requireUnit,
+  type UnitRow,
+  updateUnit,
+} from './repository.js';
 import type { CreateUnit, Unit, UnitKind, UpdateUnit } from './schemas.js';
 
 export function toUnit(row: UnitRow): Unit {
