@@ -97,3 +97,10 @@ export class PreconditionFailedError extends ProblemError {
     super(412, 'precondition-failed', 'Precondition Failed', detail);
   }
 }
+
+/** A change sent without the If-Match the deployment requires (428, REQUIRE_IF_MATCH). */
+export class PreconditionRequiredError extends ProblemError {
+  constructor(detail: string) {
+    super(428, 'precondition-required', 'Precondition Required', detail);
+  }
+}

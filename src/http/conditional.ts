@@ -1,5 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { z } from 'zod';
+import { PreconditionRequiredError } from '../errors.js';
 import { entityTagOf, formatEntityTag, ifNoneMatchHolds, parseEntityTags } from './etag.js';
 
 // Conditional requests on a route: the ETag of what it answers, 304 for a GET whose
@@ -21,6 +23,17 @@ export const IfMatchHeadersSchema = z.looseObject({
       'existing version). Otherwise 412 and nothing changes. Without it the change is made ' +
       'whatever the current version.',
   ),
+});
+
+/**
+ * The request headers of a PUT that may create its resource: If-Match, or `If-None-Match: *`
+ * to create it only if it does not exist yet.
+ */
+export const PutHeadersSchema = IfMatchHeadersSchema.extend({
+  'if-none-match': z
+    .literal('*')
+    .optional()
+    .describe('`*`: create only, 412 if the resource exists already.'),
 });
 
 /** The request headers of a reading route (GET) of a resource with an ETag. */
@@ -74,4 +87,32 @@ export function sendTagged<T>(
     if (condition !== null && !ifNoneMatchHolds(condition, tag)) return reply.code(304).send();
   }
   return reply.send(body);
+}
+
+const conditionalWrites = new Set<unknown>([IfMatchHeadersSchema, PutHeadersSchema]);
+
+/**
+ * REQUIRE_IF_MATCH: every change of a resource with an ETag (the routes whose headers schema is
+ * IfMatchHeadersSchema or PutHeadersSchema) must say which version it changes: without If-Match
+ * (or, on a creating PUT, `If-None-Match: *`) it is 428 before anything is read or written.
+ */
+export const requireIfMatchPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onRoute', (route) => {
+      if (!conditionalWrites.has(route.schema?.headers)) return;
+      const existing = route.preHandler ? [route.preHandler].flat() : [];
+      route.preHandler = [...existing, requireIfMatchHeader];
+    });
+  },
+  { name: 'lineal-require-if-match' },
+);
+
+async function requireIfMatchHeader(request: FastifyRequest): Promise<void> {
+  if (request.headers['if-match'] !== undefined) return;
+  if (request.method === 'PUT' && request.headers['if-none-match'] === '*') return;
+  throw new PreconditionRequiredError(
+    'This service requires If-Match on every change: send the ETag of the version you read ' +
+      '(GET it first)' +
+      (request.method === 'PUT' ? ', or If-None-Match: * to create it.' : '.'),
+  );
 }

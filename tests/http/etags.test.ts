@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
-import { describeEngines, type EngineContext } from '../support/engines.js';
+import { buildApp } from '../../src/app.js';
+import { describeEngines, type EngineContext, TEST_CPR_SECRET } from '../support/engines.js';
 import {
   createAssessment,
   createChild,
@@ -359,6 +360,69 @@ describeEngines('ETags and conditional requests', (t) => {
     }
     for (const path of ['/v1/units', '/v1/children', '/v1/children/{childId}/enrolments']) {
       expect(op(path, 'post').responses['201']?.headers, path).toEqual({ ETag: etagHeader });
+    }
+  });
+
+  it('REQUIRE_IF_MATCH: a change without If-Match is 428; a PUT may create with If-None-Match: *', async () => {
+    const strict = await buildApp({
+      config: {
+        bodyLimitBytes: 64 * 1024,
+        trustProxy: false,
+        rateLimit: { max: 1_000_000, windowMs: 60_000 },
+        etag: { requireIfMatch: true },
+      },
+      cprSecret: TEST_CPR_SECRET,
+      database: t.database,
+      now: t.clock.now,
+    });
+    try {
+      const { admin } = await createTenant(t);
+      const call = (
+        method: 'GET' | 'POST' | 'PATCH' | 'PUT',
+        url: string,
+        body?: object,
+        headers: Record<string, string> = {},
+      ) =>
+        strict.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${admin.token}`, ...headers },
+          ...(body ? { payload: body } : {}),
+        });
+      // Creating is unaffected.
+      const created = await call('POST', '/v1/units', { name: 'Strict', kind: 'school' });
+      expect(created.statusCode, created.body).toBe(201);
+      const url = `/v1/units/${created.json().id}`;
+      const missing = await call('PATCH', url, { name: 'No tag' });
+      expect(expectProblem(missing, 428).type).toBe('urn:lineal:problem:precondition-required');
+      expect((await call('GET', url)).json().name).toBe('Strict');
+      const tagged = await call('PATCH', url, { name: 'Tagged' }, { 'if-match': etagOf(created) });
+      expect(tagged.statusCode, tagged.body).toBe(200);
+      expect(tagged.json().name).toBe('Tagged');
+
+      const guideline = '/v1/transition-guidelines/nursery/kindergarten';
+      expectProblem(await call('PUT', guideline, { enabled: true }), 428);
+      expectProblem(await call('GET', guideline), 404);
+      // Two creations at once with If-None-Match: *: one 200, one 412.
+      const race = await Promise.all(
+        ['race A', 'race B'].map((reference) =>
+          call('PUT', guideline, { enabled: true, reference }, { 'if-none-match': '*' }),
+        ),
+      );
+      expect(race.map((r) => r.statusCode).sort()).toEqual([200, 412]);
+      const winner = race.find((r) => r.statusCode === 200) as LightMyRequestResponse;
+      const read = await call('GET', guideline);
+      expect(read.json()).toEqual(winner.json());
+      const changed = await call(
+        'PUT',
+        guideline,
+        { enabled: false },
+        { 'if-match': etagOf(read) },
+      );
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.json().enabled).toBe(false);
+    } finally {
+      await strict.close();
     }
   });
 });

@@ -136,7 +136,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         body: UpdateChildSchema,
         response: {
           200: taggedResponse(ChildSchema, 'The child changed'),
-          ...problemResponses(404, 409, 412, 422),
+          ...problemResponses(404, 409, 412, 422, 428),
         },
       },
     },

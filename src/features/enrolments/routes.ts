@@ -106,7 +106,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         body: UpdateEnrolmentSchema,
         response: {
           200: taggedResponse(EnrolmentSchema, 'The enrolment changed'),
-          ...problemResponses(404, 409, 412, 422),
+          ...problemResponses(404, 409, 412, 422, 428),
         },
       },
     },

@@ -69,3 +69,19 @@ export function findGuideline(
   if (options.lock) query = query.forUpdate();
   return query.executeTakeFirst();
 }
+
+/** A new guideline, unless the transition has one already (then undefined). */
+export function insertGuideline(
+  db: Executor,
+  values: Parameters<typeof upsertGuideline>[1],
+  now: Date,
+) {
+  return db
+    .insertInto('transition_guidelines')
+    .values({ ...values, updated_at: now })
+    .onConflict((oc) =>
+      oc.columns(['municipality_id', 'from_unit_kind', 'to_unit_kind']).doNothing(),
+    )
+    .returning(guidelineColumns)
+    .executeTakeFirst();
+}

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  IfMatchHeadersSchema,
   IfNoneMatchHeadersSchema,
   notModifiedResponse,
+  PutHeadersSchema,
   sendTagged,
   taggedResponse,
 } from '../../http/conditional.js';
@@ -69,13 +69,14 @@ export const guidelineRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
           'While on, a unit of kind toUnitKind sees what units of kind fromUnitKind recorded ' +
           'about a child before the child started there, in the categories named, without a ' +
           'consent. Never free text. Off takes effect at once. With If-Match, only if the ' +
-          'guideline exists and is still the version read (else 412).',
-        headers: IfMatchHeadersSchema,
+          'guideline exists and is still the version read (else 412); with If-None-Match: *, ' +
+          'only if it does not exist yet (else 412).',
+        headers: PutHeadersSchema,
         params: GuidelineParamsSchema,
         body: PutGuidelineSchema,
         response: {
           200: taggedResponse(GuidelineSchema, 'The guideline as switched'),
-          ...problemResponses(412),
+          ...problemResponses(412, 428),
         },
       },
     },
@@ -87,6 +88,7 @@ export const guidelineRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
           ...request.params,
           body: request.body,
           ifMatch: request.headers['if-match'],
+          ifNoneMatch: request.headers['if-none-match'],
         }),
       ),
   );

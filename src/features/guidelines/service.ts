@@ -1,7 +1,13 @@
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, PreconditionFailedError } from '../../errors.js';
 import { requireIfMatch } from '../../http/etag.js';
 import type { Service } from '../../request/runner.js';
-import { findGuideline, type GuidelineRow, listGuidelines, upsertGuideline } from './repository.js';
+import {
+  findGuideline,
+  type GuidelineRow,
+  insertGuideline,
+  listGuidelines,
+  upsertGuideline,
+} from './repository.js';
 import type { Guideline, GuidelineParams, PutGuideline } from './schemas.js';
 
 function toGuideline(row: GuidelineRow): Guideline {
@@ -42,9 +48,13 @@ export const getTransitionGuideline: Service<GuidelineParams, Guideline> = async
  * only if the guideline exists and is still the version read, compared on the locked row.
  */
 export const putTransitionGuideline: Service<
-  GuidelineParams & { body: PutGuideline; ifMatch?: string | undefined },
+  GuidelineParams & {
+    body: PutGuideline;
+    ifMatch?: string | undefined;
+    ifNoneMatch?: '*' | undefined;
+  },
   Guideline
-> = async (session, trx, { fromUnitKind, toUnitKind, body, ifMatch }) => {
+> = async (session, trx, { fromUnitKind, toUnitKind, body, ifMatch, ifNoneMatch }) => {
   if (ifMatch !== undefined) {
     const current = await findGuideline(
       trx,
@@ -54,19 +64,25 @@ export const putTransitionGuideline: Service<
     );
     requireIfMatch(ifMatch, current ? toGuideline(current) : null, 'transition guideline');
   }
-  return toGuideline(
-    await upsertGuideline(
-      trx,
-      {
-        municipality_id: session.municipalityId,
-        from_unit_kind: fromUnitKind,
-        to_unit_kind: toUnitKind,
-        enabled: body.enabled,
-        categories: [...new Set(body.categories)],
-        reference: body.reference ?? null,
-        updated_by: session.principal.id,
-      },
-      session.now,
-    ),
-  );
+  const values = {
+    municipality_id: session.municipalityId,
+    from_unit_kind: fromUnitKind,
+    to_unit_kind: toUnitKind,
+    enabled: body.enabled,
+    categories: [...new Set(body.categories)],
+    reference: body.reference ?? null,
+    updated_by: session.principal.id,
+  };
+  if (ifNoneMatch === '*') {
+    // Create only: of two creations at once, the second finds the row (ON CONFLICT DO NOTHING).
+    const created = await insertGuideline(trx, values, session.now);
+    if (!created) {
+      throw new PreconditionFailedError(
+        'If-None-Match: * but the guideline for this transition exists already; read it and ' +
+          'send your change with its ETag in If-Match.',
+      );
+    }
+    return toGuideline(created);
+  }
+  return toGuideline(await upsertGuideline(trx, values, session.now));
 };

@@ -100,7 +100,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         body: UpdateStepSchema,
         response: {
           200: taggedResponse(StepTaskSchema, 'The step changed'),
-          ...problemResponses(404, 409, 412, 422),
+          ...problemResponses(404, 409, 412, 422, 428),
         },
       },
     },

@@ -98,7 +98,7 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         body: UpdateUnitSchema,
         response: {
           200: taggedResponse(UnitSchema, 'The unit changed'),
-          ...problemResponses(404, 409, 412),
+          ...problemResponses(404, 409, 412, 428),
         },
       },
     },
