@@ -42,6 +42,7 @@ import { socialWorkerRoutes } from './features/social-workers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
 import { worklistRoutes } from './features/worklist/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
+import { requireIfMatchPlugin } from './http/conditional.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { inputStringsPlugin } from './http/input-strings.js';
 import { Metrics, metricsPlugin, metricsRoute } from './http/metrics.js';
@@ -68,7 +69,8 @@ export interface AppDeps {
    * `corsOrigins` to none (no CORS).
    */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
-    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>>;
+    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>> &
+    Partial<Pick<Config, 'etag'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -150,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(requestProblemDocsPlugin);
   // No NUL or lone surrogate in any string of any request (400, before validation).
   await app.register(inputStringsPlugin);
+  if (deps.config.etag?.requireIfMatch) await app.register(requireIfMatchPlugin);
 
   await app.register(healthRoutes, routeDeps);
   await app.register(municipalityRoutes, routeDeps);

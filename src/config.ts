@@ -99,6 +99,7 @@ const envSchema = z.object({
     .default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TRUST_PROXY: booleanFromEnv.default(false),
+  REQUIRE_IF_MATCH: booleanFromEnv.default(false),
   LINEAL_CPR_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
@@ -251,6 +252,8 @@ export interface Config {
   cprLookupLimit: { max: number; windowMs: number };
   /** Exact origins allowed to call the API from a browser; empty = no CORS at all. */
   corsOrigins: string[];
+  /** `requireIfMatch`: a change (PATCH, PUT) without If-Match is 428 (REQUIRE_IF_MATCH). */
+  etag: { requireIfMatch: boolean };
   /**
    * Retention: children whose last enrolment ended more than `years` ago are erased, audit
    * entries older than `auditMonths` are deleted; the server runs it every `intervalHours`
@@ -371,6 +374,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     cprLookupLimit: { max: e.CPR_LOOKUP_LIMIT_MAX, windowMs: e.CPR_LOOKUP_LIMIT_WINDOW_MS },
     corsOrigins: e.CORS_ORIGINS,
+    etag: { requireIfMatch: e.REQUIRE_IF_MATCH },
     retention: {
       years: e.RETENTION_YEARS,
       auditMonths: e.AUDIT_RETENTION_MONTHS,

@@ -87,3 +87,20 @@ export class TooManyRequestsError extends ProblemError {
     );
   }
 }
+
+/**
+ * A precondition of the request does not hold (412): an If-Match naming a version of the
+ * resource that is no longer the current one. Nothing was changed.
+ */
+export class PreconditionFailedError extends ProblemError {
+  constructor(detail: string) {
+    super(412, 'precondition-failed', 'Precondition Failed', detail);
+  }
+}
+
+/** A change sent without the If-Match the deployment requires (428, REQUIRE_IF_MATCH). */
+export class PreconditionRequiredError extends ProblemError {
+  constructor(detail: string) {
+    super(428, 'precondition-required', 'Precondition Required', detail);
+  }
+}

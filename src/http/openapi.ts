@@ -53,7 +53,7 @@ export const openApiPlugin = fp(
           },
         },
       },
-      transform: jsonSchemaTransform,
+      transform: keepResponseHeaders(jsonSchemaTransform),
       transformObject: jsonSchemaTransformObject,
     });
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
@@ -61,6 +61,37 @@ export const openApiPlugin = fp(
   },
   { name: 'lineal-openapi' },
 );
+
+type Transform = typeof jsonSchemaTransform;
+type ResponseEntry = { headers?: unknown; content?: Record<string, unknown> };
+
+/**
+ * fastify-type-provider-zod's transform keeps only `description` and `content` of a response
+ * given by content type, so the `headers` it declares (ETag, …) never reached the document:
+ * they are put back here, as @fastify/swagger expects them (JSON Schema per header). A response
+ * without content (304) is marked `type: 'null'`, which @fastify/swagger documents without a
+ * body.
+ */
+export function keepResponseHeaders(transform: Transform): Transform {
+  return (input) => {
+    const output = transform(input);
+    const declared = input.schema?.response as Record<string, ResponseEntry> | undefined;
+    const transformed = (
+      output.schema as { response?: Record<string, Record<string, unknown>> } | undefined
+    )?.response;
+    if (!declared || !transformed) return output;
+    for (const [status, entry] of Object.entries(declared)) {
+      const target = transformed[status];
+      if (!target || typeof entry !== 'object' || entry === null) continue;
+      if (entry.headers) target.headers = entry.headers;
+      if (entry.content && Object.keys(entry.content).length === 0) {
+        delete target.content;
+        target.type = 'null';
+      }
+    }
+    return output;
+  };
+}
 
 /** The document as committed in openapi/openapi.json (stable formatting, trailing newline). */
 export function renderOpenApi(app: FastifyInstance): string {

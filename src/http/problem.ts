@@ -45,6 +45,8 @@ const defaultDescriptions: Record<number, string> = {
   404: 'No such resource in your municipality.',
   405: 'The path exists but not with this method.',
   409: 'The request conflicts with the current state.',
+  412: 'If-Match does not hold: the resource has changed since it was read (or does not exist); nothing was changed.',
+  428: 'If-Match is missing where the deployment requires it (REQUIRE_IF_MATCH); nothing was changed.',
   413: 'The request body is too large.',
   415: 'The request body has an unsupported content type.',
   422: 'The request is well-formed but breaks a rule.',

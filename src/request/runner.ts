@@ -11,6 +11,7 @@ import {
 } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { UnauthorizedError } from '../errors.js';
+import { etagOf } from '../http/etag.js';
 import {
   type Created,
   claim,
@@ -57,6 +58,8 @@ export interface CreateOptions<O> {
   location?: (created: O) => string;
   /** 201 unless given. */
   status?: number;
+  /** Answer the created resource's ETag (src/http/etag.ts), the same a GET of it answers. */
+  etag?: boolean;
 }
 
 /**
@@ -215,6 +218,7 @@ export class Runner {
     const { created, replayed } = outcome;
     if (created.location) reply.header('location', created.location);
     if (replayed) reply.header('idempotency-replayed', 'true');
+    if (options.etag) reply.header('etag', etagOf(created.body));
     return reply.status(created.status).send(created.body);
   }
 }

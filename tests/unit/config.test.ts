@@ -82,6 +82,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('requires If-Match on changes only with REQUIRE_IF_MATCH', () => {
+    expect(loadConfig({}).etag).toEqual({ requireIfMatch: false });
+    expect(loadConfig({ REQUIRE_IF_MATCH: 'true' }).etag).toEqual({ requireIfMatch: true });
+    expect(() => loadConfig({ REQUIRE_IF_MATCH: 'sometimes' })).toThrow(ConfigError);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.engine).toBe('pglite');
   });

@@ -1,4 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  IfMatchHeadersSchema,
+  IfNoneMatchHeadersSchema,
+  notModifiedResponse,
+  sendTagged,
+  taggedResponse,
+} from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
@@ -38,7 +45,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         headers: IdempotencyHeadersSchema,
         body: CreateChildSchema,
         response: {
-          201: ChildSchema,
+          201: taggedResponse(ChildSchema, 'The child registered'),
           ...problemResponses(404, 409, 422),
         },
       },
@@ -46,6 +53,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     async (request, reply) =>
       runner.create(request, reply, createChild, request.body, {
         location: (created) => `/v1/children/${created.id}`,
+        etag: true,
       }),
   );
 
@@ -101,11 +109,17 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         operationId: 'getChild',
         tags,
         summary: 'Get a child',
+        headers: IfNoneMatchHeadersSchema,
         params: ChildParamsSchema,
-        response: { 200: ChildSchema, ...problemResponses(404) },
+        response: {
+          200: taggedResponse(ChildSchema, 'The child'),
+          304: notModifiedResponse,
+          ...problemResponses(404),
+        },
       },
     },
-    async (request) => runner.run(request, getChild, request.params.childId),
+    async (request, reply) =>
+      sendTagged(request, reply, await runner.run(request, getChild, request.params.childId)),
   );
 
   app.patch(
@@ -116,15 +130,25 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         operationId: 'updateChild',
         tags,
         summary: "Change a child's master data",
+        description: 'With If-Match, only if the child is still the version read (else 412).',
+        headers: IfMatchHeadersSchema,
         params: ChildParamsSchema,
         body: UpdateChildSchema,
         response: {
-          200: ChildSchema,
-          ...problemResponses(404, 409, 422),
+          200: taggedResponse(ChildSchema, 'The child changed'),
+          ...problemResponses(404, 409, 412, 422, 428),
         },
       },
     },
-    async (request) =>
-      runner.run(request, changeChild, { id: request.params.childId, body: request.body }),
+    async (request, reply) =>
+      sendTagged(
+        request,
+        reply,
+        await runner.run(request, changeChild, {
+          id: request.params.childId,
+          body: request.body,
+          ifMatch: request.headers['if-match'],
+        }),
+      ),
   );
 };

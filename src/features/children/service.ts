@@ -14,6 +14,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../../errors.js';
+import { requireIfMatch } from '../../http/etag.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import { requireUnit } from '../units/repository.js';
@@ -179,10 +180,12 @@ export async function getChild(session: Session, trx: Transaction<DB>, id: strin
 export async function changeChild(
   session: Session,
   trx: Transaction<DB>,
-  { id, body: input }: { id: string; body: UpdateChild },
+  { id, body: input, ifMatch }: { id: string; body: UpdateChild; ifMatch?: string | undefined },
 ): Promise<Child> {
   const v = session.access.childrenToChange();
   const current = await requireChild(trx, v, id, { lock: true });
+  // On the locked row: of two changes sent with the same ETag, the second finds it changed.
+  requireIfMatch(ifMatch, toChild(current), 'child');
   const birthDate = input.birthDate ?? current.birth_date;
   const errors: FieldError[] = [];
   if (birthDate > session.today) {

@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import {
+  IfMatchHeadersSchema,
+  IfNoneMatchHeadersSchema,
+  notModifiedResponse,
+  sendTagged,
+  taggedResponse,
+} from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
@@ -28,7 +35,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         params: ChildParamsSchema,
         body: CreateEnrolmentSchema,
         response: {
-          201: EnrolmentSchema,
+          201: taggedResponse(EnrolmentSchema, 'The enrolment made'),
           ...problemResponses(404, 409, 422),
         },
       },
@@ -39,7 +46,10 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         reply,
         createEnrolment,
         { childId: request.params.childId, body: request.body },
-        { location: (created) => `/v1/children/${created.childId}/enrolments/${created.id}` },
+        {
+          location: (created) => `/v1/children/${created.childId}/enrolments/${created.id}`,
+          etag: true,
+        },
       ),
   );
 
@@ -69,11 +79,17 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         operationId: 'getEnrolment',
         tags,
         summary: 'Get an enrolment',
+        headers: IfNoneMatchHeadersSchema,
         params: EnrolmentParamsSchema,
-        response: { 200: EnrolmentSchema, ...problemResponses(404) },
+        response: {
+          200: taggedResponse(EnrolmentSchema, 'The enrolment'),
+          304: notModifiedResponse,
+          ...problemResponses(404),
+        },
       },
     },
-    async (request) => runner.run(request, getEnrolment, request.params),
+    async (request, reply) =>
+      sendTagged(request, reply, await runner.run(request, getEnrolment, request.params)),
   );
 
   app.patch(
@@ -84,15 +100,25 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         operationId: 'updateEnrolment',
         tags,
         summary: 'Change an enrolment (e.g. set its end date at a transition)',
+        description: 'With If-Match, only if the enrolment is still the version read (else 412).',
+        headers: IfMatchHeadersSchema,
         params: EnrolmentParamsSchema,
         body: UpdateEnrolmentSchema,
         response: {
-          200: EnrolmentSchema,
-          ...problemResponses(404, 409, 422),
+          200: taggedResponse(EnrolmentSchema, 'The enrolment changed'),
+          ...problemResponses(404, 409, 412, 422, 428),
         },
       },
     },
-    async (request) =>
-      runner.run(request, changeEnrolment, { ...request.params, body: request.body }),
+    async (request, reply) =>
+      sendTagged(
+        request,
+        reply,
+        await runner.run(request, changeEnrolment, {
+          ...request.params,
+          body: request.body,
+          ifMatch: request.headers['if-match'],
+        }),
+      ),
   );
 };

@@ -7,6 +7,7 @@ import {
   periodContains,
 } from '../../domain/enrolments.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
+import { requireIfMatch } from '../../http/etag.js';
 import type { Session } from '../../request/session.js';
 import { type EnrolmentRow, insertEnrolment, listEnrolments } from '../children/repository.js';
 import type { CreateEnrolment } from '../children/schemas.js';
@@ -127,7 +128,13 @@ export async function changeEnrolment(
     childId,
     enrolmentId,
     body: input,
-  }: { childId: string; enrolmentId: string; body: UpdateEnrolment },
+    ifMatch,
+  }: {
+    childId: string;
+    enrolmentId: string;
+    body: UpdateEnrolment;
+    ifMatch?: string | undefined;
+  },
 ): Promise<Enrolment> {
   const v = session.access.childrenToChange();
   const child = await requireChild(trx, v, childId, { lock: true });
@@ -137,6 +144,8 @@ export async function changeEnrolment(
   if (!current || !session.access.mayActInUnit(current.unit_id)) {
     throw new NotFoundError('enrolment', enrolmentId);
   }
+  // Read after the child's lock, which every change of its enrolments takes first.
+  requireIfMatch(ifMatch, toEnrolment(current), 'enrolment');
   const period = {
     start: input.startDate ?? current.start_date,
     end: input.endDate === undefined ? current.end_date : input.endDate,

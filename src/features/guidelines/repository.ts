@@ -52,3 +52,36 @@ export function upsertGuideline(
     .returning(guidelineColumns)
     .executeTakeFirstOrThrow();
 }
+
+/** The guideline for one transition, if any; `lock` holds it until the transaction ends. */
+export function findGuideline(
+  db: Executor,
+  municipalityId: string,
+  transition: { fromUnitKind: string; toUnitKind: string },
+  options: { lock?: boolean } = {},
+) {
+  let query = db
+    .selectFrom('transition_guidelines')
+    .select(guidelineColumns)
+    .where('municipality_id', '=', municipalityId)
+    .where('from_unit_kind', '=', transition.fromUnitKind)
+    .where('to_unit_kind', '=', transition.toUnitKind);
+  if (options.lock) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+/** A new guideline, unless the transition has one already (then undefined). */
+export function insertGuideline(
+  db: Executor,
+  values: Parameters<typeof upsertGuideline>[1],
+  now: Date,
+) {
+  return db
+    .insertInto('transition_guidelines')
+    .values({ ...values, updated_at: now })
+    .onConflict((oc) =>
+      oc.columns(['municipality_id', 'from_unit_kind', 'to_unit_kind']).doNothing(),
+    )
+    .returning(guidelineColumns)
+    .executeTakeFirst();
+}

@@ -12,6 +12,7 @@ import { roundCoversChild } from '../../domain/round-coverage.js';
 import { birthBounds } from '../../domain/rounds.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
+import { requireIfMatch } from '../../http/etag.js';
 import type { Session } from '../../request/session.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
 import { resolveGuideVersion } from '../guides/repository.js';
@@ -493,6 +494,7 @@ export async function updateStep(
   input: {
     id: string;
     body: { status: 'open' | 'done' | 'not_applicable'; reason?: string | undefined };
+    ifMatch?: string | undefined;
   },
 ): Promise<StepTask> {
   const { id: stepId, body } = input;
@@ -500,6 +502,8 @@ export async function updateStep(
   if (!step || !(await session.access.seesChild(trx, step.child_id))) {
     throw new NotFoundError('step', stepId);
   }
+  // On the locked row: of two changes sent with the same ETag, the second finds it changed.
+  requireIfMatch(input.ifMatch, toStep(step, session.today), 'step');
   checkTransition(step, body.status, body.reason);
   if (body.status === 'open') {
     // Only follow-up of a current assessment can be reopened.
@@ -546,4 +550,18 @@ export async function updateStep(
   ]);
   session.audit({ resourceId: stepId, childId: step.child_id });
   return toStep(updated, session.today);
+}
+
+/** One step, to whoever may change it (the same visibility as updateStep). */
+export async function getStep(
+  session: Session,
+  trx: Transaction<DB>,
+  id: string,
+): Promise<StepTask> {
+  const step = await findStep(trx, session.access.steps(), id);
+  if (!step || !(await session.access.seesChild(trx, step.child_id))) {
+    throw new NotFoundError('step', id);
+  }
+  session.audit({ resourceId: id, childId: step.child_id });
+  return toStep(step, session.today);
 }

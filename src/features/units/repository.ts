@@ -92,3 +92,14 @@ export function listUnits(
   }
   return query.execute();
 }
+
+/** The unit, locked until the transaction ends (a change that checks its version first). */
+export function lockUnit(db: Executor, municipalityId: string, id: string) {
+  return db
+    .selectFrom('units')
+    .select(columns)
+    .where('municipality_id', '=', municipalityId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}

@@ -1,4 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  IfMatchHeadersSchema,
+  IfNoneMatchHeadersSchema,
+  notModifiedResponse,
+  sendTagged,
+  taggedResponse,
+} from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
@@ -28,7 +35,7 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         headers: IdempotencyHeadersSchema,
         body: CreateUnitSchema,
         response: {
-          201: UnitSchema,
+          201: taggedResponse(UnitSchema, 'The unit created'),
           ...problemResponses(404, 409, 422),
         },
       },
@@ -36,6 +43,7 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
     async (request, reply) =>
       runner.create(request, reply, createUnit, request.body, {
         location: (created) => `/v1/units/${created.id}`,
+        etag: true,
       }),
   );
 
@@ -63,11 +71,17 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         operationId: 'getUnit',
         tags,
         summary: 'Get a unit',
+        headers: IfNoneMatchHeadersSchema,
         params: UnitParamsSchema,
-        response: { 200: UnitSchema, ...problemResponses(404) },
+        response: {
+          200: taggedResponse(UnitSchema, 'The unit'),
+          304: notModifiedResponse,
+          ...problemResponses(404),
+        },
       },
     },
-    async (request) => runner.run(request, getUnit, request.params.unitId),
+    async (request, reply) =>
+      sendTagged(request, reply, await runner.run(request, getUnit, request.params.unitId)),
   );
 
   app.patch(
@@ -78,15 +92,25 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         operationId: 'updateUnit',
         tags,
         summary: 'Change a unit',
+        description: 'With If-Match, only if the unit is still the version read (else 412).',
+        headers: IfMatchHeadersSchema,
         params: UnitParamsSchema,
         body: UpdateUnitSchema,
         response: {
-          200: UnitSchema,
-          ...problemResponses(404, 409),
+          200: taggedResponse(UnitSchema, 'The unit changed'),
+          ...problemResponses(404, 409, 412, 428),
         },
       },
     },
-    async (request) =>
-      runner.run(request, changeUnit, { id: request.params.unitId, body: request.body }),
+    async (request, reply) =>
+      sendTagged(
+        request,
+        reply,
+        await runner.run(request, changeUnit, {
+          id: request.params.unitId,
+          body: request.body,
+          ifMatch: request.headers['if-match'],
+        }),
+      ),
   );
 };

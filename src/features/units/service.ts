@@ -3,9 +3,17 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
+import { requireIfMatch } from '../../http/etag.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
-import { insertUnit, listUnits, requireUnit, type UnitRow, updateUnit } from './repository.js';
+import {
+  insertUnit,
+  listUnits,
+  lockUnit,
+  requireUnit,
+  type UnitRow,
+  updateUnit,
+} from './repository.js';
 import type { CreateUnit, Unit, UnitKind, UpdateUnit } from './schemas.js';
 
 export function toUnit(row: UnitRow): Unit {
@@ -53,9 +61,15 @@ export async function getUnit(session: Session, trx: Transaction<DB>, id: string
 export async function changeUnit(
   session: Session,
   trx: Transaction<DB>,
-  { id, body: input }: { id: string; body: UpdateUnit },
+  { id, body: input, ifMatch }: { id: string; body: UpdateUnit; ifMatch?: string | undefined },
 ): Promise<Unit> {
   const municipalityId = session.municipalityId;
+  if (ifMatch !== undefined) {
+    // Compared on the locked row: a concurrent change waits, then finds the version changed.
+    const current = await lockUnit(trx, municipalityId, id);
+    if (!current) throw new NotFoundError('unit', id);
+    requireIfMatch(ifMatch, toUnit(current), 'unit');
+  }
   let row: UnitRow | undefined;
   try {
     row = await updateUnit(
