@@ -88,7 +88,9 @@ export function itemIdempotencyKey(
 ): string | undefined {
   if (header === undefined && key === undefined) return undefined;
   const text = `bulk ${JSON.stringify([header ?? null, key ?? index])}`;
-  return text.length <= 255 ? text : `bulk sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return text.length <= 255
+    ? text
+    : `bulk sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /** Runs every item, in chunks of one transaction each; returns their outcomes in order. */

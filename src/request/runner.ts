@@ -11,7 +11,13 @@ import {
 } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { UnauthorizedError } from '../errors.js';
-import { type EachContext, type EachItem, type EachOptions, type EachOutcome, runEach } from './bulk.js';
+import {
+  type EachContext,
+  type EachItem,
+  type EachOptions,
+  type EachOutcome,
+  runEach,
+} from './bulk.js';
 import {
   type Created,
   claim,

@@ -133,7 +133,14 @@ describeEngines('bulk assessments', (t) => {
       [5, 'created', 201, 'red'],
     ]);
     expect(counts).toEqual({ created: 2, replayed: 0, failed: 4 });
-    expect(items.map((i) => i.key)).toEqual(['a-0', undefined, undefined, undefined, undefined, 'a-5']);
+    expect(items.map((i) => i.key)).toEqual([
+      'a-0',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'a-5',
+    ]);
     // Field paths name the item.
     expect(items[1]?.problem?.errors).toEqual([
       { path: 'body.items.1.raters', message: expect.any(String), code: 'too_small' },
@@ -292,7 +299,12 @@ describeEngines('bulk assessments', (t) => {
 
     // k1 with another item is refused; k2 replays; a new key k3 (in another order) is recorded.
     const changed = { ...item(c1, 'k1'), rating: { overallLevel: 2 } };
-    const mixed = await bulkOk(t, s.admin.token, [item(c3, 'k3'), changed, item(c2, 'k2')], headers);
+    const mixed = await bulkOk(
+      t,
+      s.admin.token,
+      [item(c3, 'k3'), changed, item(c2, 'k2')],
+      headers,
+    );
     expect(summary(mixed.items)).toEqual([
       [0, 'created', 201, 'green'],
       [1, 'failed', 422, 'urn:lineal:problem:idempotency-key-reused'],
@@ -310,7 +322,11 @@ describeEngines('bulk assessments', (t) => {
     // Without item keys, the Idempotency-Key alone keys the items by position.
     const w = await classroom(t, 2);
     const positional = [0, 1].map((i) =>
-      assessmentBody({ childId: w.children[i]?.id as string, unitId: w.unit.id, rulerVersionId: w.topi }),
+      assessmentBody({
+        childId: w.children[i]?.id as string,
+        unitId: w.unit.id,
+        rulerVersionId: w.topi,
+      }),
     );
     const h = { 'idempotency-key': 'positional' };
     expect((await bulkOk(t, w.admin.token, positional, h)).counts.created).toBe(2);
@@ -441,7 +457,11 @@ function describeRateLimit(t: EngineContext) {
     const s = await classroom(t, 3);
     const key = await createKey(t, s.municipality.id, 'integration');
     const app = await buildApp({
-      config: { bodyLimitBytes: 64 * 1024, trustProxy: false, rateLimit: { max: 10, windowMs: 60_000 } },
+      config: {
+        bodyLimitBytes: 64 * 1024,
+        trustProxy: false,
+        rateLimit: { max: 10, windowMs: 60_000 },
+      },
       cprSecret: TEST_CPR_SECRET,
       database: t.database,
       now: t.clock.now,
@@ -455,7 +475,11 @@ function describeRateLimit(t: EngineContext) {
         payload: { items },
       });
     const item = (i: number) =>
-      assessmentBody({ childId: s.children[i % 3]?.id as string, unitId: s.unit.id, rulerVersionId: s.topi });
+      assessmentBody({
+        childId: s.children[i % 3]?.id as string,
+        unitId: s.unit.id,
+        rulerVersionId: s.topi,
+      });
     const eight = await post(Array.from({ length: 8 }, (_, i) => item(i)));
     expect(eight.statusCode, eight.body).toBe(200);
     expect(eight.headers['ratelimit-remaining']).toBe('2');

@@ -10,8 +10,8 @@ import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
   BULK_MAX_ITEMS,
-  type BulkAssessmentResult,
   BulkAssessmentItemSchema,
+  type BulkAssessmentResult,
   BulkAssessmentsResultSchema,
   BulkAssessmentsSchema,
 } from './bulk-schemas.js';
@@ -137,7 +137,10 @@ function resultOf(
     const { problem } = outcome;
     const errors = problem.errors?.map((e) => ({
       ...e,
-      path: e.path === 'body' ? `body.items.${index}` : e.path.replace(/^body\./, `body.items.${index}.`),
+      path:
+        e.path === 'body'
+          ? `body.items.${index}`
+          : e.path.replace(/^body\./, `body.items.${index}.`),
     }));
     return {
       outcome: 'failed',
