@@ -398,6 +398,59 @@ describeEngines('bulk assessments', (t) => {
     expect(await assessmentCount(t, s.municipality.id)).toBe(21);
   });
 
+  it('rolls back only the item whose write fails half-way (a lost serialization race)', async () => {
+    const s = await classroom(t, 3);
+    const [c1, c2, c3] = s.children.map((c) => c.id) as [string, string, string];
+    // The item's assessment is written, then its recommendation fails (SQLSTATE 40001).
+    await t.asOwner(async (db) => {
+      await sql
+        .raw(`CREATE FUNCTION test_bulk_race() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NEW.child_id = '${c2}' THEN
+              RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001';
+            END IF;
+            RETURN NEW;
+          END $$`)
+        .execute(db);
+      await sql`CREATE TRIGGER test_bulk_race BEFORE INSERT ON recommendations
+        FOR EACH ROW EXECUTE FUNCTION test_bulk_race()`.execute(db);
+    });
+    try {
+      const { items } = await bulkOk(
+        t,
+        s.admin.token,
+        [c1, c2, c3].map((childId, i) => ({
+          key: `race-${i}`,
+          ...assessmentBody({ childId, unitId: s.unit.id, roundId: s.round.id }),
+        })),
+      );
+      expect(summary(items)).toEqual([
+        [0, 'created', 201, 'green'],
+        [1, 'failed', 409, 'urn:lineal:problem:concurrent-write'],
+        [2, 'created', 201, 'green'],
+      ]);
+    } finally {
+      await t.asOwner(async (db) => {
+        await sql`DROP TRIGGER test_bulk_race ON recommendations`.execute(db);
+        await sql`DROP FUNCTION test_bulk_race()`.execute(db);
+      });
+    }
+    // Nothing of the failed item remains: no assessment, and its key holds nothing, so it is
+    // recorded when sent again.
+    const rows = await t.asOwner(
+      async (db) =>
+        (
+          await sql<{ child_id: string }>`SELECT child_id FROM assessments
+            WHERE municipality_id = ${s.municipality.id} ORDER BY child_id`.execute(db)
+        ).rows,
+    );
+    expect(rows.map((r) => r.child_id)).toEqual([c1, c3].sort());
+    const again = await bulkOk(t, s.admin.token, [
+      { key: 'race-1', ...assessmentBody({ childId: c2, unitId: s.unit.id, roundId: s.round.id }) },
+    ]);
+    expect(summary(again.items)).toEqual([[0, 'created', 201, 'green']]);
+  });
+
   it('answers 503 when the database fails mid-request; the committed chunk replays on retry', async () => {
     const n = BULK_CHUNK_SIZE + 3;
     const s = await classroom(t, n);
