@@ -354,6 +354,11 @@ describeEngines('bulk assessments', (t) => {
     const full = await bulkOk(t, s.admin.token, Array(300).fill(item));
     expect(full.counts).toEqual({ created: 300, replayed: 0, failed: 0 });
     expect(await assessmentCount(t, s.municipality.id)).toBe(300);
+    // The bulk body limit is 8 × BODY_LIMIT_BYTES (here 8 × 64 KiB).
+    const justification = 'x'.repeat(4000);
+    const huge = await bulk(t, s.admin.token, Array(150).fill({ ...item, justification }));
+    expect(expectProblem(huge, 413).type).toBe('urn:lineal:problem:payload-too-large');
+    expect(await assessmentCount(t, s.municipality.id)).toBe(300);
   });
 
   it('applies the single request rules of a unit-limited key to each item', async () => {
