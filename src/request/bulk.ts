@@ -107,8 +107,9 @@ export async function runEach<I, O>(
     const done = await ctx.transaction(async (trx) => {
       const results: EachOutcome<O>[] = [];
       const refused: { entry: AuditEntry; status: number }[] = [];
+      const savepoint = { open: false };
       for (const [offset, item] of chunk.entries()) {
-        const result = await runItem(ctx, trx, service, item, start + offset, options);
+        const result = await runItem(ctx, trx, savepoint, service, item, start + offset, options);
         results.push(result);
         if (result.outcome === 'failed' && ctx.audit && ctx.municipalityId) {
           const subject = await childSubjectIn(trx, ctx.municipalityId, item.childId ?? null);
@@ -132,13 +133,19 @@ export async function runEach<I, O>(
   return outcomes;
 }
 
+/**
+ * One savepoint at a time: an item releases the previous item's savepoint and sets its own in
+ * one round trip; the chunk's COMMIT releases the last. A refused item rolls back to its
+ * savepoint (which stays set until the next item releases it).
+ */
 const SAVEPOINT = sql`SAVEPOINT lineal_bulk_item`;
-const RELEASE = sql`RELEASE SAVEPOINT lineal_bulk_item`;
+const NEXT_SAVEPOINT = sql`RELEASE SAVEPOINT lineal_bulk_item; SAVEPOINT lineal_bulk_item`;
 const ROLLBACK = sql`ROLLBACK TO SAVEPOINT lineal_bulk_item`;
 
 async function runItem<I, O>(
   ctx: EachContext,
   trx: Transaction<DB>,
+  savepoint: { open: boolean },
   service: Service<I, O>,
   item: EachItem<I>,
   index: number,
@@ -149,17 +156,15 @@ async function runItem<I, O>(
   }
   const { session } = ctx;
   session.resetAudit();
-  await SAVEPOINT.execute(trx);
+  await (savepoint.open ? NEXT_SAVEPOINT : SAVEPOINT).execute(trx);
+  savepoint.open = true;
   try {
-    const outcome = await doItem(ctx, trx, service, item, index, options);
-    await RELEASE.execute(trx);
-    return outcome;
+    return await doItem(ctx, trx, service, item, index, options);
   } catch (error) {
     session.resetAudit();
     const problem = itemProblem(error);
     if (!problem) throw error;
     await ROLLBACK.execute(trx);
-    await RELEASE.execute(trx);
     return { outcome: 'failed', status: problem.status, problem };
   }
 }
