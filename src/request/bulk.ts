@@ -31,7 +31,12 @@ import type { Session } from './session.js';
  * storage and rules of src/request/idempotency.ts.
  */
 
-/** Items per transaction: short enough that row locks are held briefly, long enough to amortise. */
+/**
+ * Items per transaction: long enough to save most BEGIN/COMMIT round trips, short enough that
+ * row locks are held briefly and under PostgreSQL's 64 cached subtransactions per transaction
+ * (each item's savepoint that writes takes one; past 64, every other session's visibility checks
+ * must read pg_subtrans, a known cliff).
+ */
 export const BULK_CHUNK_SIZE = 50;
 
 /** One item of a bulk request, as the route prepared it. */
