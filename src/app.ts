@@ -17,6 +17,7 @@ import {
 import type { Database } from './db/database.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { apiKeyRoutes } from './features/api-keys/routes.js';
+import { bulkAssessmentRoutes } from './features/assessments/bulk-routes.js';
 import { assessmentRoutes } from './features/assessments/routes.js';
 import { auditLogRoutes } from './features/audit/routes.js';
 import { childRoutes } from './features/children/routes.js';
@@ -164,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rulerRoutes, routeDeps);
   await app.register(roundRoutes, routeDeps);
   await app.register(assessmentRoutes, routeDeps);
+  await app.register(bulkAssessmentRoutes, routeDeps);
   await app.register(guideRoutes, routeDeps);
   await app.register(recommendationRoutes, routeDeps);
   await app.register(worklistRoutes, routeDeps);

@@ -170,6 +170,27 @@ export async function auditFailure(
   );
 }
 
+/**
+ * Records failed parts of a request in the request's own transaction: the items of a bulk
+ * request that were refused while the others were done (src/request/bulk.ts), each with its
+ * outcome and status, as a failed single request is recorded by `auditFailure`.
+ */
+export async function auditFailedParts(
+  trx: Transaction<DB>,
+  principal: Principal,
+  parts: readonly { entry: AuditEntry; status: number }[],
+): Promise<void> {
+  const actor = actorOf(principal);
+  for (let at = 0; at < parts.length; at += 1000) {
+    await trx
+      .insertInto('audit_log')
+      .values(
+        parts.slice(at, at + 1000).map((p) => row(actor, p.entry, outcomeOf(p.status), p.status)),
+      )
+      .execute();
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string =>
   typeof value === 'string' && UUID.test(value);

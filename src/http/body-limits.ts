@@ -13,7 +13,7 @@ export const SMALL_BODY_LIMIT_BYTES = 64 * 1024;
  *   and English (up to 200 characters each) and its conditions;
  * - assessments and their corrections: a joint rating and up to 10 raters' own ratings, each
  *   answering up to 200 items by key (about 15 KB per rating at the maxima), plus free texts.
- * There are no bulk endpoints; every other write is a small object (a few KB at most).
+ * Every other write but the bulk routes below is a small object (a few KB at most).
  */
 export const LARGE_BODY_ROUTES: readonly string[] = [
   'POST /v1/rulers',
@@ -23,6 +23,14 @@ export const LARGE_BODY_ROUTES: readonly string[] = [
   'POST /v1/assessments',
   'POST /v1/assessments/:assessmentId/corrections',
 ];
+
+/**
+ * Bulk routes take up to BULK_BODY_LIMIT_FACTOR × BODY_LIMIT_BYTES (8 MiB by default): up to 300
+ * items, each a body of its single route (an assessment of a class's child is usually 0.5-3 KB;
+ * 8 MiB leaves about 28 KB an item). Their item count is limited by the route itself.
+ */
+export const BULK_BODY_ROUTES: readonly string[] = ['POST /v1/assessments/bulk'];
+export const BULK_BODY_LIMIT_FACTOR = 8;
 
 /**
  * Per-route request body limits, decided centrally in one table rather than by a `bodyLimit`
@@ -37,6 +45,7 @@ export const LARGE_BODY_ROUTES: readonly string[] = [
 export const bodyLimitsPlugin = fp(
   async (app: FastifyInstance, opts: { bodyLimitBytes: number }) => {
     const large = new Set(LARGE_BODY_ROUTES);
+    const bulk = new Set(BULK_BODY_ROUTES);
     const seen = new Set<string>();
     const small = Math.min(SMALL_BODY_LIMIT_BYTES, opts.bodyLimitBytes);
 
@@ -44,12 +53,15 @@ export const bodyLimitsPlugin = fp(
       if (route.bodyLimit !== undefined) return;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const keys = methods.map((method) => `${method} ${route.url}`);
-      for (const key of keys) if (large.has(key)) seen.add(key);
+      for (const key of keys) if (large.has(key) || bulk.has(key)) seen.add(key);
       route.bodyLimit = keys.some((key) => large.has(key)) ? opts.bodyLimitBytes : small;
+      if (keys.some((key) => bulk.has(key))) {
+        route.bodyLimit = opts.bodyLimitBytes * BULK_BODY_LIMIT_FACTOR;
+      }
     });
 
     app.addHook('onReady', async () => {
-      const missing = LARGE_BODY_ROUTES.filter((key) => !seen.has(key));
+      const missing = [...LARGE_BODY_ROUTES, ...BULK_BODY_ROUTES].filter((key) => !seen.has(key));
       if (missing.length > 0) {
         throw new Error(`Body limit table names routes that do not exist: ${missing.join(', ')}`);
       }

@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Database } from '../db/database.js';
 import { TooManyRequestsError } from '../errors.js';
@@ -38,6 +38,11 @@ declare module 'fastify' {
      * serial numbers, so the general limit alone would let one key try them all in minutes).
      */
     cprLookup?: true;
+    /**
+     * How many requests the route's request counts as against the general limit (a bulk
+     * request: its item count), judged after its body is validated; 1 when not given.
+     */
+    rateLimitCost?: (request: FastifyRequest) => number;
   }
 }
 
@@ -95,6 +100,15 @@ export const rateLimitPlugin = fp(
       errorResponseBuilder: (_request, context) =>
         new TooManyRequestsError(Math.max(1, Math.ceil(context.ttl / 1000)), context.max),
     });
+    if (general) {
+      app.addHook('onRoute', (route) => {
+        const cost = route.config?.rateLimitCost;
+        if (!cost || !isRateLimited(route.url)) return;
+        const charge = weightedLimit(counts, opts, cost);
+        const hooks = route.preHandler;
+        route.preHandler = [...(Array.isArray(hooks) ? hooks : hooks ? [hooks] : []), charge];
+      });
+    }
     if (!cpr) return;
     const check = app.createRateLimit({
       max: opts.cprLookup.max,
@@ -119,3 +133,27 @@ export const rateLimitPlugin = fp(
   },
   { name: 'lineal-rate-limit', dependencies: ['lineal-auth', 'lineal-errors'] },
 );
+
+/**
+ * The rest of a weighted request's cost (`config.rateLimitCost`): the general limiter counted it
+ * once as it arrived; once its body is known, it counts `cost − 1` more against the same bucket.
+ * A request whose cost no longer fits in the window is refused whole (429, nothing done) and
+ * counts once, as any refused request; one that fits is charged and its RateLimit-Remaining
+ * header corrected. So a bulk of N items costs what N single requests would.
+ */
+function weightedLimit(
+  counts: SharedRateCounts,
+  window: Window,
+  cost: (request: FastifyRequest) => number,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const extra = Math.max(0, Math.floor(cost(request)) - 1);
+    if (extra === 0) return;
+    const key = rateLimitKey(request);
+    const { current, ttl } = counts.peek(key, window.windowMs);
+    const retryAfter = Math.max(1, Math.ceil(ttl / 1000));
+    if (current + extra > window.max) throw new TooManyRequestsError(retryAfter, window.max);
+    const after = counts.hit(key, window.windowMs, window.max, extra);
+    reply.header('ratelimit-remaining', Math.max(0, window.max - after.current));
+  };
+}

@@ -56,11 +56,11 @@ export class SharedRateCounts {
 
   /**
    * Counts a hit on `key` in the current window of `windowMs` under a limit of `max`, and
-   * reports the total.
+   * reports the total. `weight`: how many requests the hit counts as (a bulk request's items).
    */
-  hit(key: string, windowMs: number, max: number): StoreResult {
+  hit(key: string, windowMs: number, max: number, weight = 1): StoreResult {
     const count = this.#current(key, windowMs);
-    count.pending += 1;
+    count.pending += weight;
     count.max = max;
     return { current: count.known + count.pending, ttl: count.windowStart + windowMs - this.now() };
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import {
   type AuditAction,
   type AuditResource,
@@ -10,6 +10,7 @@ import {
 } from '../audit/audit.js';
 import type { Action } from '../auth/permissions.js';
 import { type Database, municipalityScope } from '../db/database.js';
+import type { DB } from '../db/schema.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -81,32 +82,45 @@ async function subjectOf(
   innermost: [string, string] | undefined,
 ): Promise<{ childId: string | null; childTombstone: string | null }> {
   if (!municipalityId) return { childId: named, childTombstone: null };
-  return database.transaction(municipalityScope(municipalityId), async (trx) => {
-    let childId = named;
-    const table = innermost ? childTables[innermost[0] as keyof typeof childTables] : undefined;
-    if (!childId && table && innermost) {
-      const { rows } = await sql<{ child_id: string }>`
-        SELECT child_id FROM ${sql.table(table)}
-        WHERE id = ${innermost[1]} AND municipality_id = ${municipalityId}`.execute(trx);
-      childId = rows[0]?.child_id ?? null;
-    }
-    if (!childId) return { childId: null, childTombstone: null };
-    const exists = await trx
-      .selectFrom('children')
-      .select('id')
-      .where('id', '=', childId)
-      .executeTakeFirst();
-    if (exists) return { childId, childTombstone: null };
-    const erased = await trx
-      .selectFrom('erasures')
-      .select('tombstone')
-      .where('municipality_id', '=', municipalityId)
-      .where('child_key', '=', childKey(municipalityId, childId))
-      .executeTakeFirst();
-    return erased
-      ? { childId: null, childTombstone: erased.tombstone }
-      : { childId, childTombstone: null };
-  });
+  return database.transaction(municipalityScope(municipalityId), (trx) =>
+    childSubjectIn(trx, municipalityId, named, innermost),
+  );
+}
+
+/**
+ * `subjectOf` in a transaction already in the municipality's scope (also used for the refused
+ * items of a bulk request, src/request/bulk.ts).
+ */
+export async function childSubjectIn(
+  trx: Transaction<DB>,
+  municipalityId: string,
+  named: string | null,
+  innermost?: [string, string],
+): Promise<{ childId: string | null; childTombstone: string | null }> {
+  let childId = named;
+  const table = innermost ? childTables[innermost[0] as keyof typeof childTables] : undefined;
+  if (!childId && table && innermost) {
+    const { rows } = await sql<{ child_id: string }>`
+      SELECT child_id FROM ${sql.table(table)}
+      WHERE id = ${innermost[1]} AND municipality_id = ${municipalityId}`.execute(trx);
+    childId = rows[0]?.child_id ?? null;
+  }
+  if (!childId) return { childId: null, childTombstone: null };
+  const exists = await trx
+    .selectFrom('children')
+    .select('id')
+    .where('id', '=', childId)
+    .executeTakeFirst();
+  if (exists) return { childId, childTombstone: null };
+  const erased = await trx
+    .selectFrom('erasures')
+    .select('tombstone')
+    .where('municipality_id', '=', municipalityId)
+    .where('child_key', '=', childKey(municipalityId, childId))
+    .executeTakeFirst();
+  return erased
+    ? { childId: null, childTombstone: erased.tombstone }
+    : { childId, childTombstone: null };
 }
 
 /**

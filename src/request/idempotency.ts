@@ -84,9 +84,17 @@ function canonical(value: unknown): string {
  * plain hash of a body holding a CPR number could be reversed by trying the 10⁴ serials.
  */
 export function requestFingerprint(request: FastifyRequest, secret: string): string {
-  const path = (request.raw.url ?? request.url).split('?')[0];
+  const path = (request.raw.url ?? request.url).split('?')[0] ?? '';
+  return fingerprint(secret, request.method, path, request.body ?? null);
+}
+
+/**
+ * The fingerprint of a request given by its parts: one item of a bulk request is fingerprinted
+ * as the single request it stands for (src/request/bulk.ts).
+ */
+export function fingerprint(secret: string, method: string, path: string, body: unknown): string {
   return createHmac('sha256', secret)
-    .update(`idempotency\n${request.method} ${path}\n${canonical(request.body ?? null)}`)
+    .update(`idempotency\n${method} ${path}\n${canonical(body)}`)
     .digest('hex');
 }
 

@@ -13,6 +13,13 @@ import type { DB } from '../db/schema.js';
 import { UnauthorizedError } from '../errors.js';
 import { etagOf } from '../http/etag.js';
 import {
+  type EachContext,
+  type EachItem,
+  type EachOptions,
+  type EachOutcome,
+  runEach,
+} from './bulk.js';
+import {
   type Created,
   claim,
   idempotencyKeyOf,
@@ -220,6 +227,34 @@ export class Runner {
     if (replayed) reply.header('idempotency-replayed', 'true');
     if (options.etag) reply.header('etag', etagOf(created.body));
     return reply.status(created.status).send(created.body);
+  }
+
+  /**
+   * Runs a bulk creating request: each item as `create` would run it alone (its own
+   * idempotency key, work, audit entries and stored response), in transactions of a few dozen
+   * items with a savepoint per item, so a refused item is answered with its own problem and
+   * rolls back only itself (see bulk.ts).
+   */
+  createEach<I, O>(
+    request: FastifyRequest,
+    service: Service<I, O>,
+    items: readonly EachItem<I>[],
+    options: EachOptions<O>,
+  ): Promise<EachOutcome<O>[]> {
+    const session = sessionOf(request);
+    session.markRun();
+    const scope = scopeOf(request, session);
+    const context: EachContext = {
+      session,
+      secret: this.secret,
+      municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
+      headerKey: idempotencyKeyOf(request),
+      audit: request.routeOptions.config.audit,
+      transaction: (fn) => this.#transaction(scope, fn),
+      writeAudit: (trx) => writeAudit(trx, request, session),
+      auditReplay: (trx, stored) => auditReplay(trx, request, session, stored),
+    };
+    return runEach(context, service, items, options);
   }
 }
 
