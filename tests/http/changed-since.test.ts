@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import type { Assessment } from '../../src/features/assessments/schemas.js';
 import type { Child } from '../../src/features/children/schemas.js';
@@ -362,6 +363,35 @@ describeEngines('changed since: incremental sync and exact lookups', (t) => {
       );
       expect(limited.map((a) => a.id)).toEqual([s.inRoundA.id, s.outsideA.id]);
     }
+  });
+
+  it('the enrolment and assessment lists are audited as searches, with their filters', async () => {
+    const s = await screened(t);
+    const audited = async (resource: string) =>
+      t.asOwner(async (db) => {
+        const { rows } = await sql<{ principal_id: string; criteria: unknown; outcome: string }>`
+          SELECT principal_id::text, criteria, outcome FROM audit_log
+          WHERE municipality_id = ${s.municipality.id} AND action = 'search'
+            AND resource_type = ${resource}
+          ORDER BY id`.execute(db);
+        return rows;
+      });
+    await get(s.limitedA.token, `/v1/enrolments?childId=${s.childA.id}`);
+    await get(s.limitedA.token, `/v1/assessments?roundId=${s.round.id}&limit=5`);
+    expect(await audited('enrolment')).toEqual([
+      {
+        principal_id: s.limitedA.id,
+        criteria: { childId: s.childA.id, limit: 50, results: 1 },
+        outcome: 'success',
+      },
+    ]);
+    expect(await audited('assessment')).toEqual([
+      {
+        principal_id: s.limitedA.id,
+        criteria: { roundId: s.round.id, limit: 5, results: 1 },
+        outcome: 'success',
+      },
+    ]);
   });
 
   it('bad timestamps and cursors are 400 with the field named', async () => {
