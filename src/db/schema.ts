@@ -246,6 +246,8 @@ export interface EventsTable {
   child_id: string | null;
   subject_type: string;
   subject_id: string;
+  /** The unit the event concerns (set on insert by a trigger); null: no unit (concern reports). */
+  unit_id: ColumnType<string | null, string | null | undefined, string | null>;
   payload: Json<unknown>;
   created_at: Generated<Date>;
 }

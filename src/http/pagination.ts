@@ -62,3 +62,15 @@ export function toPage<R, I>(
     nextCursor: hasMore && last !== undefined ? encodeCursor(keyOf(last)) : null,
   };
 }
+
+/** `updatedSince` of the lists a sync reads incrementally (children, units, enrolments, ...). */
+export const UpdatedSinceSchema = z.iso
+  .datetime({ offset: true })
+  .describe(
+    'RFC 3339 timestamp: only items changed at or after it, oldest change first (order ' +
+      '`updatedAt`, `id`); page on with `nextCursor`. Save the `updatedAt` of the last item ' +
+      'and start the next sync from it (minus a few minutes of overlap, for changes committed late).',
+  );
+
+/** The keyset of a list in change order: (updated_at as `timestamptz::text`, id). */
+export const changedCursorSchema = z.tuple([PgTimestampSchema, z.uuid()]);

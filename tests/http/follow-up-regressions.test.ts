@@ -144,15 +144,35 @@ describeEngines('follow-up after corrections, withdrawals and moves', (t) => {
     expect(report.json().completedStepIds).toHaveLength(1);
   });
 
-  it('unit-limited keys cannot read the municipality-wide event feed', async () => {
+  it("unit-limited keys read only their units' events from the feed", async () => {
     const s = await setup(t);
+    expect((await s.assess({ rating: { overallLevel: 3 } })).statusCode).toBe(201);
+    const unitB = await createUnit(t, s.admin.token);
+    const childB = await createChild(t, s.admin.token, {
+      unitId: unitB.id,
+      enrolledFrom: '2024-08-01',
+    });
+    expect(
+      (await s.assess({ childId: childB.id, unitId: unitB.id, rating: { overallLevel: 3 } }))
+        .statusCode,
+    ).toBe(201);
     const limited = await createKey(t, s.municipality.id, 'integration', {
       token: s.admin.token,
       unitIds: [s.unit.id],
     });
-    expectProblem(await t.call('GET', '/v1/events', { token: limited.token }), 403);
     const whole = await createKey(t, s.municipality.id, 'integration', { token: s.admin.token });
-    expect((await t.call('GET', '/v1/events', { token: whole.token })).statusCode).toBe(200);
+    const feed = async (token: string) => {
+      const res = await t.call('GET', '/v1/events?limit=500', { token });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().items as { id: number; unitId: string | null; childId: string | null }[];
+    };
+    const all = await feed(whole.token);
+    const own = await feed(limited.token);
+    const ofUnitA = all.filter((e) => e.unitId === s.unit.id);
+    expect(ofUnitA.length).toBeGreaterThan(0);
+    expect(all.filter((e) => e.unitId === unitB.id).length).toBeGreaterThan(0);
+    expect(own).toEqual(ofUnitA);
+    expect(own.some((e) => e.childId === childB.id)).toBe(false);
     const crafted = Buffer.from(JSON.stringify(['x', crypto.randomUUID()])).toString('base64url');
     expectProblem(
       await t.call('GET', `/v1/flags?cursor=${crafted}`, { token: s.admin.token }),

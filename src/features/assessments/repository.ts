@@ -208,3 +208,54 @@ export function currentInRound(
     .where('status', '=', 'current')
     .executeTakeFirst();
 }
+
+export interface AssessmentListFilter {
+  roundId?: string | undefined;
+  unitId?: string | undefined;
+  childId?: string | undefined;
+  /** Made or changed (superseded, withdrawn) at or after this instant. */
+  updatedSince?: string | undefined;
+  after?: { at: string; id: string } | undefined;
+  limit: number;
+}
+
+/** When an assessment last changed: made, or superseded or withdrawn (its only changes). */
+const changedAt = sql<Date>`coalesce(a.status_changed_at, a.created_at)`;
+
+/**
+ * Assessments in change order (changed at, id) of the children `visibleTo` sees, within the
+ * scope's units; every version and status. Fetches `limit + 1`.
+ */
+export function listChangedAssessments(
+  db: Executor,
+  s: AssessmentScope,
+  visibleTo: Visibility,
+  f: AssessmentListFilter,
+) {
+  let query = scoped(db, s)
+    .select(sql<string>`coalesce(a.status_changed_at, a.created_at)::text`.as('changed_at_key'))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('children')
+          .select('children.id')
+          .where('children.municipality_id', '=', visibleTo.municipalityId)
+          .whereRef('children.id', '=', 'a.child_id')
+          .where(visibleChildren(visibleTo)),
+      ),
+    )
+    .orderBy(changedAt)
+    .orderBy('a.id')
+    .limit(f.limit + 1);
+  if (f.roundId) query = query.where('a.round_id', '=', f.roundId);
+  if (f.unitId) query = query.where('a.unit_id', '=', f.unitId);
+  if (f.childId) query = query.where('a.child_id', '=', f.childId);
+  if (f.updatedSince) {
+    query = query.where(changedAt, '>=', sql<Date>`${f.updatedSince}::timestamptz`);
+  }
+  if (f.after) {
+    const { at, id } = f.after;
+    query = query.where(sql<boolean>`(${changedAt}, a.id) > (${at}::timestamptz, ${id}::uuid)`);
+  }
+  return query.execute();
+}

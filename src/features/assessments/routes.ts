@@ -5,6 +5,8 @@ import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import {
+  AssessmentListQuerySchema,
+  AssessmentPageSchema,
   AssessmentParamsSchema,
   AssessmentSchema,
   AssessmentWithRecommendationSchema,
@@ -20,6 +22,7 @@ import {
   getAssessment,
   getAssessmentHistory,
   getTimeline,
+  listAssessments,
   withdrawAssessment,
 } from './service.js';
 
@@ -53,6 +56,30 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
     },
     async (request, reply) =>
       runner.create(request, reply, createAssessment, request.body, { location }),
+  );
+
+  app.get(
+    '/v1/assessments',
+    {
+      config: {
+        permission: 'assessment:read',
+        audit: { resource: 'assessment', action: 'search' },
+      },
+      schema: {
+        operationId: 'listAssessments',
+        tags,
+        summary: 'Assessments in change order (incremental sync), by round, unit and child',
+        description:
+          'Every version and status, ordered by (when made or last changed, id). Assessments are ' +
+          'immutable apart from their status: a correction is a new version (the old one turns ' +
+          '`superseded`), a withdrawal changes the status. Unit-limited keys see only the ' +
+          'assessments made in their units (403 for `unitId` of another unit); social workers ' +
+          "get 403 (they read each child's timeline).",
+        querystring: AssessmentListQuerySchema,
+        response: { 200: AssessmentPageSchema, ...problemResponses(403) },
+      },
+    },
+    async (request) => runner.run(request, listAssessments, request.query),
   );
 
   app.get(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BandSchema, RatingSchema, ZoneSchema } from '../../domain/rulers/definition.js';
+import { PageQuerySchema, pageSchema, UpdatedSinceSchema } from '../../http/pagination.js';
 import { IsoDateSchema } from '../../http/schemas.js';
 import { BasisSchema, WithheldSchema } from '../consents/schemas.js';
 import { RecommendationSchema } from '../recommendations/schemas.js';
@@ -193,3 +194,16 @@ export const AssessmentWithRecommendationSchema = AssessmentSchema.extend({
   ),
 }).meta({ id: 'AssessmentWithRecommendation' });
 export type AssessmentWithRecommendation = z.infer<typeof AssessmentWithRecommendationSchema>;
+
+export const AssessmentListQuerySchema = PageQuerySchema.extend({
+  roundId: z.uuid().optional().describe('Only assessments in this round.'),
+  unitId: z.uuid().optional().describe('Only assessments made in this unit.'),
+  childId: z.uuid().optional().describe('Only assessments of this child.'),
+  updatedSince: UpdatedSinceSchema.optional().describe(
+    'RFC 3339 timestamp: only assessments made, superseded or withdrawn at or after it. ' +
+      'Assessments are immutable apart from their status: a correction is a new version.',
+  ),
+});
+export type AssessmentListQuery = z.output<typeof AssessmentListQuerySchema>;
+
+export const AssessmentPageSchema = pageSchema(AssessmentSchema).meta({ id: 'AssessmentPage' });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { NoSharingBasisError, seesOwnDutiesOnly, withheldSummary } from '../../access/policy.js';
+import { searchCriteria } from '../../audit/audit.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { admissibility, rulerDefects } from '../../domain/admissibility.js';
@@ -8,7 +9,13 @@ import { birthBounds } from '../../domain/rounds.js';
 import { classify } from '../../domain/rulers/classify.js';
 import type { Rating, RulerDefinition } from '../../domain/rulers/definition.js';
 import { notesBases } from '../../domain/sharing.js';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationFailedError,
+} from '../../errors.js';
+import { changedCursorSchema, decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import { findChild, listEnrolments } from '../children/repository.js';
 import { requireChild } from '../children/service.js';
@@ -25,11 +32,13 @@ import {
   currentInRound,
   findAssessment,
   insertAssessment,
+  listChangedAssessments,
   lockAssessment,
   setStatus,
 } from './repository.js';
 import type {
   Assessment,
+  AssessmentListQuery,
   AssessmentWithRecommendation,
   CorrectAssessment,
   CreateAssessment,
@@ -515,4 +524,46 @@ export async function getTimeline(
     criteria: { timeline: true, includeWithdrawn, withheld: withheld.length },
   });
   return { childId, items, withheld: withheldSummary(withheld.map((w) => w.item)) };
+}
+
+/**
+ * Assessments in change order, for an incremental sync: of the children the caller sees, and
+ * for unit-limited keys made in their units only (another unit's assessments reach them only
+ * through a child's timeline, under a consent or guideline). Social workers see single
+ * children's timelines, not lists.
+ */
+export async function listAssessments(
+  session: Session,
+  trx: Transaction<DB>,
+  query: AssessmentListQuery,
+) {
+  if (session.access.isSocialWorker) {
+    throw new ForbiddenError(
+      "Social workers read the assessments of the children they are involved with through each child's timeline.",
+    );
+  }
+  if (query.unitId) session.access.requireUnit(query.unitId);
+  const after = query.cursor ? decodeCursor(query.cursor, changedCursorSchema) : undefined;
+  const rows = await listChangedAssessments(
+    trx,
+    { municipalityId: session.municipalityId, unitIds: session.access.unitIds },
+    session.access.children(),
+    {
+      roundId: query.roundId,
+      unitId: query.unitId,
+      childId: query.childId,
+      updatedSince: query.updatedSince,
+      after: after ? { at: after[0], id: after[1] } : undefined,
+      limit: query.limit,
+    },
+  );
+  session.audit({
+    criteria: searchCriteria({ ...query, results: Math.min(rows.length, query.limit) }),
+  });
+  return toPage(
+    rows,
+    query.limit,
+    (row) => toAssessment(row),
+    (row) => [row.changed_at_key, row.id],
+  );
 }

@@ -14,6 +14,7 @@ const childColumns = [
   'children.created_at',
   sql<string>`children.created_at::text`.as('created_at_key'),
   'children.updated_at',
+  sql<string>`children.updated_at::text`.as('updated_at_key'),
 ] as const;
 
 export function findChild(
@@ -73,23 +74,36 @@ export interface ChildFilter {
   /** Born on or before this date. */
   bornTo?: string | undefined;
   q?: string | undefined;
+  /** Exactly this external ref. */
+  externalRef?: string | undefined;
+  /** Changed at or after this instant: the list is then in change order (updated_at, id). */
+  updatedSince?: string | undefined;
   asOf: string;
-  after?: { createdAt: string; id: string } | undefined;
+  /** The key of the last row of the previous page: created_at, or updated_at with updatedSince. */
+  after?: { at: string; id: string } | undefined;
   limit: number;
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Oldest first on (created_at, id), keyset-paginated; fetches `limit + 1`. */
+/**
+ * Oldest first on (created_at, id), or with `updatedSince` on (updated_at, id); keyset-paginated;
+ * fetches `limit + 1`.
+ */
 export function listChildren(db: Executor, v: Visibility, f: ChildFilter) {
+  const byChange = f.updatedSince !== undefined;
   let query = db
     .selectFrom('children')
     .select(childColumns)
     .where('children.municipality_id', '=', v.municipalityId)
     .where(visibleChildren(v))
-    .orderBy('children.created_at')
+    .orderBy(byChange ? 'children.updated_at' : 'children.created_at')
     .orderBy('children.id')
     .limit(f.limit + 1);
+  if (f.updatedSince) {
+    query = query.where('children.updated_at', '>=', sql<Date>`${f.updatedSince}::timestamptz`);
+  }
+  if (f.externalRef) query = query.where('children.external_ref', '=', f.externalRef);
   if (f.unitId) {
     const { unitId, asOf } = f;
     query = query.where((eb) =>
@@ -123,9 +137,11 @@ export function listChildren(db: Executor, v: Visibility, f: ChildFilter) {
     );
   }
   if (f.after) {
-    const { createdAt, id } = f.after;
+    const { at, id } = f.after;
     query = query.where(
-      sql<boolean>`(children.created_at, children.id) > (${createdAt}::timestamptz, ${id}::uuid)`,
+      byChange
+        ? sql<boolean>`(children.updated_at, children.id) > (${at}::timestamptz, ${id}::uuid)`
+        : sql<boolean>`(children.created_at, children.id) > (${at}::timestamptz, ${id}::uuid)`,
     );
   }
   return query.execute();

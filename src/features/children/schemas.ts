@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
+import { PageQuerySchema, pageSchema, UpdatedSinceSchema } from '../../http/pagination.js';
 import { ExternalRefSchema, IsoDateSchema } from '../../http/schemas.js';
 
 export const SexSchema = z.enum(['female', 'male', 'other']).meta({ id: 'Sex' });
@@ -81,6 +81,14 @@ export const ChildListQuerySchema = PageQuerySchema.extend({
     .max(200)
     .optional()
     .describe('Search: part of the given or family name, or the start of the external ref.'),
+  externalRef: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Exactly this external ref (the source system's key); `q` matches its start."),
+  updatedSince: UpdatedSinceSchema.optional(),
   asOf: IsoDateSchema.optional().describe('The date for unit and age filters (default: today).'),
 });
 

@@ -256,6 +256,8 @@ export async function listMunicipalityChildren(
     minAge?: number | undefined;
     maxAge?: number | undefined;
     q?: string | undefined;
+    externalRef?: string | undefined;
+    updatedSince?: string | undefined;
     asOf?: string | undefined;
   },
 ) {
@@ -278,14 +280,19 @@ export async function listMunicipalityChildren(
     bornAfter,
     bornTo,
     q: query.q,
+    externalRef: query.externalRef,
+    updatedSince: query.updatedSince,
     asOf,
-    after: after ? { createdAt: after[0], id: after[1] } : undefined,
+    after: after ? { at: after[0], id: after[1] } : undefined,
     limit: query.limit,
   });
   session.audit({
     criteria: searchCriteria({ ...query, results: Math.min(rows.length, query.limit) }),
   });
-  return toPage(rows, query.limit, toChild, (row) => [row.created_at_key, row.id]);
+  return toPage(rows, query.limit, toChild, (row) => [
+    query.updatedSince !== undefined ? row.updated_at_key : row.created_at_key,
+    row.id,
+  ]);
 }
 
 export async function lookupChildByCpr(

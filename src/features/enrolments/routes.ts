@@ -11,8 +11,20 @@ import { problemResponses } from '../../http/problem.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema, CreateEnrolmentSchema } from '../children/schemas.js';
-import { EnrolmentParamsSchema, EnrolmentSchema, UpdateEnrolmentSchema } from './schemas.js';
-import { changeEnrolment, createEnrolment, getEnrolment, listChildEnrolments } from './service.js';
+import {
+  EnrolmentListQuerySchema,
+  EnrolmentPageSchema,
+  EnrolmentParamsSchema,
+  EnrolmentSchema,
+  UpdateEnrolmentSchema,
+} from './schemas.js';
+import {
+  changeEnrolment,
+  createEnrolment,
+  getEnrolment,
+  listChildEnrolments,
+  listEnrolmentsChanged,
+} from './service.js';
 
 const tags = ['Children'];
 
@@ -51,6 +63,25 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
           etag: true,
         },
       ),
+  );
+
+  app.get(
+    '/v1/enrolments',
+    {
+      config: { permission: 'child:read', audit: { resource: 'enrolment', action: 'search' } },
+      schema: {
+        operationId: 'listMunicipalityEnrolments',
+        tags,
+        summary: 'Enrolments of the municipality in change order (incremental sync)',
+        description:
+          'Ordered by (updatedAt, id), so `updatedSince` and the cursor give every change once ' +
+          'per page walk. Unit-limited keys see only the enrolments in their units (403 for `unitId` ' +
+          'of another unit).',
+        querystring: EnrolmentListQuerySchema,
+        response: { 200: EnrolmentPageSchema, ...problemResponses(403) },
+      },
+    },
+    async (request) => runner.run(request, listEnrolmentsChanged, request.query),
   );
 
   app.get(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PageQuerySchema, pageSchema, UpdatedSinceSchema } from '../../http/pagination.js';
 import { IsoDateSchema } from '../../http/schemas.js';
 import { UnitKindSchema } from '../units/schemas.js';
 
@@ -27,3 +28,12 @@ export const UpdateEnrolmentSchema = z
 export type UpdateEnrolment = z.infer<typeof UpdateEnrolmentSchema>;
 
 export const EnrolmentParamsSchema = z.object({ childId: z.uuid(), enrolmentId: z.uuid() });
+
+export const EnrolmentListQuerySchema = PageQuerySchema.extend({
+  unitId: z.uuid().optional().describe('Only enrolments in this unit.'),
+  childId: z.uuid().optional().describe('Only enrolments of this child.'),
+  updatedSince: UpdatedSinceSchema.optional(),
+});
+export type EnrolmentListQuery = z.output<typeof EnrolmentListQuerySchema>;
+
+export const EnrolmentPageSchema = pageSchema(EnrolmentSchema).meta({ id: 'EnrolmentPage' });

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { searchCriteria } from '../../audit/audit.js';
 import type { DB } from '../../db/schema.js';
 import {
   conflictingEnrolments,
@@ -8,14 +9,19 @@ import {
 } from '../../domain/enrolments.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { requireIfMatch } from '../../http/etag.js';
+import { changedCursorSchema, decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import { type EnrolmentRow, insertEnrolment, listEnrolments } from '../children/repository.js';
 import type { CreateEnrolment } from '../children/schemas.js';
 import { requireChild } from '../children/service.js';
 import { requireUnit } from '../units/repository.js';
 import type { UnitKind } from '../units/schemas.js';
-import { currentAssessmentsDuring, updateEnrolment } from './repository.js';
-import type { Enrolment, UpdateEnrolment } from './schemas.js';
+import {
+  currentAssessmentsDuring,
+  listMunicipalityEnrolments,
+  updateEnrolment,
+} from './repository.js';
+import type { Enrolment, EnrolmentListQuery, UpdateEnrolment } from './schemas.js';
 
 export function toEnrolment(row: EnrolmentRow): Enrolment {
   return {
@@ -109,6 +115,33 @@ export async function listChildEnrolments(
   childId: string,
 ): Promise<{ items: Enrolment[] }> {
   return { items: await visibleEnrolments(session, trx, childId, null) };
+}
+
+/**
+ * The municipality's enrolments in change order, for an incremental sync. Unit-limited keys get
+ * the enrolments in their units only (also of children who have left them: the end of an
+ * enrolment is a change a sync must see); another unit's enrolment is never listed.
+ */
+export async function listEnrolmentsChanged(
+  session: Session,
+  trx: Transaction<DB>,
+  query: EnrolmentListQuery,
+) {
+  if (query.unitId) session.access.requireUnit(query.unitId);
+  const after = query.cursor ? decodeCursor(query.cursor, changedCursorSchema) : undefined;
+  const rows = await listMunicipalityEnrolments(trx, {
+    municipalityId: session.municipalityId,
+    unitIds: session.access.unitIds,
+    unitId: query.unitId,
+    childId: query.childId,
+    updatedSince: query.updatedSince,
+    after: after ? { at: after[0], id: after[1] } : undefined,
+    limit: query.limit,
+  });
+  session.audit({
+    criteria: searchCriteria({ ...query, results: Math.min(rows.length, query.limit) }),
+  });
+  return toPage(rows, query.limit, toEnrolment, (row) => [row.updated_at_key, row.id]);
 }
 
 export async function getEnrolment(

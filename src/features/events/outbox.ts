@@ -58,7 +58,12 @@ const cursorSchema = z.tuple([z.string().regex(/^\d{1,20}$/), z.number().int().p
 export async function readEvents(
   db: Executor,
   municipalityId: string,
-  page: { cursor?: string | undefined; limit: number },
+  page: {
+    cursor?: string | undefined;
+    limit: number;
+    /** Only the events of these units (a unit-limited reader); events of no unit excluded. */
+    unitIds?: readonly string[] | undefined;
+  },
 ) {
   const after = page.cursor ? decodeCursor(page.cursor, cursorSchema) : undefined;
   let query = db
@@ -70,6 +75,7 @@ export async function readEvents(
       'child_id',
       'subject_type',
       'subject_id',
+      'unit_id',
       'payload',
       'created_at',
     ])
@@ -83,6 +89,7 @@ export async function readEvents(
   if (after) {
     query = query.where(sql<boolean>`(tx_id, id) > (${after[0]}::xid8, ${after[1]}::bigint)`);
   }
+  if (page.unitIds) query = query.where('unit_id', 'in', page.unitIds);
   const rows = await query.execute();
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];

@@ -15,7 +15,9 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         tags: ['Events'],
         summary: 'The change feed: recommendations, step changes, flags, concern reports',
         description:
-          'Stable order; follow it with `after=<nextCursor>` to get every change exactly once.',
+          'Stable order; follow it with `after=<nextCursor>` to get every change exactly once. ' +
+          "A unit-limited key gets its units' events only (none of concern reports, which have " +
+          'no unit).',
         querystring: EventQuerySchema,
         response: { 200: EventPageSchema },
       },

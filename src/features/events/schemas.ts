@@ -6,6 +6,10 @@ export const EventSchema = z
     type: z.string(),
     occurredAt: z.iso.datetime(),
     childId: z.uuid().nullable(),
+    unitId: z
+      .uuid()
+      .nullable()
+      .describe('The unit the event concerns; null for events of no unit (concern reports).'),
     subject: z.object({ type: z.string(), id: z.uuid() }),
     data: z.record(z.string(), z.unknown()),
   })

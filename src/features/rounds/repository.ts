@@ -54,7 +54,14 @@ export type RoundRow = NonNullable<Awaited<ReturnType<typeof findRound>>>;
 export function listRounds(
   db: Executor,
   municipalityId: string,
-  page: { after?: { windowStart: string; id: string } | undefined; limit: number },
+  page: {
+    after?: { windowStart: string; id: string } | undefined;
+    limit: number;
+    /** Only rounds covering this unit (by its id and kind). */
+    unit?: { id: string; kind: string } | undefined;
+    /** Only rounds with this status on `today`. */
+    status?: { is: 'upcoming' | 'open' | 'closed'; today: string } | undefined;
+  },
 ) {
   let query = db
     .selectFrom('rounds')
@@ -63,6 +70,20 @@ export function listRounds(
     .orderBy('window_start', 'desc')
     .orderBy('id', 'desc')
     .limit(page.limit + 1);
+  if (page.unit) {
+    const { id, kind } = page.unit;
+    query = query
+      .where(sql<boolean>`(cardinality(unit_ids) = 0 OR ${id}::uuid = ANY (unit_ids))`)
+      .where(sql<boolean>`(cardinality(unit_kinds) = 0 OR ${kind}::text = ANY (unit_kinds))`);
+  }
+  if (page.status) {
+    const { is, today } = page.status;
+    if (is === 'upcoming') query = query.where('window_start', '>', today);
+    if (is === 'closed') query = query.where('window_end', '<', today);
+    if (is === 'open') {
+      query = query.where('window_start', '<=', today).where('window_end', '>=', today);
+    }
+  }
   if (page.after) {
     const { windowStart, id } = page.after;
     query = query.where(sql<boolean>`(window_start, id) < (${windowStart}::date, ${id}::uuid)`);

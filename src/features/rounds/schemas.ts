@@ -38,7 +38,18 @@ export type CreateRound = z.infer<typeof CreateRoundSchema>;
 
 export const RoundParamsSchema = z.object({ roundId: z.uuid() });
 export const RoundUnitParamsSchema = z.object({ roundId: z.uuid(), unitId: z.uuid() });
-export const RoundListQuerySchema = PageQuerySchema;
+export const RoundListQuerySchema = PageQuerySchema.extend({
+  unitId: z
+    .uuid()
+    .optional()
+    .describe(
+      'Only rounds covering this unit (its id or kind is covered, or the round covers all).',
+    ),
+  status: z
+    .enum(['upcoming', 'open', 'closed'])
+    .optional()
+    .describe("Only rounds with this status today (`open`: today's date is in the window)."),
+});
 export const RoundPageSchema = pageSchema(RoundSchema).meta({ id: 'RoundPage' });
 
 const Counts = {

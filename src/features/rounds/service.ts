@@ -111,14 +111,24 @@ const cursorSchema = z.tuple([z.string().refine(isIsoDate), z.uuid()]);
 export async function listMunicipalityRounds(
   session: Session,
   trx: Transaction<DB>,
-  query: { limit: number; cursor?: string | undefined },
+  query: {
+    limit: number;
+    cursor?: string | undefined;
+    unitId?: string | undefined;
+    status?: Round['status'] | undefined;
+  },
 ) {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
+  const today = session.today;
+  const unit = query.unitId
+    ? await requireUnit(trx, session.municipalityId, query.unitId)
+    : undefined;
   const rows = await listRounds(trx, session.municipalityId, {
     limit: query.limit,
     after: after ? { windowStart: after[0], id: after[1] } : undefined,
+    unit: unit ? { id: unit.id, kind: unit.kind } : undefined,
+    status: query.status ? { is: query.status, today } : undefined,
   });
-  const today = session.today;
   return toPage(
     rows,
     query.limit,

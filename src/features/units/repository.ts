@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import { NotFoundError } from '../../errors.js';
 
@@ -9,6 +10,7 @@ const columns = [
   'external_ref',
   'created_at',
   'updated_at',
+  sql<string>`updated_at::text`.as('updated_at_key'),
 ] as const;
 
 export function insertUnit(
@@ -70,21 +72,30 @@ export function listUnits(
     kind?: string | undefined;
     district?: string | undefined;
     externalRef?: string | undefined;
+    /** Changed at or after this instant: the list is then in change order (updated_at, id). */
+    updatedSince?: string | undefined;
     after?: { name: string; id: string } | undefined;
     limit: number;
   },
 ) {
+  const byChange = filter.updatedSince !== undefined;
   let query = db
     .selectFrom('units')
     .select(columns)
     .where('municipality_id', '=', municipalityId)
-    .orderBy('name')
+    .orderBy(byChange ? 'updated_at' : 'name')
     .orderBy('id')
     .limit(filter.limit + 1);
+  if (filter.updatedSince) {
+    query = query.where('updated_at', '>=', sql<Date>`${filter.updatedSince}::timestamptz`);
+  }
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.district) query = query.where('district', '=', filter.district);
   if (filter.externalRef) query = query.where('external_ref', '=', filter.externalRef);
-  if (filter.after) {
+  if (filter.after && byChange) {
+    const { name: at, id } = filter.after;
+    query = query.where(sql<boolean>`(updated_at, id) > (${at}::timestamptz, ${id}::uuid)`);
+  } else if (filter.after) {
     const { name, id } = filter.after;
     query = query.where((eb) =>
       eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
+import { PageQuerySchema, pageSchema, UpdatedSinceSchema } from '../../http/pagination.js';
 
 export const unitKinds = [
   'family_daycare',
@@ -62,7 +62,8 @@ export const UnitParamsSchema = z.object({ unitId: z.uuid() });
 export const UnitListQuerySchema = PageQuerySchema.extend({
   kind: UnitKindSchema.optional(),
   district: z.string().min(1).max(200).optional(),
-  externalRef: z.string().min(1).max(200).optional(),
+  externalRef: z.string().min(1).max(200).optional().describe('Exactly this external ref.'),
+  updatedSince: UpdatedSinceSchema.optional(),
 });
 
 export const UnitPageSchema = pageSchema(UnitSchema).meta({ id: 'UnitPage' });

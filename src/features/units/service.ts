@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { requireIfMatch } from '../../http/etag.js';
-import { decodeCursor, toPage } from '../../http/pagination.js';
+import { changedCursorSchema, decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import {
   insertUnit,
@@ -102,12 +102,20 @@ export async function listMunicipalityUnits(
     kind?: string | undefined;
     district?: string | undefined;
     externalRef?: string | undefined;
+    updatedSince?: string | undefined;
   },
 ) {
-  const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
+  // In change order the key is (updated_at, id); a cursor of the other order does not parse.
+  const byChange = query.updatedSince !== undefined;
+  const after = query.cursor
+    ? decodeCursor(query.cursor, byChange ? changedCursorSchema : cursorSchema)
+    : undefined;
   const rows = await listUnits(trx, session.municipalityId, {
     ...query,
     after: after ? { name: after[0], id: after[1] } : undefined,
   });
-  return toPage(rows, query.limit, toUnit, (row) => [row.name, row.id]);
+  return toPage(rows, query.limit, toUnit, (row) => [
+    byChange ? row.updated_at_key : row.name,
+    row.id,
+  ]);
 }
