@@ -35,10 +35,9 @@ const permission = 'webhook:manage';
  * The municipality's webhook subscriptions, managed by its administrator. Deliveries are made
  * by the webhook job (src/jobs/webhooks.ts) from the event outbox.
  */
-export const webhookRoutes: FastifyPluginAsyncZod<RouteDeps & { webhooks: WebhookSettings }> = async (
-  app,
-  { runner, webhooks: settings },
-) => {
+export const webhookRoutes: FastifyPluginAsyncZod<
+  RouteDeps & { webhooks: WebhookSettings }
+> = async (app, { runner, webhooks: settings }) => {
   app.post(
     '/v1/webhooks',
     {

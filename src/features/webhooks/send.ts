@@ -114,7 +114,10 @@ export async function sendWebhook(
         response.on('error', done);
       },
     );
-    const timer = setTimeout(() => finish(fail(`timed out after ${options.timeoutMs} ms`)), remaining);
+    const timer = setTimeout(
+      () => finish(fail(`timed out after ${options.timeoutMs} ms`)),
+      remaining,
+    );
     request.on('error', (error) => finish(fail(error.message)));
     request.end(body);
   });

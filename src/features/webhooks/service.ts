@@ -203,7 +203,13 @@ export async function redeliverWebhook(
   trx: Transaction<DB>,
   { webhookId, deliveryId }: { webhookId: string; deliveryId: string },
 ): Promise<WebhookDelivery> {
-  const row = await requeueDelivery(trx, session.municipalityId, webhookId, deliveryId, session.now);
+  const row = await requeueDelivery(
+    trx,
+    session.municipalityId,
+    webhookId,
+    deliveryId,
+    session.now,
+  );
   if (row) return toDelivery(row);
   if (await findDelivery(trx, session.municipalityId, webhookId, deliveryId)) {
     throw new ConflictError(
