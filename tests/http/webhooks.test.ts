@@ -226,7 +226,11 @@ describeEngines('webhooks', (t) => {
     const hook = await subscribe(admin.token);
     const other = await createTenant(t);
     await emit(other.municipality.id, 'flag.raised'); // another municipality's
-    const { childId, subjectIds } = await emit(municipality.id, 'flag.raised', 'step.status_changed');
+    const { childId, subjectIds } = await emit(
+      municipality.id,
+      'flag.raised',
+      'step.status_changed',
+    );
     receiver.mode = 'ok';
     receiver.received = [];
     const report = await dispatcher.runPass();
@@ -254,9 +258,7 @@ describeEngines('webhooks', (t) => {
     const feed = await t.call('GET', `/v1/events?after=${payload.data.cursor}`, {
       token: admin.token,
     });
-    expect(feed.json().items.map((e: { type: string }) => e.type)).toEqual([
-      'step.status_changed',
-    ]);
+    expect(feed.json().items.map((e: { type: string }) => e.type)).toEqual(['step.status_changed']);
     const [logged] = await deliveries(admin.token, hook.id);
     expect(logged).toEqual({
       id: headers['webhook-id'],
@@ -402,7 +404,9 @@ describeEngines('webhooks', (t) => {
     expect(rotated.statusCode, rotated.body).toBe(200);
     const { secret, previousSecretExpiresAt } = rotated.json();
     expect(secret).not.toBe(hook.secret);
-    expect(previousSecretExpiresAt).toBe(new Date(clock.now().getTime() + 86_400_000).toISOString());
+    expect(previousSecretExpiresAt).toBe(
+      new Date(clock.now().getTime() + 86_400_000).toISOString(),
+    );
     await emit(municipality.id, 'flag.raised');
     receiver.mode = 'ok';
     receiver.received = [];
