@@ -434,6 +434,37 @@ describeEngines('webhooks', (t) => {
     clock.set(new Date());
   });
 
+  it('sends a delivery again when the instance sending it died (its lease ran out)', async () => {
+    const { municipality, admin } = await createTenant(t);
+    const hook = await subscribe(admin.token);
+    await emit(municipality.id, 'flag.raised');
+    receiver.mode = 'hang';
+    receiver.received = [];
+    // Instance A claims the delivery and is stuck sending it (as if it had died) ...
+    const stuck = new WebhookDispatcher(
+      t.database,
+      { ...config, timeoutMs: 600 },
+      { now: clock.now },
+    );
+    const pass = stuck.runPass();
+    await expect.poll(() => receiver.received.length).toBe(1);
+    const [claimed] = await deliveries(admin.token, hook.id);
+    expect(claimed).toMatchObject({ status: 'delivering', attempts: 1 });
+    // ... instance B leaves it alone while the lease lasts, and takes it over when it ends.
+    receiver.mode = 'ok';
+    expect(await dispatcher.runPass()).toMatchObject({ attempted: 0 });
+    clock.advance(stuck.leaseMs);
+    expect(await dispatcher.runPass()).toMatchObject({ attempted: 1, succeeded: 1 });
+    // A's late outcome (a time-out) does not overwrite B's success.
+    expect(await pass).toMatchObject({ attempted: 1, succeeded: 0 });
+    const [delivery] = await deliveries(admin.token, hook.id);
+    expect(delivery).toMatchObject({ id: claimed?.id, status: 'succeeded', attempts: 2 });
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([
+      claimed?.id,
+      claimed?.id,
+    ]);
+  });
+
   it('sends nothing for a disabled subscription, and never one delivery twice at once', async () => {
     const { municipality, admin } = await createTenant(t);
     const hook = await subscribe(admin.token, { enabled: false });
