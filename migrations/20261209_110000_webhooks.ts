@@ -14,6 +14,8 @@ import { type Kysely, sql } from 'kysely';
  *   The payload is thin (event type, ids, cursor); the response is kept as a short excerpt.
  *
  * Both tables belong to one municipality each (row-level security like every tenant table).
+ * `lineal_webhook_municipalities()` (SECURITY DEFINER) names the municipalities with an enabled
+ * subscription, for the delivery job.
  *
  * Frozen in time: never import application code here.
  */
@@ -85,9 +87,22 @@ export async function up(db: Kysely<any>): Promise<void> {
   await tenantIsolation(db, 'webhook_deliveries');
   await sql`GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_subscriptions, webhook_deliveries
     TO lineal_app`.execute(db);
+
+  // The delivery job visits only the municipalities with an enabled subscription: the platform
+  // scope sees no municipality's rows, so it asks this function (ids only) instead of entering
+  // every municipality's scope on every pass.
+  await sql`
+    CREATE FUNCTION lineal_webhook_municipalities() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$ SELECT DISTINCT municipality_id FROM webhook_subscriptions WHERE enabled $$
+  `.execute(db);
+  await sql`REVOKE ALL ON FUNCTION lineal_webhook_municipalities() FROM PUBLIC`.execute(db);
+  await sql`GRANT EXECUTE ON FUNCTION lineal_webhook_municipalities() TO lineal_app`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP FUNCTION lineal_webhook_municipalities()`.execute(db);
   await sql`DROP TABLE webhook_deliveries`.execute(db);
   await sql`DROP TABLE webhook_subscriptions`.execute(db);
 }

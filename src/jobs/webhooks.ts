@@ -4,8 +4,7 @@ import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { auditSystem } from '../audit/audit.js';
 import type { WebhookConfig } from '../config.js';
-import { type Database, municipalityScope } from '../db/database.js';
-import { municipalityIds } from '../db/municipality-ids.js';
+import { type Database, municipalityScope, platformScope } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { afterFailure } from '../domain/webhook-retry.js';
 import type { WebhookPayload } from '../features/webhooks/schemas.js';
@@ -80,7 +79,7 @@ export class WebhookDispatcher {
 
   async runPass(): Promise<PassReport> {
     const report: PassReport = { queued: 0, attempted: 0, succeeded: 0 };
-    for (const municipalityId of await municipalityIds(this.database)) {
+    for (const municipalityId of await subscribedMunicipalities(this.database)) {
       report.queued += await this.#fanOut(municipalityId);
       const claimed = await this.#claim(municipalityId);
       const results = await Promise.all(claimed.map((delivery) => this.#deliver(delivery)));
@@ -323,6 +322,17 @@ export class WebhookDispatcher {
       await running;
     };
   }
+}
+
+/** The municipalities with an enabled subscription, in id order (see the migration). */
+function subscribedMunicipalities(database: Database): Promise<string[]> {
+  return database.transaction(platformScope, async (trx) =>
+    (
+      await sql<{ id: string }>`
+        SELECT id FROM lineal_webhook_municipalities() AS id ORDER BY id
+      `.execute(trx)
+    ).rows.map((row) => row.id),
+  );
 }
 
 function thinPayload(event: {
