@@ -4,7 +4,8 @@ import { type Kysely, sql } from 'kysely';
  * Webhooks (issue 15, point 4).
  *
  * - `webhook_subscriptions`: a municipality's subscriptions (target URL, event types, the
- *   Standard Webhooks secret and, after a rotation, the previous secret until it expires), and
+ *   Standard Webhooks secret and, after a rotation, the previous secret until it expires, both
+ *   sealed by the application: AES-256-GCM under a key derived from the deployment secret), and
  *   the subscription's cursor in the event outbox (`cursor_tx`, `cursor_id`: the last event
  *   handed to it, in the feed's (tx_id, id) order).
  * - `webhook_deliveries`: one row per event and subscription (unique), so its id is the stable

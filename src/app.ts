@@ -182,7 +182,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(erasureRoutes, routeDeps);
   await app.register(webhookRoutes, {
     ...routeDeps,
-    webhooks: { allowHosts: (deps.config.webhooks ?? DEFAULT_WEBHOOK_CONFIG).allowHosts },
+    webhooks: {
+      allowHosts: (deps.config.webhooks ?? DEFAULT_WEBHOOK_CONFIG).allowHosts,
+      deploymentSecret: deps.cprSecret,
+    },
   });
 
   await app.ready();

@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       : localJobLock();
   const sweeper = startHousekeeping(database, jobs, logger, metrics);
   const retention = startRetention(database, jobs, config, logger, metrics);
-  const stopWebhooks = startWebhooks(database, config.webhooks, logger);
+  const stopWebhooks = startWebhooks(database, config.webhooks, cprSecret, logger);
   installShutdown(app, database, config, logger, () => {
     clearInterval(sweeper);
     if (retention) clearInterval(retention);

@@ -8,6 +8,7 @@ import { type Database, municipalityScope, platformScope } from '../db/database.
 import type { DB } from '../db/schema.js';
 import { afterFailure } from '../domain/webhook-retry.js';
 import type { WebhookPayload } from '../features/webhooks/schemas.js';
+import { openSecret } from '../features/webhooks/secret-box.js';
 import { type SendResult, sendWebhook } from '../features/webhooks/send.js';
 import { encodeCursor } from '../http/pagination.js';
 
@@ -16,6 +17,8 @@ const FAN_OUT_BATCH = 500;
 const CLAIM_BATCH = 20;
 
 export interface DispatcherOptions {
+  /** The deployment secret the signing secrets are sealed with (LINEAL_CPR_SECRET). */
+  deploymentSecret: string;
   /** The clock (tests move it); also the `webhook-timestamp`. */
   now?: () => Date;
   /** A draw from [0, 1), for the retry jitter. */
@@ -61,12 +64,14 @@ export class WebhookDispatcher {
   readonly #now: () => Date;
   readonly #random: () => number;
   readonly #logger: Logger | undefined;
+  readonly #deploymentSecret: string;
 
   constructor(
     private readonly database: Database,
     private readonly config: WebhookConfig,
-    options: DispatcherOptions = {},
+    options: DispatcherOptions,
   ) {
+    this.#deploymentSecret = options.deploymentSecret;
     this.#now = options.now ?? (() => new Date());
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
@@ -214,11 +219,17 @@ export class WebhookDispatcher {
   async #deliver(delivery: Claimed): Promise<SendResult> {
     const now = this.#now();
     const body = JSON.stringify(delivery.payload);
-    const signatures = [new Webhook(delivery.secret).sign(delivery.id, now, body)];
-    const previous = delivery.previous_secret;
-    const graceEnds = delivery.previous_secret_expires_at;
-    if (previous && graceEnds && new Date(graceEnds) > now) {
-      signatures.push(new Webhook(previous).sign(delivery.id, now, body));
+    const sign = (sealed: string) =>
+      new Webhook(openSecret(sealed, this.#deploymentSecret)).sign(delivery.id, now, body);
+    let signatures: string[];
+    try {
+      signatures = [sign(delivery.secret)];
+      const previous = delivery.previous_secret;
+      const graceEnds = delivery.previous_secret_expires_at;
+      if (previous && graceEnds && new Date(graceEnds) > now) signatures.push(sign(previous));
+    } catch {
+      // Sealed under another deployment secret: nothing can be signed (an operator's error).
+      return { ok: false, statusCode: null, error: 'the secret cannot be unsealed', excerpt: null };
     }
     const headers = {
       'webhook-id': delivery.id,
@@ -361,8 +372,9 @@ function thinPayload(event: {
 export function startWebhooks(
   database: Database,
   config: WebhookConfig,
+  deploymentSecret: string,
   logger: Logger,
 ): (() => Promise<void>) | undefined {
   if (config.intervalMs === 0) return undefined;
-  return new WebhookDispatcher(database, config, { logger }).start();
+  return new WebhookDispatcher(database, config, { deploymentSecret, logger }).start();
 }

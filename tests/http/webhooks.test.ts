@@ -8,6 +8,7 @@ import type { WebhookConfig } from '../../src/config.js';
 import { municipalityScope } from '../../src/db/database.js';
 import { appendEvents, type EventType } from '../../src/features/events/outbox.js';
 import type { WebhookDelivery } from '../../src/features/webhooks/schemas.js';
+import { openSecret } from '../../src/features/webhooks/secret-box.js';
 import { WebhookDispatcher } from '../../src/jobs/webhooks.js';
 import { describeEngines, TEST_CPR_SECRET, TestClock } from '../support/engines.js';
 import { createKey, createTenant } from '../support/factories.js';
@@ -76,7 +77,11 @@ describeEngines('webhooks', (t) => {
       database: t.database,
       now: clock.now,
     });
-    dispatcher = new WebhookDispatcher(t.database, config, { now: clock.now, random: () => 0.5 });
+    dispatcher = new WebhookDispatcher(t.database, config, {
+      deploymentSecret: TEST_CPR_SECRET,
+      now: clock.now,
+      random: () => 0.5,
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -196,6 +201,17 @@ describeEngines('webhooks', (t) => {
       updatedAt: clock.now().toISOString(),
     });
     expect(got.body).not.toContain('whsec_');
+    // At rest the secret is sealed (AES-256-GCM under the deployment secret).
+    const stored = await t.asOwner((db) =>
+      db
+        .selectFrom('webhook_subscriptions')
+        .select(['secret'])
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow(),
+    );
+    expect(stored.secret).toMatch(/^v1\./);
+    expect(stored.secret).not.toContain(created.secret.slice(6, 20));
+    expect(openSecret(stored.secret, TEST_CPR_SECRET)).toBe(created.secret);
     const changed = await call('PATCH', `/v1/webhooks/${created.id}`, admin.token, {
       eventTypes: ['flag.raised', 'concern_report.recorded'],
       enabled: false,
@@ -444,7 +460,7 @@ describeEngines('webhooks', (t) => {
     const stuck = new WebhookDispatcher(
       t.database,
       { ...config, timeoutMs: 600 },
-      { now: clock.now },
+      { deploymentSecret: TEST_CPR_SECRET, now: clock.now },
     );
     const pass = stuck.runPass();
     await expect.poll(() => receiver.received.length).toBe(1);
@@ -475,7 +491,10 @@ describeEngines('webhooks', (t) => {
     await call('PATCH', `/v1/webhooks/${hook.id}`, admin.token, { enabled: true });
     await emit(municipality.id, 'flag.raised', 'flag.raised', 'flag.raised');
     // Two instances at once: every event is delivered exactly once between them.
-    const second = new WebhookDispatcher(t.database, config, { now: clock.now });
+    const second = new WebhookDispatcher(t.database, config, {
+      deploymentSecret: TEST_CPR_SECRET,
+      now: clock.now,
+    });
     await Promise.all([dispatcher.runPass(), second.runPass()]);
     const logged = await deliveries(admin.token, hook.id);
     expect(logged.map((d) => [d.status, d.attempts])).toEqual([

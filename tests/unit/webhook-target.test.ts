@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSecret, sealSecret } from '../../src/features/webhooks/secret-box.js';
 import { sendWebhook } from '../../src/features/webhooks/send.js';
 import { isNonPublicAddress, targetUrlProblems } from '../../src/features/webhooks/target.js';
 
@@ -79,5 +80,16 @@ describe('sending a webhook', () => {
       allowHosts: ['127.0.0.1'],
     });
     expect(sent).toEqual({ ok: true, statusCode: 200, error: null, excerpt: 'x'.repeat(256) });
+  });
+});
+
+describe('sealing webhook secrets', () => {
+  it('opens what it sealed, only with the same deployment secret', () => {
+    const sealed = sealSecret('whsec_abc', 'deployment-one');
+    expect(sealed).toMatch(/^v1\.[A-Za-z0-9+/=]+$/);
+    expect(sealed).not.toBe(sealSecret('whsec_abc', 'deployment-one'));
+    expect(openSecret(sealed, 'deployment-one')).toBe('whsec_abc');
+    expect(() => openSecret(sealed, 'deployment-two')).toThrow();
+    expect(() => openSecret('whsec_abc', 'deployment-one')).toThrow('not a sealed webhook secret');
   });
 });

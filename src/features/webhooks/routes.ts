@@ -162,7 +162,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return runner.run(request, rotateWebhookSecret, request.params.webhookId);
+      return runner.run(request, rotateWebhookSecret, {
+        id: request.params.webhookId,
+        settings,
+      });
     },
   );
 

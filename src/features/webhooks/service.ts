@@ -26,14 +26,19 @@ import type {
   Webhook,
   WebhookDelivery,
 } from './schemas.js';
+import { sealSecret } from './secret-box.js';
 import { targetUrlProblems } from './target.js';
 
 /** How long deliveries are still signed with the previous secret after a rotation. */
 export const SECRET_GRACE_MS = 24 * 3_600_000;
 
-/** What the webhook routes need besides the request: the hosts exempt from the https rule. */
+/**
+ * What the webhook routes need besides the request: the hosts exempt from the https rule, and
+ * the deployment secret the signing secrets are sealed with (secret-box.ts).
+ */
 export interface WebhookSettings {
   allowHosts: readonly string[];
+  deploymentSecret: string;
 }
 
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
@@ -92,7 +97,7 @@ export async function createWebhook(
     event_types: body.eventTypes,
     description: body.description,
     enabled: body.enabled,
-    secret,
+    secret: sealSecret(secret, settings.deploymentSecret),
     created_by: session.principal.id,
     now: session.now,
   });
@@ -164,13 +169,13 @@ export async function removeWebhook(
 export async function rotateWebhookSecret(
   session: Session,
   trx: Transaction<DB>,
-  id: string,
+  { id, settings }: { id: string; settings: WebhookSettings },
 ): Promise<Webhook & { secret: string }> {
   const current = await findSecret(trx, session.municipalityId, id);
   if (!current) throw new NotFoundError('webhook', id);
   const secret = generateSecret();
   const row = await updateSubscription(trx, session.municipalityId, id, {
-    secret,
+    secret: sealSecret(secret, settings.deploymentSecret),
     previous_secret: current.secret,
     previous_secret_expires_at: new Date(session.now.getTime() + SECRET_GRACE_MS),
     updated_at: session.now,
