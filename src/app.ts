@@ -12,6 +12,7 @@ import {
   type Config,
   DEFAULT_CPR_LOOKUP_LIMIT,
   DEFAULT_RATE_LIMIT,
+  DEFAULT_WEBHOOK_CONFIG,
   type OidcConfig,
 } from './config.js';
 import type { Database } from './db/database.js';
@@ -41,6 +42,7 @@ import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
 import { socialWorkerRoutes } from './features/social-workers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
+import { webhookRoutes } from './features/webhooks/routes.js';
 import { worklistRoutes } from './features/worklist/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
 import { requireIfMatchPlugin } from './http/conditional.js';
@@ -71,7 +73,7 @@ export interface AppDeps {
    */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
     Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>> &
-    Partial<Pick<Config, 'etag'>>;
+    Partial<Pick<Config, 'etag' | 'webhooks'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -182,6 +184,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditLogRoutes, routeDeps);
   await app.register(dossierRoutes, routeDeps);
   await app.register(erasureRoutes, routeDeps);
+  await app.register(webhookRoutes, {
+    ...routeDeps,
+    webhooks: {
+      allowHosts: (deps.config.webhooks ?? DEFAULT_WEBHOOK_CONFIG).allowHosts,
+      deploymentSecret: deps.cprSecret,
+    },
+  });
 
   await app.ready();
   return app;

@@ -205,6 +205,25 @@ const envSchema = z.object({
     .min(0)
     .max(24 * 365)
     .default(0),
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .default([]),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400_000)
+    .default(6 * 3_600_000),
+  WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
   METRICS_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
@@ -262,7 +281,33 @@ export interface Config {
   retention: { years: number; auditMonths: number; intervalHours: number };
   /** The bearer token of GET /metrics; undefined: no /metrics (404). */
   metricsToken: string | undefined;
+  /** Webhook delivery (src/jobs/webhooks.ts); `intervalMs` 0: no delivery job. */
+  webhooks: WebhookConfig;
 }
+
+/** WEBHOOK_*: see docs/api.md, "Webhooks". */
+export interface WebhookConfig {
+  /** Hosts that may be targeted over http and at private addresses (tests, internal systems). */
+  allowHosts: string[];
+  /** Connect plus response, per attempt. */
+  timeoutMs: number;
+  /** Attempts before a delivery is dead. */
+  maxAttempts: number;
+  /** First retry delay; doubled per attempt up to `retryMaxMs`, with jitter. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How often the job looks for new events and due deliveries. */
+  intervalMs: number;
+}
+
+export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = {
+  allowHosts: [],
+  timeoutMs: 10_000,
+  maxAttempts: 8,
+  retryBaseMs: 30_000,
+  retryMaxMs: 6 * 3_600_000,
+  intervalMs: 1_000,
+};
 
 /** DATABASE_REPLICA_URL and the lag beyond which its reads go to the primary. */
 export interface ReplicaConfig {
@@ -381,5 +426,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalHours: e.RETENTION_INTERVAL_HOURS,
     },
     metricsToken: e.METRICS_TOKEN,
+    webhooks: {
+      allowHosts: e.WEBHOOK_ALLOW_HOSTS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      intervalMs: e.WEBHOOK_INTERVAL_MS,
+    },
   };
 }

@@ -18,6 +18,7 @@ import { syncPresetRulers } from './features/rulers/service.js';
 import { Metrics } from './http/metrics.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
 import { startRetention } from './jobs/retention.js';
+import { startWebhooks } from './jobs/webhooks.js';
 import { createLogger } from './logging.js';
 
 /** On the first start of an embedded database with no keys, create and print the first one. */
@@ -183,9 +184,11 @@ async function main(): Promise<void> {
       : localJobLock();
   const sweeper = startHousekeeping(database, jobs, logger, metrics);
   const retention = startRetention(database, jobs, config, logger, metrics);
+  const stopWebhooks = startWebhooks(database, config.webhooks, cprSecret, logger);
   installShutdown(app, database, config, logger, () => {
     clearInterval(sweeper);
     if (retention) clearInterval(retention);
+    void stopWebhooks?.();
     void jobs.close();
   });
   await app.listen({ host: config.host, port: config.port });

@@ -106,6 +106,9 @@ export const permissions = {
   'audit:read': ['municipality_admin'],
   'dossier:read': ['municipality_admin'],
   'child:erase': ['municipality_admin'],
+  // Webhook subscriptions send the municipality's events (ids only) to an outside system: the
+  // administrator's decision, like its API keys.
+  'webhook:manage': ['municipality_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;

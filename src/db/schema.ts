@@ -252,6 +252,44 @@ export interface EventsTable {
   created_at: Generated<Date>;
 }
 
+export interface WebhookSubscriptionsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  url: string;
+  event_types: string[];
+  description: Generated<string>;
+  enabled: Generated<boolean>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  /** xid8 as text. */
+  cursor_tx: string | null;
+  /** bigint: a number (database.ts typeParsers). */
+  cursor_id: number | null;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  municipality_id: string;
+  subscription_id: string;
+  event_id: number;
+  event_type: string;
+  payload: Json<unknown>;
+  status: Generated<'pending' | 'delivering' | 'succeeded' | 'dead'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_until: Date | null;
+  last_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_response_excerpt: string | null;
+  delivered_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface AuditLogTable {
   /** bigserial: int8 arrives as a number (database.ts typeParsers). */
   id: Generated<number>;
@@ -423,4 +461,6 @@ export interface DB {
   transition_counts: TransitionCountsTable;
   transition_totals: TransitionTotalsTable;
   kysely_migration: KyselyMigrationTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
