@@ -11,6 +11,7 @@ import { authPlugin } from './auth/plugin.js';
 import {
   type Config,
   DEFAULT_CPR_LOOKUP_LIMIT,
+  DEFAULT_IMPORTS,
   DEFAULT_RATE_LIMIT,
   type OidcConfig,
 } from './config.js';
@@ -31,6 +32,7 @@ import { exportRoutes } from './features/exports/routes.js';
 import { flagRoutes } from './features/flags/routes.js';
 import { guidelineRoutes } from './features/guidelines/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
+import { importRoutes } from './features/imports/routes.js';
 import { handoverRoutes } from './features/handover/routes.js';
 import { healthRoutes } from './features/health/routes.js';
 import { meRoutes } from './features/me/routes.js';
@@ -68,7 +70,8 @@ export interface AppDeps {
    * `corsOrigins` to none (no CORS).
    */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
-    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>>;
+    Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>> &
+    Partial<Pick<Config, 'imports'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -177,6 +180,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditLogRoutes, routeDeps);
   await app.register(dossierRoutes, routeDeps);
   await app.register(erasureRoutes, routeDeps);
+  await app.register(importRoutes, {
+    ...routeDeps,
+    importMaxBytes: deps.config.imports?.maxBytes ?? DEFAULT_IMPORTS.maxBytes,
+  });
 
   await app.ready();
   return app;

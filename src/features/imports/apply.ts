@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto';
+import { type Insertable, sql, type Transaction } from 'kysely';
+import type { AuditEntry } from '../../audit/audit.js';
+import type { ChildrenTable, DB, EnrolmentsTable } from '../../db/schema.js';
+import { birthDateErrors, cprErrors } from '../../domain/children.js';
+import { hashCpr } from '../../domain/cpr.js';
+import {
+  conflictingEnrolments,
+  type EnrolmentLike,
+  enrolmentPeriodErrors,
+} from '../../domain/enrolments.js';
+import type { RowError, StoredRow } from './repository.js';
+import { type ImportRow, ImportRowSchema } from './schemas.js';
+
+/** What one chunk of rows did (or, in a dry run, would do). */
+export interface ChunkOutcome {
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  errors: RowError[];
+  audit: AuditEntry[];
+}
+
+export interface ChunkContext {
+  municipalityId: string;
+  jobId: string;
+  dryRun: boolean;
+  /** The units the job's key may act in; null: the whole municipality. */
+  allowedUnitIds: readonly string[] | null;
+  cprSecret: string;
+  today: string;
+  now: Date;
+}
+
+interface ChildState {
+  id: string;
+  given_name: string | null;
+  family_name: string | null;
+  birth_date: string;
+  sex: string | null;
+  cpr_hash: string | null;
+}
+
+interface Unit {
+  id: string;
+  kind: string;
+}
+
+/** Rows that fail their own schema or the child and enrolment rules (no database needed). */
+function checkRow(stored: StoredRow, ctx: ChunkContext): ImportRow | RowError[] {
+  const row = stored.row_no;
+  if (stored.parse_error !== null) return [{ row, field: 'row', message: stored.parse_error }];
+  const parsed = ImportRowSchema.safeParse(stored.data);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => ({
+      row,
+      field: issue.path.length > 0 ? String(issue.path[0]) : 'row',
+      message:
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s): ${issue.keys.join(', ')}`
+          : issue.message,
+    }));
+  }
+  const input = parsed.data;
+  const errors = [
+    ...birthDateErrors(input.birthDate, ctx.today, 'birthDate'),
+    ...(input.cpr !== undefined ? cprErrors(input.cpr, input.birthDate, 'cpr').errors : []),
+    ...enrolmentPeriodErrors(
+      { start: input.startDate, end: input.endDate ?? null },
+      input.birthDate,
+      'enrolment',
+    ).map((e) => ({ ...e, path: e.path.replace('enrolment.', '') })),
+  ];
+  if (errors.length > 0) return errors.map((e) => ({ row, field: e.path, message: e.message }));
+  return input;
+}
+
+const hex = (b: Buffer | Uint8Array) => Buffer.from(b).toString('hex');
+
+/**
+ * Applies one chunk of rows in the job's transaction (in the municipality's scope): each valid
+ * row creates or updates its child (fields absent from the row are left as they are) and
+ * creates its enrolment (same unit and start date: the same enrolment, whose end date is
+ * updated). A row that breaks a rule is rejected with its errors and changes nothing. Reads are
+ * one query per kind for the whole chunk, writes one INSERT per table plus one UPDATE per
+ * changed row; in a dry run nothing is written.
+ */
+export async function applyChunk(
+  trx: Transaction<DB>,
+  rows: StoredRow[],
+  ctx: ChunkContext,
+): Promise<ChunkOutcome> {
+  const out: ChunkOutcome = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    errors: [],
+    audit: [],
+  };
+  const valid: { row: number; input: ImportRow; cprHash: string | null }[] = [];
+  for (const stored of rows) {
+    const checked = checkRow(stored, ctx);
+    if (Array.isArray(checked)) {
+      out.rejected += 1;
+      out.errors.push(...checked);
+      continue;
+    }
+    const digits = checked.cpr !== undefined ? cprErrors(checked.cpr, checked.birthDate, 'cpr').digits : undefined;
+    valid.push({
+      row: stored.row_no,
+      input: checked,
+      cprHash: digits ? hex(hashCpr(digits, ctx.municipalityId, ctx.cprSecret)) : null,
+    });
+  }
+  if (valid.length === 0) return out;
+
+  const { municipalityId } = ctx;
+  const units = await trx
+    .selectFrom('units')
+    .select(['id', 'kind', 'external_ref'])
+    .where('municipality_id', '=', municipalityId)
+    .execute();
+  const unitById = new Map<string, Unit>(units.map((u) => [u.id, u]));
+  const unitByRef = new Map<string, Unit>(
+    units.filter((u) => u.external_ref !== null).map((u) => [u.external_ref as string, u]),
+  );
+
+  const refs = [...new Set(valid.map((v) => v.input.externalRef))];
+  const hashes = [...new Set(valid.flatMap((v) => (v.cprHash ? [v.cprHash] : [])))];
+  const existing = await trx
+    .selectFrom('children')
+    .select([
+      'id',
+      'external_ref',
+      'given_name',
+      'family_name',
+      'birth_date',
+      'sex',
+      sql<string | null>`encode(cpr_hash, 'hex')`.as('cpr_hash'),
+    ])
+    .where('municipality_id', '=', municipalityId)
+    .where((eb) =>
+      eb.or([
+        eb('external_ref', 'in', refs),
+        ...(hashes.length > 0
+          ? [eb(sql`encode(cpr_hash, 'hex')`, 'in', hashes)]
+          : []),
+      ]),
+    )
+    .execute();
+  const byRef = new Map<string, ChildState>();
+  const byCpr = new Map<string, string>();
+  for (const c of existing) {
+    if (refs.includes(c.external_ref)) byRef.set(c.external_ref, { ...c });
+    if (c.cpr_hash) byCpr.set(c.cpr_hash, c.id);
+  }
+  const childIds = [...byRef.values()].map((c) => c.id);
+  const enrolmentRows =
+    childIds.length === 0
+      ? []
+      : await trx
+          .selectFrom('enrolments')
+          .innerJoin('units', 'units.id', 'enrolments.unit_id')
+          .select([
+            'enrolments.id',
+            'enrolments.child_id',
+            'enrolments.unit_id',
+            'units.kind as unit_kind',
+            'enrolments.start_date',
+            'enrolments.end_date',
+          ])
+          .where('enrolments.municipality_id', '=', municipalityId)
+          .where('enrolments.child_id', 'in', childIds)
+          .execute();
+  const enrolmentsOf = new Map<string, EnrolmentLike[]>();
+  for (const e of enrolmentRows) {
+    const list = enrolmentsOf.get(e.child_id) ?? [];
+    list.push({
+      id: e.id,
+      unitId: e.unit_id,
+      unitKind: e.unit_kind,
+      start: e.start_date,
+      end: e.end_date,
+    });
+    enrolmentsOf.set(e.child_id, list);
+  }
+
+  const newChildren: Insertable<ChildrenTable>[] = [];
+  const newEnrolments: Insertable<EnrolmentsTable>[] = [];
+  const childUpdates = new Map<string, Record<string, unknown>>();
+  const endUpdates = new Map<string, string | null>();
+  const allowed = ctx.allowedUnitIds;
+  const criteria = { importId: ctx.jobId };
+
+  for (const { row, input, cprHash } of valid) {
+    const reject = (field: string, message: string) => {
+      out.rejected += 1;
+      out.errors.push({ row, field, message });
+    };
+    const unit =
+      input.unitId !== undefined
+        ? unitById.get(input.unitId)
+        : unitByRef.get(input.unitExternalRef as string);
+    const unitField = input.unitId !== undefined ? 'unitId' : 'unitExternalRef';
+    if (!unit) {
+      reject(unitField, 'no such unit in the municipality');
+      continue;
+    }
+    if (allowed && !allowed.includes(unit.id)) {
+      reject(unitField, "is not one of the key's units");
+      continue;
+    }
+    const current = byRef.get(input.externalRef);
+    const enrolments = current ? (enrolmentsOf.get(current.id) ?? []) : [];
+    if (
+      current &&
+      allowed &&
+      !enrolments.some(
+        (e) => allowed.includes(e.unitId) && (e.end === null || e.end >= ctx.today),
+      )
+    ) {
+      reject('externalRef', "belongs to a child outside the key's units");
+      continue;
+    }
+    if (cprHash) {
+      const holder = byCpr.get(cprHash);
+      if (holder !== undefined && holder !== current?.id) {
+        reject('cpr', 'another child has this CPR number');
+        continue;
+      }
+    }
+    const changes: Record<string, unknown> = {};
+    if (current) {
+      if (input.givenName !== undefined && input.givenName !== current.given_name)
+        changes.given_name = input.givenName;
+      if (input.familyName !== undefined && input.familyName !== current.family_name)
+        changes.family_name = input.familyName;
+      if (input.sex !== undefined && input.sex !== current.sex) changes.sex = input.sex;
+      if (input.birthDate !== current.birth_date) {
+        if (current.cpr_hash !== null && cprHash === null) {
+          reject('birthDate', 'differs from the CPR number on file; send the matching cpr too');
+          continue;
+        }
+        const early = enrolments.filter((e) => e.start < input.birthDate);
+        if (early.length > 0) {
+          reject('birthDate', `is after the start of enrolment(s) ${early.map((e) => e.id).join(', ')}`);
+          continue;
+        }
+        changes.birth_date = input.birthDate;
+      }
+      if (cprHash !== null && cprHash !== current.cpr_hash) changes.cpr_hash = cprHash;
+    }
+    // The enrolment: the same unit and start date is the same enrolment.
+    const period = { start: input.startDate, end: input.endDate ?? null };
+    const same = enrolments.find((e) => e.unitId === unit.id && e.start === period.start);
+    const candidate = { unitId: unit.id, unitKind: unit.kind, ...period, ...(same ? { id: same.id } : {}) };
+    const conflicts = conflictingEnrolments(candidate, enrolments);
+    if (conflicts.length > 0 && (!same || same.end !== period.end)) {
+      const visible = conflicts.filter((c) => !allowed || allowed.includes(c.unitId));
+      reject(
+        'startDate',
+        `the enrolment overlaps ${
+          visible.length > 0
+            ? visible.map((c) => `enrolment ${c.id} (${c.start} – ${c.end ?? 'open'})`).join(', ')
+            : 'another enrolment of the child'
+        } in the same unit or another unit of the same kind`,
+      );
+      continue;
+    }
+
+    // Accepted: record the change in the chunk's state, so later rows see it.
+    let child = current;
+    let changed = false;
+    if (!child) {
+      child = {
+        id: randomUUID(),
+        given_name: input.givenName ?? null,
+        family_name: input.familyName ?? null,
+        birth_date: input.birthDate,
+        sex: input.sex ?? null,
+        cpr_hash: cprHash,
+      };
+      byRef.set(input.externalRef, child);
+      newChildren.push({
+        id: child.id,
+        municipality_id: municipalityId,
+        external_ref: input.externalRef,
+        given_name: child.given_name,
+        family_name: child.family_name,
+        birth_date: child.birth_date,
+        sex: child.sex,
+        cpr_hash: cprHash ? Buffer.from(cprHash, 'hex') : null,
+      });
+      out.audit.push({ action: 'create', resource: 'child', resourceId: child.id, childId: child.id, criteria });
+      out.created += 1;
+    } else if (Object.keys(changes).length > 0) {
+      Object.assign(child, changes);
+      childUpdates.set(child.id, { ...(childUpdates.get(child.id) ?? {}), ...changes });
+      out.audit.push({ action: 'update', resource: 'child', resourceId: child.id, childId: child.id, criteria });
+      changed = true;
+    }
+    if (cprHash) byCpr.set(cprHash, child.id);
+    if (!same) {
+      const enrolment: EnrolmentLike = { id: randomUUID(), unitId: unit.id, unitKind: unit.kind, ...period };
+      enrolmentsOf.set(child.id, [...enrolments, enrolment]);
+      newEnrolments.push({
+        id: enrolment.id,
+        municipality_id: municipalityId,
+        child_id: child.id,
+        unit_id: unit.id,
+        start_date: period.start,
+        end_date: period.end,
+      });
+      out.audit.push({ action: 'create', resource: 'enrolment', resourceId: enrolment.id, childId: child.id, criteria });
+      changed = true;
+    } else if (same.end !== period.end) {
+      same.end = period.end;
+      endUpdates.set(same.id, period.end);
+      out.audit.push({ action: 'update', resource: 'enrolment', resourceId: same.id, childId: child.id, criteria });
+      changed = true;
+    }
+    if (current) {
+      if (changed) out.updated += 1;
+      else out.unchanged += 1;
+    }
+  }
+
+  if (ctx.dryRun) {
+    out.audit = [];
+    return out;
+  }
+  // Enrolments made in a chunk for a child created in it need the child first.
+  for (let at = 0; at < newChildren.length; at += 1000) {
+    await trx.insertInto('children').values(newChildren.slice(at, at + 1000)).execute();
+  }
+  for (const [id, changes] of childUpdates) {
+    const values = { ...changes } as Record<string, unknown>;
+    if (typeof values.cpr_hash === 'string') values.cpr_hash = Buffer.from(values.cpr_hash, 'hex');
+    await trx
+      .updateTable('children')
+      .set({ ...values, updated_at: ctx.now } as never)
+      .where('municipality_id', '=', municipalityId)
+      .where('id', '=', id)
+      .execute();
+  }
+  for (const [id, end] of endUpdates) {
+    await trx
+      .updateTable('enrolments')
+      .set({ end_date: end, updated_at: ctx.now })
+      .where('municipality_id', '=', municipalityId)
+      .where('id', '=', id)
+      .execute();
+  }
+  for (let at = 0; at < newEnrolments.length; at += 1000) {
+    await trx.insertInto('enrolments').values(newEnrolments.slice(at, at + 1000)).execute();
+  }
+  return out;
+}
+
+/**
+ * Full mode, after the last row: ends, on `endDate`, the enrolments in `unitIds` that are open
+ * on that date and whose child is absent from the file. Never deletes; leaves alone enrolments
+ * with assessments after `endDate` in the unit (ending them would strand the assessments) and
+ * enrolments that start after `endDate`. Returns the ended enrolments (in a dry run: those that
+ * would be ended).
+ */
+export async function endAbsentEnrolments(
+  trx: Transaction<DB>,
+  ctx: ChunkContext & { unitIds: readonly string[]; endDate: string },
+): Promise<{ id: string; child_id: string }[]> {
+  const { municipalityId, jobId, unitIds, endDate } = ctx;
+  if (unitIds.length === 0) return [];
+  const absent = await trx
+    .selectFrom('enrolments as e')
+    .innerJoin('children as c', 'c.id', 'e.child_id')
+    .select(['e.id', 'e.child_id'])
+    .where('e.municipality_id', '=', municipalityId)
+    .where('e.unit_id', 'in', [...unitIds])
+    .where('e.start_date', '<=', endDate)
+    .where((eb) => eb.or([eb('e.end_date', 'is', null), eb('e.end_date', '>', endDate)]))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('import_rows as r')
+            .select(sql`1`.as('one'))
+            .where('r.municipality_id', '=', municipalityId)
+            .where('r.job_id', '=', jobId)
+            .where(sql<boolean>`btrim(r.data->>'externalRef') = c.external_ref`),
+        ),
+      ),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('assessments as a')
+            .select(sql`1`.as('one'))
+            .whereRef('a.child_id', '=', 'e.child_id')
+            .whereRef('a.unit_id', '=', 'e.unit_id')
+            .where('a.status', '=', 'current')
+            .where('a.assessed_on', '>', endDate),
+        ),
+      ),
+    )
+    .orderBy('e.id')
+    .execute();
+  if (absent.length === 0 || ctx.dryRun) return absent;
+  const ids = absent.map((e) => e.id);
+  for (let at = 0; at < ids.length; at += 1000) {
+    await trx
+      .updateTable('enrolments')
+      .set({ end_date: endDate, updated_at: ctx.now })
+      .where('municipality_id', '=', municipalityId)
+      .where('id', 'in', ids.slice(at, at + 1000))
+      .execute();
+  }
+  return absent;
+}
