@@ -53,14 +53,17 @@ function checkRow(stored: StoredRow, ctx: ChunkContext): ImportRow | RowError[] 
   if (stored.parse_error !== null) return [{ row, field: 'row', message: stored.parse_error }];
   const parsed = ImportRowSchema.safeParse(stored.data);
   if (!parsed.success) {
-    return parsed.error.issues.map((issue) => ({
-      row,
-      field: issue.path.length > 0 ? String(issue.path[0]) : 'row',
-      message:
-        issue.code === 'unrecognized_keys'
-          ? `unknown field(s): ${issue.keys.join(', ')}`
-          : issue.message,
-    }));
+    return parsed.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ row, field: key, message: 'is not a known field' }))
+        : [
+            {
+              row,
+              field: issue.path.length > 0 ? String(issue.path[0]) : 'row',
+              message: issue.message,
+            },
+          ],
+    );
   }
   const input = parsed.data;
   const errors = [

@@ -14,6 +14,20 @@ import { type ImportFormat, PayloadTooLargeError } from './upload.js';
 
 const tags = ['Imports'];
 
+/**
+ * The unread request stream, as the route's body. Its one field is private, so the hooks that
+ * walk a parsed body (the input-strings guard) see an empty object, not the stream's internals.
+ */
+class Upload {
+  readonly #stream: NodeJS.ReadableStream;
+  constructor(stream: NodeJS.ReadableStream) {
+    this.#stream = stream;
+  }
+  get stream(): NodeJS.ReadableStream {
+    return this.#stream;
+  }
+}
+
 class UnsupportedMediaTypeError extends ProblemError {
   constructor(detail: string) {
     super(415, 'unsupported-media-type', 'Unsupported Media Type', detail);
@@ -34,7 +48,7 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
   // The file is not parsed by Fastify: the route reads the stream as it arrives (constant
   // memory) and enforces IMPORT_MAX_BYTES itself. These parsers exist in this plugin only.
   for (const type of Object.keys(FORMATS)) {
-    app.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
+    app.addContentTypeParser(type, (_request, payload, done) => done(null, new Upload(payload)));
   }
 
   app.post(
@@ -64,8 +78,8 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
     async (request, reply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       const format = type ? FORMATS[type] : undefined;
-      const body = request.body as NodeJS.ReadableStream | undefined;
-      if (!format || !body || typeof (body as { pipe?: unknown }).pipe !== 'function') {
+      const upload = request.body;
+      if (!format || !(upload instanceof Upload)) {
         throw new UnsupportedMediaTypeError(
           'Send the file as text/csv or application/x-ndjson.',
         );
@@ -77,7 +91,7 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
       const job = await runner.runThen(request, createImport, {
         query: request.query,
         format,
-        body,
+        body: upload.stream,
         maxBytes: importMaxBytes,
       });
       return reply.status(202).header('location', `/v1/imports/${job.id}`).send(job);

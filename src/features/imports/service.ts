@@ -124,7 +124,7 @@ export async function createImport(
   });
   session.audit({
     resourceId: job.id,
-    criteria: { importId: job.id, mode: query.mode, dryRun: query.dryRun },
+    criteria: { upload: job.id, mode: query.mode, dryRun: query.dryRun },
   });
   return async (read) => {
     const finish = (status: ImportStatus, values: { rows_total?: number; problem?: object }) =>

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
@@ -115,11 +115,21 @@ export async function readUpload(
       await flush(full);
     }
   };
+  // The request stream is piped rather than put in the pipeline: an error (a bad header, the
+  // limit passed) then stops the parsing without destroying the request (and its socket), so
+  // the answer can still be sent; the rest of the upload is drained.
   const cap = new ByteCap(options.maxBytes);
+  const source = body as Readable;
+  source.once('error', (error) => cap.destroy(error));
+  source.pipe(cap);
+  const drain = () => {
+    source.unpipe(cap);
+    source.resume();
+  };
   if (format === 'csv') {
     const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true });
     try {
-      await pipeline(body, cap, parser, async (records: AsyncIterable<string[]>) => {
+      await pipeline(cap, parser, async (records: AsyncIterable<string[]>) => {
         let header: string[] | undefined;
         let n = 0;
         for await (const record of records) {
@@ -129,6 +139,7 @@ export async function readUpload(
         if (!header) throw new HeaderError('The CSV file is empty: it has no header.');
       });
     } catch (error) {
+      drain();
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && code.startsWith('CSV_')) {
         const line = (error as { lines?: number }).lines;
@@ -139,7 +150,7 @@ export async function readUpload(
       throw error;
     }
   } else {
-    await pipeline(body, cap, async (chunks: AsyncIterable<Buffer>) => {
+    await pipeline(cap, async (chunks: AsyncIterable<Buffer>) => {
       const decoder = new StringDecoder('utf8');
       let rest = '';
       let line = 0;
@@ -163,6 +174,9 @@ export async function readUpload(
       }
       rest += decoder.end();
       if (rest !== '') await take(rest);
+    }).catch((error: unknown) => {
+      drain();
+      throw error;
     });
   }
   if (batch.length > 0) await flush(batch);
