@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { audit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { Role } from '../auth/permissions.js';
-import { type Database, municipalityScope } from '../db/database.js';
+import { type Database, municipalityScope, platformScope } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import type { DB } from '../db/schema.js';
 import { localDate } from '../domain/dates.js';
 import { applyChunk, type ChunkContext, endAbsentEnrolments } from '../features/imports/apply.js';
@@ -33,11 +34,13 @@ export interface ImportWorkerOptions {
 const DEFAULTS = { chunkSize: 500, leaseMs: 60_000, uploadTimeoutMs: 15 * 60_000 };
 
 /** The municipalities with unfinished imports (a SECURITY DEFINER function: ids only). */
-async function pendingMunicipalities(database: Database): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    SELECT lineal_import_municipalities() AS id
-  `.execute(database.db);
-  return rows.map((r) => r.id);
+function pendingMunicipalities(database: Database): Promise<string[]> {
+  return database.transaction(platformScope, async (trx) => {
+    const { rows } = await sql<{ id: string }>`
+      SELECT lineal_import_municipalities() AS id
+    `.execute(trx);
+    return rows.map((r) => r.id);
+  });
 }
 
 /**
@@ -230,6 +233,26 @@ async function finish(trx: Transaction<DB>, job: JobRow, ctx: ChunkContext): Pro
     .execute();
 }
 
+async function failJob(database: Database, municipalityId: string, jobId: string, now: Date) {
+  await database.transaction(municipalityScope(municipalityId), (trx) =>
+    trx
+      .updateTable('import_jobs')
+      .set((eb) => ({
+        status: 'failed',
+        problem: sql`jsonb_build_object('title', 'The import stopped',
+          'detail', 'An internal error stopped the import after row ' || ${eb.ref('rows_done')}
+            || '; the rows before it were applied. Quote the job id when you report it.')`,
+        finished_at: now,
+        updated_at: now,
+        leased_by: null,
+        leased_until: null,
+      }))
+      .where('municipality_id', '=', municipalityId)
+      .where('id', '=', jobId)
+      .execute(),
+  );
+}
+
 /**
  * Runs import jobs until none is waiting: claims one (in any municipality), processes it chunk
  * by chunk, and goes on with the next. Returns the ids of the jobs it finished. With
@@ -255,7 +278,16 @@ export async function processImports(
     for (;;) {
       if (options.maxChunks !== undefined && chunks >= options.maxChunks) return finished;
       chunks += 1;
-      const result = await step(database, claimed.municipalityId, claimed.jobId, o);
+      let result: Step;
+      try {
+        result = await step(database, claimed.municipalityId, claimed.jobId, o);
+      } catch (error) {
+        // A database that is away: the job stays leased and is resumed after the lease. Any
+        // other error would recur on every attempt: the job fails, saying where.
+        if (isDatabaseUnavailable(error)) throw error;
+        await failJob(database, claimed.municipalityId, claimed.jobId, o.now());
+        throw error;
+      }
       if (result === 'done') finished.push(claimed.jobId);
       if (result !== 'more') break;
     }

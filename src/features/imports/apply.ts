@@ -334,6 +334,14 @@ export async function applyChunk(
     out.audit = [];
     return out;
   }
+  // An end date changed by a later row of the same chunk, on an enrolment made in it.
+  for (const insert of newEnrolments) {
+    const id = insert.id as string;
+    if (endUpdates.has(id)) {
+      insert.end_date = endUpdates.get(id) ?? null;
+      endUpdates.delete(id);
+    }
+  }
   // Enrolments made in a chunk for a child created in it need the child first.
   for (let at = 0; at < newChildren.length; at += 1000) {
     await trx.insertInto('children').values(newChildren.slice(at, at + 1000)).execute();

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { DB } from '../../db/schema.js';
-import { NotFoundError, ValidationFailedError } from '../../errors.js';
+import { type FieldError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { ReadOn } from '../../request/runner.js';
 import type { Session } from '../../request/session.js';
@@ -61,7 +61,7 @@ async function fullModeUnits(
   trx: Transaction<DB>,
   query: CreateImportQuery,
 ): Promise<{ unitIds: string[] | null; endDate: string | null }> {
-  const errors = [];
+  const errors: FieldError[] = [];
   if (query.mode === 'upsert') {
     if (query.unitIds !== undefined) {
       errors.push({ path: 'query.unitIds', message: 'is for mode=full only', code: 'not_allowed' });
