@@ -18,9 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       c.notNull().references('municipalities.id').onDelete('cascade'),
     )
     .addColumn('status', 'text', (c) =>
-      c
-        .notNull()
-        .check(sql`status IN ('uploading', 'queued', 'running', 'succeeded', 'failed')`),
+      c.notNull().check(sql`status IN ('uploading', 'queued', 'running', 'succeeded', 'failed')`),
     )
     .addColumn('format', 'text', (c) => c.notNull().check(sql`format IN ('csv', 'ndjson')`))
     .addColumn('mode', 'text', (c) => c.notNull().check(sql`mode IN ('upsert', 'full')`))

@@ -184,11 +184,7 @@ async function main(): Promise<void> {
       : localJobLock();
   const sweeper = startHousekeeping(database, jobs, logger, metrics);
   const retention = startRetention(database, jobs, config, logger, metrics);
-  const stopImports = startImports(
-    database,
-    { ...config.imports, cprSecret },
-    logger,
-  );
+  const stopImports = startImports(database, { ...config.imports, cprSecret }, logger);
   installShutdown(app, database, config, logger, () => {
     clearInterval(sweeper);
     if (retention) clearInterval(retention);

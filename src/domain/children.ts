@@ -39,7 +39,11 @@ export function cprErrors(
   if (parsed.birthDate !== birthDate) {
     return {
       errors: [
-        { path, message: 'its birth date does not match birthDate', code: 'cpr_birth_date_mismatch' },
+        {
+          path,
+          message: 'its birth date does not match birthDate',
+          code: 'cpr_birth_date_mismatch',
+        },
       ],
     };
   }

@@ -2,19 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { audit } from '../audit/audit.js';
-import type { Principal } from '../auth/principal.js';
 import type { Role } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
 import { type Database, municipalityScope, platformScope } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { DB } from '../db/schema.js';
 import { localDate } from '../domain/dates.js';
 import { applyChunk, type ChunkContext, endAbsentEnrolments } from '../features/imports/apply.js';
-import {
-  findJob,
-  insertErrors,
-  type JobRow,
-  nextRows,
-} from '../features/imports/repository.js';
+import { findJob, insertErrors, type JobRow, nextRows } from '../features/imports/repository.js';
 
 export interface ImportWorkerOptions {
   cprSecret: string;
@@ -136,8 +131,7 @@ async function step(
   return database.transaction(municipalityScope(municipalityId), async (trx) => {
     const job = await findJob(trx, municipalityId, jobId, { lock: true });
     if (
-      !job ||
-      job.status !== 'running' ||
+      job?.status !== 'running' ||
       job.leased_by !== o.workerId ||
       (job.leased_until !== null && new Date(job.leased_until) < now)
     ) {

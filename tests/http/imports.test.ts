@@ -52,7 +52,11 @@ describeEngines('roster imports', (t) => {
     return res.json();
   };
   /** Uploads, runs the workers, and answers the finished job. */
-  const run = async (token: string, payload: string, options: { type?: string; query?: string } = {}) => {
+  const run = async (
+    token: string,
+    payload: string,
+    options: { type?: string; query?: string } = {},
+  ) => {
     const job = accepted(await upload(token, payload, options));
     expect(job.status).toBe('queued');
     expect(await work()).toContain(job.id);
@@ -129,9 +133,7 @@ describeEngines('roster imports', (t) => {
       problem: null,
     });
     expect(job.finishedAt).not.toBeNull();
-    expect(
-      (await rowErrors(admin.token, job.id)).map((e) => [e.row, e.field, e.message]),
-    ).toEqual([
+    expect((await rowErrors(admin.token, job.id)).map((e) => [e.row, e.field, e.message])).toEqual([
       [3, 'birthDate', 'must be a real calendar date as YYYY-MM-DD'],
       [4, 'unitExternalRef', 'no such unit in the municipality'],
       [5, 'externalRef', expect.any(String)],
@@ -231,7 +233,9 @@ describeEngines('roster imports', (t) => {
       `${p}-3,,,2020-01-15,,,inst-X,2024-08-01,`,
     ].join('\n');
     const before = await t.asOwner(async (db) => {
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`.execute(db);
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`.execute(
+        db,
+      );
       return rows[0]?.n ?? 0;
     });
     const dry = await run(admin.token, csv, { query: '?dryRun=true' });
@@ -243,7 +247,9 @@ describeEngines('roster imports', (t) => {
     expect(await auditCount(dry.id, 'child', 'update')).toBe(0);
     expect(await auditCount(dry.id, 'child', 'read')).toBe(1);
     const total = await t.asOwner(async (db) => {
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`.execute(db);
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`.execute(
+        db,
+      );
       return rows[0]?.n ?? 0;
     });
     // The POST's entry, the dry run's read, and the search in `children` above: no changes.
@@ -341,7 +347,9 @@ describeEngines('roster imports', (t) => {
     expect(await enrolmentsOf(admin.token, outsider.id)).toHaveLength(1);
     // Full mode over another unit is refused; another key's job is not found.
     expectProblem(
-      await upload(leader.token, csv, { query: `?mode=full&unitIds=${theirs.id}&endDate=2026-07-31` }),
+      await upload(leader.token, csv, {
+        query: `?mode=full&unitIds=${theirs.id}&endDate=2026-07-31`,
+      }),
       403,
     );
     const adminJob = accepted(await upload(admin.token, csv));
@@ -349,7 +357,10 @@ describeEngines('roster imports', (t) => {
     await work();
     // Another municipality's job is not found either.
     const { admin: stranger } = await createTenant(t);
-    expectProblem(await t.call('GET', `/v1/imports/${adminJob.id}`, { token: stranger.token }), 404);
+    expectProblem(
+      await t.call('GET', `/v1/imports/${adminJob.id}`, { token: stranger.token }),
+      404,
+    );
   });
 
   it('refuses other content types (415), oversized files (413) and bad headers (failed job)', async () => {
@@ -377,7 +388,10 @@ describeEngines('roster imports', (t) => {
       now: t.clock.now,
     });
     try {
-      const big = [HEADER, ...Array.from({ length: 100 }, (_, i) => `r${i},,,2021-05-10,,,u,2024-08-01,`)];
+      const big = [
+        HEADER,
+        ...Array.from({ length: 100 }, (_, i) => `r${i},,,2021-05-10,,,u,2024-08-01,`),
+      ];
       const res = await small.inject({
         method: 'POST',
         url: '/v1/imports',

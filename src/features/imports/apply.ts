@@ -110,7 +110,10 @@ export async function applyChunk(
       out.errors.push(...checked);
       continue;
     }
-    const digits = checked.cpr !== undefined ? cprErrors(checked.cpr, checked.birthDate, 'cpr').digits : undefined;
+    const digits =
+      checked.cpr !== undefined
+        ? cprErrors(checked.cpr, checked.birthDate, 'cpr').digits
+        : undefined;
     valid.push({
       row: stored.row_no,
       input: checked,
@@ -148,7 +151,13 @@ export async function applyChunk(
       eb.or([
         eb('external_ref', 'in', refs),
         ...(hashes.length > 0
-          ? [eb(sql`encode(cpr_hash, 'hex')`, 'in', hashes)]
+          ? [
+              eb(
+                'cpr_hash',
+                'in',
+                hashes.map((h) => Buffer.from(h, 'hex')),
+              ),
+            ]
           : []),
       ]),
     )
@@ -220,9 +229,7 @@ export async function applyChunk(
     if (
       current &&
       allowed &&
-      !enrolments.some(
-        (e) => allowed.includes(e.unitId) && (e.end === null || e.end >= ctx.today),
-      )
+      !enrolments.some((e) => allowed.includes(e.unitId) && (e.end === null || e.end >= ctx.today))
     ) {
       reject('externalRef', "belongs to a child outside the key's units");
       continue;
@@ -248,7 +255,10 @@ export async function applyChunk(
         }
         const early = enrolments.filter((e) => e.start < input.birthDate);
         if (early.length > 0) {
-          reject('birthDate', `is after the start of enrolment(s) ${early.map((e) => e.id).join(', ')}`);
+          reject(
+            'birthDate',
+            `is after the start of enrolment(s) ${early.map((e) => e.id).join(', ')}`,
+          );
           continue;
         }
         changes.birth_date = input.birthDate;
@@ -258,7 +268,12 @@ export async function applyChunk(
     // The enrolment: the same unit and start date is the same enrolment.
     const period = { start: input.startDate, end: input.endDate ?? null };
     const same = enrolments.find((e) => e.unitId === unit.id && e.start === period.start);
-    const candidate = { unitId: unit.id, unitKind: unit.kind, ...period, ...(same ? { id: same.id } : {}) };
+    const candidate = {
+      unitId: unit.id,
+      unitKind: unit.kind,
+      ...period,
+      ...(same ? { id: same.id } : {}),
+    };
     const conflicts = conflictingEnrolments(candidate, enrolments);
     if (conflicts.length > 0 && (!same || same.end !== period.end)) {
       const visible = conflicts.filter((c) => !allowed || allowed.includes(c.unitId));
@@ -296,17 +311,34 @@ export async function applyChunk(
         sex: child.sex,
         cpr_hash: cprHash ? Buffer.from(cprHash, 'hex') : null,
       });
-      out.audit.push({ action: 'create', resource: 'child', resourceId: child.id, childId: child.id, criteria });
+      out.audit.push({
+        action: 'create',
+        resource: 'child',
+        resourceId: child.id,
+        childId: child.id,
+        criteria,
+      });
       out.created += 1;
     } else if (Object.keys(changes).length > 0) {
       Object.assign(child, changes);
       childUpdates.set(child.id, { ...(childUpdates.get(child.id) ?? {}), ...changes });
-      out.audit.push({ action: 'update', resource: 'child', resourceId: child.id, childId: child.id, criteria });
+      out.audit.push({
+        action: 'update',
+        resource: 'child',
+        resourceId: child.id,
+        childId: child.id,
+        criteria,
+      });
       changed = true;
     }
     if (cprHash) byCpr.set(cprHash, child.id);
     if (!same) {
-      const enrolment: EnrolmentLike = { id: randomUUID(), unitId: unit.id, unitKind: unit.kind, ...period };
+      const enrolment: EnrolmentLike = {
+        id: randomUUID(),
+        unitId: unit.id,
+        unitKind: unit.kind,
+        ...period,
+      };
       enrolmentsOf.set(child.id, [...enrolments, enrolment]);
       newEnrolments.push({
         id: enrolment.id,
@@ -316,12 +348,24 @@ export async function applyChunk(
         start_date: period.start,
         end_date: period.end,
       });
-      out.audit.push({ action: 'create', resource: 'enrolment', resourceId: enrolment.id, childId: child.id, criteria });
+      out.audit.push({
+        action: 'create',
+        resource: 'enrolment',
+        resourceId: enrolment.id,
+        childId: child.id,
+        criteria,
+      });
       changed = true;
     } else if (same.end !== period.end) {
       same.end = period.end;
       endUpdates.set(same.id, period.end);
-      out.audit.push({ action: 'update', resource: 'enrolment', resourceId: same.id, childId: child.id, criteria });
+      out.audit.push({
+        action: 'update',
+        resource: 'enrolment',
+        resourceId: same.id,
+        childId: child.id,
+        criteria,
+      });
       changed = true;
     }
     if (current) {
@@ -344,7 +388,10 @@ export async function applyChunk(
   }
   // Enrolments made in a chunk for a child created in it need the child first.
   for (let at = 0; at < newChildren.length; at += 1000) {
-    await trx.insertInto('children').values(newChildren.slice(at, at + 1000)).execute();
+    await trx
+      .insertInto('children')
+      .values(newChildren.slice(at, at + 1000))
+      .execute();
   }
   for (const [id, changes] of childUpdates) {
     const values = { ...changes } as Record<string, unknown>;
@@ -365,7 +412,10 @@ export async function applyChunk(
       .execute();
   }
   for (let at = 0; at < newEnrolments.length; at += 1000) {
-    await trx.insertInto('enrolments').values(newEnrolments.slice(at, at + 1000)).execute();
+    await trx
+      .insertInto('enrolments')
+      .values(newEnrolments.slice(at, at + 1000))
+      .execute();
   }
   return out;
 }

@@ -33,7 +33,11 @@ export const jobColumns = [
 ] as const;
 
 export function insertJob(db: Executor, values: Insertable<ImportJobsTable>) {
-  return db.insertInto('import_jobs').values(values).returning(jobColumns).executeTakeFirstOrThrow();
+  return db
+    .insertInto('import_jobs')
+    .values(values)
+    .returning(jobColumns)
+    .executeTakeFirstOrThrow();
 }
 
 export function findJob(

@@ -80,9 +80,7 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
       const format = type ? FORMATS[type] : undefined;
       const upload = request.body;
       if (!format || !(upload instanceof Upload)) {
-        throw new UnsupportedMediaTypeError(
-          'Send the file as text/csv or application/x-ndjson.',
-        );
+        throw new UnsupportedMediaTypeError('Send the file as text/csv or application/x-ndjson.');
       }
       const length = Number(request.headers['content-length']);
       if (Number.isFinite(length) && length > importMaxBytes) {

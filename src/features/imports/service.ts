@@ -78,7 +78,11 @@ async function fullModeUnits(
   if (unitIds.length === 0) {
     errors.push({ path: 'query.unitIds', message: 'name at least one unit', code: 'required' });
   } else if (unitIds.some((id) => !z.uuid().safeParse(id).success)) {
-    errors.push({ path: 'query.unitIds', message: 'must be unit ids, comma-separated', code: 'invalid_format' });
+    errors.push({
+      path: 'query.unitIds',
+      message: 'must be unit ids, comma-separated',
+      code: 'invalid_format',
+    });
   }
   if (query.endDate === undefined) {
     errors.push({ path: 'query.endDate', message: 'is required with mode=full', code: 'required' });
@@ -172,7 +176,10 @@ export async function createImport(
       await finish('failed', {
         problem: {
           title: 'The upload did not complete',
-          detail: error instanceof Error && 'status' in error ? error.message : 'The upload was interrupted.',
+          detail:
+            error instanceof Error && 'status' in error
+              ? error.message
+              : 'The upload was interrupted.',
         },
       }).catch(() => {});
       throw error;
@@ -190,7 +197,7 @@ async function requireJob(trx: Transaction<DB>, session: Session, id: string): P
 }
 
 function sameUnits(allowed: string[] | null, session: Session): boolean {
-  return allowed !== null && allowed.every((u) => session.access.mayActInUnit(u));
+  return allowed?.every((u) => session.access.mayActInUnit(u)) ?? false;
 }
 
 export async function getImport(session: Session, trx: Transaction<DB>, id: string) {

@@ -77,7 +77,11 @@ function csvRow(header: string[], record: string[], row: number): StoredRow {
 
 function ndjsonRow(line: string, row: number): StoredRow {
   if (line.length > MAX_LINE_CHARS) {
-    return { row_no: row, data: undefined, parse_error: `is longer than ${MAX_LINE_CHARS} characters` };
+    return {
+      row_no: row,
+      data: undefined,
+      parse_error: `is longer than ${MAX_LINE_CHARS} characters`,
+    };
   }
   try {
     const data: unknown = JSON.parse(line);
