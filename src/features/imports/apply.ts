@@ -135,57 +135,59 @@ export async function applyChunk(
 
   const refs = [...new Set(valid.map((v) => v.input.externalRef))];
   const hashes = [...new Set(valid.flatMap((v) => (v.cprHash ? [v.cprHash] : [])))];
-  const existing = await trx
-    .selectFrom('children')
-    .select([
-      'id',
-      'external_ref',
-      'given_name',
-      'family_name',
-      'birth_date',
-      'sex',
-      sql<string | null>`encode(cpr_hash, 'hex')`.as('cpr_hash'),
-    ])
-    .where('municipality_id', '=', municipalityId)
-    .where((eb) =>
-      eb.or([
-        eb('external_ref', 'in', refs),
-        ...(hashes.length > 0
-          ? [
-              eb(
-                'cpr_hash',
-                'in',
-                hashes.map((h) => Buffer.from(h, 'hex')),
-              ),
-            ]
-          : []),
-      ]),
-    )
-    .execute();
+  // Looked up key by key (a nested loop over the chunk's keys, each an index probe): a plain
+  // `IN (…)` may be planned as a scan of all the municipality's children, whose row-level
+  // security check then runs per row, and gets slower with every chunk of a large import.
+  const childColumns = sql`c.id, c.external_ref, c.given_name, c.family_name, c.birth_date,
+    c.sex, encode(c.cpr_hash, 'hex') AS cpr_hash`;
+  const existing = (
+    await sql<ChildState & { external_ref: string }>`
+      SELECT ${childColumns} FROM unnest(${refs}::text[]) AS k(ref)
+      JOIN LATERAL (
+        SELECT * FROM children
+        WHERE municipality_id = ${municipalityId} AND external_ref = k.ref
+      ) c ON true
+    `.execute(trx)
+  ).rows;
+  if (hashes.length > 0) {
+    const byHash = await sql<ChildState & { external_ref: string }>`
+      SELECT ${childColumns} FROM unnest(${hashes}::text[]) AS k(hash)
+      JOIN LATERAL (
+        SELECT * FROM children
+        WHERE municipality_id = ${municipalityId} AND cpr_hash = decode(k.hash, 'hex')
+      ) c ON true
+    `.execute(trx);
+    existing.push(...byHash.rows);
+  }
   const byRef = new Map<string, ChildState>();
   const byCpr = new Map<string, string>();
+  const wanted = new Set(refs);
   for (const c of existing) {
-    if (refs.includes(c.external_ref)) byRef.set(c.external_ref, { ...c });
+    if (wanted.has(c.external_ref)) byRef.set(c.external_ref, { ...c });
     if (c.cpr_hash) byCpr.set(c.cpr_hash, c.id);
   }
   const childIds = [...byRef.values()].map((c) => c.id);
   const enrolmentRows =
     childIds.length === 0
       ? []
-      : await trx
-          .selectFrom('enrolments')
-          .innerJoin('units', 'units.id', 'enrolments.unit_id')
-          .select([
-            'enrolments.id',
-            'enrolments.child_id',
-            'enrolments.unit_id',
-            'units.kind as unit_kind',
-            'enrolments.start_date',
-            'enrolments.end_date',
-          ])
-          .where('enrolments.municipality_id', '=', municipalityId)
-          .where('enrolments.child_id', 'in', childIds)
-          .execute();
+      : (
+          await sql<{
+            id: string;
+            child_id: string;
+            unit_id: string;
+            unit_kind: string;
+            start_date: string;
+            end_date: string | null;
+          }>`
+            SELECT e.id, e.child_id, e.unit_id, u.kind AS unit_kind, e.start_date, e.end_date
+            FROM unnest(${childIds}::uuid[]) AS k(child_id)
+            JOIN LATERAL (
+              SELECT * FROM enrolments
+              WHERE municipality_id = ${municipalityId} AND child_id = k.child_id
+            ) e ON true
+            JOIN units u ON u.id = e.unit_id
+          `.execute(trx)
+        ).rows;
   const enrolmentsOf = new Map<string, EnrolmentLike[]>();
   for (const e of enrolmentRows) {
     const list = enrolmentsOf.get(e.child_id) ?? [];

@@ -99,7 +99,7 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
   app.get(
     '/v1/imports/:importId',
     {
-      config: { permission: 'child:write' },
+      config: { permission: 'child:write', audit: { resource: 'child', action: 'read' } },
       schema: {
         operationId: 'getImport',
         tags,
@@ -114,7 +114,7 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
   app.get(
     '/v1/imports/:importId/errors',
     {
-      config: { permission: 'child:write' },
+      config: { permission: 'child:write', audit: { resource: 'child', action: 'read' } },
       schema: {
         operationId: 'listImportErrors',
         tags,

@@ -202,6 +202,8 @@ function sameUnits(allowed: string[] | null, session: Session): boolean {
 
 export async function getImport(session: Session, trx: Transaction<DB>, id: string) {
   const job = await requireJob(trx, session, id);
+  // The job's counts are about children (no child data itself): recorded as a read of it.
+  session.audit({ resourceId: id, criteria: { import: id } });
   return toImportJob(job);
 }
 
@@ -215,6 +217,7 @@ export async function listImportErrors(
   await requireJob(trx, session, input.id);
   const after = input.cursor ? decodeCursor(input.cursor, cursorSchema) : undefined;
   const rows = await listErrors(trx, session.municipalityId, input.id, after, input.limit);
+  session.audit({ resourceId: input.id, criteria: { import: input.id, errors: true } });
   return toPage(
     rows,
     input.limit,
