@@ -221,6 +221,49 @@ describeEngines('roster imports', (t) => {
     expect(await auditCount(changed.id, 'enrolment', 'update')).toBe(1);
   });
 
+  it('one child in several rows: school and after-school, a move, and an overlap refused', async () => {
+    const { admin } = await createTenant(t);
+    const kindergarten = await createUnit(t, admin.token, {
+      externalRef: 'kg',
+      kind: 'kindergarten',
+    });
+    const school = await createUnit(t, admin.token, { externalRef: 'sch', kind: 'school' });
+    const sfo = await createUnit(t, admin.token, { externalRef: 'sfo', kind: 'after_school' });
+    // A second school: a child is in one school at a time.
+    await createUnit(t, admin.token, { externalRef: 'sch2', kind: 'school' });
+    const p = nextPrefix();
+    const csv = [
+      HEADER,
+      `${p}-1,Ida,,2020-05-10,,,kg,2023-08-01,2026-07-31`,
+      `${p}-1,Ida,,2020-05-10,,,sch,2026-08-01,`,
+      `${p}-1,Ida,,2020-05-10,,,sfo,2026-08-01,`,
+      `${p}-1,Ida,,2020-05-10,,,sch2,2026-09-01,`,
+    ].join('\n');
+    const job = await run(admin.token, csv, {});
+    expect(job.counts).toEqual(counts(4, 1, 2, 0, 1));
+    expect((await rowErrors(admin.token, job.id)).map((e) => [e.row, e.field])).toEqual([
+      [4, 'startDate'],
+    ]);
+    const [ida] = await children(admin.token, p);
+    expect(
+      (await enrolmentsOf(admin.token, (ida as Child).id)).map((e) => [
+        e.unitId,
+        e.startDate,
+        e.endDate,
+      ]),
+    ).toEqual(
+      // Enrolments starting the same day come in id order: compare as a set.
+      expect.arrayContaining([
+        [kindergarten.id, '2023-08-01', '2026-07-31'],
+        [school.id, '2026-08-01', null],
+        [sfo.id, '2026-08-01', null],
+      ]),
+    );
+    expect(await enrolmentsOf(admin.token, (ida as Child).id)).toHaveLength(3);
+    // Again: the three accepted rows are unchanged, the overlap is still refused.
+    expect((await run(admin.token, csv)).counts).toEqual(counts(4, 0, 0, 3, 1));
+  });
+
   it('a dry run reports the same counts and changes nothing', async () => {
     const { admin } = await createTenant(t);
     await createUnit(t, admin.token, { externalRef: 'inst-D' });
