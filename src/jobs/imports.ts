@@ -8,7 +8,8 @@ import { type Database, municipalityScope, platformScope } from '../db/database.
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { DB } from '../db/schema.js';
 import { localDate } from '../domain/dates.js';
-import { applyChunk, type ChunkContext, endAbsentEnrolments } from '../features/imports/apply.js';
+import { applyChunk, type ChunkContext } from '../features/imports/apply.js';
+import { endAbsentEnrolments } from '../features/imports/full-mode.js';
 import { findJob, insertErrors, type JobRow, nextRows } from '../features/imports/repository.js';
 
 export interface ImportWorkerOptions {

@@ -2,15 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type Insertable, sql, type Transaction } from 'kysely';
 import type { AuditEntry } from '../../audit/audit.js';
 import type { ChildrenTable, DB, EnrolmentsTable } from '../../db/schema.js';
-import { birthDateErrors, cprErrors } from '../../domain/children.js';
+import { cprErrors } from '../../domain/children.js';
 import { hashCpr } from '../../domain/cpr.js';
-import {
-  conflictingEnrolments,
-  type EnrolmentLike,
-  enrolmentPeriodErrors,
-} from '../../domain/enrolments.js';
+import { conflictingEnrolments, type EnrolmentLike } from '../../domain/enrolments.js';
 import type { RowError, StoredRow } from './repository.js';
-import { type ImportRow, ImportRowSchema } from './schemas.js';
+import { checkRow } from './rows.js';
+import type { ImportRow } from './schemas.js';
 
 /** What one chunk of rows did (or, in a dry run, would do). */
 export interface ChunkOutcome {
@@ -45,38 +42,6 @@ interface ChildState {
 interface Unit {
   id: string;
   kind: string;
-}
-
-/** Rows that fail their own schema or the child and enrolment rules (no database needed). */
-function checkRow(stored: StoredRow, ctx: ChunkContext): ImportRow | RowError[] {
-  const row = stored.row_no;
-  if (stored.parse_error !== null) return [{ row, field: 'row', message: stored.parse_error }];
-  const parsed = ImportRowSchema.safeParse(stored.data);
-  if (!parsed.success) {
-    return parsed.error.issues.flatMap((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => ({ row, field: key, message: 'is not a known field' }))
-        : [
-            {
-              row,
-              field: issue.path.length > 0 ? String(issue.path[0]) : 'row',
-              message: issue.message,
-            },
-          ],
-    );
-  }
-  const input = parsed.data;
-  const errors = [
-    ...birthDateErrors(input.birthDate, ctx.today, 'birthDate'),
-    ...(input.cpr !== undefined ? cprErrors(input.cpr, input.birthDate, 'cpr').errors : []),
-    ...enrolmentPeriodErrors(
-      { start: input.startDate, end: input.endDate ?? null },
-      input.birthDate,
-      'enrolment',
-    ).map((e) => ({ ...e, path: e.path.replace('enrolment.', '') })),
-  ];
-  if (errors.length > 0) return errors.map((e) => ({ row, field: e.path, message: e.message }));
-  return input;
 }
 
 const hex = (b: Buffer | Uint8Array) => Buffer.from(b).toString('hex');
@@ -420,63 +385,4 @@ export async function applyChunk(
       .execute();
   }
   return out;
-}
-
-/**
- * Full mode, after the last row: ends, on `endDate`, the enrolments in `unitIds` that are open
- * on that date and whose child is absent from the file. Never deletes; leaves alone enrolments
- * with assessments after `endDate` in the unit (ending them would strand the assessments) and
- * enrolments that start after `endDate`. Returns the ended enrolments (in a dry run: those that
- * would be ended).
- */
-export async function endAbsentEnrolments(
-  trx: Transaction<DB>,
-  ctx: ChunkContext & { unitIds: readonly string[]; endDate: string },
-): Promise<{ id: string; child_id: string }[]> {
-  const { municipalityId, jobId, unitIds, endDate } = ctx;
-  if (unitIds.length === 0) return [];
-  const absent = await trx
-    .selectFrom('enrolments as e')
-    .innerJoin('children as c', 'c.id', 'e.child_id')
-    .select(['e.id', 'e.child_id'])
-    .where('e.municipality_id', '=', municipalityId)
-    .where('e.unit_id', 'in', [...unitIds])
-    .where('e.start_date', '<=', endDate)
-    .where((eb) => eb.or([eb('e.end_date', 'is', null), eb('e.end_date', '>', endDate)]))
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('import_rows as r')
-            .select(sql`1`.as('one'))
-            .where('r.municipality_id', '=', municipalityId)
-            .where('r.job_id', '=', jobId)
-            .where(sql<boolean>`btrim(r.data->>'externalRef') = c.external_ref`),
-        ),
-      ),
-    )
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('assessments as a')
-            .select(sql`1`.as('one'))
-            .whereRef('a.child_id', '=', 'e.child_id')
-            .whereRef('a.unit_id', '=', 'e.unit_id')
-            .where('a.status', '=', 'current')
-            .where('a.assessed_on', '>', endDate),
-        ),
-      ),
-    )
-    .orderBy('e.id')
-    .execute();
-  if (absent.length === 0 || ctx.dryRun) return absent;
-  const ids = absent.map((e) => e.id);
-  for (let at = 0; at < ids.length; at += 1000) {
-    await trx
-      .updateTable('enrolments')
-      .set({ end_date: endDate, updated_at: ctx.now })
-      .where('municipality_id', '=', municipalityId)
-      .where('id', 'in', ids.slice(at, at + 1000))
-      .execute();
-  }
-  return absent;
 }
