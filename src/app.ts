@@ -11,6 +11,7 @@ import { authPlugin } from './auth/plugin.js';
 import {
   type Config,
   DEFAULT_CPR_LOOKUP_LIMIT,
+  DEFAULT_IMPORTS,
   DEFAULT_RATE_LIMIT,
   DEFAULT_WEBHOOK_CONFIG,
   type OidcConfig,
@@ -35,6 +36,7 @@ import { guidelineRoutes } from './features/guidelines/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
 import { handoverRoutes } from './features/handover/routes.js';
 import { healthRoutes } from './features/health/routes.js';
+import { importRoutes } from './features/imports/routes.js';
 import { meRoutes } from './features/me/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
@@ -73,7 +75,7 @@ export interface AppDeps {
    */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
     Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>> &
-    Partial<Pick<Config, 'etag' | 'webhooks'>>;
+    Partial<Pick<Config, 'etag' | 'webhooks' | 'imports'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -190,6 +192,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       allowHosts: (deps.config.webhooks ?? DEFAULT_WEBHOOK_CONFIG).allowHosts,
       deploymentSecret: deps.cprSecret,
     },
+  });
+  await app.register(importRoutes, {
+    ...routeDeps,
+    importMaxBytes: deps.config.imports?.maxBytes ?? DEFAULT_IMPORTS.maxBytes,
   });
 
   await app.ready();

@@ -40,6 +40,17 @@ export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 } as const;
  */
 export const DEFAULT_CPR_LOOKUP_LIMIT = { max: 30, windowMs: 10 * 60_000 } as const;
 
+/**
+ * Roster imports (POST /v1/imports): the largest file (IMPORT_MAX_BYTES), the jobs processed at
+ * once per instance (IMPORT_CONCURRENCY), and how long an upload may stall before its job is
+ * failed (IMPORT_UPLOAD_TIMEOUT_MS).
+ */
+export const DEFAULT_IMPORTS = {
+  maxBytes: 100 * 1024 * 1024,
+  concurrency: 1,
+  uploadTimeoutMs: 15 * 60_000,
+} as const;
+
 /** `scheme://host[:port]` exactly as a browser sends it in `Origin`. */
 function isExactOrigin(value: string): boolean {
   try {
@@ -228,6 +239,19 @@ const envSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
     .optional(),
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024 * 1024)
+    .default(DEFAULT_IMPORTS.maxBytes),
+  IMPORT_CONCURRENCY: z.coerce.number().int().min(0).max(16).default(DEFAULT_IMPORTS.concurrency),
+  IMPORT_UPLOAD_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600_000)
+    .default(DEFAULT_IMPORTS.uploadTimeoutMs),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -283,6 +307,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Webhook delivery (src/jobs/webhooks.ts); `intervalMs` 0: no delivery job. */
   webhooks: WebhookConfig;
+  /** Roster imports (see DEFAULT_IMPORTS); concurrency 0 runs no import worker here. */
+  imports: { maxBytes: number; concurrency: number; uploadTimeoutMs: number };
 }
 
 /** WEBHOOK_*: see docs/api.md, "Webhooks". */
@@ -433,6 +459,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
       intervalMs: e.WEBHOOK_INTERVAL_MS,
+    },
+    imports: {
+      maxBytes: e.IMPORT_MAX_BYTES,
+      concurrency: e.IMPORT_CONCURRENCY,
+      uploadTimeoutMs: e.IMPORT_UPLOAD_TIMEOUT_MS,
     },
   };
 }

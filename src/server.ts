@@ -17,6 +17,7 @@ import { syncPresetGuides } from './features/guides/service.js';
 import { syncPresetRulers } from './features/rulers/service.js';
 import { Metrics } from './http/metrics.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
+import { startImports } from './jobs/imports.js';
 import { startRetention } from './jobs/retention.js';
 import { startWebhooks } from './jobs/webhooks.js';
 import { createLogger } from './logging.js';
@@ -185,10 +186,12 @@ async function main(): Promise<void> {
   const sweeper = startHousekeeping(database, jobs, logger, metrics);
   const retention = startRetention(database, jobs, config, logger, metrics);
   const stopWebhooks = startWebhooks(database, config.webhooks, cprSecret, logger);
+  const stopImports = startImports(database, { ...config.imports, cprSecret }, logger);
   installShutdown(app, database, config, logger, () => {
     clearInterval(sweeper);
     if (retention) clearInterval(retention);
     void stopWebhooks?.();
+    stopImports();
     void jobs.close();
   });
   await app.listen({ host: config.host, port: config.port });

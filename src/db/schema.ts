@@ -427,6 +427,53 @@ export interface TransitionTotalsTable {
   n: number;
 }
 
+export interface ImportJobsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  status: string;
+  format: string;
+  mode: string;
+  dry_run: boolean;
+  unit_ids: string[] | null;
+  end_date: string | null;
+  allowed_unit_ids: string[] | null;
+  principal_kind: string;
+  principal_id: string;
+  role: string;
+  request_id: string;
+  rows_total: number | null;
+  rows_done: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  rejected: Generated<number>;
+  ended: Generated<number>;
+  problem: unknown | null;
+  leased_by: string | null;
+  leased_until: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface ImportRowsTable {
+  job_id: string;
+  municipality_id: string;
+  row_no: number;
+  data: unknown | null;
+  parse_error: string | null;
+}
+
+export interface ImportErrorsTable {
+  job_id: string;
+  municipality_id: string;
+  row_no: number;
+  seq: number;
+  field: string;
+  message: string;
+}
+
 export interface KyselyMigrationTable {
   name: string;
   timestamp: string;
@@ -460,6 +507,9 @@ export interface DB {
   zone_totals: ZoneTotalsTable;
   transition_counts: TransitionCountsTable;
   transition_totals: TransitionTotalsTable;
+  import_jobs: ImportJobsTable;
+  import_rows: ImportRowsTable;
+  import_errors: ImportErrorsTable;
   kysely_migration: KyselyMigrationTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;

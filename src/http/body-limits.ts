@@ -13,7 +13,9 @@ export const SMALL_BODY_LIMIT_BYTES = 64 * 1024;
  *   and English (up to 200 characters each) and its conditions;
  * - assessments and their corrections: a joint rating and up to 10 raters' own ratings, each
  *   answering up to 200 items by key (about 15 KB per rating at the maxima), plus free texts.
- * Every other write but the bulk routes below is a small object (a few KB at most).
+ * Every other write is a small object (a few KB at most), except the bulk routes below and the
+ * roster import (POST /v1/imports), which sets its own limit (IMPORT_MAX_BYTES) and reads its
+ * file as a stream.
  */
 export const LARGE_BODY_ROUTES: readonly string[] = [
   'POST /v1/rulers',

@@ -48,6 +48,7 @@ const FEATURES = [
   'me',
   'children',
   'enrolments',
+  'imports',
   'social-workers',
   'rounds',
   'events',

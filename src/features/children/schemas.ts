@@ -4,13 +4,15 @@ import { ExternalRefSchema, IsoDateSchema } from '../../http/schemas.js';
 
 export const SexSchema = z.enum(['female', 'male', 'other']).meta({ id: 'Sex' });
 
-const Name = z.string().trim().min(1).max(200);
-const Cpr = z
+export const ChildNameSchema = z.string().trim().min(1).max(200);
+const Name = ChildNameSchema;
+export const CprSchema = z
   .string()
   .max(20)
   .describe(
     'Danish CPR number (DDMMYY-SSSS) for matching only: stored as a keyed hash, never returned.',
   );
+const Cpr = CprSchema;
 
 export const ChildSchema = z
   .object({

@@ -5,6 +5,7 @@ import { searchCriteria } from '../../audit/audit.js';
 import type { Executor } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/schema.js';
+import { birthDateErrors, cprErrors } from '../../domain/children.js';
 import { hashCpr, parseCpr } from '../../domain/cpr.js';
 import { latestBirthDateForAge } from '../../domain/dates.js';
 import { enrolmentPeriodErrors } from '../../domain/enrolments.js';
@@ -56,7 +57,7 @@ export async function requireChild(
   return row;
 }
 
-/** CPR rules: a valid number whose date part is the child's birth date. Returns its hash. */
+/** CPR rules (src/domain/children.ts); returns the number's hash when it passes them. */
 function cprHashFor(
   cpr: string,
   birthDate: string,
@@ -64,33 +65,9 @@ function cprHashFor(
   secret: string,
   path: string,
 ): { hash?: Buffer; errors: FieldError[] } {
-  const parsed = parseCpr(cpr);
-  if (!parsed.ok) {
-    return {
-      errors: [
-        {
-          path,
-          message:
-            parsed.reason === 'format'
-              ? 'must be a CPR number: DDMMYY-SSSS or 10 digits'
-              : 'does not contain a real birth date',
-          code: `invalid_cpr_${parsed.reason}`,
-        },
-      ],
-    };
-  }
-  if (parsed.birthDate !== birthDate) {
-    return {
-      errors: [
-        {
-          path,
-          message: 'its birth date does not match birthDate',
-          code: 'cpr_birth_date_mismatch',
-        },
-      ],
-    };
-  }
-  return { hash: hashCpr(parsed.digits, municipalityId, secret), errors: [] };
+  const checked = cprErrors(cpr, birthDate, path);
+  if (checked.digits === undefined) return { errors: checked.errors };
+  return { hash: hashCpr(checked.digits, municipalityId, secret), errors: [] };
 }
 
 function childConflict(error: unknown): never {
@@ -110,9 +87,7 @@ export async function createChild(
 ): Promise<Child> {
   const municipalityId = session.municipalityId;
   const errors: FieldError[] = [];
-  if (input.birthDate > session.today) {
-    errors.push({ path: 'body.birthDate', message: 'is in the future', code: 'future_date' });
-  }
+  errors.push(...birthDateErrors(input.birthDate, session.today, 'body.birthDate'));
   if (session.access.isUnitLimited && !input.enrolment) {
     errors.push({
       path: 'body.enrolment',
@@ -188,9 +163,7 @@ export async function changeChild(
   requireIfMatch(ifMatch, toChild(current), 'child');
   const birthDate = input.birthDate ?? current.birth_date;
   const errors: FieldError[] = [];
-  if (birthDate > session.today) {
-    errors.push({ path: 'body.birthDate', message: 'is in the future', code: 'future_date' });
-  }
+  errors.push(...birthDateErrors(birthDate, session.today, 'body.birthDate'));
   let cprHash: Buffer | null | undefined;
   if (input.cpr === null) cprHash = null;
   else if (input.cpr !== undefined) {
