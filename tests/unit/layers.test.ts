@@ -66,6 +66,7 @@ const FEATURES = [
   'analytics',
   'exports',
   'dashboard',
+  'webhooks',
 ];
 
 function sourceFiles(dir: string): string[] {
