@@ -121,15 +121,7 @@ export class WebhookDispatcher {
           subscription.cursor_tx === null
             ? sql``
             : sql`AND (tx_id, id) > (${subscription.cursor_tx}::xid8, ${subscription.cursor_id}::bigint)`;
-        const { rows: events } = await sql<{
-          id: string;
-          tx_id: string;
-          type: string;
-          child_id: string | null;
-          subject_type: string;
-          subject_id: string;
-          created_at: Date;
-        }>`
+        const { rows: events } = await sql<OutboxEventRow>`
           SELECT id::text AS id, tx_id::text AS tx_id, type, child_id, subject_type, subject_id,
                  created_at
           FROM events
@@ -346,7 +338,8 @@ function subscribedMunicipalities(database: Database): Promise<string[]> {
   );
 }
 
-function thinPayload(event: {
+/** An event of the outbox as the delivery job reads it. */
+interface OutboxEventRow {
   id: string;
   tx_id: string;
   type: string;
@@ -354,7 +347,9 @@ function thinPayload(event: {
   subject_type: string;
   subject_id: string;
   created_at: Date;
-}): WebhookPayload {
+}
+
+function thinPayload(event: OutboxEventRow): WebhookPayload {
   return {
     type: event.type,
     timestamp: new Date(event.created_at).toISOString(),
