@@ -203,7 +203,8 @@ export interface RecommendationStepsTable {
   purpose: string;
   source: string;
   due_on: string;
-  status: string;
+  /** CHECK-constrained to these (migration 20261122_110000). */
+  status: 'open' | 'done' | 'not_applicable' | 'superseded';
   status_reason: string | null;
   status_changed_at: Date | null;
   status_changed_by: string | null;
@@ -215,7 +216,8 @@ export interface FlagsTable {
   municipality_id: string;
   child_id: string;
   unit_id: string;
-  kind: string;
+  /** CHECK-constrained to these (migration 20261122_110000). */
+  kind: 'deterioration' | 'persistent' | 'not_assessed' | 'red_flag';
   reason: string;
   assessment_id: string | null;
   round_id: string | null;

@@ -3,6 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { tidySchemaComponents } from './openapi-components.js';
+import { declareResponseHeaders } from './openapi-headers.js';
 
 const description = `lineal stores periodic well-being assessments of children, places them on the
 municipality's ruler (green / yellow / red) and recommends what to do next.
@@ -16,7 +18,15 @@ export const openApiPlugin = fp(
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'lineal', description, version: opts.version, license: { name: 'MIT' } },
+        info: {
+          title: 'lineal',
+          description,
+          version: opts.version,
+          license: { name: 'MIT', identifier: 'MIT' },
+        },
+        // Relative: the document describes the deployment that serves it (clients are given
+        // their deployment's base URL).
+        servers: [{ url: '/', description: 'The deployment serving this document' }],
         tags: [
           { name: 'Health', description: 'Liveness and readiness probes' },
           { name: 'Municipalities', description: 'Tenants (kommuner)' },
@@ -54,7 +64,8 @@ export const openApiPlugin = fp(
         },
       },
       transform: keepResponseHeaders(jsonSchemaTransform),
-      transformObject: jsonSchemaTransformObject,
+      transformObject: (input) =>
+        declareResponseHeaders(tidySchemaComponents(jsonSchemaTransformObject(input))),
     });
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -37,6 +37,9 @@ export const requestProblemDocsPlugin = fp(
       if (route.url.startsWith('/v1')) {
         route.schema.security ??= BEARER_SECURITY;
         statuses.push(...AUTHENTICATED_PROBLEMS);
+      } else {
+        // Probes and documents: no credentials (stated, so a linter or generator need not guess).
+        route.schema.security ??= [];
       }
       if (route.url.includes(':')) statuses.push(414);
       if (methods.some((method) => BODY_METHODS.has(method))) statuses.push(413, 415);

@@ -13,3 +13,8 @@ export const ExternalRefSchema = z
   .min(1)
   .max(200)
   .describe("The integrating system's id, unique in the municipality.");
+
+/** A route's JSON response with its description (what the OpenAPI document says it is). */
+export function jsonResponse<S extends z.ZodType>(schema: S, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}

@@ -348,18 +348,18 @@ describeEngines('ETags and conditional requests', (t) => {
     for (const [path, method] of resources) {
       const read = op(path, 'get');
       expect(headerParams(read), path).toContain('if-none-match');
-      expect(read.responses['200']?.headers, path).toEqual({ ETag: etagHeader });
-      expect(read.responses['304']?.headers, path).toEqual({ ETag: etagHeader });
+      expect(read.responses['200']?.headers?.ETag, path).toEqual(etagHeader);
+      expect(read.responses['304']?.headers?.ETag, path).toEqual(etagHeader);
       expect(read.responses['304']?.content, path).toBeUndefined();
       const write = op(path, method);
       expect(headerParams(write), path).toContain('if-match');
-      expect(write.responses['200']?.headers, path).toEqual({ ETag: etagHeader });
+      expect(write.responses['200']?.headers?.ETag, path).toEqual(etagHeader);
       expect(Object.keys(write.responses['412']?.content ?? {}), path).toEqual([
         'application/problem+json',
       ]);
     }
     for (const path of ['/v1/units', '/v1/children', '/v1/children/{childId}/enrolments']) {
-      expect(op(path, 'post').responses['201']?.headers, path).toEqual({ ETag: etagHeader });
+      expect(op(path, 'post').responses['201']?.headers?.ETag, path).toEqual(etagHeader);
     }
   });
 

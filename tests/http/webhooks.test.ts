@@ -6,7 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { WebhookConfig } from '../../src/config.js';
 import { municipalityScope } from '../../src/db/database.js';
-import { appendEvents, type EventType } from '../../src/features/events/outbox.js';
+import { appendEvents, type EventType, type NewEvent } from '../../src/features/events/outbox.js';
+import type { EventPayload } from '../../src/features/events/payloads.js';
 import type { WebhookDelivery } from '../../src/features/webhooks/schemas.js';
 import { openSecret } from '../../src/features/webhooks/secret-box.js';
 import { WebhookDispatcher } from '../../src/jobs/webhooks.js';
@@ -101,6 +102,20 @@ describeEngines('webhooks', (t) => {
       ...(body !== undefined ? { payload: body as object } : {}),
     });
 
+  const samplePayloads: { [T in EventType]: EventPayload<T> } = {
+    'recommendation.created': {
+      assessmentId: crypto.randomUUID(),
+      zone: 'red',
+      previousZone: null,
+      flags: [],
+      steps: [],
+    },
+    'step.status_changed': { stepKey: 'talk', from: 'open', to: 'done' },
+    'flag.raised': { kind: 'red_flag', reason: 'test' },
+    'flag.acknowledged': { kind: 'red_flag', note: 'seen' },
+    'concern_report.recorded': { reportedOn: '2026-12-01', reference: null, stepIds: [] },
+  };
+
   /** Appends events as the services do: in the municipality's scope, committed. */
   const emit = async (municipalityId: string, ...types: EventType[]) => {
     const subjectIds = types.map(() => crypto.randomUUID());
@@ -108,14 +123,17 @@ describeEngines('webhooks', (t) => {
     await t.database.transaction(municipalityScope(municipalityId), (trx) =>
       appendEvents(
         trx,
-        types.map((type, i) => ({
-          municipalityId,
-          type,
-          childId,
-          subjectType: 'flag',
-          subjectId: subjectIds[i] ?? '',
-          payload: { zone: 'red' },
-        })),
+        types.map(
+          (type, i) =>
+            ({
+              municipalityId,
+              type,
+              childId,
+              subjectType: 'flag',
+              subjectId: subjectIds[i] ?? '',
+              payload: samplePayloads[type],
+            }) as NewEvent,
+        ),
       ),
     );
     return { childId, subjectIds };

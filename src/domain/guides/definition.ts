@@ -128,6 +128,8 @@ export const GuideDefinitionSchema = z
 export type GuideDefinition = z.output<typeof GuideDefinitionSchema>;
 
 export const flagKinds = ['deterioration', 'persistent', 'not_assessed', 'red_flag'] as const;
+/** A follow-up step's life: open until done, not applicable, or superseded by a correction. */
+export const stepStatuses = ['open', 'done', 'not_applicable', 'superseded'] as const;
 export type FlagKind = (typeof flagKinds)[number];
 export const ZoneOrNull = ZoneSchema.nullable();
 

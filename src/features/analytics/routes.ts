@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
   ConcernReportQuerySchema,
@@ -28,10 +30,15 @@ const tags = ['Analytics'];
 
 export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runner }) => {
   const common = { tags };
-  const ok = <T>(schema: T) => ({ 200: schema });
+  const ok = <S extends z.ZodType>(schema: S, description: string) => ({
+    200: jsonResponse(schema, description),
+  });
   // The aggregates a unit leader may read too, over its own units: a unitIds filter naming
   // another unit is refused (403; 404 for a unit of another municipality). Every read is audited.
-  const ownUnits = <T>(schema: T) => ({ 200: schema, ...problemResponses(404) });
+  const ownUnits = <S extends z.ZodType>(schema: S, description: string) => ({
+    200: jsonResponse(schema, description),
+    ...problemResponses(404),
+  });
   const audit = { resource: 'analytics', action: 'read' } as const;
   const unitLimited =
     "A unit leader's key reads its own units' figures only: without unitIds it gets them, " +
@@ -49,7 +56,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
           'Per round, one row per group and a total row (roundTotal), suppressed as one table. ' +
           unitLimited,
         querystring: CoverageQuerySchema,
-        response: ownUnits(CoverageAnalyticsSchema),
+        response: ownUnits(
+          CoverageAnalyticsSchema,
+          'Coverage per group, with small cells suppressed',
+        ),
       },
     },
     async (request) => {
@@ -71,7 +81,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
           'Quartiles per group (default: birth cohort × district) and overall; groups of fewer ' +
           'than 5 children are suppressed.',
         querystring: EarlyDetectionQuerySchema,
-        response: ok(EarlyDetectionSchema),
+        response: ok(
+          EarlyDetectionSchema,
+          'Age at first yellow or red per group, with small cells suppressed',
+        ),
       },
     },
     async (request) => {
@@ -91,7 +104,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
           'Steps done by their deadline, open and overdue steps per unit, days from red to report',
         description: unitLimited,
         querystring: FollowThroughQuerySchema,
-        response: ownUnits(FollowThroughSchema),
+        response: ownUnits(
+          FollowThroughSchema,
+          'Follow-through per unit, with small cells suppressed',
+        ),
       },
     },
     async (request) => {
@@ -110,7 +126,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
         summary:
           'Concern reports: counts, share about children under 8, repeat reports, per 1,000 children',
         querystring: ConcernReportQuerySchema,
-        response: ok(ConcernReportStatsSchema),
+        response: ok(
+          ConcernReportStatsSchema,
+          'Concern-report figures per group, with small cells suppressed',
+        ),
       },
     },
     async (request) => {
@@ -132,7 +151,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
           'data) and shares, grouped by any of round, unit, district, unitKind, ageBand, sex. ' +
           'Counts of 1–4, and cells that would reveal them, are null with suppressed: true.',
         querystring: ZoneDistributionQuerySchema,
-        response: ok(ZoneDistributionSchema),
+        response: ok(ZoneDistributionSchema, 'Zone counts per group, with small cells suppressed'),
       },
     },
     async (request) => {
@@ -150,7 +169,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
         tags,
         summary: 'Zone transitions between two rounds (zone × zone matrix), with suppression',
         querystring: TransitionsQuerySchema,
-        response: ownUnits(TransitionsSchema),
+        response: ownUnits(
+          TransitionsSchema,
+          'The zone × zone matrix, with small cells suppressed',
+        ),
       },
     },
     async (request) => {

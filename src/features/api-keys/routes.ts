@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BadRequestError } from '../../errors.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { MunicipalityParamsSchema } from '../municipalities/schemas.js';
 import {
@@ -35,7 +36,13 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runn
           'administrators for any. The secret `token` is in this response only.',
         params: MunicipalityParamsSchema,
         body: CreateApiKeySchema,
-        response: { 201: CreatedApiKeySchema, ...problemResponses(404, 422) },
+        response: {
+          201: jsonResponse(
+            CreatedApiKeySchema,
+            'The key created, with its secret (shown only this once)',
+          ),
+          ...problemResponses(404, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -70,7 +77,13 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runn
         description: 'Newest first. Secrets are never returned.',
         params: MunicipalityParamsSchema,
         querystring: ApiKeyListQuerySchema,
-        response: { 200: ApiKeyPageSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(
+            ApiKeyPageSchema,
+            "One page of the municipality's API keys (never their secrets)",
+          ),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>
@@ -89,7 +102,10 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runn
         tags,
         summary: 'Get an API key',
         params: ApiKeyParamsSchema,
-        response: { 200: ApiKeySchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(ApiKeySchema, 'The API key (never its secret)'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>
@@ -109,7 +125,13 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runn
         summary: 'Revoke an API key',
         description: 'Takes effect at once. The key stays listed, with its revocation recorded.',
         params: ApiKeyParamsSchema,
-        response: { 200: ApiKeySchema, ...problemResponses(404, 409) },
+        response: {
+          200: jsonResponse(
+            ApiKeySchema,
+            'The key, revoked (it stops working at once on every instance)',
+          ),
+          ...problemResponses(404, 409),
+        },
       },
     },
     async (request) =>

@@ -5,6 +5,7 @@ import { isUuid } from '../../audit/audit.js';
 import { ProblemError } from '../../errors.js';
 import { buildProblem } from '../../http/error-handler.js';
 import { problemResponse, statusTitle } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { EachItem, EachOutcome } from '../../request/bulk.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
@@ -64,7 +65,10 @@ export const bulkAssessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         headers: BulkHeadersSchema,
         body: BulkAssessmentsSchema,
         response: {
-          200: BulkAssessmentsResultSchema,
+          200: jsonResponse(
+            BulkAssessmentsResultSchema,
+            'One result per item, in request order: each created, replayed or refused with its own problem',
+          ),
           413: {
             ...problemResponse(413),
             description:

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
@@ -49,7 +50,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         headers: IdempotencyHeadersSchema,
         body: CreateAssessmentSchema,
         response: {
-          201: AssessmentWithRecommendationSchema,
+          201: jsonResponse(
+            AssessmentWithRecommendationSchema,
+            'The assessment recorded, classified, with its recommendation',
+          ),
           ...problemResponses(404, 409, 422),
         },
       },
@@ -76,7 +80,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
           'assessments made in their units (403 for `unitId` of another unit); social workers ' +
           "get 403 (they read each child's timeline).",
         querystring: AssessmentListQuerySchema,
-        response: { 200: AssessmentPageSchema, ...problemResponses(403) },
+        response: {
+          200: jsonResponse(AssessmentPageSchema, 'One page of assessments, in change order'),
+          ...problemResponses(403),
+        },
       },
     },
     async (request) => runner.run(request, listAssessments, request.query),
@@ -95,7 +102,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
           'of a child it can see, unless a consent or transition guideline shares it; 404 when ' +
           'it cannot see the child.',
         params: AssessmentParamsSchema,
-        response: { 200: AssessmentSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(AssessmentSchema, 'The assessment version'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, getAssessment, request.params.assessmentId),
@@ -111,7 +121,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         summary: 'Every version of an assessment, oldest first',
         params: AssessmentParamsSchema,
         response: {
-          200: z.object({ items: z.array(AssessmentSchema) }),
+          200: jsonResponse(
+            z.object({ items: z.array(AssessmentSchema) }),
+            'Every version of the assessment, oldest first',
+          ),
           ...problemResponses(404),
         },
       },
@@ -135,7 +148,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         params: AssessmentParamsSchema,
         body: CorrectAssessmentSchema,
         response: {
-          201: AssessmentWithRecommendationSchema,
+          201: jsonResponse(
+            AssessmentWithRecommendationSchema,
+            'The new version, classified, with its recommendation',
+          ),
           ...problemResponses(404, 409, 422),
         },
       },
@@ -164,7 +180,7 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         params: AssessmentParamsSchema,
         body: WithdrawAssessmentSchema,
         response: {
-          200: AssessmentSchema,
+          200: jsonResponse(AssessmentSchema, 'The assessment, withdrawn'),
           ...problemResponses(404, 409),
         },
       },
@@ -190,7 +206,10 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
           'free text only under a consent covering notes); `withheld` counts the rest.',
         params: ChildParamsSchema,
         querystring: TimelineQuerySchema,
-        response: { 200: TimelineSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(TimelineSchema, "The child's assessments in date order"),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { AuditPageSchema, AuditQuerySchema } from './schemas.js';
 import { listAuditEntries } from './service.js';
@@ -18,7 +19,7 @@ export const auditLogRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ru
           'Filter by child (or the tombstone of an erased child), principal, action, resource ' +
           'type, outcome and period. Reading the log is itself recorded.',
         querystring: AuditQuerySchema,
-        response: { 200: AuditPageSchema },
+        response: { 200: jsonResponse(AuditPageSchema, 'One page of audit entries, newest first') },
       },
     },
     async (request) => runner.run(request, listAuditEntries, request.query),

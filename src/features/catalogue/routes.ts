@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Action } from '../../auth/permissions.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import type { CatalogueServices, NewEntry } from './service.js';
@@ -10,6 +11,8 @@ interface Operation {
   operationId: string;
   summary: string;
   description?: string;
+  /** What the success response is (its description in the OpenAPI document). */
+  response: string;
 }
 
 export interface CatalogueRoutesSpec<D, E, V> {
@@ -28,6 +31,11 @@ export interface CatalogueRoutesSpec<D, E, V> {
   };
   operations: Record<'list' | 'create' | 'get' | 'createVersion' | 'getVersion', Operation>;
   services: CatalogueServices<D, E, V>;
+}
+
+/** An operation's OpenAPI fields besides its response. */
+function docsOf({ response: _response, ...docs }: Operation): Omit<Operation, 'response'> {
+  return docs;
 }
 
 /**
@@ -52,9 +60,14 @@ export function catalogueRoutes<D, E extends { id: string }, V extends { id: str
       {
         config: { permission: permissions.read },
         schema: {
-          ...operations.list,
+          ...docsOf(operations.list),
           tags,
-          response: { 200: z.object({ items: z.array(schemas.entry) }) },
+          response: {
+            200: jsonResponse(
+              z.object({ items: z.array(schemas.entry) }),
+              operations.list.response,
+            ),
+          },
         },
       },
       async (request) => runner.run(request, services.list, undefined),
@@ -65,11 +78,14 @@ export function catalogueRoutes<D, E extends { id: string }, V extends { id: str
       {
         config: { permission: permissions.write },
         schema: {
-          ...operations.create,
+          ...docsOf(operations.create),
           tags,
           headers: IdempotencyHeadersSchema,
           body: schemas.create,
-          response: { 201: schemas.entry, ...problemResponses(404, 409, 422) },
+          response: {
+            201: jsonResponse(schemas.entry, operations.create.response),
+            ...problemResponses(404, 409, 422),
+          },
         },
       },
       async (request, reply) =>
@@ -83,10 +99,13 @@ export function catalogueRoutes<D, E extends { id: string }, V extends { id: str
       {
         config: { permission: permissions.read },
         schema: {
-          ...operations.get,
+          ...docsOf(operations.get),
           tags,
           params,
-          response: { 200: schemas.entry, ...problemResponses(404) },
+          response: {
+            200: jsonResponse(schemas.entry, operations.get.response),
+            ...problemResponses(404),
+          },
         },
       },
       async (request) => runner.run(request, services.get, idOf(request.params)),
@@ -97,12 +116,15 @@ export function catalogueRoutes<D, E extends { id: string }, V extends { id: str
       {
         config: { permission: permissions.write },
         schema: {
-          ...operations.createVersion,
+          ...docsOf(operations.createVersion),
           tags,
           headers: IdempotencyHeadersSchema,
           params,
           body: schemas.createVersion,
-          response: { 201: schemas.version, ...problemResponses(404, 409, 422) },
+          response: {
+            201: jsonResponse(schemas.version, operations.createVersion.response),
+            ...problemResponses(404, 409, 422),
+          },
         },
       },
       async (request, reply) =>
@@ -120,10 +142,13 @@ export function catalogueRoutes<D, E extends { id: string }, V extends { id: str
       {
         config: { permission: permissions.read },
         schema: {
-          ...operations.getVersion,
+          ...docsOf(operations.getVersion),
           tags,
           params: versionParams,
-          response: { 200: schemas.version, ...problemResponses(404) },
+          response: {
+            200: jsonResponse(schemas.version, operations.getVersion.response),
+            ...problemResponses(404),
+          },
         },
       },
       async (request) => runner.run(request, services.getVersion, request.params.versionId),

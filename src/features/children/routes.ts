@@ -7,6 +7,7 @@ import {
   taggedResponse,
 } from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
@@ -68,7 +69,10 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         description:
           'Unit-limited keys see only children with a current or upcoming enrolment in their units.',
         querystring: ChildListQuerySchema,
-        response: { 200: ChildPageSchema, ...problemResponses(422) },
+        response: {
+          200: jsonResponse(ChildPageSchema, 'One page of children'),
+          ...problemResponses(422),
+        },
       },
     },
     async (request) => runner.run(request, listMunicipalityChildren, request.query),
@@ -93,7 +97,7 @@ export const childRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
           'Retry-After, recorded in the audit log as a denied search.',
         body: CprLookupSchema,
         response: {
-          200: ChildSchema,
+          200: jsonResponse(ChildSchema, 'The child with that CPR number'),
           ...problemResponses(404, 422),
         },
       },

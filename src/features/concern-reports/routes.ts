@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
@@ -26,7 +27,10 @@ export const concernReportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app,
         headers: IdempotencyHeadersSchema,
         params: ChildParamsSchema,
         body: CreateConcernReportSchema,
-        response: { 201: ConcernReportSchema, ...problemResponses(404, 409, 422) },
+        response: {
+          201: jsonResponse(ConcernReportSchema, 'The concern report recorded'),
+          ...problemResponses(404, 409, 422),
+        },
       },
     },
     async (request, reply) =>
@@ -52,7 +56,10 @@ export const concernReportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app,
         summary: "A child's concern reports",
         params: ChildParamsSchema,
         response: {
-          200: z.object({ items: z.array(ConcernReportSchema) }),
+          200: jsonResponse(
+            z.object({ items: z.array(ConcernReportSchema) }),
+            "The child's concern reports",
+          ),
           ...problemResponses(404),
         },
       },

@@ -85,7 +85,12 @@ export async function recordConcernReport(
       childId,
       subjectType: 'step' as const,
       subjectId: s.id,
-      payload: { stepKey: s.step_key, from: 'open', to: 'done', concernReportId: report.id },
+      payload: {
+        stepKey: s.step_key,
+        from: 'open' as const,
+        to: 'done' as const,
+        concernReportId: report.id,
+      },
     })),
   ]);
   session.audit({ resourceId: report.id, childId });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
@@ -47,7 +48,10 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         headers: IdempotencyHeadersSchema,
         params: ChildParamsSchema,
         body: CreateConsentSchema,
-        response: { 201: ConsentSchema, ...problemResponses(404, 409, 422) },
+        response: {
+          201: jsonResponse(ConsentSchema, 'The consent recorded'),
+          ...problemResponses(404, 409, 422),
+        },
       },
     },
     async (request, reply) =>
@@ -70,7 +74,10 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         summary: "A child's consents, oldest first, with their status today",
         params: ChildParamsSchema,
         response: {
-          200: z.object({ items: z.array(ConsentSchema) }),
+          200: jsonResponse(
+            z.object({ items: z.array(ConsentSchema) }),
+            "The child's consents, with their status today",
+          ),
           ...problemResponses(404),
         },
       },
@@ -87,7 +94,10 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         tags,
         summary: 'Get a consent',
         params: ConsentParamsSchema,
-        response: { 200: ConsentSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(ConsentSchema, 'The consent, with its status today'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, getConsent, request.params),
@@ -108,7 +118,7 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
         params: ConsentParamsSchema,
         body: RevokeConsentSchema,
         response: {
-          200: ConsentSchema,
+          200: jsonResponse(ConsentSchema, 'The consent, revoked'),
           ...problemResponses(404, 409),
         },
       },
@@ -136,7 +146,7 @@ export const consentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps)
           'confirmation, is already confirmed or was revoked answers 409.',
         params: ConsentParamsSchema,
         response: {
-          200: ConsentSchema,
+          200: jsonResponse(ConsentSchema, 'The consent, confirmed and in force'),
           ...problemResponses(404, 409),
         },
       },

@@ -8,6 +8,7 @@ import {
   taggedResponse,
 } from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema, CreateEnrolmentSchema } from '../children/schemas.js';
@@ -78,7 +79,10 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
           'per page walk. Unit-limited keys see only the enrolments in their units (403 for `unitId` ' +
           'of another unit).',
         querystring: EnrolmentListQuerySchema,
-        response: { 200: EnrolmentPageSchema, ...problemResponses(403) },
+        response: {
+          200: jsonResponse(EnrolmentPageSchema, 'One page of enrolments, in change order'),
+          ...problemResponses(403),
+        },
       },
     },
     async (request) => runner.run(request, listEnrolmentsChanged, request.query),
@@ -94,7 +98,10 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         summary: "A child's enrolments, oldest first",
         params: ChildParamsSchema,
         response: {
-          200: z.object({ items: z.array(EnrolmentSchema) }),
+          200: jsonResponse(
+            z.object({ items: z.array(EnrolmentSchema) }),
+            "The child's enrolments, oldest first",
+          ),
           ...problemResponses(404),
         },
       },

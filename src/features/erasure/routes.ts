@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import { EraseChildSchema, ErasureSchema } from './schemas.js';
@@ -23,7 +24,13 @@ export const erasureRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { run
           'again answers with the first report (alreadyErased: true).',
         params: ChildParamsSchema,
         body: EraseChildSchema,
-        response: { 200: ErasureSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(
+            ErasureSchema,
+            'The erasure report: its tombstone and what was deleted',
+          ),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>

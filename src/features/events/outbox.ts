@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Executor } from '../../db/database.js';
 import { decodeCursor, encodeCursor } from '../../http/pagination.js';
+import type { EventPayload, EventType } from './payloads.js';
 
 /**
  * The change feed. Every recommendation, step status change, flag and acknowledgement appends
@@ -9,23 +10,19 @@ import { decodeCursor, encodeCursor } from '../../http/pagination.js';
  * and only see transactions older than every one still running, so the order is stable and no
  * event can be committed behind a cursor a reader has passed.
  */
-export const eventTypes = [
-  'recommendation.created',
-  'step.status_changed',
-  'flag.raised',
-  'flag.acknowledged',
-  'concern_report.recorded',
-] as const;
-export type EventType = (typeof eventTypes)[number];
+export { type EventType, eventTypes } from './payloads.js';
 
-export interface NewEvent {
-  municipalityId: string;
-  type: EventType;
-  childId: string | null;
-  subjectType: 'recommendation' | 'step' | 'flag' | 'concern_report';
-  subjectId: string;
-  payload: Record<string, unknown>;
-}
+/** An event to append: its payload typed by its type (payloads.ts). */
+export type NewEvent = {
+  [T in EventType]: {
+    municipalityId: string;
+    type: T;
+    childId: string | null;
+    subjectType: 'recommendation' | 'step' | 'flag' | 'concern_report';
+    subjectId: string;
+    payload: EventPayload<T>;
+  };
+}[EventType];
 
 export async function appendEvents(db: Executor, events: readonly NewEvent[]): Promise<void> {
   // In chunks: one INSERT's bind parameters are limited (65,535); a round's flags can be more.

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { EventPageSchema, EventQuerySchema } from './schemas.js';
 import { eventFeed } from './service.js';
@@ -19,7 +20,12 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
           "A unit-limited key gets its units' events only (none of concern reports, which have " +
           'no unit).',
         querystring: EventQuerySchema,
-        response: { 200: EventPageSchema },
+        response: {
+          200: jsonResponse(
+            EventPageSchema,
+            'One page of events, in feed order, with the cursor to continue from',
+          ),
+        },
       },
     },
     async (request) => runner.run(request, eventFeed, request.query),

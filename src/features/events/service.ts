@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Session } from '../../request/session.js';
 import { readEvents } from './outbox.js';
-import type { EventQuery } from './schemas.js';
+import type { Event, EventQuery } from './schemas.js';
 
 /** The municipality's change feed, in a stable order (see outbox.ts). */
 export async function eventFeed(session: Session, trx: Transaction<DB>, query: EventQuery) {
@@ -19,15 +19,19 @@ export async function eventFeed(session: Session, trx: Transaction<DB>, query: E
     unitIds,
   });
   return {
-    items: page.items.map((e) => ({
-      id: Number(e.id),
-      type: e.type,
-      occurredAt: e.created_at.toISOString(),
-      childId: e.child_id,
-      unitId: e.unit_id,
-      subject: { type: e.subject_type, id: e.subject_id },
-      data: e.payload as Record<string, unknown>,
-    })),
+    // The payloads were written by producers typed by their event type (NewEvent).
+    items: page.items.map(
+      (e) =>
+        ({
+          id: Number(e.id),
+          type: e.type,
+          occurredAt: e.created_at.toISOString(),
+          childId: e.child_id,
+          unitId: e.unit_id,
+          subject: { type: e.subject_type, id: e.subject_id },
+          data: e.payload,
+        }) as Event,
+    ),
     nextCursor: page.nextCursor,
     hasMore: page.hasMore,
   };

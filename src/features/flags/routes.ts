@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { RoundParamsSchema } from '../rounds/schemas.js';
 import {
@@ -25,7 +26,7 @@ export const flagRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         tags,
         summary: 'Flags by unit and status (raised until acknowledged)',
         querystring: FlagListQuerySchema,
-        response: { 200: FlagPageSchema },
+        response: { 200: jsonResponse(FlagPageSchema, 'One page of flags') },
       },
     },
     async (request) => runner.run(request, listFlags, request.query),
@@ -41,7 +42,10 @@ export const flagRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         summary: 'Acknowledge a flag, with a note (once)',
         params: FlagParamsSchema,
         body: AcknowledgeFlagSchema,
-        response: { 200: FlagSchema, ...problemResponses(404, 409) },
+        response: {
+          200: jsonResponse(FlagSchema, 'The flag, acknowledged'),
+          ...problemResponses(404, 409),
+        },
       },
     },
     async (request) =>
@@ -59,7 +63,10 @@ export const flagRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         description: 'Idempotent; the server also does this by itself for closed rounds.',
         params: RoundParamsSchema,
         response: {
-          200: z.object({ raised: z.number().int() }),
+          200: jsonResponse(
+            z.object({ raised: z.number().int() }),
+            'How many flags were raised (none twice for the same child and round)',
+          ),
           ...problemResponses(404, 409),
         },
       },

@@ -8,6 +8,7 @@ import {
   taggedResponse,
 } from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { GuidelineParamsSchema, GuidelineSchema, PutGuidelineSchema } from './schemas.js';
 import {
@@ -29,7 +30,12 @@ export const guidelineRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, dep
         operationId: 'listTransitionGuidelines',
         tags,
         summary: "The municipality's transition guidelines (on and off)",
-        response: { 200: z.object({ items: z.array(GuidelineSchema) }) },
+        response: {
+          200: jsonResponse(
+            z.object({ items: z.array(GuidelineSchema) }),
+            "The municipality's transition guidelines",
+          ),
+        },
       },
     },
     async (request) => runner.run(request, listTransitionGuidelines, undefined),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
 import { HandoverSchema } from './schemas.js';
@@ -24,7 +25,13 @@ export const handoverRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps
           'transition guideline covers. No free text unless a consent covering notes addresses ' +
           'the key. Says which bases were used and counts what was withheld.',
         params: ChildParamsSchema,
-        response: { 200: HandoverSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(
+            HandoverSchema,
+            'The handover summary, with what the receiving unit may see and why',
+          ),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, getHandover, request.params.childId),

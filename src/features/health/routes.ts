@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { migrationStatus } from '../../db/migrations.js';
 import { buildProblem, sendProblem } from '../../http/error-handler.js';
 import { ProblemSchema, problemResponse } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 
 const tags = ['Health'];
@@ -43,7 +44,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { data
         operationId: 'getHealth',
         tags,
         summary: 'Liveness: the process is up',
-        response: { 200: z.object({ status: z.literal('ok') }) },
+        response: { 200: jsonResponse(z.object({ status: z.literal('ok') }), 'The process is up') },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -56,7 +57,10 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { data
         operationId: 'getReadiness',
         tags,
         summary: 'Readiness: the database answers and its schema is current',
-        response: { 200: ReadySchema, 503: problemResponse(503, NotReadySchema) },
+        response: {
+          200: jsonResponse(ReadySchema, 'Ready: the database answers and its schema is current'),
+          503: problemResponse(503, NotReadySchema),
+        },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../errors.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
   CreateImportQuerySchema,
@@ -70,7 +71,10 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
           'there. A file over IMPORT_MAX_BYTES is answered 413.',
         querystring: CreateImportQuerySchema,
         response: {
-          202: ImportJobSchema,
+          202: jsonResponse(
+            ImportJobSchema,
+            'Accepted: the import job, queued (follow it at Location)',
+          ),
           ...problemResponses(404, 413, 415, 422),
         },
       },
@@ -105,7 +109,10 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
         tags,
         summary: 'Get an import job: status and counts',
         params: ImportParamsSchema,
-        response: { 200: ImportJobSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(ImportJobSchema, 'The import job: status and counts'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, getImport, request.params.importId),
@@ -121,7 +128,13 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
         summary: "An import's row errors (row number, field, message)",
         params: ImportParamsSchema,
         querystring: ImportErrorsQuerySchema,
-        response: { 200: ImportErrorPageSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(
+            ImportErrorPageSchema,
+            "One page of the import's row errors, by row number",
+          ),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>

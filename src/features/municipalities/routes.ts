@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { PageQuerySchema } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
@@ -26,7 +27,10 @@ export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         description: 'Platform administrators only. The 3-digit code is unique.',
         headers: IdempotencyHeadersSchema,
         body: CreateMunicipalitySchema,
-        response: { 201: MunicipalitySchema, ...problemResponses(409, 422) },
+        response: {
+          201: jsonResponse(MunicipalitySchema, 'The municipality created'),
+          ...problemResponses(409, 422),
+        },
       },
     },
     async (request, reply) =>
@@ -45,7 +49,7 @@ export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         summary: 'List municipalities',
         description: 'Platform administrators only; ordered by municipality code.',
         querystring: PageQuerySchema,
-        response: { 200: MunicipalityPageSchema },
+        response: { 200: jsonResponse(MunicipalityPageSchema, 'One page of municipalities') },
       },
     },
     async (request) => runner.run(request, listAllMunicipalities, request.query),
@@ -61,7 +65,10 @@ export const municipalityRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         summary: 'Get a municipality',
         description: "Any key may read its own municipality; other municipalities' ids give 404.",
         params: MunicipalityParamsSchema,
-        response: { 200: MunicipalitySchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(MunicipalitySchema, 'The municipality'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, getMunicipality, request.params.municipalityId),

@@ -7,6 +7,7 @@ import {
   taggedResponse,
 } from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
   AssessmentParamsSchema,
@@ -34,7 +35,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         tags,
         summary: 'A recommendation with its steps and flags',
         params: RecommendationParamsSchema,
-        response: { 200: RecommendationSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(RecommendationSchema, 'The recommendation with its steps and flags'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>
@@ -53,7 +57,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app
         tags,
         summary: 'The recommendation made for an assessment',
         params: AssessmentParamsSchema,
-        response: { 200: RecommendationSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(RecommendationSchema, 'The recommendation made for the assessment'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>

@@ -1,8 +1,13 @@
 import { z } from 'zod';
-import { flagKinds, InvolvedRoleSchema, stepPurposes } from '../../domain/guides/definition.js';
+import {
+  flagKinds,
+  InvolvedRoleSchema,
+  stepPurposes,
+  stepStatuses,
+} from '../../domain/guides/definition.js';
 import { LabelSchema, ZoneSchema } from '../../domain/rulers/definition.js';
 
-export const stepStatuses = ['open', 'done', 'not_applicable', 'superseded'] as const;
+export { stepStatuses };
 
 export const StepTaskSchema = z
   .object({

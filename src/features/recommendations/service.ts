@@ -333,13 +333,13 @@ function initialStatus(carried: StepRow | undefined, parentsInformed: boolean, s
   }
   if (parentsInformed) {
     return {
-      status: 'done',
+      status: 'done' as const,
       status_reason: PARENTS_INFORMED,
       status_changed_at: session.now,
       status_changed_by: session.principal.id,
     };
   }
-  return { status: 'open' };
+  return { status: 'open' as const };
 }
 
 /**
@@ -392,7 +392,7 @@ export async function closeRecommendation(
       childId: step.child_id,
       subjectType: 'step' as const,
       subjectId: step.id,
-      payload: { stepKey: step.step_key, from: 'open', to: 'superseded', reason },
+      payload: { stepKey: step.step_key, from: 'open' as const, to: 'superseded' as const, reason },
     })),
     ...flags.map((flag) => ({
       municipalityId,

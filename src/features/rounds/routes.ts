@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
@@ -37,7 +38,7 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         headers: IdempotencyHeadersSchema,
         body: CreateRoundSchema,
         response: {
-          201: RoundSchema,
+          201: jsonResponse(RoundSchema, 'The round created'),
           ...problemResponses(404, 409, 422),
         },
       },
@@ -58,7 +59,10 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         summary: 'List rounds, newest window first',
         description: 'With `unitId` and `status=open`: the rounds open now for that unit.',
         querystring: RoundListQuerySchema,
-        response: { 200: RoundPageSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(RoundPageSchema, 'One page of rounds'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, listMunicipalityRounds, request.query),
@@ -73,7 +77,7 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         tags,
         summary: 'Get a round',
         params: RoundParamsSchema,
-        response: { 200: RoundSchema, ...problemResponses(404) },
+        response: { 200: jsonResponse(RoundSchema, 'The round'), ...problemResponses(404) },
       },
     },
     async (request) => runner.run(request, getRound, request.params.roundId),
@@ -89,7 +93,10 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         summary: 'Coverage of a round per unit: enrolled vs assessed',
         description: 'A child enrolled but not assessed in a round is itself a signal.',
         params: RoundParamsSchema,
-        response: { 200: RoundCoverageSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(RoundCoverageSchema, "The round's coverage per unit"),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, roundCoverage, request.params.roundId),
@@ -104,7 +111,13 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         tags,
         summary: "One unit's coverage, with the children still missing",
         params: RoundUnitParamsSchema,
-        response: { 200: UnitCoverageSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(
+            UnitCoverageSchema,
+            "The unit's coverage, with the children still to assess",
+          ),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, unitCoverage, request.params),

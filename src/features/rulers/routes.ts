@@ -20,21 +20,32 @@ export const rulerRoutes = catalogueRoutes({
     createVersion: CreateRulerVersionSchema,
   },
   operations: {
-    list: { operationId: 'listRulers', summary: "The presets and the municipality's own rulers" },
+    list: {
+      operationId: 'listRulers',
+      response: 'The rulers the municipality can use',
+      summary: "The presets and the municipality's own rulers",
+    },
     create: {
       operationId: 'createRuler',
+      response: 'The ruler created, with its version 1',
       summary: 'Create a ruler of your own (its version 1)',
       description:
         'The definition is validated thoroughly; every defect is listed in `errors` (422).',
     },
-    get: { operationId: 'getRuler', summary: 'Get a ruler and its versions' },
+    get: {
+      operationId: 'getRuler',
+      response: 'The ruler and its versions',
+      summary: 'Get a ruler and its versions',
+    },
     createVersion: {
       operationId: 'createRulerVersion',
+      response: 'The ruler version created',
       summary: 'Add a new version to one of your rulers',
       description: 'Versions are immutable; assessments keep the version that classified them.',
     },
     getVersion: {
       operationId: 'getRulerVersion',
+      response: 'The ruler version with its full definition',
       summary: 'Get a ruler version with its full definition',
     },
   },

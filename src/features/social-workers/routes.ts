@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { ChildParamsSchema } from '../children/schemas.js';
@@ -32,7 +33,10 @@ export const socialWorkerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         headers: IdempotencyHeadersSchema,
         params: ChildParamsSchema,
         body: CreateAssignmentSchema,
-        response: { 201: AssignmentSchema, ...problemResponses(404, 409, 422) },
+        response: {
+          201: jsonResponse(AssignmentSchema, 'The assignment created'),
+          ...problemResponses(404, 409, 422),
+        },
       },
     },
     async (request, reply) =>
@@ -58,7 +62,10 @@ export const socialWorkerRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
         summary: 'The social workers explicitly assigned to a child, oldest first',
         params: ChildParamsSchema,
         response: {
-          200: z.object({ items: z.array(AssignmentSchema) }),
+          200: jsonResponse(
+            z.object({ items: z.array(AssignmentSchema) }),
+            "The child's social-worker assignments, oldest first",
+          ),
           ...problemResponses(404),
         },
       },

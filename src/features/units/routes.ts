@@ -7,6 +7,7 @@ import {
   taggedResponse,
 } from '../../http/conditional.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import { IdempotencyHeadersSchema } from '../../request/idempotency.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
@@ -57,7 +58,7 @@ export const unitRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =>
         summary: "List the municipality's units",
         description: 'Ordered by name; filter by kind, district or external ref.',
         querystring: UnitListQuerySchema,
-        response: { 200: UnitPageSchema },
+        response: { 200: jsonResponse(UnitPageSchema, 'One page of units') },
       },
     },
     async (request) => runner.run(request, listMunicipalityUnits, request.query),

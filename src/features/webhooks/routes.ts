@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../../errors.js';
 import { PageQuerySchema } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import {
   CreateWebhookSchema,
@@ -51,7 +52,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<
           'Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). The ' +
           'signing `secret` is in this response only.',
         body: CreateWebhookSchema,
-        response: { 201: WebhookWithSecretSchema, ...problemResponses(422) },
+        response: {
+          201: jsonResponse(
+            WebhookWithSecretSchema,
+            'The webhook created, with its signing secret (shown only this once)',
+          ),
+          ...problemResponses(422),
+        },
       },
     },
     async (request, reply) => {
@@ -84,7 +91,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<
         summary: "List the municipality's webhooks",
         description: 'Oldest first. Secrets are never returned.',
         querystring: PageQuerySchema,
-        response: { 200: WebhookPageSchema },
+        response: {
+          200: jsonResponse(WebhookPageSchema, 'One page of webhooks (never their secrets)'),
+        },
       },
     },
     async (request) => runner.run(request, listWebhooks, request.query),
@@ -99,7 +108,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<
         tags,
         summary: 'Get a webhook',
         params: WebhookParamsSchema,
-        response: { 200: WebhookSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(WebhookSchema, 'The webhook (never its secret)'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => runner.run(request, getWebhook, request.params.webhookId),
@@ -116,7 +128,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<
         description: 'A disabled webhook keeps its place in the feed and sends nothing.',
         params: WebhookParamsSchema,
         body: UpdateWebhookSchema,
-        response: { 200: WebhookSchema, ...problemResponses(404, 422) },
+        response: {
+          200: jsonResponse(WebhookSchema, 'The webhook changed'),
+          ...problemResponses(404, 422),
+        },
       },
     },
     async (request) =>
@@ -157,7 +172,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<
           'The new `secret` is in this response only. For 24 hours deliveries carry a ' +
           'signature with the previous secret too, so the receiver can switch without a gap.',
         params: WebhookParamsSchema,
-        response: { 200: WebhookWithSecretSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(
+            WebhookWithSecretSchema,
+            'The webhook with its new signing secret (shown only this once); the old one still signs for 24 hours',
+          ),
+          ...problemResponses(404),
+        },
       },
     },
     async (request, reply) => {
@@ -180,7 +201,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<
         description: 'Newest first: one entry per event, with its attempts and last outcome.',
         params: WebhookParamsSchema,
         querystring: DeliveryListQuerySchema,
-        response: { 200: WebhookDeliveryPageSchema, ...problemResponses(404) },
+        response: {
+          200: jsonResponse(WebhookDeliveryPageSchema, 'One page of deliveries, newest first'),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) =>
@@ -202,7 +226,10 @@ export const webhookRoutes: FastifyPluginAsyncZod<
           'Makes the delivery due now, with a fresh set of attempts and the same `webhook-id` ' +
           '(a dead one too). 409 while it is being delivered.',
         params: DeliveryParamsSchema,
-        response: { 202: WebhookDeliverySchema, ...problemResponses(404, 409) },
+        response: {
+          202: jsonResponse(WebhookDeliverySchema, 'The delivery, queued to be sent again'),
+          ...problemResponses(404, 409),
+        },
       },
     },
     async (request, reply) => {

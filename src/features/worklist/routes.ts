@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { WorklistPageSchema, WorklistQuerySchema } from './schemas.js';
 import { worklist } from './service.js';
@@ -18,7 +19,7 @@ export const worklistRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps
           'Unit-limited keys see their units; social workers the steps for child services and ' +
           'school social workers.',
         querystring: WorklistQuerySchema,
-        response: { 200: WorklistPageSchema },
+        response: { 200: jsonResponse(WorklistPageSchema, 'One page of open steps, by due date') },
       },
     },
     async (request) => runner.run(request, worklist, request.query),
