@@ -8,7 +8,7 @@ import { type Database, municipalityScope, platformScope } from '../db/database.
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { DB } from '../db/schema.js';
 import { localDate } from '../domain/dates.js';
-import { applyChunk, type ChunkContext } from '../features/imports/apply.js';
+import { applyChunk, type ChunkContext, DryRunState } from '../features/imports/apply.js';
 import { endAbsentEnrolments } from '../features/imports/full-mode.js';
 import { findJob, insertErrors, type JobRow, nextRows } from '../features/imports/repository.js';
 
@@ -127,6 +127,7 @@ async function step(
   municipalityId: string,
   jobId: string,
   o: Required<Omit<ImportWorkerOptions, 'maxChunks'>>,
+  dryRunState: DryRunState,
 ): Promise<Step> {
   const now = o.now();
   return database.transaction(municipalityScope(municipalityId), async (trx) => {
@@ -138,6 +139,12 @@ async function step(
     ) {
       return 'lost';
     }
+    if (job.dry_run && !dryRunState.begun && job.rows_done > 0) {
+      // A dry run resumed by a worker without its state (see DryRunState): from the top.
+      await restartDryRun(trx, job);
+      job.rows_done = 0;
+    }
+    dryRunState.begun = true;
     const ctx: ChunkContext = {
       municipalityId,
       jobId,
@@ -146,6 +153,7 @@ async function step(
       cprSecret: o.cprSecret,
       today: localDate(now),
       now,
+      dryRunState,
     };
     const rows = await nextRows(trx, municipalityId, jobId, job.rows_done, o.chunkSize);
     if (rows.length === 0) {
@@ -181,6 +189,21 @@ async function step(
       .execute();
     return 'more';
   });
+}
+
+/** Forgets a dry run's progress: counts and row errors, so that it runs again from row 1. */
+async function restartDryRun(trx: Transaction<DB>, job: JobRow): Promise<void> {
+  await trx
+    .deleteFrom('import_errors')
+    .where('municipality_id', '=', job.municipality_id)
+    .where('job_id', '=', job.id)
+    .execute();
+  await trx
+    .updateTable('import_jobs')
+    .set({ rows_done: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 })
+    .where('municipality_id', '=', job.municipality_id)
+    .where('id', '=', job.id)
+    .execute();
 }
 
 /** The last step: full mode's absent enrolments ended, the job succeeded, its rows deleted. */
@@ -270,12 +293,13 @@ export async function processImports(
       }
     }
     if (!claimed) return finished;
+    const dryRunState = new DryRunState();
     for (;;) {
       if (options.maxChunks !== undefined && chunks >= options.maxChunks) return finished;
       chunks += 1;
       let result: Step;
       try {
-        result = await step(database, claimed.municipalityId, claimed.jobId, o);
+        result = await step(database, claimed.municipalityId, claimed.jobId, o, dryRunState);
       } catch (error) {
         // A database that is away: the job stays leased and is resumed after the lease. Any
         // other error would recur on every attempt: the job fails, saying where.

@@ -55,11 +55,11 @@ describeEngines('roster imports', (t) => {
   const run = async (
     token: string,
     payload: string,
-    options: { type?: string; query?: string } = {},
+    options: { type?: string; query?: string; chunkSize?: number } = {},
   ) => {
     const job = accepted(await upload(token, payload, options));
     expect(job.status).toBe('queued');
-    expect(await work()).toContain(job.id);
+    expect(await work(options.chunkSize ? { chunkSize: options.chunkSize } : {})).toContain(job.id);
     return getJob(token, job.id);
   };
   const rowErrors = async (token: string, id: string) => {
@@ -301,6 +301,49 @@ describeEngines('roster imports', (t) => {
     // The real run then does what the dry run said.
     const real = await run(admin.token, csv);
     expect(real.counts).toEqual(counts(3, 1, 1, 0, 1));
+  });
+
+  it('a dry run over several chunks sees what its earlier chunks would have done', async () => {
+    const { admin } = await createTenant(t);
+    await createUnit(t, admin.token, { externalRef: 'inst-Q' });
+    const p = nextPrefix();
+    // Chunks of 2 rows: each later row depends on a row of an earlier chunk.
+    const csv = [
+      HEADER,
+      `${p}-1,Ida,,2021-05-10,,100521-4001,inst-Q,2024-08-01,2025-07-31`,
+      `${p}-2,Bo,,2020-01-15,,,inst-Q,2024-08-01,`,
+      `${p}-1,Ida,,2021-05-10,,100521-4001,inst-Q,2025-08-01,`, // a new enrolment: updated
+      `${p}-3,Eva,,2021-05-10,,100521-4001,inst-Q,2024-08-01,`, // Ida's CPR number: rejected
+      `${p}-1,Ida,,2021-05-10,,100521-4001,inst-Q,2025-08-01,`, // the same again: unchanged
+      `${p}-2,Bo,,2020-01-15,,,inst-Q,2024-09-01,`, // overlaps row 2's enrolment: rejected
+    ].join('\n');
+    const expected = counts(6, 2, 1, 1, 2);
+    const dry = await run(admin.token, csv, { query: '?dryRun=true', chunkSize: 2 });
+    expect(dry.counts).toEqual(expected);
+    expect(await children(admin.token, p)).toEqual([]);
+    // Row and field (an overlap's message names the enrolment, whose id differs per run).
+    const where = async (id: string) =>
+      (await rowErrors(admin.token, id)).map((e) => [e.row, e.field]);
+    const dryErrors = await where(dry.id);
+    expect(dryErrors).toEqual([
+      [4, 'cpr'],
+      [6, 'startDate'],
+    ]);
+    // Stopped after its first chunk and resumed by a worker without its state: from the top.
+    const job = accepted(await upload(admin.token, csv, { query: '?dryRun=true' }));
+    const start = t.clock.now().getTime();
+    await work({ workerId: 'A', chunkSize: 2, maxChunks: 2, leaseMs: 60_000 });
+    expect((await getJob(admin.token, job.id)).counts.read).toBe(4);
+    expect(
+      await work({ workerId: 'B', chunkSize: 2, now: () => new Date(start + 61_000) }),
+    ).toEqual([job.id]);
+    expect((await getJob(admin.token, job.id)).counts).toEqual(expected);
+    expect(await where(job.id)).toEqual(dryErrors);
+    // The real run does what the dry runs said.
+    const real = await run(admin.token, csv, { chunkSize: 2 });
+    expect(real.counts).toEqual(expected);
+    expect(await where(real.id)).toEqual(dryErrors);
+    expect(await children(admin.token, p)).toHaveLength(2);
   });
 
   it('full mode ends, on endDate, the enrolments in the units that are absent from the file', async () => {

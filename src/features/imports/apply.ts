@@ -28,9 +28,11 @@ export interface ChunkContext {
   cprSecret: string;
   today: string;
   now: Date;
+  /** A dry run's record of what its earlier chunks would have changed (see DryRunState). */
+  dryRunState?: DryRunState;
 }
 
-interface ChildState {
+export interface ChildState {
   id: string;
   given_name: string | null;
   family_name: string | null;
@@ -42,6 +44,23 @@ interface ChildState {
 interface Unit {
   id: string;
   kind: string;
+}
+
+/**
+ * A dry run writes nothing, so the database cannot tell a later chunk what an earlier one
+ * would have done: a child whose first row would create it would be "created" again by its
+ * next row, an enrolment "made" twice. The state carries, from chunk to chunk of one dry run,
+ * the children of the file as they would be (by externalRef), their enrolments, and the CPR
+ * numbers they would hold; each chunk reads them over what the database has. It lives in the
+ * worker's memory (about 0.5 kB per child of the file) and so does not survive the worker: a
+ * dry run resumed by another worker starts again from its first row (src/jobs/imports.ts).
+ */
+export class DryRunState {
+  /** Whether a chunk of the job was run with this state (else it starts from the first row). */
+  begun = false;
+  readonly children = new Map<string, ChildState>();
+  readonly enrolments = new Map<string, EnrolmentLike[]>();
+  readonly cprHolders = new Map<string, string>();
 }
 
 const hex = (b: Buffer | Uint8Array) => Buffer.from(b).toString('hex');
@@ -131,7 +150,21 @@ export async function applyChunk(
     if (wanted.has(c.external_ref)) byRef.set(c.external_ref, { ...c });
     if (c.cpr_hash) byCpr.set(c.cpr_hash, c.id);
   }
-  const childIds = [...byRef.values()].map((c) => c.id);
+  // A dry run: what the earlier chunks would have changed, over what the database has.
+  const simulated = ctx.dryRun ? ctx.dryRunState : undefined;
+  if (simulated) {
+    for (const ref of refs) {
+      const child = simulated.children.get(ref);
+      if (child) byRef.set(ref, { ...child });
+    }
+    for (const hash of hashes) {
+      const holder = simulated.cprHolders.get(hash);
+      if (holder !== undefined) byCpr.set(hash, holder);
+    }
+  }
+  const childIds = [...byRef.values()]
+    .map((c) => c.id)
+    .filter((id) => !simulated?.enrolments.has(id));
   const enrolmentRows =
     childIds.length === 0
       ? []
@@ -164,6 +197,12 @@ export async function applyChunk(
       end: e.end_date,
     });
     enrolmentsOf.set(e.child_id, list);
+  }
+  if (simulated) {
+    for (const { id } of byRef.values()) {
+      const list = simulated.enrolments.get(id);
+      if (list) enrolmentsOf.set(id, structuredClone(list));
+    }
   }
 
   const newChildren: Insertable<ChildrenTable>[] = [];
@@ -343,6 +382,16 @@ export async function applyChunk(
 
   if (ctx.dryRun) {
     out.audit = [];
+    if (simulated) {
+      for (const [ref, child] of byRef) {
+        simulated.children.set(ref, child);
+        simulated.enrolments.set(child.id, enrolmentsOf.get(child.id) ?? []);
+      }
+      for (const hash of hashes) {
+        const holder = byCpr.get(hash);
+        if (holder !== undefined) simulated.cprHolders.set(hash, holder);
+      }
+    }
     return out;
   }
   // An end date changed by a later row of the same chunk, on an enrolment made in it.
