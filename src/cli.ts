@@ -6,7 +6,7 @@ import { describeTarget, migratePostgres, openDatabase, runMigrations } from './
 import { createPlatformAdminKey } from './features/api-keys/bootstrap.js';
 import { generateOpenApi, openApiFile } from './openapi-document.js';
 
-const usage = `Usage: lineal <command>
+const usage = `Usage: npm run <command>   (server administration; the API client is lineal: docs/cli.md)
 
 Commands:
   migrate                      apply pending migrations (PostgreSQL: as DATABASE_MIGRATION_URL)
