@@ -2210,6 +2210,11 @@ export interface components {
             url: string;
             /** @description The event types sent to the URL. */
             eventTypes: components["schemas"]["WebhookEventType"][];
+            /**
+             * @description Only the events of these units (each event's unitId); null or absent: the whole municipality's. Events of no unit (concern reports) go to whole-municipality subscriptions only.
+             * @default null
+             */
+            unitIds?: string[] | null;
             /** @default  */
             description?: string;
             /** @default true */
@@ -3465,6 +3470,8 @@ export interface components {
             url?: string;
             /** @description The event types sent to the URL. */
             eventTypes?: components["schemas"]["WebhookEventType"][];
+            /** @description Only the events of these units (each event's unitId); null or absent: the whole municipality's. Events of no unit (concern reports) go to whole-municipality subscriptions only. */
+            unitIds?: string[] | null;
             description?: string;
             enabled?: boolean;
         };
@@ -3473,6 +3480,8 @@ export interface components {
             id: string;
             url: string;
             eventTypes: components["schemas"]["WebhookEventType"][];
+            /** @description The units whose events it is sent; null: the whole municipality's. */
+            unitIds: string[] | null;
             description: string;
             enabled: boolean;
             /** @description Until then deliveries are also signed with the previous secret. */
@@ -3526,6 +3535,8 @@ export interface components {
             id: string;
             url: string;
             eventTypes: components["schemas"]["WebhookEventType"][];
+            /** @description The units whose events it is sent; null: the whole municipality's. */
+            unitIds: string[] | null;
             description: string;
             enabled: boolean;
             /** @description Until then deliveries are also signed with the previous secret. */

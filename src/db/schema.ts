@@ -259,6 +259,8 @@ export interface WebhookSubscriptionsTable {
   municipality_id: string;
   url: string;
   event_types: string[];
+  /** The units whose events it is sent; null: the whole municipality's. */
+  unit_ids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   description: Generated<string>;
   enabled: Generated<boolean>;
   secret: string;

@@ -105,10 +105,12 @@ export class WebhookDispatcher {
       const subscriptions = await sql<{
         id: string;
         event_types: string[];
+        unit_ids: string[] | null;
         cursor_tx: string | null;
         cursor_id: string | null;
       }>`
-        SELECT id, event_types, cursor_tx::text AS cursor_tx, cursor_id::text AS cursor_id
+        SELECT id, event_types, unit_ids, cursor_tx::text AS cursor_tx,
+               cursor_id::text AS cursor_id
         FROM webhook_subscriptions
         WHERE municipality_id = ${municipalityId} AND enabled
         ORDER BY id
@@ -122,8 +124,8 @@ export class WebhookDispatcher {
             ? sql``
             : sql`AND (tx_id, id) > (${subscription.cursor_tx}::xid8, ${subscription.cursor_id}::bigint)`;
         const { rows: events } = await sql<OutboxEventRow>`
-          SELECT id::text AS id, tx_id::text AS tx_id, type, child_id, subject_type, subject_id,
-                 created_at
+          SELECT id::text AS id, tx_id::text AS tx_id, type, child_id, unit_id, subject_type,
+                 subject_id, created_at
           FROM events
           WHERE municipality_id = ${municipalityId}
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${after}
@@ -132,7 +134,13 @@ export class WebhookDispatcher {
         `.execute(trx);
         const last = events[events.length - 1];
         if (!last) continue;
-        const wanted = events.filter((event) => subscription.event_types.includes(event.type));
+        // Its types, and (a subscription for some units) only those units' events.
+        const units = subscription.unit_ids;
+        const wanted = events.filter(
+          (event) =>
+            subscription.event_types.includes(event.type) &&
+            (units === null || (event.unit_id !== null && units.includes(event.unit_id))),
+        );
         if (wanted.length > 0) {
           const now = this.#now();
           await trx
@@ -344,6 +352,7 @@ interface OutboxEventRow {
   tx_id: string;
   type: string;
   child_id: string | null;
+  unit_id: string | null;
   subject_type: string;
   subject_id: string;
   created_at: Date;
@@ -358,6 +367,7 @@ function thinPayload(event: OutboxEventRow): WebhookPayload {
       // The event feed's cursor of this event: GET /v1/events?after=<cursor> continues after it.
       cursor: encodeCursor([event.tx_id, Number(event.id)]),
       childId: event.child_id,
+      unitId: event.unit_id,
       subject: { type: event.subject_type, id: event.subject_id },
     },
   };

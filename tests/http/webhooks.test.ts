@@ -12,7 +12,14 @@ import type { WebhookDelivery } from '../../src/features/webhooks/schemas.js';
 import { openSecret } from '../../src/features/webhooks/secret-box.js';
 import { WebhookDispatcher } from '../../src/jobs/webhooks.js';
 import { describeEngines, TEST_CPR_SECRET, TestClock } from '../support/engines.js';
-import { createKey, createTenant } from '../support/factories.js';
+import {
+  createAssessment,
+  createChild,
+  createKey,
+  createScreeningTenant,
+  createTenant,
+  createUnit,
+} from '../support/factories.js';
 import { expectProblem } from '../support/problem.js';
 
 /** A receiver on loopback: answers as `mode` says and records what it got. */
@@ -212,6 +219,7 @@ describeEngines('webhooks', (t) => {
       id: created.id,
       url: 'https://hooks.example.dk/lineal',
       eventTypes: ['flag.raised'],
+      unitIds: null,
       description: 'Skolesystem',
       enabled: true,
       previousSecretExpiresAt: null,
@@ -283,6 +291,7 @@ describeEngines('webhooks', (t) => {
         eventId: expect.any(Number),
         cursor: expect.any(String),
         childId,
+        unitId: null,
         subject: { type: 'flag', id: subjectIds[0] },
       },
     });
@@ -333,6 +342,73 @@ describeEngines('webhooks', (t) => {
         },
       },
     ]);
+  });
+
+  it('a subscription for some units is sent only their events', async () => {
+    const { admin, unit: mine, topi } = await createScreeningTenant(t);
+    const theirs = await createUnit(t, admin.token);
+    const types = { eventTypes: ['recommendation.created'] };
+    const some = await subscribe(admin.token, { ...types, unitIds: [mine.id] });
+    const all = await subscribe(admin.token, types);
+    const got = await call('GET', `/v1/webhooks/${some.id}`, admin.token);
+    expect(got.json()).toMatchObject({ unitIds: [mine.id] });
+    expect((await call('GET', `/v1/webhooks/${all.id}`, admin.token)).json().unitIds).toBeNull();
+
+    const assessed = [];
+    for (const unit of [mine, theirs]) {
+      const child = await createChild(t, admin.token, { unitId: unit.id });
+      assessed.push(
+        await createAssessment(t, admin.token, {
+          childId: child.id,
+          unitId: unit.id,
+          rulerVersionId: topi,
+        }),
+      );
+    }
+    receiver.mode = 'ok';
+    receiver.received = [];
+    await dispatcher.runPass();
+    const sent = await deliveries(admin.token, some.id);
+    expect(sent.map((d) => [d.eventType, d.status])).toEqual([
+      ['recommendation.created', 'succeeded'],
+    ]);
+    expect(await deliveries(admin.token, all.id)).toHaveLength(2);
+    const bodies = receiver.received.map(
+      (r) =>
+        new Webhook(r.headers['webhook-id'] === sent[0]?.id ? some.secret : all.secret).verify(
+          r.body,
+          r.headers as Record<string, string>,
+        ) as { data: { unitId: string; childId: string } },
+    );
+    expect(bodies.map((b) => b.data.unitId).sort()).toEqual([mine.id, mine.id, theirs.id].sort());
+    expect(assessed.map((a) => a.unitId)).toEqual([mine.id, theirs.id]);
+
+    // Back to the whole municipality; then only units of the municipality are accepted.
+    const widened = await call('PATCH', `/v1/webhooks/${some.id}`, admin.token, { unitIds: null });
+    expect(widened.statusCode, widened.body).toBe(200);
+    expect(widened.json().unitIds).toBeNull();
+    const other = await createScreeningTenant(t);
+    const foreign = expectProblem(
+      await call('PATCH', `/v1/webhooks/${some.id}`, admin.token, {
+        unitIds: [mine.id, other.unit.id, crypto.randomUUID()],
+      }),
+      422,
+    );
+    expect(foreign.errors?.map((e) => e.path)).toEqual(['body.unitIds.1', 'body.unitIds.2']);
+    const empty = expectProblem(
+      await call('POST', '/v1/webhooks', admin.token, { url: receiver.url, ...types, unitIds: [] }),
+      400,
+    );
+    expect(empty.errors?.map((e) => e.path)).toEqual(['body.unitIds']);
+    const twice = expectProblem(
+      await call('POST', '/v1/webhooks', admin.token, {
+        url: receiver.url,
+        ...types,
+        unitIds: [mine.id, mine.id],
+      }),
+      400,
+    );
+    expect(twice.errors?.map((e) => e.path)).toEqual(['body.unitIds']);
   });
 
   it('retries a failing receiver with backoff, then dead-letters; redelivery sends it again', async () => {

@@ -6,6 +6,7 @@ const subscriptionColumns = [
   'id',
   'url',
   'event_types',
+  'unit_ids',
   'description',
   'enabled',
   'previous_secret_expires_at',
@@ -23,6 +24,7 @@ export function insertSubscription(
     municipality_id: string;
     url: string;
     event_types: string[];
+    unit_ids: string[] | null;
     description: string;
     enabled: boolean;
     secret: string;
@@ -88,6 +90,7 @@ export function updateSubscription(
   changes: {
     url?: string;
     event_types?: string[];
+    unit_ids?: string[] | null;
     description?: string;
     enabled?: boolean;
     secret?: string;

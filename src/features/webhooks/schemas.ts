@@ -11,11 +11,27 @@ const EventTypesSchema = z
   .refine((types) => new Set(types).size === types.length, 'lists an event type twice')
   .describe('The event types sent to the URL.');
 
+const UnitIdsSchema = z
+  .array(z.uuid())
+  .min(1)
+  .max(500)
+  .refine((ids) => new Set(ids).size === ids.length, 'lists a unit twice')
+  .nullable()
+  .describe(
+    "Only the events of these units (each event's unitId); null or absent: the whole " +
+      "municipality's. Events of no unit (concern reports) go to whole-municipality " +
+      'subscriptions only.',
+  );
+
 export const WebhookSchema = z
   .object({
     id: z.uuid(),
     url: z.string(),
     eventTypes: z.array(WebhookEventTypeSchema),
+    unitIds: z
+      .array(z.uuid())
+      .nullable()
+      .describe("The units whose events it is sent; null: the whole municipality's."),
     description: z.string(),
     enabled: z.boolean(),
     previousSecretExpiresAt: z.iso
@@ -49,6 +65,7 @@ export const CreateWebhookSchema = z
   .object({
     url: UrlSchema,
     eventTypes: EventTypesSchema,
+    unitIds: UnitIdsSchema.default(null),
     description: DescriptionSchema.default(''),
     enabled: z.boolean().default(true),
   })
@@ -60,6 +77,7 @@ export const UpdateWebhookSchema = z
   .object({
     url: UrlSchema.optional(),
     eventTypes: EventTypesSchema.optional(),
+    unitIds: UnitIdsSchema.optional(),
     description: DescriptionSchema.optional(),
     enabled: z.boolean().optional(),
   })
@@ -116,6 +134,7 @@ export interface WebhookPayload {
     eventId: number;
     cursor: string;
     childId: string | null;
+    unitId: string | null;
     subject: { type: string; id: string };
   };
 }

@@ -52,6 +52,7 @@ export function toWebhook(row: SubscriptionRow, now: Date): Webhook {
     id: row.id,
     url: row.url,
     eventTypes: row.event_types as EventType[],
+    unitIds: row.unit_ids,
     description: row.description,
     enabled: row.enabled,
     previousSecretExpiresAt: graceEnds && graceEnds > now ? graceEnds.toISOString() : null,
@@ -84,17 +85,50 @@ function requireTarget(url: string | undefined, settings: WebhookSettings): void
   if (errors.length > 0) throw new ValidationFailedError('The webhook URL is not allowed.', errors);
 }
 
+/** 422 unless every unit named is one of the municipality's. */
+async function requireUnits(
+  trx: Transaction<DB>,
+  municipalityId: string,
+  unitIds: readonly string[] | null | undefined,
+): Promise<void> {
+  if (!unitIds) return;
+  const found = new Set(
+    (
+      await trx
+        .selectFrom('units')
+        .select('id')
+        .where('municipality_id', '=', municipalityId)
+        .where('id', 'in', [...unitIds])
+        .execute()
+    ).map((u) => u.id),
+  );
+  const errors = unitIds.flatMap((id, index) =>
+    found.has(id)
+      ? []
+      : [
+          {
+            path: `body.unitIds.${index}`,
+            message: 'no such unit in the municipality',
+            code: 'unknown_unit',
+          },
+        ],
+  );
+  if (errors.length > 0) throw new ValidationFailedError('A unit named is not known.', errors);
+}
+
 export async function createWebhook(
   session: Session,
   trx: Transaction<DB>,
   { body, settings }: { body: CreateWebhook; settings: WebhookSettings },
 ): Promise<Webhook & { secret: string }> {
   requireTarget(body.url, settings);
+  await requireUnits(trx, session.municipalityId, body.unitIds);
   const secret = generateSecret();
   const row = await insertSubscription(trx, {
     municipality_id: session.municipalityId,
     url: body.url,
     event_types: body.eventTypes,
+    unit_ids: body.unitIds,
     description: body.description,
     enabled: body.enabled,
     secret: sealSecret(secret, settings.deploymentSecret),
@@ -140,9 +174,11 @@ export async function changeWebhook(
   { id, body, settings }: { id: string; body: UpdateWebhook; settings: WebhookSettings },
 ): Promise<Webhook> {
   requireTarget(body.url, settings);
+  await requireUnits(trx, session.municipalityId, body.unitIds);
   const row = await updateSubscription(trx, session.municipalityId, id, {
     ...(body.url !== undefined ? { url: body.url } : {}),
     ...(body.eventTypes !== undefined ? { event_types: body.eventTypes } : {}),
+    ...(body.unitIds !== undefined ? { unit_ids: body.unitIds } : {}),
     ...(body.description !== undefined ? { description: body.description } : {}),
     ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
     updated_at: session.now,
