@@ -21,6 +21,7 @@ import {
   type StreamStats,
   serviceExport,
 } from './lib/export.js';
+import { measureBulk, measureImport } from './lib/integration.js';
 import {
   checkWrites,
   countReadAudits,
@@ -259,6 +260,7 @@ async function main() {
     exports: [],
     aggregates: [],
     history: null,
+    integration: null,
     pglite: null,
     errors,
     targets: [],
@@ -594,6 +596,33 @@ async function measurePostgres(
           healthzDatabaseTransactions: healthzTransactions,
           worklistUnits: leaders.length,
         };
+      }
+
+      // Issue 15: bulk against single submissions, the roster import against COPY (at 1×).
+      if (has('integration')) {
+        const ctx = {
+          service,
+          owner: owner.db,
+          tenant,
+          children,
+          seed: options.seed,
+          work: env.work,
+          psql: env.psql,
+          ownerUrl: pgdb.ownerUrl,
+          log,
+        };
+        // Nothing else in flight first (autovacuum after the seeding, writes settling).
+        await databaseQuiet(pgdb.adminUrl, pgdb.name);
+        log('bulk assessments against the same assessments one by one');
+        const bulk = await measureBulk(ctx, {
+          items: options.bulkItems,
+          batch: options.bulkBatch,
+          concurrency: options.bulkConcurrency,
+          warmup: Math.round(options.bulkItems / 10),
+        });
+        log(`roster import of ${options.importRows} rows against COPY`);
+        const imported = await measureImport(ctx, { rows: options.importRows });
+        results.integration = { bulk, import: imported };
       }
 
       // 4. Export at 1×.

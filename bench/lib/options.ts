@@ -2,7 +2,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** What one run measures, and how long: the default profile, --quick, and the flags. */
-export const sections = ['submission', 'reads', 'export', 'aggregates', 'pglite'] as const;
+export const sections = [
+  'submission',
+  'reads',
+  'export',
+  'aggregates',
+  'integration',
+  'pglite',
+] as const;
 export type Section = (typeof sections)[number];
 
 export interface BenchOptions {
@@ -32,6 +39,11 @@ export interface BenchOptions {
   seed: number;
   /** Start the service under `node --cpu-prof` and write profiles to <results>/profiles. */
   profile: boolean;
+  /** Integration (issue 15): assessments sent one by one and in bulk; roster rows imported. */
+  bulkItems: number;
+  bulkBatch: number;
+  bulkConcurrency: number;
+  importRows: number;
   /** The sections to run (all by default). */
   only: Section[];
   resultsDir: string;
@@ -49,7 +61,10 @@ const usage = `Usage: npm run bench -- [options]
   --skip-pglite         do not measure the embedded engine
   --pglite-children N   children in the embedded engine's data set (default 2,000, quick 500)
   --seed N              random seed of the data generator (default 42)
-  --only A,B            run only these sections: submission, reads, export, aggregates, pglite
+  --only A,B            run only these sections: submission, reads, export, aggregates,
+                        integration, pglite
+  --import-rows N       roster rows imported (and copied) in the integration section
+                        (default 100,000, quick 20,000)
   --profile             run the service under node --cpu-prof (profiles in bench/results/profiles;
                         summarise one with npx tsx bench/profile-summary.ts FILE)
   --results DIR         where latest.json / latest.md go (default bench/results)
@@ -77,6 +92,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       seed: { type: 'string' },
       profile: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'import-rows': { type: 'string' },
       results: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -132,6 +148,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     pgliteConcurrency: [1, 16],
     seed: Math.round(positive('seed', values.seed, 42)),
     profile: values.profile === true,
+    bulkItems: quick ? 600 : 3000,
+    bulkBatch: 30,
+    bulkConcurrency: 4,
+    importRows: Math.round(
+      positive('import-rows', values['import-rows'], quick ? 20_000 : 100_000),
+    ),
     only,
     resultsDir: path.resolve(values.results ?? 'bench/results'),
   };

@@ -1,5 +1,6 @@
 import type { CpuUse } from './cpu.js';
 import type { ServiceExportStats, StreamStats } from './export.js';
+import type { IntegrationResults } from './integration.js';
 import type { WriteCheck } from './integrity.js';
 import type { HttpStats, SequentialStats } from './load.js';
 import type { Machine } from './machine.js';
@@ -105,6 +106,8 @@ export interface Results {
   aggregates: AggregatePoint[];
   /** --history N: submission (c=16) and the timeline measured again with the data at N×. */
   history: { multiple: number; submission: HttpStats | null; timeline: HttpStats | null } | null;
+  /** Issue 15: bulk against single submissions, the roster import against COPY. */
+  integration: IntegrationResults | null;
   pglite: PgliteResults | null;
   errors: string[];
   targets: TargetCheck[];
@@ -161,6 +164,11 @@ export function databaseMsPerRequest(stats: HttpStats): number {
     ? (stats.cpu.databaseSeconds * 1000) / stats.ok
     : Number.NaN;
 }
+
+/** "Flat memory" for the import: the service grows by less than this, whatever the file size. */
+export const IMPORT_RSS_GROWTH_MIB = 64;
+/** …and its second half needs no more than its first (plus noise). */
+export const IMPORT_RSS_LATER_MIB = 16;
 
 /** The targets of the issues, evaluated on the results (at the base data size). */
 export function evaluateTargets(r: Results): TargetCheck[] {
@@ -274,6 +282,32 @@ export function evaluateTargets(r: Results): TargetCheck[] {
   ];
   const lost = checks.reduce((sum, c) => sum + c.lost, 0);
   const bad = checks.filter((c) => !c.ok).length;
+  const integration = r.integration;
+  if (integration) {
+    const b = integration.bulk;
+    targets.push({
+      name: 'Bulk assessments ≥ 2× one by one (same items, same concurrency)',
+      target: '≥ 2×',
+      value: `${n(b.ratio)}× (${n(b.bulk.itemsPerSecond)} vs ${n(b.single.itemsPerSecond)} items/s, c=${b.concurrency})`,
+      holds: b.ratio >= 2,
+    });
+    const i = integration.import;
+    targets.push({
+      name: `Roster import ≥ 0.3× COPY (${n(i.rows)} rows)`,
+      target: '≥ 0.3×',
+      value: `${n(i.ratio)}× (${n(i.import.rowsPerSecond)} vs ${n(i.copy.rowsPerSecond)} rows/s)`,
+      holds: i.ratio >= 0.3,
+    });
+    const rss = i.import.rssKiB;
+    const growthMiB = (rss.peak - rss.before) / 1024;
+    const laterMiB = (rss.secondHalfPeak - rss.firstHalfPeak) / 1024;
+    targets.push({
+      name: 'Roster import memory flat (service RSS: growth, second half over first)',
+      target: `≤ ${IMPORT_RSS_GROWTH_MIB} MiB, ≤ ${IMPORT_RSS_LATER_MIB} MiB`,
+      value: `+${n(growthMiB)} MiB, ${withSign(laterMiB)} MiB (${n(rss.before / 1024)} → peak ${n(rss.peak / 1024)} MiB; file ${n(i.fileBytes / 2 ** 20)} MiB)`,
+      holds: growthMiB <= IMPORT_RSS_GROWTH_MIB && laterMiB <= IMPORT_RSS_LATER_MIB,
+    });
+  }
   targets.push({
     name: 'No errors, no lost writes (every run)',
     target: '0',
@@ -490,6 +524,8 @@ export function markdownReport(r: Results): string {
   ];
   const history = historyTable(r);
   if (history) lines.push(history, '');
+  const integration = integrationTable(r);
+  if (integration) lines.push(integration, '');
   if (r.errors.length > 0) {
     lines.push('Errors:', '', ...r.errors.map((e) => `- ${e}`), '');
   }
@@ -576,5 +612,68 @@ export function historyTable(r: Results): string | null {
     `| Case | 1× | ${h.multiple}× | Ratio |`,
     '| --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** Issue 15: bulk against one-by-one submissions, and the roster import against COPY. */
+export function integrationTable(r: Results): string | null {
+  const x = r.integration;
+  if (!x) return null;
+  const b = x.bulk;
+  const i = x.import;
+  const target = (name: string) => r.targets.find((t) => t.name.startsWith(name));
+  const cell = (t: TargetCheck | undefined) => (t ? `${t.target} ${mark(t.holds)}` : '');
+  const rss = i.import.rssKiB;
+  const rows = [
+    [
+      `Assessments, ${n(b.items)} one by one, each with its Idempotency-Key (c=${b.concurrency})`,
+      `${n(b.single.itemsPerSecond)} items/s (${n(b.single.seconds)} s)`,
+      '',
+      '',
+    ],
+    ...(b.singleWithoutKeys
+      ? [
+          [
+            '(for reference) one by one without Idempotency-Keys',
+            `${n(b.singleWithoutKeys.itemsPerSecond)} items/s (${n(b.singleWithoutKeys.seconds)} s)`,
+            `bulk ${n(b.bulk.itemsPerSecond / b.singleWithoutKeys.itemsPerSecond)}×`,
+            '',
+          ],
+        ]
+      : []),
+    [
+      `The same in bulk requests of ${b.batch}, each item with its key (c=${b.concurrency}, ${b.bulk.requests} requests)`,
+      `${n(b.bulk.itemsPerSecond)} items/s (${n(b.bulk.seconds)} s)`,
+      `${n(b.ratio)}×`,
+      cell(target('Bulk assessments')),
+    ],
+    [
+      `Roster import, ${n(i.rows)} rows (${n(i.fileBytes / 2 ** 20)} MiB CSV), end to end`,
+      `${n(i.import.rowsPerSecond)} rows/s (${n(i.import.seconds)} s; upload ${n(i.import.uploadSeconds)} s)`,
+      '',
+      '',
+    ],
+    [
+      'The same rows with COPY (children + enrolments, one transaction)',
+      `${n(i.copy.rowsPerSecond)} rows/s (${n(i.copy.seconds)} s)`,
+      `import ${n(i.ratio)}× COPY`,
+      cell(target('Roster import ≥')),
+    ],
+    [
+      'Service memory during the import (RSS)',
+      `${n(rss.before / 1024)} MiB before, peak ${n(rss.peak / 1024)} (first half ${n(rss.firstHalfPeak / 1024)}, second ${n(rss.secondHalfPeak / 1024)}), after ${n(rss.after / 1024)}; ${rss.samples} samples`,
+      `+${n((rss.peak - rss.before) / 1024)} MiB`,
+      cell(target('Roster import memory')),
+    ],
+  ];
+  const writes = `Writes checked per run (single / bulk): ${b.single.writes.written} / ${b.bulk.writes.written} assessments, ${b.single.writes.recommendations} / ${b.bulk.writes.recommendations} recommendations, ${b.single.writes.events} / ${b.bulk.writes.events} events, ${b.single.writes.audited} / ${b.bulk.writes.audited} audited; import counts ${JSON.stringify(i.import.counts)}.`;
+  return [
+    '#### Integration (issue 15)',
+    '',
+    '| Case | Rate | Ratio | Target |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    writes,
   ].join('\n');
 }

@@ -81,7 +81,12 @@ function daysBetween(from: string, to: string): number {
 
 /** The request body of a submission; the tag goes into the first rater's personId. */
 export function submissionBody(tenant: Tenant, subject: Subject & { level: number }, tag: string) {
-  return JSON.stringify({
+  return JSON.stringify(submission(tenant, subject, tag));
+}
+
+/** A submission (its body as an object). */
+export function submission(tenant: Tenant, subject: Subject & { level: number }, tag: string) {
+  return {
     childId: subject.childId,
     unitId: subject.unitId,
     rulerVersionId: tenant.rulerVersionId,
@@ -89,7 +94,7 @@ export function submissionBody(tenant: Tenant, subject: Subject & { level: numbe
     raters: [{ personId: tag, ...RATERS[0] }, RATERS[1]],
     rating: { overallLevel: subject.level },
     parentsInformed: true,
-  });
+  };
 }
 
 /**

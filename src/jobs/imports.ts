@@ -11,6 +11,7 @@ import { localDate } from '../domain/dates.js';
 import { applyChunk, type ChunkContext, DryRunState } from '../features/imports/apply.js';
 import { endAbsentEnrolments } from '../features/imports/full-mode.js';
 import { findJob, insertErrors, type JobRow, nextRows } from '../features/imports/repository.js';
+import { onImportQueued } from '../features/imports/signal.js';
 
 export interface ImportWorkerOptions {
   cprSecret: string;
@@ -27,7 +28,7 @@ export interface ImportWorkerOptions {
   maxChunks?: number;
 }
 
-const DEFAULTS = { chunkSize: 500, leaseMs: 60_000, uploadTimeoutMs: 15 * 60_000 };
+const DEFAULTS = { chunkSize: 2000, leaseMs: 60_000, uploadTimeoutMs: 15 * 60_000 };
 
 /** The municipalities with unfinished imports (a SECURITY DEFINER function: ids only). */
 function pendingMunicipalities(database: Database): Promise<string[]> {
@@ -327,6 +328,7 @@ export function startImports(
 ): () => void {
   let stopped = false;
   const timers: NodeJS.Timeout[] = [];
+  const unsubscribe: (() => void)[] = [];
   for (let i = 0; i < options.concurrency; i++) {
     const workerId = `${process.pid}-${randomUUID().slice(0, 8)}-${i}`;
     let busy = false;
@@ -349,9 +351,11 @@ export function startImports(
     const timer = setInterval(() => void tick(), POLL_MS);
     timer.unref();
     timers.push(timer);
+    unsubscribe.push(onImportQueued(() => void tick()));
   }
   return () => {
     stopped = true;
     for (const timer of timers) clearInterval(timer);
+    for (const off of unsubscribe) off();
   };
 }

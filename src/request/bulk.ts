@@ -4,12 +4,23 @@ import {
   type AuditAction,
   type AuditEntry,
   type AuditResource,
+  audit,
   auditFailedParts,
 } from '../audit/audit.js';
 import type { DB } from '../db/schema.js';
 import { ConflictError, ProblemError } from '../errors.js';
 import { childSubjectIn } from './audit-failures.js';
-import { claim, fingerprint, type KeyValues, storeResponse } from './idempotency.js';
+import type { Created } from './idempotency.js';
+import {
+  fingerprint,
+  inProgress,
+  judgeStored,
+  type KeyValues,
+  lockKeys,
+  type StoredKey,
+  storedKeys,
+  storeResponses,
+} from './idempotency.js';
 import type { Service } from './runner.js';
 import type { Session } from './session.js';
 
@@ -74,10 +85,10 @@ export interface EachContext {
   audit: { resource: AuditResource; action: AuditAction } | undefined;
   /** A new transaction in the request's scope. */
   transaction: <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>;
-  /** Writes the audit entries the service reported (as the Runner does for one request). */
-  writeAudit: (trx: Transaction<DB>) => Promise<void>;
-  /** Records a replayed response as a read (as the Runner does for one request). */
-  auditReplay: (trx: Transaction<DB>, stored: unknown) => Promise<void>;
+  /** The audit entries the service reported (as the Runner writes them for one request). */
+  auditedEntries: () => AuditEntry[];
+  /** The entry recording a replayed response as a read (as the Runner writes for one request). */
+  replayEntry: (stored: unknown) => AuditEntry | undefined;
 }
 
 /**
@@ -113,8 +124,9 @@ export async function runEach<I, O>(
       const results: EachOutcome<O>[] = [];
       const refused: { entry: AuditEntry; status: number }[] = [];
       const savepoint = { open: false };
+      const state = await claimChunk(ctx, trx, chunk, start, options);
       for (const [offset, item] of chunk.entries()) {
-        const result = await runItem(ctx, trx, savepoint, service, item, start + offset, options);
+        const result = await runItem(ctx, trx, savepoint, service, item, start + offset, state);
         results.push(result);
         if (result.outcome === 'failed' && ctx.audit && ctx.municipalityId) {
           const subject = await childSubjectIn(trx, ctx.municipalityId, item.childId ?? null);
@@ -129,6 +141,9 @@ export async function runEach<I, O>(
           });
         }
       }
+      // What the items did, written once for the chunk: their stored responses and audit entries.
+      await storeResponses(trx, state.stores, ctx.session.now);
+      if (state.audit.length > 0) await audit(trx, ctx.session.principal, ...state.audit);
       if (refused.length > 0) await auditFailedParts(trx, ctx.session.principal, refused);
       return results;
     });
@@ -136,6 +151,55 @@ export async function runEach<I, O>(
   }
   ctx.session.resetAudit();
   return outcomes;
+}
+
+/**
+ * A chunk's idempotency and audit, done once for the chunk rather than per item: the keys'
+ * locks taken and their stored responses read before the first item, the new responses and
+ * the audit entries written after the last (in the same transaction, so exactly when the work
+ * is committed). `earlier` holds the responses of the chunk's own items, for a later item with
+ * the same key.
+ */
+interface ChunkState {
+  keys: Map<number, KeyValues>;
+  busy: Set<string>;
+  stored: Map<string, StoredKey>;
+  stores: { values: KeyValues; created: Created<unknown> }[];
+  audit: AuditEntry[];
+}
+
+async function claimChunk<I, O>(
+  ctx: EachContext,
+  trx: Transaction<DB>,
+  chunk: readonly EachItem<I>[],
+  start: number,
+  options: EachOptions<O>,
+): Promise<ChunkState & { options: EachOptions<O> }> {
+  const state = {
+    keys: new Map<number, KeyValues>(),
+    busy: new Set<string>(),
+    stored: new Map<string, StoredKey>(),
+    stores: [],
+    audit: [],
+    options,
+  };
+  const principalId = ctx.session.principal.id;
+  for (const [offset, item] of chunk.entries()) {
+    if ('problem' in item) continue;
+    const key = itemIdempotencyKey(ctx.headerKey, item.key, start + offset);
+    if (key === undefined) continue;
+    state.keys.set(start + offset, {
+      municipalityId: ctx.municipalityId,
+      principalId,
+      key,
+      hash: fingerprint(ctx.secret, options.as.method, options.as.path, item.input ?? null),
+    });
+  }
+  if (state.keys.size === 0) return state;
+  const keys = [...new Set([...state.keys.values()].map((v) => v.key))];
+  state.busy = await lockKeys(trx, principalId, keys);
+  state.stored = await storedKeys(trx, principalId, keys, ctx.session.now);
+  return state;
 }
 
 /**
@@ -154,7 +218,7 @@ async function runItem<I, O>(
   service: Service<I, O>,
   item: EachItem<I>,
   index: number,
-  options: EachOptions<O>,
+  state: ChunkState & { options: EachOptions<O> },
 ): Promise<EachOutcome<O>> {
   if ('problem' in item) {
     return { outcome: 'failed', status: item.problem.status, problem: item.problem };
@@ -164,7 +228,7 @@ async function runItem<I, O>(
   await (savepoint.open ? NEXT_SAVEPOINT : SAVEPOINT).execute(trx);
   savepoint.open = true;
   try {
-    return await doItem(ctx, trx, service, item, index, options);
+    return await doItem(ctx, trx, service, item, index, state);
   } catch (error) {
     session.resetAudit();
     const problem = itemProblem(error);
@@ -180,21 +244,16 @@ async function doItem<I, O>(
   service: Service<I, O>,
   item: { key?: string | undefined; input: I },
   index: number,
-  options: EachOptions<O>,
+  state: ChunkState & { options: EachOptions<O> },
 ): Promise<EachOutcome<O>> {
   const { session } = ctx;
-  const key = itemIdempotencyKey(ctx.headerKey, item.key, index);
-  let values: KeyValues | undefined;
-  if (key !== undefined) {
-    values = {
-      municipalityId: ctx.municipalityId,
-      principalId: session.principal.id,
-      key,
-      hash: fingerprint(ctx.secret, options.as.method, options.as.path, item.input ?? null),
-    };
-    const stored = await claim(trx, values, session.now);
+  const values = state.keys.get(index);
+  if (values) {
+    if (state.busy.has(values.key)) throw inProgress();
+    const stored = await judgeStored(trx, state.stored.get(values.key), values);
     if (stored) {
-      await ctx.auditReplay(trx, stored.response_body);
+      const entry = ctx.replayEntry(stored.response_body);
+      if (entry) state.audit.push(entry);
       return {
         outcome: 'replayed',
         status: 200,
@@ -204,10 +263,22 @@ async function doItem<I, O>(
     }
   }
   const body = await service(session, trx, item.input);
-  await ctx.writeAudit(trx);
-  const location = options.location?.(body);
+  const entries = ctx.auditedEntries();
+  const location = state.options.location?.(body);
   const created = { status: 201 as const, body, ...(location ? { location } : {}) };
-  if (values) await storeResponse(trx, values, created, session.now);
+  state.audit.push(...entries);
+  if (values) {
+    state.stores.push({ values, created });
+    // A later item of the chunk with the same key replays this one.
+    state.stored.set(values.key, {
+      id: '',
+      request_hash: values.hash,
+      state: 'completed',
+      response_status: created.status,
+      response_body: JSON.parse(JSON.stringify(body)),
+      response_location: created.location ?? null,
+    });
+  }
   return { outcome: 'created', ...created };
 }
 

@@ -149,48 +149,69 @@ export interface KeyValues {
   hash: string;
 }
 
+const lockName = (principalId: string, key: string) => `idempotency\n${principalId}\n${key}`;
+
 /**
- * Claims the key for this transaction, or finds the response stored under it. The claim is a
- * transaction-scoped advisory lock on the key (principal and key, hashed to 64 bits), so it ends
- * with the transaction however that ends: commit, rollback, a lost connection, a killed process.
- * No claim is ever stored, so none can outlive its request. A key whose lock another transaction
- * holds is in progress (409); once that transaction has committed, its stored response is
- * visible to the next statement here.
+ * Takes the keys' transaction-scoped advisory locks (principal and key, hashed to 64 bits),
+ * without waiting; answers the keys another transaction holds (their requests are in
+ * progress). A lock ends with the transaction however that ends: commit, rollback, a lost
+ * connection, a killed process; no claim is ever stored, so none can outlive its request.
  */
-export async function claim(
+export async function lockKeys(
   trx: Transaction<DB>,
-  values: KeyValues,
-  now: Date,
-): Promise<StoredKey | undefined> {
-  const lock = `idempotency\n${values.principalId}\n${values.key}`;
-  const { rows } = await sql<{ claimed: boolean }>`
-    SELECT pg_try_advisory_xact_lock(hashtextextended(${lock}, 0)) AS claimed
+  principalId: string,
+  keys: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await sql<{ key: string; claimed: boolean }>`
+    SELECT k.key, pg_try_advisory_xact_lock(hashtextextended(k.lock, 0)) AS claimed
+    FROM unnest(${[...keys]}::text[], ${keys.map((key) => lockName(principalId, key))}::text[])
+      AS k(key, lock)
   `.execute(trx);
-  if (!rows[0]?.claimed) {
-    throw new ConflictError(
-      'A request with this Idempotency-Key is still being processed. Retry shortly.',
-      'idempotency-in-progress',
-    );
-  }
-  // Expired keys of this principal go first, so a key may be reused after 24 hours.
+  return new Set(rows.filter((r) => !r.claimed).map((r) => r.key));
+}
+
+/**
+ * The stored keys among `keys`, after deleting the principal's expired ones (so a key may be
+ * reused after 24 hours).
+ */
+export async function storedKeys(
+  trx: Transaction<DB>,
+  principalId: string,
+  keys: readonly string[],
+  now: Date,
+): Promise<Map<string, StoredKey>> {
   await trx
     .deleteFrom('idempotency_keys')
-    .where('principal_id', '=', values.principalId)
+    .where('principal_id', '=', principalId)
     .where('expires_at', '<=', now)
     .execute();
-  const row = await trx
+  const rows = await trx
     .selectFrom('idempotency_keys')
     .select([
       'id',
+      'key',
       'request_hash',
       'state',
       'response_status',
       'response_body',
       'response_location',
     ])
-    .where('principal_id', '=', values.principalId)
-    .where('key', '=', values.key)
-    .executeTakeFirst();
+    .where('principal_id', '=', principalId)
+    .where('key', 'in', [...keys])
+    .execute();
+  return new Map(rows.map(({ key, ...row }) => [key, row]));
+}
+
+/**
+ * What a claimed key's stored row means for the request: its response to replay (completed),
+ * nothing (no row, or an abandoned claim of an earlier version of lineal, deleted here), or
+ * 422 when the key was used for a different request.
+ */
+export async function judgeStored(
+  trx: Transaction<DB>,
+  row: StoredKey | undefined,
+  values: KeyValues,
+): Promise<StoredKey | undefined> {
   if (!row) return undefined;
   if (row.request_hash !== values.hash) {
     throw new ProblemError(
@@ -208,6 +229,30 @@ export async function claim(
 }
 
 /**
+ * Claims the key for this transaction (lockKeys), or finds the response stored under it. A key
+ * whose lock another transaction holds is in progress (409); once that transaction has
+ * committed, its stored response is visible to the next statement here.
+ */
+export async function claim(
+  trx: Transaction<DB>,
+  values: KeyValues,
+  now: Date,
+): Promise<StoredKey | undefined> {
+  const busy = await lockKeys(trx, values.principalId, [values.key]);
+  if (busy.size > 0) throw inProgress();
+  const stored = await storedKeys(trx, values.principalId, [values.key], now);
+  return judgeStored(trx, stored.get(values.key), values);
+}
+
+/** 409: a request with the key is still running. */
+export function inProgress(): ConflictError {
+  return new ConflictError(
+    'A request with this Idempotency-Key is still being processed. Retry shortly.',
+    'idempotency-in-progress',
+  );
+}
+
+/**
  * Stores the response of the work done under a claimed key, in the same transaction: it is
  * stored exactly when the work is.
  */
@@ -217,21 +262,34 @@ export async function storeResponse(
   created: Created<unknown>,
   now: Date,
 ): Promise<void> {
+  await storeResponses(trx, [{ values, created }], now);
+}
+
+/** Stores several responses (a bulk request's chunk) in one INSERT. */
+export async function storeResponses(
+  trx: Transaction<DB>,
+  responses: readonly { values: KeyValues; created: Created<unknown> }[],
+  now: Date,
+): Promise<void> {
+  if (responses.length === 0) return;
+  const expires = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
   await trx
     .insertInto('idempotency_keys')
-    .values({
-      municipality_id: values.municipalityId,
-      principal_id: values.principalId,
-      key: values.key,
-      request_hash: values.hash,
-      state: 'completed',
-      claim_token: randomUUID(),
-      response_status: created.status,
-      response_body: sql`${JSON.stringify(created.body)}::jsonb`,
-      response_location: created.location ?? null,
-      created_at: now,
-      expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-    })
+    .values(
+      responses.map(({ values, created }) => ({
+        municipality_id: values.municipalityId,
+        principal_id: values.principalId,
+        key: values.key,
+        request_hash: values.hash,
+        state: 'completed',
+        claim_token: randomUUID(),
+        response_status: created.status,
+        response_body: sql`${JSON.stringify(created.body)}::jsonb`,
+        response_location: created.location ?? null,
+        created_at: now,
+        expires_at: expires,
+      })),
+    )
     .execute();
 }
 

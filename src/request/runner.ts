@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
-import { audit } from '../audit/audit.js';
+import { type AuditEntry, audit } from '../audit/audit.js';
 import type { ApiKeyCache } from '../auth/api-key-cache.js';
 import {
   type Database,
@@ -251,8 +251,8 @@ export class Runner {
       headerKey: idempotencyKeyOf(request),
       audit: request.routeOptions.config.audit,
       transaction: (fn) => this.#transaction(scope, fn),
-      writeAudit: (trx) => writeAudit(trx, request, session),
-      auditReplay: (trx, stored) => auditReplay(trx, request, session, stored),
+      auditedEntries: () => auditedEntries(request, session),
+      replayEntry: (stored) => replayEntry(request, stored),
     };
     return runEach(context, service, items, options);
   }
@@ -275,51 +275,58 @@ function scopeOf(request: FastifyRequest, session: Session): Scope {
   }
 }
 
-/** Writes the audit entries the service reported, with the route's action and resource. */
-async function writeAudit(
-  trx: Transaction<DB>,
-  request: FastifyRequest,
-  session: Session,
-): Promise<void> {
+/** The audit entries the service reported, with the route's action and resource. */
+function auditedEntries(request: FastifyRequest, session: Session): AuditEntry[] {
   const spec = request.routeOptions.config.audit;
   const route = `${request.method} ${request.routeOptions.url}`;
   if (!spec) {
     if (session.audited.length > 0) {
       throw new Error(`${route} reports audit entries but declares no config.audit`);
     }
-    return;
+    return [];
   }
   if (session.audited.length === 0) {
     throw new Error(`${route} declares config.audit but its service reported no entry`);
   }
-  await audit(
-    trx,
-    session.principal,
-    ...session.audited.map((subject) => ({
-      action: spec.action,
-      resource: spec.resource,
-      ...subject,
-    })),
-  );
+  return session.audited.map((subject) => ({
+    action: spec.action,
+    resource: spec.resource,
+    ...subject,
+  }));
+}
+
+/** Writes the audit entries the service reported, with the route's action and resource. */
+async function writeAudit(
+  trx: Transaction<DB>,
+  request: FastifyRequest,
+  session: Session,
+): Promise<void> {
+  const entries = auditedEntries(request, session);
+  if (entries.length > 0) await audit(trx, session.principal, ...entries);
 }
 
 /** A replay hands out the stored response again: for child data, that is a read. */
+function replayEntry(request: FastifyRequest, stored: unknown): AuditEntry | undefined {
+  const spec = request.routeOptions.config.audit;
+  if (!spec) return undefined;
+  const body = (stored ?? {}) as { id?: unknown; childId?: unknown };
+  const id = typeof body.id === 'string' ? body.id : null;
+  const childId = typeof body.childId === 'string' ? body.childId : null;
+  return {
+    action: 'read',
+    resource: spec.resource,
+    resourceId: id,
+    childId: spec.resource === 'child' ? id : childId,
+    criteria: { idempotentReplay: true },
+  };
+}
+
 async function auditReplay(
   trx: Transaction<DB>,
   request: FastifyRequest,
   session: Session,
   stored: unknown,
 ): Promise<void> {
-  const spec = request.routeOptions.config.audit;
-  if (!spec) return;
-  const body = (stored ?? {}) as { id?: unknown; childId?: unknown };
-  const id = typeof body.id === 'string' ? body.id : null;
-  const childId = typeof body.childId === 'string' ? body.childId : null;
-  await audit(trx, session.principal, {
-    action: 'read',
-    resource: spec.resource,
-    resourceId: id,
-    childId: spec.resource === 'child' ? id : childId,
-    criteria: { idempotentReplay: true },
-  });
+  const entry = replayEntry(request, stored);
+  if (entry) await audit(trx, session.principal, entry);
 }

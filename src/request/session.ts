@@ -29,6 +29,7 @@ export class Session {
   readonly today: string;
   readonly access: AccessPolicy;
   readonly #audited: AuditSubject[] = [];
+  readonly #memo = new Map<string, Promise<unknown>>();
   #ran = false;
 
   constructor(
@@ -65,6 +66,21 @@ export class Session {
 
   get audited(): readonly AuditSubject[] {
     return this.#audited;
+  }
+
+  /**
+   * A value read once per request: the items of a bulk request (a class in a round, all on one
+   * ruler and in one unit) share the reads that would be the same for each. Only for what is
+   * the same for the whole request: immutable rows (ruler and guide versions) and rows a
+   * request reads as of its start (the unit). A failed read is not kept.
+   */
+  memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.#memo.get(key) as Promise<T> | undefined;
+    if (hit) return hit;
+    const loading = load();
+    this.#memo.set(key, loading);
+    loading.catch(() => this.#memo.delete(key));
+    return loading;
   }
 
   /** Marks the session as run by the Runner (once: a request runs one service). */

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { BULK_CHUNK_SIZE } from '../../src/request/bulk.js';
+import { municipalityScope } from '../../src/db/database.js';
+import { BULK_CHUNK_SIZE, itemIdempotencyKey } from '../../src/request/bulk.js';
+import { lockKeys } from '../../src/request/idempotency.js';
 import { describeEngines, type EngineContext, TEST_CPR_SECRET } from '../support/engines.js';
 import {
   assessmentBody,
@@ -337,6 +339,81 @@ describeEngines('bulk assessments', (t) => {
       'urn:lineal:problem:idempotency-key-reused',
     ]);
     expect(await assessmentCount(t, w.municipality.id)).toBe(2);
+  });
+
+  it('replays an item whose key an earlier item of the same request used; 409 while held', async () => {
+    const s = await classroom(t, 2);
+    const [c1, c2] = s.children.map((c) => c.id) as [string, string];
+    const item = (childId: string, key: string, level = 1) => ({
+      key,
+      ...assessmentBody({ childId, unitId: s.unit.id, roundId: s.round.id }),
+      rating: { overallLevel: level },
+    });
+    const same = await bulkOk(t, s.admin.token, [
+      item(c1, 'twice'),
+      item(c1, 'twice'),
+      item(c2, 'other'),
+      item(c2, 'other', 2),
+    ]);
+    expect(summary(same.items)).toEqual([
+      [0, 'created', 201, 'green'],
+      [1, 'replayed', 200, 'green'],
+      [2, 'created', 201, 'green'],
+      [3, 'failed', 422, 'urn:lineal:problem:idempotency-key-reused'],
+    ]);
+    expect(same.items[1]?.assessment).toEqual(same.items[0]?.assessment);
+    expect(await assessmentCount(t, s.municipality.id)).toBe(2);
+    const stored = await t.asOwner(async (db) => {
+      const { rows } = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM idempotency_keys WHERE principal_id = ${s.admin.id}
+      `.execute(db);
+      return rows[0]?.n;
+    });
+    expect(stored).toBe(2);
+    if (t.engine !== 'postgres') return; // PGlite has one connection: no concurrent holder.
+    // Another transaction holds an item's key (its request is running): that item is 409.
+    const key = itemIdempotencyKey(undefined, 'held', 0);
+    const w = await classroom(t, 2);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = t.database.transaction(municipalityScope(w.municipality.id), async (trx) => {
+      await lockKeys(trx, w.admin.id, [key as string]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const busy = await bulkOk(t, w.admin.token, [
+      {
+        key: 'held',
+        ...assessmentBody({
+          childId: w.children[0]?.id as string,
+          unitId: w.unit.id,
+          roundId: undefined,
+          rulerVersionId: w.topi,
+        }),
+      },
+      {
+        key: 'free',
+        ...assessmentBody({
+          childId: w.children[1]?.id as string,
+          unitId: w.unit.id,
+          roundId: undefined,
+          rulerVersionId: w.topi,
+        }),
+      },
+    ]);
+    release();
+    await holder;
+    expect(summary(busy.items)).toEqual([
+      [0, 'failed', 409, 'urn:lineal:problem:idempotency-in-progress'],
+      [1, 'created', 201, 'green'],
+    ]);
   });
 
   it('refuses more than 300 items (413) and an empty list (400), recording nothing', async () => {

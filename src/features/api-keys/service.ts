@@ -8,6 +8,7 @@ import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.j
 import type { FieldError } from '../../http/problem.js';
 import type { Session } from '../../request/session.js';
 import { requireMunicipality } from '../municipalities/repository.js';
+import { unknownUnitErrors } from '../units/repository.js';
 import {
   type ApiKeyRow,
   findApiKey,
@@ -77,28 +78,7 @@ async function requireOwnUnits(
   municipalityId: string,
   unitIds: string[],
 ): Promise<void> {
-  if (unitIds.length === 0) return;
-  const found = new Set(
-    (
-      await trx
-        .selectFrom('units')
-        .select('id')
-        .where('municipality_id', '=', municipalityId)
-        .where('id', 'in', unitIds)
-        .execute()
-    ).map((row) => row.id),
-  );
-  const errors = unitIds.flatMap((id, index) =>
-    found.has(id)
-      ? []
-      : [
-          {
-            path: `body.unitIds.${index}`,
-            message: 'is not a unit of this municipality',
-            code: 'unknown_unit',
-          },
-        ],
-  );
+  const errors = await unknownUnitErrors(trx, municipalityId, unitIds);
   if (errors.length > 0) throw new ValidationFailedError('The key cannot be created.', errors);
 }
 

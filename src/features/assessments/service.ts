@@ -192,7 +192,9 @@ async function validateAndClassify(
 ) {
   const v = session.access.childrenToChange();
   const child = await requireChild(trx, v, childId, { lock: true });
-  const unit = await requireUnit(trx, v.municipalityId, input.unitId);
+  const unit = await session.memo(`unit:${input.unitId}`, () =>
+    requireUnit(trx, v.municipalityId, input.unitId),
+  );
   session.access.requireUnit(input.unitId);
   const round = input.roundId
     ? await requireRound(trx, v.municipalityId, input.roundId)
@@ -228,7 +230,10 @@ async function validateAndClassify(
     });
     throw new ValidationFailedError(cannot, errors);
   }
-  const version = await findVersion(trx, v.municipalityId, checked.rulerVersionId);
+  const rulerVersionId = checked.rulerVersionId;
+  const version = await session.memo(`ruler-version:${rulerVersionId}`, () =>
+    findVersion(trx, v.municipalityId, rulerVersionId),
+  );
   if (!version) {
     errors.push({
       path: 'body.rulerVersionId',

@@ -11,6 +11,7 @@ import {
   ImportParamsSchema,
 } from './schemas.js';
 import { createImport, getImport, listImportErrors } from './service.js';
+import { importQueued } from './signal.js';
 import { type ImportFormat, PayloadTooLargeError } from './upload.js';
 
 const tags = ['Imports'];
@@ -96,6 +97,7 @@ export const importRoutes: FastifyPluginAsyncZod<RouteDeps & { importMaxBytes: n
         body: upload.stream,
         maxBytes: importMaxBytes,
       });
+      if (job.status === 'queued') importQueued();
       return reply.status(202).header('location', `/v1/imports/${job.id}`).send(job);
     },
   );

@@ -173,7 +173,9 @@ export async function recommendForAssessment(
   const previous = all
     .filter((r) => r.id !== assessment.id && r.ruler_key === current.rulerKey)
     .map(factsOf);
-  const guideVersion = await resolveGuideVersion(trx, municipalityId, current.rulerKey);
+  const guideVersion = await session.memo(`guide-for-ruler:${current.rulerKey}`, () =>
+    resolveGuideVersion(trx, municipalityId, current.rulerKey),
+  );
   if (!guideVersion) throw new Error(`no action guide for ruler ${current.rulerKey}`);
   const rounds = await roundSeries(trx, municipalityId, assessment.childId, current);
   const result = recommend(current, previous, guideVersion.definition as GuideDefinition, rounds);

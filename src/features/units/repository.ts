@@ -114,3 +114,37 @@ export function lockUnit(db: Executor, municipalityId: string, id: string) {
     .forUpdate()
     .executeTakeFirst();
 }
+
+/**
+ * The field errors of `unitIds` naming no unit of the municipality (unknown, or another
+ * municipality's), one per id at `body.unitIds.<index>`: a reference to a unit is a 422, never
+ * silently nothing.
+ */
+export async function unknownUnitErrors(
+  db: Executor,
+  municipalityId: string,
+  unitIds: readonly string[],
+): Promise<{ path: string; message: string; code: string }[]> {
+  if (unitIds.length === 0) return [];
+  const found = new Set(
+    (
+      await db
+        .selectFrom('units')
+        .select('id')
+        .where('municipality_id', '=', municipalityId)
+        .where('id', 'in', [...unitIds])
+        .execute()
+    ).map((row) => row.id),
+  );
+  return unitIds.flatMap((id, index) =>
+    found.has(id)
+      ? []
+      : [
+          {
+            path: `body.unitIds.${index}`,
+            message: 'is not a unit of this municipality',
+            code: 'unknown_unit',
+          },
+        ],
+  );
+}

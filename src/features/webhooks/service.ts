@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from '../../error
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import type { EventType } from '../events/outbox.js';
+import { unknownUnitErrors } from '../units/repository.js';
 import {
   type DeliveryRow,
   deleteSubscription,
@@ -92,27 +93,7 @@ async function requireUnits(
   unitIds: readonly string[] | null | undefined,
 ): Promise<void> {
   if (!unitIds) return;
-  const found = new Set(
-    (
-      await trx
-        .selectFrom('units')
-        .select('id')
-        .where('municipality_id', '=', municipalityId)
-        .where('id', 'in', [...unitIds])
-        .execute()
-    ).map((u) => u.id),
-  );
-  const errors = unitIds.flatMap((id, index) =>
-    found.has(id)
-      ? []
-      : [
-          {
-            path: `body.unitIds.${index}`,
-            message: 'no such unit in the municipality',
-            code: 'unknown_unit',
-          },
-        ],
-  );
+  const errors = await unknownUnitErrors(trx, municipalityId, unitIds);
   if (errors.length > 0) throw new ValidationFailedError('A unit named is not known.', errors);
 }
 
