@@ -8,16 +8,18 @@ export interface Connection {
 
 /** Where the CLI writes: results to stdout, progress and notes to stderr. */
 export interface Output {
-  write(text: string): void;
+  /** Resolves once the text may be followed by more (stdout's backpressure: a slow reader). */
+  write(text: string): void | Promise<void>;
   info(text: string): void;
   /** Whether stderr is a terminal (then a progress bar is drawn). */
   interactive: boolean;
 }
 
 export const processOutput: Output = {
-  write: (text) => {
-    process.stdout.write(text);
-  },
+  write: (text) =>
+    process.stdout.write(text)
+      ? undefined
+      : new Promise<void>((resolve) => process.stdout.once('drain', () => resolve())),
   info: (text) => {
     process.stderr.write(`${text}\n`);
   },

@@ -43,7 +43,7 @@ export async function followEvents(
       await pause(wait, options.signal);
       continue;
     }
-    for (const event of page.items) out.write(`${JSON.stringify(event)}\n`);
+    for (const event of page.items) await out.write(`${JSON.stringify(event)}\n`);
     if (page.nextCursor) cursor = page.nextCursor;
     if (page.hasMore) continue;
     if (!options.follow) break;

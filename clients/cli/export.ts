@@ -53,7 +53,7 @@ export async function exportAssessments(
   options: ExportAssessmentsOptions,
   out: Output,
 ): Promise<number> {
-  if (options.format === 'csv') out.write(stringify([[...ASSESSMENT_COLUMNS]]));
+  if (options.format === 'csv') await out.write(stringify([[...ASSESSMENT_COLUMNS]]));
   let count = 0;
   const filters = {
     ...(options.roundId ? { roundId: options.roundId } : {}),
@@ -66,7 +66,7 @@ export async function exportAssessments(
       params: { query: { limit: 200, ...filters, ...(cursor ? { cursor } : {}) } },
     }),
   )) {
-    out.write(
+    await out.write(
       options.format === 'csv' ? assessmentCsvRow(assessment) : `${JSON.stringify(assessment)}\n`,
     );
     count += 1;

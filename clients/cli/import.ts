@@ -125,9 +125,9 @@ export async function runImport(
     }
   }
   if (options.json) {
-    out.write(`${JSON.stringify({ job, errors })}\n`);
+    await out.write(`${JSON.stringify({ job, errors })}\n`);
   } else {
-    out.write(summary(job, errors));
+    await out.write(summary(job, errors));
   }
   if (job.status === 'failed') return 1;
   return job.counts.rejected > 0 ? 2 : 0;
@@ -151,7 +151,7 @@ export function summary(job: ImportJob, errors: readonly ImportError[]): string 
     lines.push('Row errors:');
     for (const e of errors) lines.push(`  row ${e.row}, ${e.field}: ${e.message}`);
     if (errors.length < c.rejected) {
-      lines.push(`  … (lineal import errors are listed at /v1/imports/${job.id}/errors)`);
+      lines.push(`  … every row error: --json, or GET /v1/imports/${job.id}/errors`);
     }
   }
   return `${lines.join('\n')}\n`;

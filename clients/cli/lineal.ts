@@ -158,6 +158,11 @@ export async function main(
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  // A reader that stopped reading (`| head`): done, quietly, as other command-line tools are.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2), processOutput, process.env, {
     signal: controller.signal,
   });

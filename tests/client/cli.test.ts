@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,6 +160,41 @@ describeEngines('lineal CLI', (t) => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(rows.map((r) => [r.id, r.zone])).toEqual(made.map((a) => [a.id, a.zone]));
+  });
+
+  it('stops quietly when its reader goes away (| head)', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'clients/cli/lineal.ts', 'events', '--follow', '--poll-ms', '50'],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    // The first event read, the reader closes its end; the CLI must notice on its next write.
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    const token = env.LINEAL_API_KEY as string;
+    const unit = await createUnit(t, token);
+    const kid = await createChild(t, token, { unitId: unit.id });
+    await createAssessment(t, token, {
+      childId: kid.id,
+      unitId: unit.id,
+      rulerVersionId: await presetVersionId(t, token, 'topi-3'),
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 20_000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
   });
 
   it('events --follow prints new events as they come and stops on interrupt', async () => {
