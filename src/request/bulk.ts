@@ -157,10 +157,11 @@ export async function runEach<I, O>(
  * A chunk's idempotency and audit, done once for the chunk rather than per item: the keys'
  * locks taken and their stored responses read before the first item, the new responses and
  * the audit entries written after the last (in the same transaction, so exactly when the work
- * is committed). `earlier` holds the responses of the chunk's own items, for a later item with
- * the same key.
+ * is committed). `stored` also gets the responses of the chunk's own items, for a later item
+ * with the same key.
  */
-interface ChunkState {
+interface ChunkState<O> {
+  options: EachOptions<O>;
   keys: Map<number, KeyValues>;
   busy: Set<string>;
   stored: Map<string, StoredKey>;
@@ -174,8 +175,8 @@ async function claimChunk<I, O>(
   chunk: readonly EachItem<I>[],
   start: number,
   options: EachOptions<O>,
-): Promise<ChunkState & { options: EachOptions<O> }> {
-  const state = {
+): Promise<ChunkState<O>> {
+  const state: ChunkState<O> = {
     keys: new Map<number, KeyValues>(),
     busy: new Set<string>(),
     stored: new Map<string, StoredKey>(),
@@ -218,7 +219,7 @@ async function runItem<I, O>(
   service: Service<I, O>,
   item: EachItem<I>,
   index: number,
-  state: ChunkState & { options: EachOptions<O> },
+  state: ChunkState<O>,
 ): Promise<EachOutcome<O>> {
   if ('problem' in item) {
     return { outcome: 'failed', status: item.problem.status, problem: item.problem };
@@ -244,7 +245,7 @@ async function doItem<I, O>(
   service: Service<I, O>,
   item: { key?: string | undefined; input: I },
   index: number,
-  state: ChunkState & { options: EachOptions<O> },
+  state: ChunkState<O>,
 ): Promise<EachOutcome<O>> {
   const { session } = ctx;
   const values = state.keys.get(index);
