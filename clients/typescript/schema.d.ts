@@ -486,6 +486,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rounds/{roundId}/units/{unitId}/children": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's round roster: each child with status, zone, flags and steps
+         * @description Every child the round covers in the unit (enrolled during the window, in the age range), with the current assessment in the round, unacknowledged flags and open and overdue steps. One request for a whole group: what a round starts from.
+         */
+        get: operations["getRoundRoster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assessments": {
         parameters: {
             query?: never;
@@ -3082,6 +3102,52 @@ export interface components {
             items: components["schemas"]["Round"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
+        };
+        RoundRoster: {
+            /** Format: uuid */
+            roundId: string;
+            /** Format: uuid */
+            unitId: string;
+            /** Format: uuid */
+            rulerVersionId: string;
+            /** @description Children enrolled during the window and in the age range. */
+            enrolled: number;
+            /** @description Of those, children with a current assessment in the round. */
+            assessed: number;
+            missing: number;
+            /** @description assessed / enrolled, or null when none enrolled. */
+            coverage: number | null;
+            /** @description Every child the round covers in the unit, by family name. */
+            children: {
+                /** Format: uuid */
+                childId: string;
+                externalRef: string;
+                givenName: string | null;
+                familyName: string | null;
+                birthDate: string;
+                sex: components["schemas"]["Sex"] | null;
+                /**
+                 * @description missing: no current assessment in the round; corrected: the current one is a correction.
+                 * @enum {string}
+                 */
+                status: "missing" | "assessed" | "corrected";
+                /** @description The child's current assessment in this round and unit. */
+                assessment: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    lineageId: string;
+                    version: number;
+                    zone: components["schemas"]["Zone"] | null;
+                    assessedOn: string;
+                } | null;
+                /** @description Flags raised for the child in this unit, not yet acknowledged. */
+                openFlags: number;
+                /** @description Open steps of the child's action plans in this unit. */
+                openSteps: number;
+                /** @description Of those, past their due date (today in Copenhagen). */
+                overdueSteps: number;
+            }[];
         };
         Ruler: {
             /** Format: uuid */
@@ -8471,6 +8537,133 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitCoverage"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than 200 characters (`urn:lineal:problem:uri-too-long`); the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRoundRoster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                roundId: string;
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unit's roster for the round */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundRoster"];
                 };
             };
             /** @description The request is malformed or fails validation. */

@@ -3,6 +3,7 @@ import { PageQuerySchema, pageSchema, UpdatedSinceSchema } from '../../http/pagi
 import { ExternalRefSchema, IsoDateSchema } from '../../http/schemas.js';
 
 export const SexSchema = z.enum(['female', 'male', 'other']).meta({ id: 'Sex' });
+export type Sex = z.infer<typeof SexSchema>;
 
 export const ChildNameSchema = z.string().trim().min(1).max(200);
 const Name = ChildNameSchema;

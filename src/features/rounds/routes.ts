@@ -9,6 +9,7 @@ import {
   RoundListQuerySchema,
   RoundPageSchema,
   RoundParamsSchema,
+  RoundRosterSchema,
   RoundSchema,
   RoundUnitParamsSchema,
   UnitCoverageSchema,
@@ -19,6 +20,7 @@ import {
   listMunicipalityRounds,
   roundCoverage,
   unitCoverage,
+  unitRoster,
 } from './service.js';
 
 const tags = ['Rounds'];
@@ -121,5 +123,27 @@ export const roundRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       },
     },
     async (request) => runner.run(request, unitCoverage, request.params),
+  );
+
+  app.get(
+    '/v1/rounds/:roundId/units/:unitId/children',
+    {
+      config: { permission: 'coverage:read', audit: { resource: 'child', action: 'search' } },
+      schema: {
+        operationId: 'getRoundRoster',
+        tags,
+        summary: "A unit's round roster: each child with status, zone, flags and steps",
+        description:
+          'Every child the round covers in the unit (enrolled during the window, in the age ' +
+          'range), with the current assessment in the round, unacknowledged flags and open and ' +
+          'overdue steps. One request for a whole group: what a round starts from.',
+        params: RoundUnitParamsSchema,
+        response: {
+          200: jsonResponse(RoundRosterSchema, "The unit's roster for the round"),
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (request) => runner.run(request, unitRoster, request.params),
   );
 };

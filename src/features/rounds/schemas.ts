@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { ZoneSchema } from '../../domain/rulers/definition.js';
 import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
 import { IsoDateSchema } from '../../http/schemas.js';
+import { SexSchema } from '../children/schemas.js';
 import { UnitKindSchema } from '../units/schemas.js';
 
 export const RoundSchema = z
@@ -88,3 +90,45 @@ export const UnitCoverageSchema = z
     missingChildren: z.array(MissingChildSchema).describe('Enrolled but not yet assessed.'),
   })
   .meta({ id: 'UnitCoverage' });
+
+export const RosterChildSchema = z.object({
+  childId: z.uuid(),
+  externalRef: z.string(),
+  givenName: z.string().nullable(),
+  familyName: z.string().nullable(),
+  birthDate: z.string(),
+  sex: SexSchema.nullable(),
+  status: z
+    .enum(['missing', 'assessed', 'corrected'])
+    .describe(
+      'missing: no current assessment in the round; corrected: the current one is a correction.',
+    ),
+  assessment: z
+    .object({
+      id: z.uuid(),
+      lineageId: z.uuid(),
+      version: z.number().int(),
+      zone: ZoneSchema.nullable(),
+      assessedOn: z.string(),
+    })
+    .nullable()
+    .describe("The child's current assessment in this round and unit."),
+  openFlags: z
+    .number()
+    .int()
+    .describe('Flags raised for the child in this unit, not yet acknowledged.'),
+  openSteps: z.number().int().describe("Open steps of the child's action plans in this unit."),
+  overdueSteps: z.number().int().describe('Of those, past their due date (today in Copenhagen).'),
+});
+
+export const RoundRosterSchema = z
+  .object({
+    roundId: z.uuid(),
+    unitId: z.uuid(),
+    rulerVersionId: z.uuid(),
+    ...Counts,
+    children: z
+      .array(RosterChildSchema)
+      .describe('Every child the round covers in the unit, by family name.'),
+  })
+  .meta({ id: 'RoundRoster' });

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import type { Executor } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { isIsoDate } from '../../domain/dates.js';
+import type { Zone } from '../../domain/rulers/definition.js';
 import { NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { FieldError } from '../../http/problem.js';
 import type { Session } from '../../request/session.js';
+import type { Sex } from '../children/schemas.js';
 import { findVersion } from '../rulers/repository.js';
 import { findUnit, requireUnit } from '../units/repository.js';
 import type { UnitKind } from '../units/schemas.js';
@@ -18,6 +20,7 @@ import {
   listRounds,
   missingChildren,
   type RoundRow,
+  rosterOfUnit,
 } from './repository.js';
 import type { CreateRound, Round } from './schemas.js';
 
@@ -196,6 +199,61 @@ export async function unitCoverage(
       givenName: c.given_name,
       familyName: c.family_name,
       birthDate: c.birth_date,
+    })),
+  };
+}
+
+/**
+ * A unit's round roster: every child the round covers there, with the current assessment,
+ * open flags and open / overdue steps. What a round in the staff app starts from.
+ */
+export async function unitRoster(
+  session: Session,
+  trx: Transaction<DB>,
+  { roundId, unitId }: { roundId: string; unitId: string },
+) {
+  const municipalityId = session.municipalityId;
+  const round = await requireRound(trx, municipalityId, roundId);
+  await requireUnit(trx, municipalityId, unitId);
+  session.access.requireUnit(unitId);
+  const rows = await rosterOfUnit(trx, municipalityId, round, unitId, session.today);
+  // The roster names children and their zones: one search entry for the list.
+  session.audit({ criteria: { roundId, unitId, results: rows.length } });
+  const assessed = rows.filter((r) => r.assessment_id !== null).length;
+  return {
+    roundId,
+    unitId,
+    rulerVersionId: round.ruler_version_id,
+    enrolled: rows.length,
+    assessed,
+    missing: rows.length - assessed,
+    coverage: ratio(assessed, rows.length),
+    children: rows.map((r) => ({
+      childId: r.id,
+      externalRef: r.external_ref,
+      givenName: r.given_name,
+      familyName: r.family_name,
+      birthDate: r.birth_date,
+      sex: r.sex as Sex | null,
+      status:
+        r.assessment_id === null
+          ? ('missing' as const)
+          : (r.version ?? 1) > 1
+            ? ('corrected' as const)
+            : ('assessed' as const),
+      assessment:
+        r.assessment_id !== null && r.lineage_id !== null && r.assessed_on !== null
+          ? {
+              id: r.assessment_id,
+              lineageId: r.lineage_id,
+              version: r.version ?? 1,
+              zone: r.zone as Zone | null,
+              assessedOn: r.assessed_on,
+            }
+          : null,
+      openFlags: r.open_flags,
+      openSteps: r.open_steps,
+      overdueSteps: r.overdue_steps,
     })),
   };
 }
