@@ -25,7 +25,6 @@ import { auditLogRoutes } from './features/audit/routes.js';
 import { childRoutes } from './features/children/routes.js';
 import { concernReportRoutes } from './features/concern-reports/routes.js';
 import { consentRoutes } from './features/consents/routes.js';
-import { dashboardRoutes } from './features/dashboard/routes.js';
 import { dossierRoutes } from './features/dossier/routes.js';
 import { enrolmentRoutes } from './features/enrolments/routes.js';
 import { erasureRoutes } from './features/erasure/routes.js';
@@ -44,6 +43,8 @@ import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
 import { socialWorkerRoutes } from './features/social-workers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
+import { webRoutes } from './features/web/routes.js';
+import { signInRoutes } from './features/web/sign-in.js';
 import { webhookRoutes } from './features/webhooks/routes.js';
 import { worklistRoutes } from './features/worklist/routes.js';
 import { bodyLimitsPlugin } from './http/body-limits.js';
@@ -90,6 +91,13 @@ export interface AppDeps {
    * with its jobs); a new set of the app's own when omitted. Unused without a token.
    */
   metrics?: Metrics | undefined;
+  /** The built front end (default: dist/web of this package). */
+  webRoot?: string | undefined;
+}
+
+/** The origin of a URL, or undefined when it is not one. */
+function originOf(url: string): string | undefined {
+  return URL.canParse(url) ? new URL(url).origin : undefined;
 }
 
 /** Accept a caller's request id only when it is short and harmless in logs. */
@@ -160,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.config.etag?.requireIfMatch) await app.register(requireIfMatchPlugin);
 
   await app.register(healthRoutes, routeDeps);
+  await app.register(signInRoutes, { oidc: deps.oidc });
   await app.register(municipalityRoutes, routeDeps);
   await app.register(apiKeyRoutes, routeDeps);
   await app.register(meRoutes, routeDeps);
@@ -182,7 +191,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(socialWorkerRoutes, routeDeps);
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);
-  await app.register(dashboardRoutes, routeDeps);
   await app.register(auditLogRoutes, routeDeps);
   await app.register(dossierRoutes, routeDeps);
   await app.register(erasureRoutes, routeDeps);
@@ -196,6 +204,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(importRoutes, {
     ...routeDeps,
     importMaxBytes: deps.config.imports?.maxBytes ?? DEFAULT_IMPORTS.maxBytes,
+  });
+  await app.register(webRoutes, {
+    root: deps.webRoot,
+    identityProviderOrigin: deps.oidc?.app ? originOf(deps.oidc.issuer) : undefined,
   });
 
   await app.ready();

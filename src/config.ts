@@ -147,6 +147,8 @@ const envSchema = z.object({
   OIDC_CLAIM_MUNICIPALITY: z.string().trim().min(1).default('municipality'),
   OIDC_CLAIM_ROLE: z.string().trim().min(1).default('lineal_role'),
   OIDC_CLAIM_UNITS: z.string().trim().min(1).default('lineal_units'),
+  OIDC_APP_CLIENT_ID: z.string().trim().min(1).max(200).optional(),
+  OIDC_APP_SCOPE: z.string().trim().min(1).max(500).default('openid'),
   OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   OIDC_MUNICIPALITIES: z
     .string()
@@ -355,6 +357,12 @@ export interface OidcConfig {
    * always bind it: OIDC_MUNICIPALITIES).
    */
   municipalities?: string[];
+  /**
+   * The staff app's sign-in (authorization code + PKCE, a public client registered at the
+   * identity provider with redirect URI <deployment>/app/); absent = the app offers API keys
+   * only. The app asks for the audience as an RFC 8707 resource indicator.
+   */
+  app?: { clientId: string; scope: string };
 }
 
 export class ConfigError extends Error {
@@ -436,6 +444,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             },
             clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
             ...(e.OIDC_MUNICIPALITIES ? { municipalities: e.OIDC_MUNICIPALITIES } : {}),
+            ...(e.OIDC_APP_CLIENT_ID
+              ? { app: { clientId: e.OIDC_APP_CLIENT_ID, scope: e.OIDC_APP_SCOPE } }
+              : {}),
           }
         : undefined,
     rateLimit: {

@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sign-in-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How a browser client signs in (the identity provider and the app's client id) */
+        get: operations["getSignInOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/municipalities": {
         parameters: {
             query?: never;
@@ -3332,6 +3349,18 @@ export interface components {
             fromUnitKind: components["schemas"]["UnitKind"];
             toUnitKind: components["schemas"]["UnitKind"];
         };
+        SignInOptions: {
+            /** @description Null: sign-in with the identity provider is not set up (API keys only). */
+            oidc: {
+                /** @description The identity provider's issuer (OpenID discovery base). */
+                issuer: string;
+                /** @description The staff app's client id at the identity provider. */
+                clientId: string;
+                scope: string;
+                /** @description The API's audience, to ask for as an RFC 8707 resource indicator. */
+                resource: string | null;
+            } | null;
+        };
         SocialWorkerAssignment: {
             /** Format: uuid */
             id: string;
@@ -3790,6 +3819,35 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["NotReadyProblem"];
+                };
+            };
+        };
+    };
+    getSignInOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in options */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInOptions"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

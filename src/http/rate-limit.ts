@@ -9,7 +9,16 @@ import { SharedRateCounts, sharedRateLimitStore } from './shared-rate-limit.js';
  * Routes never limited: probes (an orchestrator must always reach them), the API description
  * and its UI, and the dashboard's static page and assets. None of them serves child data.
  */
-const UNLIMITED_PREFIXES = ['/healthz', '/readyz', '/docs', '/openapi.json', '/dashboard'];
+const UNLIMITED_PREFIXES = [
+  '/healthz',
+  '/readyz',
+  '/docs',
+  '/openapi.json',
+  '/dashboard',
+  '/app',
+  '/assets',
+  '/sign-in-options',
+];
 
 export function isRateLimited(routeUrl: string | undefined): boolean {
   if (routeUrl === undefined) return false;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type AppDeps, buildApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createPlatformAdminKey } from '../../src/features/api-keys/bootstrap.js';
-import { DASHBOARD_CSP } from '../../src/features/dashboard/routes.js';
+import { DASHBOARD_CSP, webCsp } from '../../src/features/web/routes.js';
 import { LARGE_BODY_ROUTES, SMALL_BODY_LIMIT_BYTES } from '../../src/http/body-limits.js';
 import { isRateLimited, rateLimitKey } from '../../src/http/rate-limit.js';
 import { API_CSP } from '../../src/http/security.js';
@@ -118,7 +118,14 @@ describeEngines('hardening', (t) => {
       expect(second.statusCode, second.body).toBe(200);
       expect(second.headers['ratelimit-remaining']).toBe('1');
 
-      for (const url of ['/healthz', '/readyz', '/dashboard', '/dashboard/assets/dashboard.js']) {
+      for (const url of [
+        '/healthz',
+        '/readyz',
+        '/dashboard',
+        '/app/',
+        '/app/manifest.webmanifest',
+        '/sign-in-options',
+      ]) {
         for (let i = 0; i < 5; i++) {
           const res = await get(app, url);
           expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
@@ -144,7 +151,8 @@ describeEngines('hardening', (t) => {
       expect(isRateLimited('/v1/children/:childId')).toBe(true);
       expect(isRateLimited('/healthz')).toBe(false);
       expect(isRateLimited('/docs/static/*')).toBe(false);
-      expect(isRateLimited('/dashboard/assets/chart.umd.js')).toBe(false);
+      expect(isRateLimited('/assets/:file')).toBe(false);
+      expect(isRateLimited('/app/:file')).toBe(false);
       expect(isRateLimited('/dashboards-of-the-future')).toBe(true);
 
       const off = await appWith({ rateLimit: { max: 0, windowMs: 60_000 } });
@@ -191,8 +199,9 @@ describeEngines('hardening', (t) => {
       expect(dashboard.statusCode).toBe(200);
       expect(dashboard.headers['content-security-policy']).toBe(DASHBOARD_CSP);
       expectSecurityHeaders(dashboard);
-      const asset = await t.call('GET', '/dashboard/assets/dashboard.js', { token: null });
+      const asset = await t.call('GET', '/app/sw.js', { token: null });
       expect(asset.headers['cache-control']).toBe('no-cache');
+      expect(asset.headers['content-security-policy']).toBe(webCsp());
 
       const docs = await t.call('GET', '/docs/', { token: null });
       expect(docs.statusCode).toBe(200);

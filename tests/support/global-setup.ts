@@ -60,7 +60,28 @@ async function postgresServer(): Promise<{ url: string; stop: () => Promise<void
   }
 }
 
+/**
+ * The front end (dist/web) as the tests' apps serve it, built from the current sources once per
+ * run (under a second), so `npm test` needs no prior `npm run build`.
+ */
+async function buildWeb(): Promise<void> {
+  const { build } = await import('vite');
+  // A production build, as `npm run build` makes it: vitest runs with NODE_ENV=test, which
+  // would give Vite's development JSX (file paths in the bundle) and no service worker.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: path.resolve(import.meta.dirname, '../../vite.config.ts'),
+      mode: 'production',
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+}
+
 export default async function setup(project: TestProject) {
+  await buildWeb();
   const dir = await mkdtemp(path.join(tmpdir(), 'lineal-tests-'));
   project.provide('pgliteTemplateFile', await pgliteTemplate(dir));
 
