@@ -394,6 +394,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     for (const name of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL']) {
       if (!cleaned[name]) problems.push(`${name}: required with OIDC_ISSUER`);
     }
+    // The staff app discovers the provider at <issuer>/.well-known/openid-configuration.
+    const issuer = cleaned.OIDC_ISSUER;
+    if (cleaned.OIDC_APP_CLIENT_ID && !(URL.canParse(issuer) && isSecureJwksUrl(new URL(issuer)))) {
+      problems.push(
+        'OIDC_ISSUER: must be an https URL (http only on a loopback host) for the staff app sign-in (OIDC_APP_CLIENT_ID)',
+      );
+    }
   } else {
     for (const name of Object.keys(cleaned)
       .filter((key) => key.startsWith('OIDC_'))

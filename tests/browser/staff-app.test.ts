@@ -5,6 +5,7 @@ import { todayInCopenhagen } from '../../src/web/shared/i18n.js';
 import {
   axeViolations,
   checkScreen,
+  daysFromToday,
   hasChromium,
   horizontalOverflow,
   launchChromium,
@@ -18,13 +19,6 @@ import {
   createRound,
   createScreeningTenant,
 } from '../support/factories.js';
-
-/** Days from today (Copenhagen), YYYY-MM-DD. */
-function daysFromToday(days: number): string {
-  const date = new Date(`${todayInCopenhagen()}T12:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
-}
 
 const FAMILIES = ['Andersen', 'Berg', 'Christensen', 'Dahl', 'Eriksen', 'Frost', 'Gram', 'Holm'];
 
@@ -67,6 +61,11 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
       });
       children.push({ id: child.id, familyName });
     }
+    const renamed = await t.call('PATCH', `/v1/units/${s.unit.id}`, {
+      token: s.admin.token,
+      body: { name: 'Børnehuset Solsikken' },
+    });
+    expect(renamed.statusCode, renamed.body).toBe(200);
     const staff = await createKey(t, s.municipality.id, 'unit_leader', {
       token: s.admin.token,
       unitIds: [s.unit.id],
@@ -179,6 +178,15 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     const stepKey = await firstOpen.getAttribute('data-step-key');
     await firstOpen.locator('button:text("Markér udført")').click();
     await page.waitForSelector(`li.step[data-step-key="${stepKey}"] .pill-done`);
+    // The handover summary, opened on the child's page.
+    await page.click('button:text("Vis overleveringen")');
+    await page.waitForSelector('.handover');
+    expect(await axeViolations(page)).toEqual([]);
+    // The worklist: the open steps of the unit, grouped by child.
+    await page.click('nav >> text=Arbejdsliste');
+    await page.waitForSelector('ol.steps');
+    expect(await page.textContent('main')).toContain('Bo Berg');
+    expectClean('worklist', await checkScreen(page, 'app-worklist'));
 
     // 3. No overall position: no zone (insufficient data), said so in plain Danish.
     await openRoster();
@@ -186,17 +194,34 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     await page.waitForSelector('.result-zone .zone-none');
     expect(await page.textContent('.explanation')).toContain('ikke angivet en samlet vurdering');
 
-    // 4 and 5: yellow, green; "Næste barn" goes on without the roster.
+    // 4 and 5: yellow, then green with the keyboard only: "Næste barn" goes on without the
+    // roster, the raters are remembered, so a typical child is a handful of keys.
     await openRoster();
     await assess('Dahl', { overall: 2 });
     await page.waitForSelector('.result-zone .zone-yellow');
-    await page.click('a.button.primary:has-text("Næste barn")');
+    let keys = 0;
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 80; i++) {
+        if (await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)})`)) {
+          return;
+        }
+        await page.keyboard.press('Tab');
+        keys++;
+      }
+      throw new Error(`${selector} cannot be reached with Tab`);
+    };
+    await tabTo('a.button.primary');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('form.assess');
     expect(await page.textContent('h1')).toContain('Eriksen');
-    await page.check('input[name="overallLevel"][value="1"]');
-    await page.check('#parentsInformed');
-    await page.click('form.assess button[type="submit"]');
+    await tabTo('input[name="overallLevel"]');
+    await page.keyboard.press('ArrowRight'); // from "Ikke vurderet" round to "1 trives"
+    await tabTo('#parentsInformed');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Control+Enter');
+    keys += 4;
     await page.waitForSelector('.result-zone .zone-green');
+    console.info(`[staff app] a typical child from the previous result: ${keys} key presses`);
 
     // The unit leader's overview: progress and zones at a glance.
     await openRoster();

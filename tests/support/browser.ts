@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { todayInCopenhagen } from '../../src/web/shared/i18n.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -99,4 +100,11 @@ export async function checkScreen(page: Page, name: string): Promise<ScreenCheck
   }
   if (original) await page.setViewportSize(original);
   return results;
+}
+
+/** Days from the real today in Copenhagen (what the browser's date inputs default to). */
+export function daysFromToday(days: number): string {
+  const date = new Date(`${todayInCopenhagen()}T12:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
 }

@@ -154,6 +154,29 @@ describe('loadConfig', () => {
       });
     });
 
+    it("publishes the staff app's client with OIDC_APP_CLIENT_ID (and an https issuer)", () => {
+      expect(loadConfig({ ...oidcEnv, OIDC_APP_CLIENT_ID: 'lineal-app' }).oidc?.app).toEqual({
+        clientId: 'lineal-app',
+        scope: 'openid',
+      });
+      expect(
+        loadConfig({
+          ...oidcEnv,
+          OIDC_APP_CLIENT_ID: 'lineal-app',
+          OIDC_APP_SCOPE: 'openid profile',
+        }).oidc?.app?.scope,
+      ).toBe('openid profile');
+      expect(loadConfig(oidcEnv).oidc?.app).toBeUndefined();
+      for (const issuer of ['lineal-idp', 'http://idp.example']) {
+        expect(() =>
+          loadConfig({ ...oidcEnv, OIDC_ISSUER: issuer, OIDC_APP_CLIENT_ID: 'lineal-app' }),
+        ).toThrow(/OIDC_ISSUER: must be an https URL/);
+      }
+      expect(() => loadConfig({ OIDC_APP_CLIENT_ID: 'lineal-app' })).toThrow(
+        /OIDC_APP_CLIENT_ID: has no effect without OIDC_ISSUER/,
+      );
+    });
+
     it('takes its algorithms, claim names and clock tolerance from the environment', () => {
       const oidc = loadConfig({
         ...oidcEnv,

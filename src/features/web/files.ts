@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built front end (dist/web, `npm run build:web`), found from this file upwards. */
+/**
+ * The built front end, dist/web of this package: beside the compiled service when it runs from
+ * dist/ (`npm start`), or under the package root when it runs from source (tsx, tests).
+ */
 export function defaultWebRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
+    if (basename(dir) === 'dist') return join(dir, 'web');
     if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'web');
     const parent = dirname(dir);
     if (parent === dir) return join(process.cwd(), 'dist', 'web');

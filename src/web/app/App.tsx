@@ -87,7 +87,11 @@ export function App() {
         if (error instanceof LinealProblemError && error.status === 401) {
           localStorage.removeItem('lineal.session');
           setSession(undefined);
-          setSignInError(i18n.t('signIn.invalid', { detail: error.problem.detail }));
+          setSignInError(
+            i18n.t(session?.kind === 'oidc' ? 'signIn.oidcFailed' : 'signIn.invalid', {
+              detail: error.problem.detail,
+            }),
+          );
           return;
         }
         setMe({ status: 'error', error });
@@ -116,8 +120,16 @@ export function App() {
             setSession(signedIn);
           }}
           onOidc={() => {
-            if (config?.oidc) void startOidcSignIn(config.oidc);
+            if (!config?.oidc) return;
+            startOidcSignIn(config.oidc).catch((error: unknown) =>
+              setSignInError(
+                i18n.t('signIn.oidcFailed', {
+                  detail: error instanceof Error ? error.message : String(error),
+                }),
+              ),
+            );
           }}
+          onLang={setLang}
         />
       );
     }

@@ -334,7 +334,19 @@ function AssessForm({
       ) : Object.keys(errors).length > 0 ? (
         <Notice kind="error">{t('assess.fixErrors')}</Notice>
       ) : null}
-      <form class="assess" onSubmit={save} noValidate>
+      <form
+        class="assess"
+        onSubmit={save}
+        noValidate
+        onKeyDown={(event) => {
+          // Ctrl+Enter (⌘+Enter) saves from any field: no tabbing to the button.
+          if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+            event.preventDefault();
+            event.currentTarget.requestSubmit();
+          }
+        }}
+        aria-describedby="save-hint"
+      >
         <div class="field">
           <label for="assessedOn">{t('assess.date')}</label>
           <input
@@ -549,6 +561,9 @@ function AssessForm({
           <a class="button secondary" href={href({ name: 'roster', roundId, unitId })}>
             {t('assess.cancel')}
           </a>
+          <span class="hint" id="save-hint">
+            {t('assess.saveHint')}
+          </span>
         </div>
       </form>
     </main>

@@ -263,7 +263,10 @@ function FlagItem({ flag }: { flag: Schemas['Flag'] }) {
     <li class="flag">
       <strong>{t(`child.flagKind.${flag.kind}` as MessageKey)}</strong>{' '}
       <span class="muted">{i18n.dateTime(flag.raisedAt)}</span>
-      <p>{flag.reason}</p>
+      <p>
+        {t(`child.flagWhy.${flag.kind}` as MessageKey)}
+        {i18n.lang === 'en' ? ` ${flag.reason}` : null}
+      </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {done ? (
         <p class="pill pill-done">{t('status.saved')}</p>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Translator } from '../../shared/i18n.js';
+import { LANGS, type Lang, type Translator } from '../../shared/i18n.js';
 import { apiClient, isUnreachable, LinealProblemError, unwrap } from '../api.js';
 import type { MessageKey } from '../messages.js';
 import type { SignInConfig } from '../oidc.js';
@@ -12,12 +12,14 @@ export function SignIn({
   initialError,
   onSignedIn,
   onOidc,
+  onLang,
 }: {
   i18n: Translator<MessageKey>;
   config: SignInConfig | undefined;
   initialError?: string | undefined;
   onSignedIn(session: SignedIn): void;
   onOidc(): void;
+  onLang(lang: Lang): void;
 }) {
   const t = i18n.t;
   const [key, setKey] = useState('');
@@ -46,6 +48,19 @@ export function SignIn({
 
   return (
     <main id="main" class="sign-in">
+      <div class="sign-in-top">
+        <span class="brand">lineal</span>
+        <label class="visually-hidden" for="lang">
+          {t('nav.language')}
+        </label>
+        <select id="lang" value={i18n.lang} onChange={(e) => onLang(e.currentTarget.value as Lang)}>
+          {LANGS.map((l) => (
+            <option key={l} value={l}>
+              {t(`lang.${l}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </div>
       <h1>{t('signIn.title')}</h1>
       <p>{t('signIn.intro')}</p>
       {error ? (
