@@ -20,7 +20,17 @@ import {
   createScreeningTenant,
 } from '../support/factories.js';
 
-const FAMILIES = ['Andersen', 'Berg', 'Christensen', 'Dahl', 'Eriksen', 'Frost', 'Gram', 'Holm'];
+const FAMILIES = [
+  'Andersen',
+  'Berg',
+  'Christensen',
+  'Dahl',
+  'Eriksen',
+  'Frost',
+  'Gram',
+  'Holm',
+  'Iversen',
+];
 
 function expectClean(name: string, checks: ScreenCheck[]): void {
   for (const check of checks) {
@@ -56,7 +66,9 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     for (const [i, familyName] of FAMILIES.entries()) {
       const child = await createChild(t, s.admin.token, {
         unitId: s.unit.id,
-        givenName: ['Alma', 'Bo', 'Clara', 'Dan', 'Ella', 'Finn', 'Gry', 'Hugo'][i] as string,
+        givenName: ['Alma', 'Bo', 'Clara', 'Dan', 'Ella', 'Finn', 'Gry', 'Hugo', 'Ida'][
+          i
+        ] as string,
         familyName,
       });
       children.push({ id: child.id, familyName });
@@ -140,12 +152,12 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
       console.log(await page.content());
       throw e;
     });
-    expect(await page.textContent('.round-link a')).toContain('0 af 8 vurderet');
+    expect(await page.textContent('.round-link a')).toContain('0 af 9 vurderet');
     expectClean('home', await checkScreen(page, 'app-home'));
 
     await page.click('.round-link a');
     await page.waitForSelector('li.roster-row');
-    expect(await page.locator('li.roster-row').count()).toBe(8);
+    expect(await page.locator('li.roster-row').count()).toBe(9);
     // Search narrows the list without a page load.
     await page.fill('#roster-search', 'berg');
     expect(await page.locator('li.roster-row').count()).toBe(1);
@@ -184,8 +196,8 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     expect(await axeViolations(page)).toEqual([]);
     // The worklist: the open steps of the unit, grouped by child.
     await page.click('nav >> text=Arbejdsliste');
-    await page.waitForSelector('ol.steps');
-    expect(await page.textContent('main')).toContain('Bo Berg');
+    await page.waitForSelector('main section.panel h2 >> text=Bo Berg');
+    expect(await page.locator('main section.panel ol.steps li.step').count()).toBeGreaterThan(0);
     expectClean('worklist', await checkScreen(page, 'app-worklist'));
 
     // 3. No overall position: no zone (insufficient data), said so in plain Danish.
@@ -225,7 +237,7 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
 
     // The unit leader's overview: progress and zones at a glance.
     await openRoster();
-    expect(await page.textContent('.summary')).toContain('5 af 8 børn er vurderet');
+    expect(await page.textContent('.summary')).toContain('5 af 9 børn er vurderet');
 
     // Offline: the app keeps working from what it stored; two more assessments are queued.
     // The service worker has the app shell (it controls the page once installed).
@@ -313,6 +325,37 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     expect(await axeViolations(page)).toEqual([]);
     await page.click('.outbox-conflict button:text("Kassér")');
     await page.waitForSelector('.notice-success >> text=Alt er sendt');
+  });
+
+  it('sends a change whose answer was lost again with its key: recorded once', {
+    timeout: 60_000,
+  }, async () => {
+    await openRoster();
+    // The first POST reaches the service and is recorded, but its answer never arrives.
+    let lost = 0;
+    await page.route('**/v1/assessments', async (route) => {
+      if (route.request().method() === 'POST' && lost === 0) {
+        lost++;
+        await route.fetch();
+        await route.abort('connectionreset');
+        return;
+      }
+      await route.continue();
+    });
+    await assess('Iversen', { overall: 1 });
+    await page.waitForSelector('.notice-offline >> text=Gemt på enheden');
+    await page.unroute('**/v1/assessments');
+    expect(lost).toBe(1);
+    await page.click('nav >> text=Udbakke');
+    await page.click('button:text("Send nu")');
+    await page.waitForSelector('.notice-success >> text=Alt er sendt', { timeout: 30_000 });
+    const iversen = seeded.children[8]?.id as string;
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v1/assessments?childId=${iversen}&limit=10`,
+      headers: { authorization: `Bearer ${seeded.adminToken}` },
+    });
+    expect(res.json().items).toHaveLength(1);
   });
 
   it('switches to English, and sign-out clears what the app stored', async () => {

@@ -152,7 +152,9 @@ describeEngines('changed since: incremental sync and exact lookups', (t) => {
     const since = new Date(Date.now() - 1000).toISOString();
     const a = await createUnit(t, admin.token, { name: 'Zeta' });
     const b = await createUnit(t, admin.token, { name: 'Alpha' });
-    t.clock.set(new Date());
+    // The database stamps creation in microseconds, the clock in milliseconds: a change in the
+    // same millisecond would sort before it. One millisecond later is after it.
+    t.clock.set(new Date(Date.now() + 1));
     const patched = await t.call('PATCH', `/v1/units/${a.id}`, {
       token: admin.token,
       body: { district: 'Nord' },

@@ -184,18 +184,21 @@ function Shell({ onSignOut }: { onSignOut(): Promise<void> }) {
         </a>
         <nav aria-label={t('nav.main')}>
           <a
+            class="nav-link"
             href={href({ name: 'home' })}
             aria-current={route.name === 'home' ? 'page' : undefined}
           >
             {t('nav.home')}
           </a>
           <a
+            class="nav-link"
             href={href({ name: 'worklist' })}
             aria-current={route.name === 'worklist' ? 'page' : undefined}
           >
             {t('nav.worklist')}
           </a>
           <a
+            class="nav-link"
             href={href({ name: 'outbox' })}
             aria-current={route.name === 'outbox' ? 'page' : undefined}
           >

@@ -13,8 +13,15 @@ type Roster = Schemas['RoundRoster'];
 
 export interface UnitWithRounds {
   unit: Unit;
-  rounds: { round: Round; roster: Roster }[];
+  /** The roster is fetched (and kept offline) for the first units only: see ROSTER_UNITS. */
+  rounds: { round: Round; roster: Roster | null }[];
 }
+
+/**
+ * A unit's staff has a few units; a municipality-wide key sees every unit. Rosters (and their
+ * offline copies) are fetched ahead for this many units; further units' rounds open on demand.
+ */
+const ROSTER_UNITS = 10;
 
 export const rosterKey = (roundId: string, unitId: string) => `roster:${roundId}:${unitId}`;
 export const rulerKey = (versionId: string) => `ruler:${versionId}`;
@@ -50,6 +57,10 @@ async function fetchHome(api: LinealClient, me: Schemas['Me']): Promise<UnitWith
     );
     const rounds = [];
     for (const round of page.items) {
+      if (result.length >= ROSTER_UNITS) {
+        rounds.push({ round, roster: null });
+        continue;
+      }
       const roster = unwrap(
         await api.GET('/v1/rounds/{roundId}/units/{unitId}/children', {
           params: { path: { roundId: round.id, unitId: unit.id } },
@@ -96,20 +107,24 @@ export function Home() {
                             to: i18n.date(round.windowEnd),
                           })}
                         </span>
-                        <span>
-                          {t('home.progress', {
-                            assessed: roster.assessed,
-                            enrolled: roster.enrolled,
-                          })}
-                        </span>
-                        <progress
-                          max={Math.max(roster.enrolled, 1)}
-                          value={roster.assessed}
-                          aria-label={t('home.progress', {
-                            assessed: roster.assessed,
-                            enrolled: roster.enrolled,
-                          })}
-                        />
+                        {roster ? (
+                          <>
+                            <span>
+                              {t('home.progress', {
+                                assessed: roster.assessed,
+                                enrolled: roster.enrolled,
+                              })}
+                            </span>
+                            <progress
+                              max={Math.max(roster.enrolled, 1)}
+                              value={roster.assessed}
+                              aria-label={t('home.progress', {
+                                assessed: roster.assessed,
+                                enrolled: roster.enrolled,
+                              })}
+                            />
+                          </>
+                        ) : null}
                       </a>
                     </li>
                   ))}

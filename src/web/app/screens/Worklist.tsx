@@ -31,7 +31,7 @@ async function fetchWorklist(api: LinealClient, overdue: boolean): Promise<Workl
   const home = await cacheGet<UnitWithRounds[]>('home');
   for (const { unit, rounds } of home?.data ?? []) {
     for (const { round, roster } of rounds) {
-      for (const c of roster.children) {
+      for (const c of roster?.children ?? []) {
         children[c.childId] = { name: childName(c), roundId: round.id, unitId: unit.id };
       }
     }
