@@ -1,20 +1,16 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Database } from '../../src/db/database.js';
 import { createDemoData, type DemoResult } from '../../src/demo/generate.js';
+import { ARTIFACTS, hasChromium, launchChromium } from '../support/browser.js';
 import { openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';
 
-/** Debian's chromium; the test is skipped where it is not installed. */
-const CHROMIUM = '/usr/bin/chromium';
 const TODAY = new Date('2026-11-22T09:00:00.000Z');
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 
 interface Cell {
   value: number | null;
@@ -42,7 +38,7 @@ async function submitKey(page: Page, key: string): Promise<void> {
   await page.click('#load');
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium [pglite]', () => {
+describe.skipIf(!hasChromium)('dashboard in headless Chromium [pglite]', () => {
   let database: Database;
   let drop: () => Promise<void>;
   let app: FastifyInstance;
@@ -61,18 +57,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium [pglite]'
     demo = await createDemoData(app, database, { children: 60, seed: 42, today: TODAY });
     await app.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -171,15 +171,25 @@ export async function roundCoverage(session: Session, trx: Transaction<DB>, roun
   };
 }
 
+/** The round and one of its units, as the caller may see them (404 / 403 otherwise). */
+async function requireRoundUnit(
+  session: Session,
+  trx: Transaction<DB>,
+  { roundId, unitId }: { roundId: string; unitId: string },
+) {
+  const round = await requireRound(trx, session.municipalityId, roundId);
+  await requireUnit(trx, session.municipalityId, unitId);
+  session.access.requireUnit(unitId);
+  return round;
+}
+
 export async function unitCoverage(
   session: Session,
   trx: Transaction<DB>,
   { roundId, unitId }: { roundId: string; unitId: string },
 ) {
   const municipalityId = session.municipalityId;
-  const round = await requireRound(trx, municipalityId, roundId);
-  await requireUnit(trx, municipalityId, unitId);
-  session.access.requireUnit(unitId);
+  const round = await requireRoundUnit(session, trx, { roundId, unitId });
   const [counts] = await coverageByUnit(trx, municipalityId, round, [unitId]);
   const missing = await missingChildren(trx, municipalityId, round, unitId);
   // The missing list names children: one search entry for the list.
@@ -212,11 +222,8 @@ export async function unitRoster(
   trx: Transaction<DB>,
   { roundId, unitId }: { roundId: string; unitId: string },
 ) {
-  const municipalityId = session.municipalityId;
-  const round = await requireRound(trx, municipalityId, roundId);
-  await requireUnit(trx, municipalityId, unitId);
-  session.access.requireUnit(unitId);
-  const rows = await rosterOfUnit(trx, municipalityId, round, unitId, session.today);
+  const round = await requireRoundUnit(session, trx, { roundId, unitId });
+  const rows = await rosterOfUnit(trx, session.municipalityId, round, unitId, session.today);
   // The roster names children and their zones: one search entry for the list.
   session.audit({ criteria: { roundId, unitId, results: rows.length } });
   const assessed = rows.filter((r) => r.assessment_id !== null).length;

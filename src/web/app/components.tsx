@@ -193,3 +193,23 @@ export function childName(c: {
   const name = [c.givenName, c.familyName].filter(Boolean).join(' ');
   return name || c.externalRef;
 }
+
+/** A round's progress: the sentence, and the same as a bar (labelled with it). */
+export function RoundProgress({
+  text,
+  assessed,
+  enrolled,
+  as: Tag = 'span',
+}: {
+  text: string;
+  assessed: number;
+  enrolled: number;
+  as?: 'span' | 'p';
+}) {
+  return (
+    <>
+      <Tag>{text}</Tag>
+      <progress max={Math.max(enrolled, 1)} value={assessed} aria-label={text} />
+    </>
+  );
+}

@@ -4,11 +4,18 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 
+/** A child in a round and unit: where the assess and child screens are. */
+export interface ChildRef {
+  roundId: string;
+  unitId: string;
+  childId: string;
+}
+
 export type Route =
   | { name: 'home' }
   | { name: 'roster'; roundId: string; unitId: string }
-  | { name: 'assess'; roundId: string; unitId: string; childId: string }
-  | { name: 'child'; roundId: string; unitId: string; childId: string }
+  | ({ name: 'assess' } & ChildRef)
+  | ({ name: 'child' } & ChildRef)
   | { name: 'worklist' }
   | { name: 'outbox' };
 

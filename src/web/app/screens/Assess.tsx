@@ -5,7 +5,7 @@ import { childName, ErrorNotice, Loading, Notice, OfflineNotice } from '../compo
 import { useApp } from '../context.js';
 import type { MessageKey } from '../messages.js';
 import { submit } from '../outbox.js';
-import { href, navigate } from '../router.js';
+import { type ChildRef, href, navigate } from '../router.js';
 import { useLoad } from '../use-load.js';
 import { fetchRuler, rulerKey } from './Home.js';
 import { useRoster } from './Roster.js';
@@ -150,15 +150,7 @@ function LevelChoice({
   );
 }
 
-export function Assess({
-  roundId,
-  unitId,
-  childId,
-}: {
-  roundId: string;
-  unitId: string;
-  childId: string;
-}) {
+export function Assess({ roundId, unitId, childId }: ChildRef) {
   const { api, i18n } = useApp();
   const t = i18n.t;
   const roster = useRoster(roundId, unitId);

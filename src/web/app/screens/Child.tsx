@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { LinealClient } from '../../../../clients/typescript/index.js';
 import { todayInCopenhagen } from '../../shared/i18n.js';
@@ -14,7 +15,7 @@ import {
 import { useApp } from '../context.js';
 import { explain } from '../explain.js';
 import type { MessageKey } from '../messages.js';
-import { href } from '../router.js';
+import { type ChildRef, href } from '../router.js';
 import { useLoad } from '../use-load.js';
 import { useOutbox } from '../use-outbox.js';
 import { fetchRuler, rulerKey } from './Home.js';
@@ -76,15 +77,7 @@ function problemText(error: unknown): string {
   return String(error);
 }
 
-export function ChildPage({
-  roundId,
-  unitId,
-  childId,
-}: {
-  roundId: string;
-  unitId: string;
-  childId: string;
-}) {
+export function ChildPage({ roundId, unitId, childId }: ChildRef) {
   const { i18n } = useApp();
   const t = i18n.t;
   const roster = useRoster(roundId, unitId);
@@ -304,6 +297,48 @@ function FlagItem({ flag }: { flag: Schemas['Flag'] }) {
   );
 }
 
+/**
+ * A panel with one form that writes while online: its title and intro, the fields, and the
+ * outcome (the success text `save` answers, or the API's problem) above the form.
+ */
+function FormPanel({
+  id,
+  title,
+  intro,
+  submitLabel,
+  save,
+  children,
+}: {
+  id: string;
+  title: string;
+  intro: string;
+  submitLabel: string;
+  save(): Promise<string>;
+  children: ComponentChildren;
+}) {
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
+  return (
+    <section class="panel" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>{title}</h2>
+      <p class="hint">{intro}</p>
+      {message ? <Notice kind={message.ok ? 'success' : 'error'}>{message.text}</Notice> : null}
+      <form
+        onSubmit={async (event) => {
+          event.preventDefault();
+          try {
+            setMessage({ ok: true, text: await save() });
+          } catch (e) {
+            setMessage({ ok: false, text: problemText(e) });
+          }
+        }}
+      >
+        <div class="grid-2">{children}</div>
+        <button type="submit">{submitLabel}</button>
+      </form>
+    </section>
+  );
+}
+
 const INVOLVED = [
   'unit_staff',
   'unit_leader',
@@ -321,80 +356,70 @@ function ConcernPanel({ childId }: { childId: string }) {
   const [by, setBy] = useState('');
   const [role, setRole] = useState<(typeof INVOLVED)[number]>('unit_leader');
   const [reference, setReference] = useState('');
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
   return (
-    <section class="panel" aria-labelledby="concern-h">
-      <h2 id="concern-h">{t('child.concern')}</h2>
-      <p class="hint">{t('child.concernIntro')}</p>
-      {message ? <Notice kind={message.ok ? 'success' : 'error'}>{message.text}</Notice> : null}
-      <form
-        onSubmit={async (event) => {
-          event.preventDefault();
-          try {
-            await post((headers) =>
-              api.POST('/v1/children/{childId}/concern-reports', {
-                params: { path: { childId }, header: headers },
-                body: {
-                  reportedOn,
-                  reportedBy: { name: by.trim(), role },
-                  ...(reference.trim() ? { reference: reference.trim() } : {}),
-                },
-              }),
-            );
-            setMessage({ ok: true, text: t('child.concernSaved') });
-          } catch (e) {
-            setMessage({ ok: false, text: problemText(e) });
-          }
-        }}
-      >
-        <div class="grid-2">
-          <div class="field">
-            <label for="concern-date">{t('child.concernDate')}</label>
-            <input
-              id="concern-date"
-              type="date"
-              required
-              value={reportedOn}
-              onInput={(e) => setReportedOn(e.currentTarget.value)}
-            />
-          </div>
-          <div class="field">
-            <label for="concern-by">{t('child.concernBy')}</label>
-            <input
-              id="concern-by"
-              required
-              maxLength={200}
-              value={by}
-              onInput={(e) => setBy(e.currentTarget.value)}
-            />
-          </div>
-          <div class="field">
-            <label for="concern-role">{t('child.concernRole')}</label>
-            <select
-              id="concern-role"
-              value={role}
-              onChange={(e) => setRole(e.currentTarget.value as (typeof INVOLVED)[number])}
-            >
-              {INVOLVED.map((r) => (
-                <option key={r} value={r}>
-                  {t(`role.${r}` as MessageKey)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="concern-ref">{t('child.concernRef')}</label>
-            <input
-              id="concern-ref"
-              maxLength={200}
-              value={reference}
-              onInput={(e) => setReference(e.currentTarget.value)}
-            />
-          </div>
-        </div>
-        <button type="submit">{t('child.concernSave')}</button>
-      </form>
-    </section>
+    <FormPanel
+      id="concern"
+      title={t('child.concern')}
+      intro={t('child.concernIntro')}
+      submitLabel={t('child.concernSave')}
+      save={async () => {
+        await post((headers) =>
+          api.POST('/v1/children/{childId}/concern-reports', {
+            params: { path: { childId }, header: headers },
+            body: {
+              reportedOn,
+              reportedBy: { name: by.trim(), role },
+              ...(reference.trim() ? { reference: reference.trim() } : {}),
+            },
+          }),
+        );
+        return t('child.concernSaved');
+      }}
+    >
+      <div class="field">
+        <label for="concern-date">{t('child.concernDate')}</label>
+        <input
+          id="concern-date"
+          type="date"
+          required
+          value={reportedOn}
+          onInput={(e) => setReportedOn(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="concern-by">{t('child.concernBy')}</label>
+        <input
+          id="concern-by"
+          required
+          maxLength={200}
+          value={by}
+          onInput={(e) => setBy(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="concern-role">{t('child.concernRole')}</label>
+        <select
+          id="concern-role"
+          value={role}
+          onChange={(e) => setRole(e.currentTarget.value as (typeof INVOLVED)[number])}
+        >
+          {INVOLVED.map((r) => (
+            <option key={r} value={r}>
+              {t(`role.${r}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="concern-ref">{t('child.concernRef')}</label>
+        <input
+          id="concern-ref"
+          maxLength={200}
+          value={reference}
+          onInput={(e) => setReference(e.currentTarget.value)}
+        />
+      </div>
+    </FormPanel>
   );
 }
 
@@ -409,115 +434,103 @@ function ConsentPanel({ childId, unitId }: { childId: string; unitId: string }) 
   const [relation, setRelation] = useState<'parent' | 'guardian' | 'child'>('parent');
   const [givenOn, setGivenOn] = useState(todayInCopenhagen());
   const [validUntil, setValidUntil] = useState('');
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
   return (
-    <section class="panel" aria-labelledby="consent-h">
-      <h2 id="consent-h">{t('child.consent')}</h2>
-      <p class="hint">{t('child.consentIntro')}</p>
-      {message ? <Notice kind={message.ok ? 'success' : 'error'}>{message.text}</Notice> : null}
-      <form
-        onSubmit={async (event) => {
-          event.preventDefault();
-          try {
-            await post((headers) =>
-              api.POST('/v1/children/{childId}/consents', {
-                params: { path: { childId }, header: headers },
-                body: {
-                  purpose,
-                  recipient: { unitId },
-                  categories: categories as Schemas['DataCategory'][],
-                  givenBy: { name: givenBy.trim(), relation },
-                  givenOn,
-                  ...(validUntil ? { validUntil } : {}),
-                },
-              }),
-            );
-            setMessage({ ok: true, text: t('child.consentSaved') });
-          } catch (e) {
-            setMessage({ ok: false, text: problemText(e) });
-          }
-        }}
-      >
-        <div class="grid-2">
-          <div class="field">
-            <label for="consent-purpose">{t('child.consentPurpose')}</label>
-            <select
-              id="consent-purpose"
-              value={purpose}
-              onChange={(e) => setPurpose(e.currentTarget.value as Schemas['ConsentPurpose'])}
-            >
-              {(['interdisciplinary_sharing', 'transition_handover'] as const).map((p) => (
-                <option key={p} value={p}>
-                  {t(`child.purpose.${p}` as MessageKey)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <fieldset class="field">
-            <legend>{t('child.consentCategories')}</legend>
-            {CATEGORIES.map((c) => (
-              <label key={c} class="check">
-                <input
-                  type="checkbox"
-                  checked={categories.includes(c)}
-                  onChange={(e) => {
-                    const on = e.currentTarget.checked;
-                    setCategories((all) => (on ? [...all, c] : all.filter((x) => x !== c)));
-                  }}
-                />
-                <span>{t(`child.category.${c}` as MessageKey)}</span>
-              </label>
-            ))}
-          </fieldset>
-          <div class="field">
-            <label for="consent-by">{t('child.consentGivenBy')}</label>
+    <FormPanel
+      id="consent"
+      title={t('child.consent')}
+      intro={t('child.consentIntro')}
+      submitLabel={t('child.consentSave')}
+      save={async () => {
+        await post((headers) =>
+          api.POST('/v1/children/{childId}/consents', {
+            params: { path: { childId }, header: headers },
+            body: {
+              purpose,
+              recipient: { unitId },
+              categories: categories as Schemas['DataCategory'][],
+              givenBy: { name: givenBy.trim(), relation },
+              givenOn,
+              ...(validUntil ? { validUntil } : {}),
+            },
+          }),
+        );
+        return t('child.consentSaved');
+      }}
+    >
+      <div class="field">
+        <label for="consent-purpose">{t('child.consentPurpose')}</label>
+        <select
+          id="consent-purpose"
+          value={purpose}
+          onChange={(e) => setPurpose(e.currentTarget.value as Schemas['ConsentPurpose'])}
+        >
+          {(['interdisciplinary_sharing', 'transition_handover'] as const).map((p) => (
+            <option key={p} value={p}>
+              {t(`child.purpose.${p}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <fieldset class="field">
+        <legend>{t('child.consentCategories')}</legend>
+        {CATEGORIES.map((c) => (
+          <label key={c} class="check">
             <input
-              id="consent-by"
-              required
-              maxLength={200}
-              value={givenBy}
-              onInput={(e) => setGivenBy(e.currentTarget.value)}
+              type="checkbox"
+              checked={categories.includes(c)}
+              onChange={(e) => {
+                const on = e.currentTarget.checked;
+                setCategories((all) => (on ? [...all, c] : all.filter((x) => x !== c)));
+              }}
             />
-          </div>
-          <div class="field">
-            <label for="consent-relation">{t('child.consentRelation')}</label>
-            <select
-              id="consent-relation"
-              value={relation}
-              onChange={(e) =>
-                setRelation(e.currentTarget.value as 'parent' | 'guardian' | 'child')
-              }
-            >
-              {(['parent', 'guardian', 'child'] as const).map((r) => (
-                <option key={r} value={r}>
-                  {t(`child.relation.${r}` as MessageKey)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="consent-on">{t('child.consentGivenOn')}</label>
-            <input
-              id="consent-on"
-              type="date"
-              required
-              value={givenOn}
-              onInput={(e) => setGivenOn(e.currentTarget.value)}
-            />
-          </div>
-          <div class="field">
-            <label for="consent-until">{t('child.consentValidUntil')}</label>
-            <input
-              id="consent-until"
-              type="date"
-              value={validUntil}
-              onInput={(e) => setValidUntil(e.currentTarget.value)}
-            />
-          </div>
-        </div>
-        <button type="submit">{t('child.consentSave')}</button>
-      </form>
-    </section>
+            <span>{t(`child.category.${c}` as MessageKey)}</span>
+          </label>
+        ))}
+      </fieldset>
+      <div class="field">
+        <label for="consent-by">{t('child.consentGivenBy')}</label>
+        <input
+          id="consent-by"
+          required
+          maxLength={200}
+          value={givenBy}
+          onInput={(e) => setGivenBy(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="consent-relation">{t('child.consentRelation')}</label>
+        <select
+          id="consent-relation"
+          value={relation}
+          onChange={(e) => setRelation(e.currentTarget.value as 'parent' | 'guardian' | 'child')}
+        >
+          {(['parent', 'guardian', 'child'] as const).map((r) => (
+            <option key={r} value={r}>
+              {t(`child.relation.${r}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="consent-on">{t('child.consentGivenOn')}</label>
+        <input
+          id="consent-on"
+          type="date"
+          required
+          value={givenOn}
+          onInput={(e) => setGivenOn(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="consent-until">{t('child.consentValidUntil')}</label>
+        <input
+          id="consent-until"
+          type="date"
+          value={validUntil}
+          onInput={(e) => setValidUntil(e.currentTarget.value)}
+        />
+      </div>
+    </FormPanel>
   );
 }
 

@@ -1,7 +1,7 @@
 import type { LinealClient } from '../../../../clients/typescript/index.js';
 import { items } from '../../../../clients/typescript/index.js';
 import { type Schemas, unwrap } from '../api.js';
-import { ErrorNotice, Loading, OfflineNotice } from '../components.js';
+import { ErrorNotice, Loading, OfflineNotice, RoundProgress } from '../components.js';
 import { useApp } from '../context.js';
 import { href } from '../router.js';
 import { cachePut } from '../storage.js';
@@ -108,22 +108,14 @@ export function Home() {
                           })}
                         </span>
                         {roster ? (
-                          <>
-                            <span>
-                              {t('home.progress', {
-                                assessed: roster.assessed,
-                                enrolled: roster.enrolled,
-                              })}
-                            </span>
-                            <progress
-                              max={Math.max(roster.enrolled, 1)}
-                              value={roster.assessed}
-                              aria-label={t('home.progress', {
-                                assessed: roster.assessed,
-                                enrolled: roster.enrolled,
-                              })}
-                            />
-                          </>
+                          <RoundProgress
+                            text={t('home.progress', {
+                              assessed: roster.assessed,
+                              enrolled: roster.enrolled,
+                            })}
+                            assessed={roster.assessed}
+                            enrolled={roster.enrolled}
+                          />
                         ) : null}
                       </a>
                     </li>

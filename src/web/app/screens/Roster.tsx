@@ -1,7 +1,14 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { LinealClient } from '../../../../clients/typescript/index.js';
 import { type Schemas, unwrap } from '../api.js';
-import { childName, ErrorNotice, Loading, OfflineNotice, ZoneBadge } from '../components.js';
+import {
+  childName,
+  ErrorNotice,
+  Loading,
+  OfflineNotice,
+  RoundProgress,
+  ZoneBadge,
+} from '../components.js';
 import { useApp } from '../context.js';
 import type { MessageKey } from '../messages.js';
 import { href } from '../router.js';
@@ -126,21 +133,15 @@ export function Roster({ roundId, unitId }: { roundId: string; unitId: string })
         <h2 id="summary-h" class={isLeader ? '' : 'visually-hidden'}>
           {t('roster.leader')}
         </h2>
-        <p>
-          {t('roster.progress', {
+        <RoundProgress
+          as="p"
+          text={t('roster.progress', {
             assessed: roster.assessed,
             enrolled: roster.enrolled,
             share: i18n.percent(roster.coverage ?? 0),
           })}
-        </p>
-        <progress
-          max={Math.max(roster.enrolled, 1)}
-          value={roster.assessed}
-          aria-label={t('roster.progress', {
-            assessed: roster.assessed,
-            enrolled: roster.enrolled,
-            share: i18n.percent(roster.coverage ?? 0),
-          })}
+          assessed={roster.assessed}
+          enrolled={roster.enrolled}
         />
         {isLeader ? (
           <ul class="figures">
