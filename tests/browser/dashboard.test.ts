@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Database } from '../../src/db/database.js';
 import { createDemoData, type DemoResult } from '../../src/demo/generate.js';
-import { ARTIFACTS, hasChromium, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, axeViolations, hasChromium, launchChromium } from '../support/browser.js';
 import { openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';
 
 const TODAY = new Date('2026-11-22T09:00:00.000Z');
@@ -173,6 +173,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium [pglite]', () => {
 
       await mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+      expect(await axeViolations(page)).toEqual([]);
 
       // The key is kept for the tab: a reload shows the dashboard again.
       await page.reload();
