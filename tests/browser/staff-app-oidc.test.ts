@@ -53,6 +53,7 @@ function startProvider(appOrigin: string): Provider {
         client_id: CLIENT_ID,
         token_endpoint_auth_method: 'none',
         redirect_uris: [`${appOrigin}/app/`],
+        post_logout_redirect_uris: [`${appOrigin}/app/`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },
@@ -163,9 +164,17 @@ function startProvider(appOrigin: string): Provider {
         unitIds: account.units,
       });
       expect(await axeViolations(page)).toEqual([]);
+      // Sign-out ends the provider's session too (RP-initiated logout), and comes back.
       await page.click('button:text("Log ud")');
+      await page.waitForURL(`${issuer}/**`);
+      await page.click('button:text("Yes, sign me out")');
+      await page.waitForURL(`${appOrigin}/app/**`);
       await page.waitForSelector('#api-key');
       expect(await page.evaluate('localStorage.getItem("lineal.session")')).toBeNull();
+      // The next person at this tablet is asked to log in, not signed in as Mette.
+      await page.click('button:text("Log ind med kommunens login")');
+      await page.waitForURL(`${issuer}/**`);
+      await page.waitForSelector('input[name="login"]');
     });
   },
   {

@@ -6,6 +6,7 @@ import { AppContext, type AppContextValue, I18nContext, useApp } from './context
 import { catalogues, type MessageKey } from './messages.js';
 import {
   completeOidcSignIn,
+  endSessionUrl,
   fetchSignInConfig,
   type SignInConfig,
   startOidcSignIn,
@@ -147,9 +148,15 @@ export function App() {
       <AppContext.Provider value={context}>
         <Shell
           onSignOut={async () => {
+            // Where the identity provider ends its session, asked before the id token is gone.
+            const leave =
+              session.kind === 'oidc' && config?.oidc
+                ? await endSessionUrl(config.oidc, session.idToken).catch(() => undefined)
+                : undefined;
             await signOut();
             setSession(undefined);
             setMe({ status: 'loading' });
+            if (leave) location.assign(leave);
           }}
         />
       </AppContext.Provider>

@@ -110,3 +110,21 @@ export async function completeOidcSignIn(): Promise<SignedIn | undefined> {
     ...(tokens.id_token ? { idToken: tokens.id_token } : {}),
   };
 }
+
+/**
+ * Where to send the browser to end the session at the identity provider too (RP-initiated
+ * logout), or undefined when the provider offers no end-session endpoint. On a shared tablet
+ * this is what keeps the next user from being signed in as the previous one.
+ */
+export async function endSessionUrl(
+  oidc: OidcOptions,
+  idToken: string | undefined,
+): Promise<string | undefined> {
+  const as = await discover(new URL(oidc.issuer));
+  if (!as.end_session_endpoint) return undefined;
+  const url = new URL(as.end_session_endpoint);
+  url.searchParams.set('client_id', oidc.clientId);
+  url.searchParams.set('post_logout_redirect_uri', redirectUri());
+  if (idToken) url.searchParams.set('id_token_hint', idToken);
+  return url.href;
+}
