@@ -374,4 +374,32 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     }))()`);
     expect(stored).toEqual({ local: ['lineal.lang'], session: [], databases: [] });
   });
+
+  it('between rounds shows the latest closed round to follow up, without assessing', async () => {
+    // Another municipality, whose only round ended three months ago.
+    const other = await createScreeningTenant(t);
+    const child = await createChild(t, other.admin.token, {
+      unitId: other.unit.id,
+      givenName: 'Jens',
+      familyName: 'Juul',
+    });
+    await createRound(t, other.admin.token, other.topi, {
+      name: 'Forår',
+      windowStart: daysFromToday(-120),
+      windowEnd: daysFromToday(-90),
+    });
+    const staff = await createKey(t, other.municipality.id, 'unit_staff', {
+      token: other.admin.token,
+      unitIds: [other.unit.id],
+    });
+    await page.fill('#api-key', staff.token);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('.round-link a');
+    expect(await page.textContent('main')).toMatch(/No open round|Ingen åben runde/);
+    await page.click('.round-link a');
+    await page.waitForSelector(`li.roster-row[data-child-id="${child.id}"]`);
+    expect(await page.textContent('main')).toMatch(/is closed|er lukket/);
+    expect(await page.locator('li.roster-row a.button:not(.secondary)').count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+  });
 });

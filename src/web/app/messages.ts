@@ -49,6 +49,7 @@ export const da = {
   'home.noUnits': 'Din nøgle er ikke knyttet til nogen enheder.',
   'home.openRounds': 'Åbne runder',
   'home.noOpenRound': 'Ingen åben runde lige nu.',
+  'home.latestRound': 'Ingen åben runde. Seneste runde:',
   'home.window': '{from} – {to}',
   'home.progress': '{assessed} af {enrolled} vurderet',
   'home.startRound': 'Åbn runden',
@@ -69,6 +70,8 @@ export const da = {
   'roster.overdueTotal': '{count} forfaldne skridt',
   'roster.flagsTotal': '{count} åbne flag',
   'roster.leader': 'Overblik for lederen',
+  'roster.closed':
+    'Runden er lukket ({to}). Her kan du følge op på flag og skridt; nye vurderinger hører til den næste runde.',
   'roster.empty': 'Ingen børn matcher.',
   'roster.assess': 'Vurdér',
   'roster.open': 'Se',
@@ -305,6 +308,7 @@ export const en: Catalogue<MessageKey> = {
   'home.noUnits': 'Your key is not linked to any units.',
   'home.openRounds': 'Open rounds',
   'home.noOpenRound': 'No open round right now.',
+  'home.latestRound': 'No open round. The latest round:',
   'home.window': '{from} – {to}',
   'home.progress': '{assessed} of {enrolled} assessed',
   'home.startRound': 'Open the round',
@@ -325,6 +329,8 @@ export const en: Catalogue<MessageKey> = {
   'roster.overdueTotal': '{count} overdue steps',
   'roster.flagsTotal': '{count} open flags',
   'roster.leader': "Leader's overview",
+  'roster.closed':
+    'The round is closed ({to}). Follow up on flags and steps here; new assessments belong to the next round.',
   'roster.empty': 'No children match.',
   'roster.assess': 'Assess',
   'roster.open': 'View',

@@ -92,7 +92,10 @@ export function ChildPage({ roundId, unitId, childId }: ChildRef) {
   const queuedIds = new Set(
     outbox.filter((i) => i.kind === 'assessment' && i.state === 'waiting').map((i) => i.childId),
   );
-  const next = nextMissing(roster.data.roster.children, childId, queuedIds);
+  const next =
+    roster.data.round.status === 'open'
+      ? nextMissing(roster.data.roster.children, childId, queuedIds)
+      : undefined;
   const isQueued = justSaved === 'queued' || queuedIds.has(childId);
 
   return (
@@ -123,6 +126,7 @@ export function ChildPage({ roundId, unitId, childId }: ChildRef) {
           unitId={unitId}
           roundId={roundId}
           rulerVersionId={roster.data.round.rulerVersionId}
+          roundOpen={roster.data.round.status === 'open'}
           justSaved={
             justSaved && typeof justSaved === 'object'
               ? (justSaved as Schemas['AssessmentWithRecommendation'])
@@ -139,12 +143,14 @@ function ChildDetails({
   unitId,
   roundId,
   rulerVersionId,
+  roundOpen,
   justSaved,
 }: {
   child: RosterChild;
   unitId: string;
   roundId: string;
   rulerVersionId: string;
+  roundOpen: boolean;
   justSaved: Schemas['AssessmentWithRecommendation'] | undefined;
 }) {
   const { api, i18n, revision } = useApp();
@@ -203,12 +209,14 @@ function ChildDetails({
         ) : (
           <>
             <p>{t('child.none')}</p>
-            <a
-              class="button primary"
-              href={href({ name: 'assess', roundId, unitId, childId: child.childId })}
-            >
-              {t('child.assessNow')}
-            </a>
+            {roundOpen ? (
+              <a
+                class="button primary"
+                href={href({ name: 'assess', roundId, unitId, childId: child.childId })}
+              >
+                {t('child.assessNow')}
+              </a>
+            ) : null}
           </>
         )}
       </section>

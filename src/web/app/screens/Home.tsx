@@ -55,6 +55,15 @@ async function fetchHome(api: LinealClient, me: Schemas['Me']): Promise<UnitWith
     const page = unwrap(
       await api.GET('/v1/rounds', { params: { query: { unitId: unit.id, status: 'open' } } }),
     );
+    // Between rounds: the latest closed one, to follow up on (its roster, flags and steps).
+    if (page.items.length === 0) {
+      const closed = unwrap(
+        await api.GET('/v1/rounds', {
+          params: { query: { unitId: unit.id, status: 'closed', limit: 1 } },
+        }),
+      );
+      page.items.push(...closed.items);
+    }
     const rounds = [];
     for (const round of page.items) {
       if (result.length >= ROSTER_UNITS) {
@@ -94,7 +103,11 @@ export function Home() {
             {state.data.map(({ unit, rounds }) => (
               <li class="card" key={unit.id}>
                 <h2>{unit.name}</h2>
-                <h3 class="small">{t('home.openRounds')}</h3>
+                <h3 class="small">
+                  {rounds.some(({ round }) => round.status === 'open')
+                    ? t('home.openRounds')
+                    : t('home.latestRound')}
+                </h3>
                 {rounds.length === 0 ? <p class="muted">{t('home.noOpenRound')}</p> : null}
                 <ul class="plain">
                   {rounds.map(({ round, roster }) => (

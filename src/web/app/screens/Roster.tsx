@@ -5,6 +5,7 @@ import {
   childName,
   ErrorNotice,
   Loading,
+  Notice,
   OfflineNotice,
   RoundProgress,
   ZoneBadge,
@@ -123,12 +124,16 @@ export function Roster({ roundId, unitId }: { roundId: string; unitId: string })
   for (const c of roster.children) {
     if (c.assessment) zones[c.assessment.zone ?? 'none'] += 1;
   }
-  const next = nextMissing(roster.children, undefined, new Set(queued.keys()));
+  const open = round.status === 'open';
+  const next = open ? nextMissing(roster.children, undefined, new Set(queued.keys())) : undefined;
 
   return (
     <main id="main">
       <h1>{t('roster.title', { round: round.name, unit: unit.name })}</h1>
       {state.offline ? <OfflineNotice storedAt={state.storedAt} /> : null}
+      {open ? null : (
+        <Notice kind="info">{t('roster.closed', { to: i18n.date(round.windowEnd) })}</Notice>
+      )}
       <section class={`summary ${isLeader ? 'summary-leader' : ''}`} aria-labelledby="summary-h">
         <h2 id="summary-h" class={isLeader ? '' : 'visually-hidden'}>
           {t('roster.leader')}
@@ -242,7 +247,7 @@ export function Roster({ roundId, unitId }: { roundId: string; unitId: string })
                   </span>
                 ) : null}
               </div>
-              {c.status === 'missing' && !local ? (
+              {open && c.status === 'missing' && !local ? (
                 <a
                   class="button"
                   href={href({ name: 'assess', roundId, unitId, childId: c.childId })}
