@@ -45,6 +45,8 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  let closedRoster = '';
+  let otherStaff = { municipalityId: '', keyId: '', admin: '' };
   let seeded: {
     staffToken: string;
     adminToken: string;
@@ -95,7 +97,6 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'da-DK' });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(String(error)));
-    page.on('console', (m) => console.log('[page]', m.type(), m.text()));
   }, 120_000);
 
   afterAll(async () => {
@@ -401,5 +402,33 @@ function expectClean(name: string, checks: ScreenCheck[]): void {
     expect(await page.textContent('main')).toMatch(/is closed|er lukket/);
     expect(await page.locator('li.roster-row a.button:not(.secondary)').count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
+    closedRoster = page.url();
+    otherStaff = {
+      municipalityId: other.municipality.id,
+      keyId: staff.id,
+      admin: other.admin.token,
+    };
+  });
+
+  it('an ended sign-in returns to sign-in; the next user sees nothing stored for the last', async () => {
+    // The key is revoked while the app is open: the next screen answers 401.
+    const revoked = await t.call(
+      'POST',
+      `/v1/municipalities/${otherStaff.municipalityId}/api-keys/${otherStaff.keyId}/revoke`,
+      { token: otherStaff.admin, body: {} },
+    );
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    await page.click('nav a.nav-link[href="#/"]');
+    await page.waitForSelector('#api-key');
+    expect(await page.textContent('.notice-error')).toMatch(/signed out|logget ud/);
+    // Another user signs in on the same device: the previous user's stored roster is gone.
+    await page.fill('#api-key', seeded.staffToken);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('.round-link a');
+    await context.setOffline(true);
+    await page.goto(closedRoster);
+    await page.waitForSelector('.notice-offline');
+    expect(await page.locator('li.roster-row').count()).toBe(0);
+    await context.setOffline(false);
   });
 });

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createTranslator, LANGS, type Lang } from '../shared/i18n.js';
-import { apiClient, LinealProblemError, load, type Schemas, unwrap } from './api.js';
+import { apiClient, LinealProblemError, load, type Schemas, SESSION_ENDED, unwrap } from './api.js';
 import { ErrorNotice, Loading } from './components.js';
 import { AppContext, type AppContextValue, I18nContext, useApp } from './context.js';
 import { catalogues, type MessageKey } from './messages.js';
@@ -11,7 +11,7 @@ import {
   type SignInConfig,
   startOidcSignIn,
 } from './oidc.js';
-import { configureOutbox, flush } from './outbox.js';
+import { configureOutbox, refresh } from './outbox.js';
 import { href, useRoute } from './router.js';
 import { Assess } from './screens/Assess.js';
 import { ChildPage } from './screens/Child.js';
@@ -21,6 +21,7 @@ import { Roster } from './screens/Roster.js';
 import { SignIn } from './screens/SignIn.js';
 import { Worklist } from './screens/Worklist.js';
 import { loadSession, type SignedIn, saveSession, signOut } from './session.js';
+import { cacheClear, cachePut } from './storage.js';
 import { useOutbox } from './use-outbox.js';
 
 function initialLang(): Lang {
@@ -29,6 +30,9 @@ function initialLang(): Lang {
 }
 
 let currentToken: string | undefined;
+let currentOwner: string | undefined;
+/** Who last signed in on this device (kept over an expired sign-in, removed by sign-out). */
+const OWNER_KEY = 'lineal.owner';
 
 export function App() {
   const [lang, setLangState] = useState<Lang>(initialLang);
@@ -52,6 +56,7 @@ export function App() {
   useEffect(() => {
     configureOutbox({
       token: () => currentToken,
+      owner: () => currentOwner,
       onSent: () => setRevision((n) => n + 1),
     });
     fetchSignInConfig().then(setConfig, () => setConfig(undefined));
@@ -74,13 +79,36 @@ export function App() {
 
   const api = useMemo(() => (session ? apiClient(session.token) : undefined), [session]);
 
+  // Any screen that gets a 401 (the sign-in expired, the key was revoked): back to sign-in.
+  // The outbox stays, so signing in again sends what waits.
+  useEffect(() => {
+    const ended = (event: Event) => {
+      localStorage.removeItem('lineal.session');
+      setSession(undefined);
+      setSignInError(
+        i18n.t('signIn.ended', { detail: String((event as CustomEvent).detail ?? '') }),
+      );
+    };
+    window.addEventListener(SESSION_ENDED, ended);
+    return () => window.removeEventListener(SESSION_ENDED, ended);
+  }, [i18n]);
+
   useEffect(() => {
     if (!api) return;
     setMe({ status: 'loading' });
     load('me', async () => unwrap(await api.GET('/v1/me'))).then(
-      (loaded) => {
+      async (loaded) => {
+        const id = `${loaded.data.principal.kind}:${loaded.data.principal.id}`;
+        // Another user than the last one on this device: forget the stored answers (rosters
+        // and children of units this user may not see); their outbox waits for them.
+        if (localStorage.getItem(OWNER_KEY) !== id) {
+          await cacheClear();
+          await cachePut('me', loaded.data);
+        }
+        localStorage.setItem(OWNER_KEY, id);
+        currentOwner = id;
         setMe({ status: 'ready', me: loaded.data });
-        void flush();
+        await refresh();
       },
       async (error: unknown) => {
         // A revoked key or an expired sign-in: back to the sign-in page (the outbox stays

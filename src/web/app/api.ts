@@ -43,12 +43,18 @@ export function isUnreachable(error: unknown): boolean {
   return error instanceof TypeError || error instanceof OfflineError;
 }
 
+/** Sent when the service no longer accepts the session (an expired sign-in, a revoked key). */
+export const SESSION_ENDED = 'lineal:session-ended';
+
 export async function load<T>(key: string, fetcher: () => Promise<T>): Promise<Loaded<T>> {
   try {
     const data = await fetcher();
     await cachePut(key, data);
     return { data, offline: false };
   } catch (error) {
+    if (error instanceof LinealProblemError && error.status === 401) {
+      window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: error.problem.detail }));
+    }
     if (!isUnreachable(error)) throw error;
     const stored = await cacheGet<T>(key);
     if (!stored) throw new OfflineError();

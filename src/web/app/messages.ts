@@ -29,6 +29,8 @@ export const da = {
   'signIn.offline': 'Ingen forbindelse til lineal. Prøv igen, når du er online.',
   'signIn.oidcFailed': 'Login hos kommunen lykkedes ikke: {detail}',
   'signIn.working': 'Logger ind …',
+  'signIn.ended':
+    'Du er blevet logget ud ({detail}). Log ind igen: ændringer, der venter, sendes bagefter.',
   'signOut.confirmPending':
     '{count} ændringer er endnu ikke sendt og går tabt, hvis du logger ud nu. Log ud alligevel?',
 
@@ -288,6 +290,8 @@ export const en: Catalogue<MessageKey> = {
   'signIn.offline': 'No connection to lineal. Try again when you are online.',
   'signIn.oidcFailed': "Sign-in with the municipality's login failed: {detail}",
   'signIn.working': 'Signing in …',
+  'signIn.ended':
+    'You have been signed out ({detail}). Sign in again: waiting changes are sent then.',
   'signOut.confirmPending':
     '{count} changes have not been sent yet and are lost if you sign out now. Sign out anyway?',
 

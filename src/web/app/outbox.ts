@@ -18,9 +18,26 @@ type Listener = (items: OutboxItem[]) => void;
 const listeners = new Set<Listener>();
 let current: OutboxItem[] = [];
 
+/** The signed-in principal's id: the outbox shows and sends that user's changes only. */
+let owner: (() => string | undefined) | undefined;
+
+/** The changes of the signed-in user, oldest first. */
+async function mine(): Promise<OutboxItem[]> {
+  const who = owner?.();
+  return (await outboxAll())
+    .filter((i) => i.owner === who)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
 async function publish(): Promise<void> {
-  current = (await outboxAll()).sort((a, b) => a.id.localeCompare(b.id));
+  current = await mine();
   for (const listener of listeners) listener(current);
+}
+
+/** Shows the signed-in user's items (after a sign-in), and sends what waits. */
+export async function refresh(): Promise<void> {
+  await publish();
+  await flush();
 }
 
 export function subscribe(listener: Listener): () => void {
@@ -40,9 +57,11 @@ let sentListener: ((item: OutboxItem, data: unknown) => void) | undefined;
 /** Connects the outbox to the signed-in session; called once at start-up. */
 export function configureOutbox(options: {
   token: () => string | undefined;
+  owner: () => string | undefined;
   onSent: (item: OutboxItem, data: unknown) => void;
 }): void {
   token = options.token;
+  owner = options.owner;
   sentListener = options.onSent;
   void publish();
   window.addEventListener('online', () => void flush());
@@ -59,7 +78,20 @@ type Attempt =
   | { kind: 'retry' }
   | { kind: 'refused'; problem: Problem; conflict: boolean };
 
+/** Items being sent right now: flush skips them, so one item is never sent twice at once. */
+const inFlight = new Set<string>();
+
 async function attempt(item: OutboxItem): Promise<Attempt> {
+  if (inFlight.has(item.id)) return { kind: 'retry' };
+  inFlight.add(item.id);
+  try {
+    return await send(item);
+  } finally {
+    inFlight.delete(item.id);
+  }
+}
+
+async function send(item: OutboxItem): Promise<Attempt> {
   const bearer = token?.();
   if (!bearer) return { kind: 'retry' };
   let response: Response;
@@ -92,6 +124,8 @@ async function attempt(item: OutboxItem): Promise<Attempt> {
         instance: item.path,
         requestId: '',
       };
+  // The same key still being worked on by the service (an earlier attempt): ask again later.
+  if (problem.type.endsWith(':idempotency-in-progress')) return { kind: 'retry' };
   // A step already in the wanted state: the change was made (by this device or a colleague).
   if (item.kind === 'step' && problem.type.endsWith(':step-unchanged')) {
     return { kind: 'sent', status: 200, data: null };
@@ -108,9 +142,7 @@ let flushing: Promise<void> | undefined;
 export function flush(): Promise<void> {
   flushing ??= (async () => {
     try {
-      const waiting = (await outboxAll())
-        .filter((i) => i.state === 'waiting')
-        .sort((a, b) => a.id.localeCompare(b.id));
+      const waiting = (await mine()).filter((i) => i.state === 'waiting' && !inFlight.has(i.id));
       for (const item of waiting) {
         const result = await attempt(item);
         if (result.kind === 'retry') {
@@ -144,10 +176,11 @@ export function flush(): Promise<void> {
  * `refused`: the service refused it (kept in the outbox with its problem).
  */
 export async function submit(
-  change: Omit<OutboxItem, 'id' | 'createdAt' | 'idempotencyKey' | 'state' | 'attempts'>,
+  change: Omit<OutboxItem, 'id' | 'createdAt' | 'idempotencyKey' | 'state' | 'attempts' | 'owner'>,
 ): Promise<SendResult> {
   const item: OutboxItem = {
     ...change,
+    owner: owner?.() ?? '',
     id: localId(),
     createdAt: new Date().toISOString(),
     idempotencyKey: crypto.randomUUID(),

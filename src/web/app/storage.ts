@@ -21,6 +21,8 @@ export interface OutboxItem {
   /** What the UI shows for the item (e.g. the child's name). */
   label: string;
   childId: string;
+  /** Who made the change (the principal's id): only they send it, under their own sign-in. */
+  owner: string;
   /** waiting: to send; conflict: the service refused it because of a newer change; rejected: other 4xx. */
   state: 'waiting' | 'conflict' | 'rejected';
   problem?: Problem;
@@ -52,6 +54,11 @@ export async function cacheGet<T>(key: string): Promise<{ data: T; storedAt: str
 
 export async function cachePut(key: string, data: unknown): Promise<void> {
   await (await db()).put('cache', { key, data, storedAt: new Date().toISOString() });
+}
+
+/** Forgets every stored answer (not the outbox): another user signed in on this device. */
+export async function cacheClear(): Promise<void> {
+  await (await db()).clear('cache');
 }
 
 export async function outboxAll(): Promise<OutboxItem[]> {
