@@ -223,45 +223,60 @@ export function rosterOfUnit(
   unitId: string,
   today: string,
 ) {
-  return db
-    .selectFrom(
-      coveredPairs(db, municipalityId, round, [unitId])
-        .select(['e.child_id', 'e.unit_id'])
-        .distinct()
-        .as('p'),
-    )
-    .innerJoin('children as c', 'c.id', 'p.child_id')
-    .leftJoin('assessments as a', (join) =>
-      join
-        .onRef('a.child_id', '=', 'p.child_id')
-        .onRef('a.unit_id', '=', 'p.unit_id')
-        .on('a.round_id', '=', round.id)
-        .on('a.status', '=', 'current'),
-    )
-    .select([
-      'c.id',
-      'c.external_ref',
-      'c.given_name',
-      'c.family_name',
-      'c.birth_date',
-      'c.sex',
-      'a.id as assessment_id',
-      'a.lineage_id',
-      'a.version',
-      'a.zone',
-      'a.assessed_on',
-      sql<number>`(SELECT count(*)::int FROM flags f
+  return (
+    db
+      .selectFrom(
+        coveredPairs(db, municipalityId, round, [unitId])
+          .select(['e.child_id', 'e.unit_id'])
+          .distinct()
+          .as('p'),
+      )
+      .innerJoin('children as c', 'c.id', 'p.child_id')
+      .leftJoin('assessments as a', (join) =>
+        join
+          .onRef('a.child_id', '=', 'p.child_id')
+          .onRef('a.unit_id', '=', 'p.unit_id')
+          .on('a.round_id', '=', round.id)
+          .on('a.status', '=', 'current'),
+      )
+      // The child's open steps in the unit, and how many are overdue: one pass over its steps.
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('recommendation_steps as s')
+            .whereRef('s.child_id', '=', 'p.child_id')
+            .whereRef('s.unit_id', '=', 'p.unit_id')
+            .where('s.status', '=', 'open')
+            .select([
+              sql<number>`count(*)::int`.as('open_steps'),
+              sql<number>`(count(*) FILTER (WHERE s.due_on < ${today}::date))::int`.as(
+                'overdue_steps',
+              ),
+            ])
+            .as('st'),
+        (join) => join.onTrue(),
+      )
+      .select([
+        'c.id',
+        'c.external_ref',
+        'c.given_name',
+        'c.family_name',
+        'c.birth_date',
+        'c.sex',
+        'a.id as assessment_id',
+        'a.lineage_id',
+        'a.version',
+        'a.zone',
+        'a.assessed_on',
+        sql<number>`(SELECT count(*)::int FROM flags f
         WHERE f.child_id = p.child_id AND f.unit_id = p.unit_id
           AND f.acknowledged_at IS NULL)`.as('open_flags'),
-      sql<number>`(SELECT count(*)::int FROM recommendation_steps s
-        WHERE s.child_id = p.child_id AND s.unit_id = p.unit_id
-          AND s.status = 'open')`.as('open_steps'),
-      sql<number>`(SELECT count(*)::int FROM recommendation_steps s
-        WHERE s.child_id = p.child_id AND s.unit_id = p.unit_id
-          AND s.status = 'open' AND s.due_on < ${today}::date)`.as('overdue_steps'),
-    ])
-    .orderBy('c.family_name')
-    .orderBy('c.given_name')
-    .orderBy('c.id')
-    .execute();
+        sql<number>`st.open_steps`.as('open_steps'),
+        sql<number>`st.overdue_steps`.as('overdue_steps'),
+      ])
+      .orderBy('c.family_name')
+      .orderBy('c.given_name')
+      .orderBy('c.id')
+      .execute()
+  );
 }

@@ -20,7 +20,7 @@ import { Outbox } from './screens/Outbox.js';
 import { Roster } from './screens/Roster.js';
 import { SignIn } from './screens/SignIn.js';
 import { Worklist } from './screens/Worklist.js';
-import { loadSession, type SignedIn, saveSession, signOut } from './session.js';
+import { forgetSession, loadSession, type SignedIn, saveSession, signOut } from './session.js';
 import { cacheClear, cachePut } from './storage.js';
 import { useOutbox } from './use-outbox.js';
 
@@ -83,7 +83,7 @@ export function App() {
   // The outbox stays, so signing in again sends what waits.
   useEffect(() => {
     const ended = (event: Event) => {
-      localStorage.removeItem('lineal.session');
+      forgetSession();
       setSession(undefined);
       setSignInError(
         i18n.t('signIn.ended', { detail: String((event as CustomEvent).detail ?? '') }),
@@ -110,19 +110,9 @@ export function App() {
         setMe({ status: 'ready', me: loaded.data });
         await refresh();
       },
-      async (error: unknown) => {
-        // A revoked key or an expired sign-in: back to the sign-in page (the outbox stays
-        // until the user signs out, so signing in again sends it).
-        if (error instanceof LinealProblemError && error.status === 401) {
-          localStorage.removeItem('lineal.session');
-          setSession(undefined);
-          setSignInError(
-            i18n.t(session?.kind === 'oidc' ? 'signIn.oidcFailed' : 'signIn.invalid', {
-              detail: error.problem.detail,
-            }),
-          );
-          return;
-        }
+      (error: unknown) => {
+        // A 401 ended the session: `load` said so (SESSION_ENDED), handled above.
+        if (error instanceof LinealProblemError && error.status === 401) return;
         setMe({ status: 'error', error });
       },
     );

@@ -133,8 +133,8 @@ async function send(item: OutboxItem): Promise<Attempt> {
   return { kind: 'refused', problem, conflict: response.status === 409 };
 }
 
-/** Answers of items sent by flush, by local id, for a submit that waited behind older items. */
-const lastSent = new Map<string, unknown>();
+/** Submits waiting behind older items, by local id: flush leaves their answer here. */
+const awaited = new Map<string, unknown>();
 
 let flushing: Promise<void> | undefined;
 
@@ -142,24 +142,29 @@ let flushing: Promise<void> | undefined;
 export function flush(): Promise<void> {
   flushing ??= (async () => {
     try {
-      const waiting = (await mine()).filter((i) => i.state === 'waiting' && !inFlight.has(i.id));
-      for (const item of waiting) {
-        const result = await attempt(item);
-        if (result.kind === 'retry') {
-          await outboxPut({ ...item, attempts: item.attempts + 1 });
-          break;
-        }
-        if (result.kind === 'sent') {
-          await outboxDelete(item.id);
-          lastSent.set(item.id, result.data);
-          sentListener?.(item, result.data);
-        } else {
-          await outboxPut({
-            ...item,
-            state: result.conflict ? 'conflict' : 'rejected',
-            problem: result.problem,
-            attempts: item.attempts + 1,
-          });
+      // Passes until nothing waits or something cannot be sent now: a change queued while a
+      // pass runs is sent by the next pass, not left for the 20 s timer.
+      for (;;) {
+        const waiting = (await mine()).filter((i) => i.state === 'waiting' && !inFlight.has(i.id));
+        if (waiting.length === 0) return;
+        for (const item of waiting) {
+          const result = await attempt(item);
+          if (result.kind === 'retry') {
+            await outboxPut({ ...item, attempts: item.attempts + 1 });
+            return;
+          }
+          if (result.kind === 'sent') {
+            await outboxDelete(item.id);
+            if (awaited.has(item.id)) awaited.set(item.id, result.data);
+            sentListener?.(item, result.data);
+          } else {
+            await outboxPut({
+              ...item,
+              state: result.conflict ? 'conflict' : 'rejected',
+              problem: result.problem,
+              attempts: item.attempts + 1,
+            });
+          }
         }
       }
     } finally {
@@ -191,9 +196,12 @@ export async function submit(
   await publish();
   // Older items go first: a queued assessment is sent before a step change made after it.
   if (current.some((i) => i.state === 'waiting' && i.id < item.id)) {
+    awaited.set(item.id, undefined);
     await flush();
+    const data = awaited.get(item.id);
+    awaited.delete(item.id);
     const still = current.find((i) => i.id === item.id);
-    if (!still) return { kind: 'sent', status: 200, data: lastSent.get(item.id) };
+    if (!still) return { kind: 'sent', status: 200, data };
     return still.state === 'waiting' ? { kind: 'queued' } : { kind: 'refused', item: still };
   }
   const result = await attempt(item);

@@ -32,6 +32,11 @@ export function saveSession(session: SignedIn): void {
   localStorage.setItem(KEY, JSON.stringify(session));
 }
 
+/** Forgets the session only (it ended: an expired sign-in, a revoked key); the outbox stays. */
+export function forgetSession(): void {
+  localStorage.removeItem(KEY);
+}
+
 /** Removes the session and everything stored for it (the language choice stays). */
 export async function signOut(): Promise<void> {
   const lang = localStorage.getItem('lineal.lang');
