@@ -84,7 +84,7 @@ function countLines(chunk: Buffer): number {
 }
 
 /**
- * GET /v1/exports/assessments.csv (uncompressed: no Accept-Encoding), consumed as fast as the
+ * GET /v1/exports/detailed/assessments.csv (every row; uncompressed: no Accept-Encoding), consumed as fast as the
  * socket delivers it, while the service's RSS is sampled from /proc every 20 ms.
  */
 export function serviceExport(
@@ -93,7 +93,7 @@ export function serviceExport(
   meters: CpuMeters,
 ): Promise<ServiceExportStats> {
   return new Promise((resolve, reject) => {
-    const url = new URL('/v1/exports/assessments.csv', service.baseUrl);
+    const url = new URL('/v1/exports/detailed/assessments.csv', service.baseUrl);
     const rssBefore = service.rssKiB();
     const samples: Array<[number, number]> = [];
     const cpu = startCpu(meters);

@@ -98,6 +98,9 @@ export const permissions = {
   'round:close': ['municipality_admin', 'integration'],
   'event:read': ['municipality_admin', 'integration'],
   'analytics:read': ['municipality_admin', 'analyst'],
+  // The detailed row export (exact dates, units, ages in months, stable child pseudonyms) is
+  // finer than anything an analyst sees: the data controller's, for approved research.
+  'export:detailed': ['municipality_admin'],
   // Coverage and follow-through aggregates: also a unit leader's, for its own units only (the
   // service limits the query to them; the same small-cell suppression applies).
   'unit_analytics:read': ['municipality_admin', 'unit_leader', 'analyst'],

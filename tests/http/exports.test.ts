@@ -23,7 +23,7 @@ import {
   pseudonymizer,
 } from '../../src/features/exports/format.js';
 import { acceptsGzip, exportRoutes } from '../../src/features/exports/routes.js';
-import { type ExportRow, exportColumns } from '../../src/features/exports/schemas.js';
+import { type DetailedRow, detailedColumns } from '../../src/features/exports/schemas.js';
 import {
   EXPORT_PAGE_SIZE,
   type ExportSummary,
@@ -75,17 +75,17 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-type Row = Record<(typeof exportColumns)[number], unknown>;
+type Row = Record<(typeof detailedColumns)[number], unknown>;
 
 /** A CSV export as NDJSON-typed rows (numbers, nulls and the flags array restored). */
 function csvToRows(text: string): Row[] {
   const [header, ...lines] = parseCsv(text);
-  expect(header).toEqual([...exportColumns]);
+  expect(header).toEqual([...detailedColumns]);
   const numeric = new Set(['age_months', 'level', 'score', 'red_flag_count']);
   return lines.map((fields) => {
-    expect(fields).toHaveLength(exportColumns.length);
+    expect(fields).toHaveLength(detailedColumns.length);
     const row = {} as Row;
-    exportColumns.forEach((column, i) => {
+    detailedColumns.forEach((column, i) => {
       const value = fields[i] as string;
       if (column === 'flags') row[column] = value === '' ? [] : value.split(',');
       else if (value === '') row[column] = null;
@@ -300,8 +300,11 @@ async function fixture(t: EngineContext) {
   });
   expect(otherRes.statusCode, otherRes.body).toBe(201);
 
-  const analyst = await createKey(t, s.municipality.id, 'analyst', { token: s.admin.token });
-  const otherAnalyst = await createKey(t, other.municipality.id, 'analyst', {
+  // The detailed export is the municipality administrator's.
+  const exporter = await createKey(t, s.municipality.id, 'municipality_admin', {
+    token: s.admin.token,
+  });
+  const otherExporter = await createKey(t, other.municipality.id, 'municipality_admin', {
     token: other.admin.token,
   });
   const pseudonym = (childId: string) =>
@@ -396,9 +399,9 @@ async function fixture(t: EngineContext) {
     r2,
     children: { a, b, c },
     assessments: { a1, a2, b1, b1c, c1, c2 },
-    analyst,
+    exporter,
     other,
-    otherAnalyst,
+    otherExporter,
     expected,
   };
 }
@@ -452,12 +455,12 @@ describe('export formatting', () => {
       red_flag_count: fc.nat(10),
       flags: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
       status: fc.constant('current'),
-    }) satisfies fc.Arbitrary<ExportRow>;
+    }) satisfies fc.Arbitrary<DetailedRow>;
     fc.assert(
       fc.property(row, (r) => {
-        const reference = `${exportColumns.map((c) => csvField(r[c], c)).join(',')}\r\n`;
-        expect(csvLine(r)).toBe(reference);
-        expect(parseCsv(csvLine(r))[0]).toHaveLength(exportColumns.length);
+        const reference = `${detailedColumns.map((c) => csvField(r[c], c)).join(',')}\r\n`;
+        expect(csvLine(detailedColumns, r)).toBe(reference);
+        expect(parseCsv(csvLine(detailedColumns, r))[0]).toHaveLength(detailedColumns.length);
       }),
     );
   });
@@ -558,13 +561,13 @@ describeEngines('exports', (t) => {
   };
 
   it('exports the current assessments as CSV, pseudonymised, parsed back exactly', async () => {
-    const res = await get('/v1/exports/assessments.csv', f.analyst.token);
+    const res = await get('/v1/exports/detailed/assessments.csv', f.exporter.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-disposition']).toBe('attachment; filename="assessments.csv"');
-    expect(res.body.startsWith(`${exportColumns.join(',')}\r\n`)).toBe(true);
+    expect(res.body.startsWith(`${detailedColumns.join(',')}\r\n`)).toBe(true);
     expect(csvToRows(res.body)).toEqual(f.expected);
     expectNothingIdentifying(res.body);
     // The completed export is logged, without the filter or any row.
@@ -576,34 +579,34 @@ describeEngines('exports', (t) => {
   });
 
   it('exports the same rows as NDJSON', async () => {
-    const res = await get('/v1/exports/assessments.ndjson', f.admin.token);
+    const res = await get('/v1/exports/detailed/assessments.ndjson', f.admin.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
     const rows = ndjsonToRows(res.body);
     expect(rows).toEqual(f.expected);
-    for (const row of rows) expect(Object.keys(row)).toEqual([...exportColumns]);
+    for (const row of rows) expect(Object.keys(row)).toEqual([...detailedColumns]);
     expectNothingIdentifying(res.body);
   });
 
   it('gzips with ?gzip=true or Accept-Encoding: gzip, and round-trips', async () => {
-    const plain = await get('/v1/exports/assessments.csv', f.analyst.token);
+    const plain = await get('/v1/exports/detailed/assessments.csv', f.exporter.token);
     for (const [url, headers] of [
-      ['/v1/exports/assessments.csv?gzip=true', {}],
-      ['/v1/exports/assessments.csv', { 'accept-encoding': 'gzip, deflate' }],
+      ['/v1/exports/detailed/assessments.csv?gzip=true', {}],
+      ['/v1/exports/detailed/assessments.csv', { 'accept-encoding': 'gzip, deflate' }],
     ] as const) {
-      const res = await get(url, f.analyst.token, headers);
+      const res = await get(url, f.exporter.token, headers);
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-encoding']).toBe('gzip');
       expect(res.headers.vary).toBe('Accept-Encoding');
       expect(gunzipSync(res.rawPayload).toString('utf8')).toBe(plain.body);
     }
-    const ndjson = await get('/v1/exports/assessments.ndjson?gzip=true', f.analyst.token);
+    const ndjson = await get('/v1/exports/detailed/assessments.ndjson?gzip=true', f.exporter.token);
     expect(ndjsonToRows(gunzipSync(ndjson.rawPayload).toString('utf8'))).toEqual(f.expected);
     for (const [url, headers] of [
-      ['/v1/exports/assessments.csv?gzip=false', { 'accept-encoding': 'gzip' }],
-      ['/v1/exports/assessments.csv', { 'accept-encoding': 'gzip;q=0, identity' }],
+      ['/v1/exports/detailed/assessments.csv?gzip=false', { 'accept-encoding': 'gzip' }],
+      ['/v1/exports/detailed/assessments.csv', { 'accept-encoding': 'gzip;q=0, identity' }],
     ] as const) {
-      const res = await get(url, f.analyst.token, headers);
+      const res = await get(url, f.exporter.token, headers);
       expect(res.headers['content-encoding']).toBeUndefined();
       expect(res.body).toBe(plain.body);
     }
@@ -611,7 +614,7 @@ describeEngines('exports', (t) => {
 
   it('applies the analytics filters', async () => {
     const rowsOf = async (query: string) => {
-      const res = await get(`/v1/exports/assessments.ndjson?${query}`, f.analyst.token);
+      const res = await get(`/v1/exports/detailed/assessments.ndjson?${query}`, f.exporter.token);
       expect(res.statusCode, res.body).toBe(200);
       return ndjsonToRows(res.body);
     };
@@ -623,12 +626,15 @@ describeEngines('exports', (t) => {
     expect(await rowsOf('to=2026-04-01')).toEqual([a1, b1c]);
     expect(await rowsOf('unitKinds=kindergarten&ageBands=6-9')).toEqual([b1c]);
     expect(await rowsOf('sex=other')).toEqual([]);
-    const csv = await get(`/v1/exports/assessments.csv?unitKinds=school`, f.analyst.token);
-    expect(csv.body).toBe(`${exportColumns.join(',')}\r\n`);
+    const csv = await get(
+      `/v1/exports/detailed/assessments.csv?unitKinds=school`,
+      f.exporter.token,
+    );
+    expect(csv.body).toBe(`${detailedColumns.join(',')}\r\n`);
   });
 
   it("never contains another municipality's rows", async () => {
-    const res = await get('/v1/exports/assessments.ndjson', f.otherAnalyst.token);
+    const res = await get('/v1/exports/detailed/assessments.ndjson', f.otherExporter.token);
     expect(res.statusCode).toBe(200);
     const rows = ndjsonToRows(res.body);
     expect(rows).toHaveLength(1);
@@ -637,13 +643,14 @@ describeEngines('exports', (t) => {
     expect(mine.has(rows[0]?.child_pseudonym)).toBe(false);
     // Filtering by another municipality's unit finds nothing rather than its rows.
     const cross = await get(
-      `/v1/exports/assessments.csv?unitIds=${f.kindergarten.id}`,
-      f.otherAnalyst.token,
+      `/v1/exports/detailed/assessments.csv?unitIds=${f.kindergarten.id}`,
+      f.otherExporter.token,
     );
     expect(csvToRows(cross.body)).toEqual([]);
   });
 
-  it('only analysts and municipality administrators may export', async () => {
+  it('only municipality administrators may export in detail', async () => {
+    const analyst = await createKey(t, f.municipality.id, 'analyst', { token: f.admin.token });
     const staff = await createKey(t, f.municipality.id, 'unit_staff', {
       token: f.admin.token,
       unitIds: [f.kindergarten.id],
@@ -656,7 +663,8 @@ describeEngines('exports', (t) => {
       token: f.admin.token,
     });
     for (const format of ['csv', 'ndjson']) {
-      const url = `/v1/exports/assessments.${format}`;
+      const url = `/v1/exports/detailed/assessments.${format}`;
+      expectProblem(await get(url, analyst.token), 403);
       expectProblem(await get(url, staff.token), 403);
       expectProblem(await get(url, leader.token), 403);
       expectProblem(await get(url, social.token), 403);
@@ -664,15 +672,18 @@ describeEngines('exports', (t) => {
       expectProblem(await get(url, null), 401);
     }
     const bad = expectProblem(
-      await get('/v1/exports/assessments.csv?unitKinds=castle&gzip=maybe', f.analyst.token),
+      await get(
+        '/v1/exports/detailed/assessments.csv?unitKinds=castle&gzip=maybe',
+        f.exporter.token,
+      ),
       400,
     );
     expect(bad.errors?.map((e) => e.path).sort()).toEqual(['query.gzip', 'query.unitKinds.0']);
     // No automatic HEAD route (it would read the whole export to throw it away).
     const head = await app.inject({
       method: 'HEAD',
-      url: '/v1/exports/assessments.csv',
-      headers: { authorization: `Bearer ${f.analyst.token}` },
+      url: '/v1/exports/detailed/assessments.csv',
+      headers: { authorization: `Bearer ${f.exporter.token}` },
     });
     expect(head.statusCode).toBe(405);
   });
@@ -680,8 +691,8 @@ describeEngines('exports', (t) => {
   it('streams page by page, each page in its own short transaction', async () => {
     const principal: Principal = {
       kind: 'api_key',
-      id: f.analyst.id,
-      role: 'analyst',
+      id: f.exporter.id,
+      role: 'municipality_admin',
       municipalityId: f.municipality.id,
       unitIds: [],
       requestId: `pages-${t.engine}`,
@@ -692,17 +703,18 @@ describeEngines('exports', (t) => {
       method: 'GET',
       params: {},
       routeOptions: {
-        url: '/v1/exports/assessments.ndjson',
+        url: '/v1/exports/detailed/assessments.ndjson',
         config: { audit: { resource: 'export', action: 'export' } },
       },
     } as unknown as FastifyRequest;
     const summaries: ExportSummary[] = [];
-    const stream = await new Runner(t.database, TEST_CPR_SECRET, new ApiKeyCache()).runThen(
+    const { stream } = await new Runner(t.database, TEST_CPR_SECRET, new ApiKeyCache()).runThen(
       request,
       openAssessmentExport,
       {
         filter: {},
         format: 'ndjson',
+        detail: 'detailed',
         signal: new AbortController().signal,
         pageSize: 1,
         onClose: (summary) => summaries.push(summary),
@@ -734,10 +746,10 @@ describeEngines('exports', (t) => {
       paths: Record<string, { get: Record<string, unknown> }>;
     };
     for (const [format, type, operationId] of [
-      ['csv', 'text/csv', 'exportAssessmentsCsv'],
-      ['ndjson', 'application/x-ndjson', 'exportAssessmentsNdjson'],
+      ['csv', 'text/csv', 'exportDetailedAssessmentsCsv'],
+      ['ndjson', 'application/x-ndjson', 'exportDetailedAssessmentsNdjson'],
     ] as const) {
-      const op = doc.paths[`/v1/exports/assessments.${format}`]?.get as {
+      const op = doc.paths[`/v1/exports/detailed/assessments.${format}`]?.get as {
         operationId: string;
         tags: string[];
         security: unknown;
@@ -763,14 +775,16 @@ describeEngines('exports', (t) => {
     const TOTAL = PAGES * EXPORT_PAGE_SIZE;
     const CHILDREN = 5_000;
     let big: Awaited<ReturnType<typeof createScreeningTenant>> & {
-      analyst: { token: string };
+      exporter: { token: string };
     };
     let baseUrl: string;
 
     beforeAll(async () => {
       const s = await createScreeningTenant(t);
-      const analyst = await createKey(t, s.municipality.id, 'analyst', { token: s.admin.token });
-      big = { ...s, analyst };
+      const exporter = await createKey(t, s.municipality.id, 'municipality_admin', {
+        token: s.admin.token,
+      });
+      big = { ...s, exporter };
       const m = s.municipality.id;
       const started = Date.now();
       await t.asOwner(async (db) => {
@@ -811,8 +825,8 @@ describeEngines('exports', (t) => {
 
     it('streams every page to a complete CSV', { timeout: 120_000 }, async () => {
       const started = Date.now();
-      const res = await fetch(`${baseUrl}/v1/exports/assessments.csv`, {
-        headers: { authorization: `Bearer ${big.analyst.token}`, 'accept-encoding': 'identity' },
+      const res = await fetch(`${baseUrl}/v1/exports/detailed/assessments.csv`, {
+        headers: { authorization: `Bearer ${big.exporter.token}`, 'accept-encoding': 'identity' },
       });
       expect(res.status).toBe(200);
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -836,7 +850,7 @@ describeEngines('exports', (t) => {
       );
       expect(tail).toBe('');
       expect(lines).toBe(TOTAL + 1);
-      expect(sample.split(',')).toHaveLength(exportColumns.length);
+      expect(sample.split(',')).toHaveLength(detailedColumns.length);
       expect(sample).not.toContain('Fortrolig');
       const line = await waitForLog(logs, (l) => l.msg === 'export completed' && l.rows === TOTAL);
       expect(line).toMatchObject({
@@ -855,8 +869,8 @@ describeEngines('exports', (t) => {
       // A plain HTTP client without keep-alive: it reads the first chunk, then hangs up.
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.get(
-          `${baseUrl}/v1/exports/assessments.ndjson?gzip=true`,
-          { agent: false, headers: { authorization: `Bearer ${big.analyst.token}` } },
+          `${baseUrl}/v1/exports/detailed/assessments.ndjson?gzip=true`,
+          { agent: false, headers: { authorization: `Bearer ${big.exporter.token}` } },
           (res) => {
             res.once('data', () => {
               req.destroy();
@@ -891,12 +905,12 @@ describeEngines('exports', (t) => {
       // The database answers the next request at once (PGlite has a single connection).
       const started = Date.now();
       const next = await get(
-        `/v1/exports/assessments.csv?unitIds=${f.nursery.id}`,
-        big.analyst.token,
+        `/v1/exports/detailed/assessments.csv?unitIds=${f.nursery.id}`,
+        big.exporter.token,
       );
       expect(next.statusCode).toBe(200);
       expect(Date.now() - started).toBeLessThan(3000);
-      const again = await get('/v1/exports/assessments.ndjson', f.analyst.token);
+      const again = await get('/v1/exports/detailed/assessments.ndjson', f.exporter.token);
       expect(ndjsonToRows(again.body)).toEqual(f.expected);
     });
   });

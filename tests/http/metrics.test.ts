@@ -165,7 +165,11 @@ describeEngines('GET /metrics', (t) => {
     });
 
     const rows = (text: string) => sample(text, 'lineal_export_rows_total', { format: 'csv' }) ?? 0;
-    const exported = await call('GET', '/v1/exports/assessments.csv?gzip=false', admin.token);
+    const exported = await call(
+      'GET',
+      '/v1/exports/detailed/assessments.csv?gzip=false',
+      admin.token,
+    );
     expect(exported.statusCode, exported.body).toBe(200);
     let after = await scrape(app);
     // The stream's close (which counts the export) may come a turn after the response's end.

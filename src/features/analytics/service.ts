@@ -27,6 +27,14 @@ import {
   zoneCounts,
 } from './repository.js';
 import type { AnalyticsFilter, Dimension } from './schemas.js';
+import {
+  cubeDimensions,
+  levelsOf,
+  type ZoneCube,
+  zoneCell,
+  zoneCube,
+  zoneKeys,
+} from './zone-lattice.js';
 
 /** What every aggregate is asked: the filter and the dimensions to group by. */
 export interface AggregateQuery {
@@ -34,22 +42,10 @@ export interface AggregateQuery {
   groupBy: readonly Dimension[];
 }
 
-const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
 const zoneIndex = (zone: string | null) => (zone === null ? 3 : zoneKeys.indexOf(zone as 'green'));
 
 const publish = (cell: Cell) => ({ value: cell.value, suppressed: cell.suppressed });
 const hidden = (cell: Cell): Cell => ({ ...cell, suppressed: true, value: null });
-
-/**
- * A group's counts and its total, suppressed. When the total itself is hidden (a group of 1–4
- * children) every cell is hidden too: a published zero would tell that all of the group is in
- * the hidden cells.
- */
-function listWithTotal(counts: number[]): { cells: Cell[]; total: Cell } {
-  const { cells, total } = suppressList(counts, { total: true });
-  const all = total as Cell;
-  return { cells: all.suppressed ? cells.map(hidden) : cells, total: all };
-}
 
 /**
  * A groups × parts table (e.g. units × [assessed, missing]) with group totals and part totals,
@@ -151,8 +147,10 @@ function auditAggregate(
 }
 
 /**
- * Zone distribution: counts of current assessments per group and zone, grouped in SQL; counts
- * of 1–4 and the cells that would reveal them are suppressed.
+ * Zone distribution: counts of current assessments per group and zone, grouped in SQL. The
+ * counts are protected as one cube with every other grouping of the same filter (see
+ * zone-lattice.ts): a zone count of 1–4, and the counts that would reveal one in this or any
+ * other grouping, are hidden. The group totals (children assessed) are published.
  */
 export async function zoneDistribution(
   session: Session,
@@ -160,25 +158,40 @@ export async function zoneDistribution(
   { filter, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy);
-  const rows = await zoneCounts(trx, session.municipalityId, filter, dims);
+  // The finest counts, ordered by the asked groups first (so groups come in SQL's order).
+  const order = [...dims, ...cubeDimensions.filter((d) => !dims.includes(d))];
+  const rows = await zoneCounts(trx, session.municipalityId, filter, order);
   return zoneDistributionOf(rows, dims);
 }
 
-/** The zone-distribution response of the counted rows (in their order), suppressed. */
-export function zoneDistributionOf<D extends readonly Dimension[]>(rows: ZoneCountRow[], dims: D) {
-  const groups = new Map<string, { group: Record<string, unknown>; counts: number[] }>();
+/**
+ * The zone-distribution response of the finest counted rows (every dimension; groups in their
+ * first-seen order), suppressed as one cube.
+ */
+export function zoneDistributionOf<D extends readonly Dimension[]>(
+  rows: ZoneCountRow[],
+  dims: D,
+  cube: ZoneCube = zoneCube(rows),
+) {
+  const cellLevels = levelsOf(dims, 'cell');
+  const groups = new Map<
+    string,
+    { group: Record<string, unknown>; sample: ZoneCountRow; total: number }
+  >();
   for (const row of rows) {
     const group = groupOf(row, dims);
     const key = JSON.stringify(group);
-    const entry = groups.get(key) ?? { group, counts: [0, 0, 0, 0] };
-    entry.counts[zoneIndex(row.zone)] = (entry.counts[zoneIndex(row.zone)] ?? 0) + row.count;
+    const entry = groups.get(key) ?? { group, sample: row, total: 0 };
+    entry.total += row.count;
     groups.set(key, entry);
   }
   return {
     groupBy: dims,
-    rows: [...groups.values()].map(({ group, counts }) => {
-      const { cells, total: totalCell } = listWithTotal(counts);
-      const [green, yellow, red, none] = cells as [Cell, Cell, Cell, Cell];
+    rows: [...groups.values()].map(({ group, sample, total: count }) => {
+      const [green, yellow, red, none] = zoneKeys.map((zone) =>
+        zoneCell(cube, sample, cellLevels, zone),
+      ) as [Cell, Cell, Cell, Cell];
+      const total: Cell = { count, suppressed: false, value: count };
       return {
         group,
         counts: {
@@ -187,12 +200,12 @@ export function zoneDistributionOf<D extends readonly Dimension[]>(rows: ZoneCou
           red: publish(red),
           none: publish(none),
         },
-        total: publish(totalCell),
+        total: publish(total),
         shares: {
-          green: share(green, totalCell),
-          yellow: share(yellow, totalCell),
-          red: share(red, totalCell),
-          none: share(none, totalCell),
+          green: share(green, total),
+          yellow: share(yellow, total),
+          red: share(red, total),
+          none: share(none, total),
         },
       };
     }),

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { ageInMonths } from '../../domain/dates.js';
+import { generalise } from './release.js';
 import type { ExportSourceRow } from './repository.js';
-import { type ExportColumn, type ExportRow, exportColumns } from './schemas.js';
+import type { DetailedColumn, DetailedRow, ExportColumn, ExportRow } from './schemas.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -42,11 +43,11 @@ export function pseudonymizer(secret: string, municipalityId: string): (childId:
   };
 }
 
-/** A database row as exported: pseudonymised, the birth date replaced by the age in months. */
-export function toExportRow(
+/** A database row as the detailed export has it: pseudonymised, the age in months. */
+export function toDetailedRow(
   row: ExportSourceRow,
   pseudonym: (childId: string) => string,
-): ExportRow {
+): DetailedRow {
   return {
     child_pseudonym: pseudonym(row.child_id),
     age_months: ageInMonths(row.birth_date, row.assessed_on),
@@ -67,8 +68,26 @@ export function toExportRow(
   };
 }
 
+/** A database row (in a round) as the default export has it, at its release rung. */
+export function toExportRow(row: ExportSourceRow, rung: number): ExportRow {
+  return {
+    round_id: row.round_id as string,
+    round_name: row.round_name as string,
+    round_start: row.round_start as string,
+    ...generalise(row, rung),
+    ruler_key: row.ruler_key,
+    zone: row.zone,
+    level: row.level,
+    score: row.score,
+    red_flag_count: row.red_flag_count,
+    flags: row.flags ? row.flags.split(',') : [],
+  };
+}
+
+type AnyColumn = ExportColumn | DetailedColumn;
+
 /** Free-text columns a spreadsheet could take for a formula. */
-const textColumns = new Set<ExportColumn>(['district', 'round_name']);
+const textColumns = new Set<AnyColumn>(['district', 'round_name']);
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
@@ -77,54 +96,63 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * Free text starting like a formula gets a leading apostrophe, so spreadsheets show it as text
  * (OWASP "CSV injection"); null is an empty field.
  */
-export function csvField(value: unknown, column?: ExportColumn): string {
+export function csvField(value: unknown, column?: AnyColumn): string {
   if (value === null || value === undefined) return '';
   let text = Array.isArray(value) ? value.join(',') : String(value);
   if (column && textColumns.has(column) && FORMULA_START.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export const csvHeader = `${exportColumns.join(',')}\r\n`;
+export const csvHeader = (columns: readonly string[]) => `${columns.join(',')}\r\n`;
 
 /**
  * Columns whose values cannot hold a comma, quote or line break (ids, dates, numbers), written
  * as they are; every other column goes through `csvField`.
  */
-const plainColumns = new Set<ExportColumn>([
+const plainColumns = new Set<AnyColumn>([
   'child_pseudonym',
   'age_months',
   'unit_id',
   'round_id',
+  'round_start',
   'assessed_on',
   'level',
   'score',
   'red_flag_count',
 ]);
-const lastColumn = exportColumns.length - 1;
 
-export function csvLine(row: ExportRow): string {
+/** One CSV line of `row`'s `columns`. */
+export function csvLine<C extends AnyColumn>(
+  columns: readonly C[],
+  row: { [K in C]: unknown },
+): string {
+  const last = columns.length - 1;
   let line = '';
-  for (let i = 0; i <= lastColumn; i += 1) {
-    const column = exportColumns[i] as ExportColumn;
+  for (let i = 0; i <= last; i += 1) {
+    const column = columns[i] as C;
     const value = row[column];
     line += plainColumns.has(column)
       ? value === null || value === undefined
         ? ''
         : String(value)
       : csvField(value, column);
-    line += i === lastColumn ? '\r\n' : ',';
+    line += i === last ? '\r\n' : ',';
   }
   return line;
 }
 
-export function ndjsonLine(row: ExportRow): string {
+export function ndjsonLine(row: object): string {
   return `${JSON.stringify(row)}\n`;
 }
 
 /** A page of rows as one chunk of the body. */
-export function formatRows(format: ExportFormat, rows: readonly ExportRow[]): string {
-  const line = format === 'csv' ? csvLine : ndjsonLine;
+export function formatRows<C extends AnyColumn>(
+  format: ExportFormat,
+  columns: readonly C[],
+  rows: readonly { [K in C]: unknown }[],
+): string {
   let out = '';
-  for (const row of rows) out += line(row);
+  if (format === 'csv') for (const row of rows) out += csvLine(columns, row);
+  else for (const row of rows) out += ndjsonLine(row);
   return out;
 }

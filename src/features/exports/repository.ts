@@ -13,6 +13,10 @@ export interface ExportSourceRow {
   district: string | null;
   round_id: string | null;
   round_name: string | null;
+  /** The round's window start; null outside rounds. */
+  round_start: string | null;
+  /** Age band at the round's window start (as the analytics); null outside rounds or 0–17. */
+  age_band: string | null;
   assessed_on: string;
   ruler_key: string;
   zone: string | null;
@@ -23,11 +27,12 @@ export interface ExportSourceRow {
   flags: string | null;
 }
 
-/** Where the previous page ended: the keyset (assessed_on, id). */
-export interface ExportCursor {
-  assessedOn: string;
-  id: string;
-}
+/**
+ * Where the previous page ended: the keyset (assessed_on, id) of the detailed export, or
+ * (round_id, id) of the default one, whose order must not follow the dates it does not publish
+ * (ids are random).
+ */
+export type ExportCursor = { assessedOn: string; id: string } | { roundId: string; id: string };
 
 /** Age in whole years at the round's window start, as the analytics' age bands count it. */
 const ageBand = sql<string | null>`CASE
@@ -42,8 +47,9 @@ END`;
  * The analytics filters as conditions on `a` (assessments). Filters on units, rounds and
  * children are semi-joins, so a query without them reads the assessments table alone.
  */
-function filterSql(municipalityId: string, f: AnalyticsFilter) {
+function filterSql(municipalityId: string, f: AnalyticsFilter, inRounds: boolean) {
   const parts = [sql`a.municipality_id = ${municipalityId}`, sql`a.status = 'current'`];
+  if (inRounds) parts.push(sql`a.round_id IS NOT NULL`);
   const rounds = [];
   if (f.roundIds?.length) rounds.push(sql`r.id = ANY(${f.roundIds}::uuid[])`);
   if (f.from) rounds.push(sql`r.window_start >= ${f.from}::date`);
@@ -72,7 +78,8 @@ function filterSql(municipalityId: string, f: AnalyticsFilter) {
 }
 
 /**
- * One keyset page of current assessments ordered by (assessed_on, id), after `cursor`. The
+ * One keyset page of current assessments ordered by (assessed_on, id), or with `byRound` only
+ * those in rounds ordered by (round_id, id), after `cursor`. The
  * page is chosen from the assessments alone (with the filters as semi-joins), and only its
  * rows are joined to children, units, rounds, rulers and flags.
  */
@@ -82,13 +89,19 @@ export async function exportPage(
   filter: AnalyticsFilter,
   cursor: ExportCursor | undefined,
   limit: number,
+  byRound = false,
 ): Promise<ExportSourceRow[]> {
-  const after = cursor
-    ? sql`AND (a.assessed_on, a.id) > (${cursor.assessedOn}::date, ${cursor.id}::uuid)`
-    : sql``;
+  const after =
+    cursor === undefined
+      ? sql``
+      : 'roundId' in cursor
+        ? sql`AND (a.round_id, a.id) > (${cursor.roundId}::uuid, ${cursor.id}::uuid)`
+        : sql`AND (a.assessed_on, a.id) > (${cursor.assessedOn}::date, ${cursor.id}::uuid)`;
   const { rows } = await sql<ExportSourceRow>`
     SELECT p.id, p.child_id, c.birth_date, c.sex, p.unit_id, u.kind AS unit_kind, u.district,
-           p.round_id, r.name AS round_name, p.assessed_on, ru.key AS ruler_key,
+           p.round_id, r.name AS round_name, r.window_start AS round_start,
+           CASE WHEN r.id IS NOT NULL THEN ${ageBand} END AS age_band,
+           p.assessed_on, ru.key AS ruler_key,
            p.zone, p.level, p.score, cardinality(p.red_flags) AS red_flag_count,
            (SELECT string_agg(DISTINCT f.kind, ',' ORDER BY f.kind)
               FROM flags f WHERE f.assessment_id = p.id) AS flags
@@ -96,8 +109,8 @@ export async function exportPage(
       SELECT a.id, a.child_id, a.unit_id, a.round_id, a.ruler_version_id, a.assessed_on,
              a.zone, a.level, a.score, a.red_flags
       FROM assessments a
-      WHERE ${filterSql(municipalityId, filter)} ${after}
-      ORDER BY a.assessed_on, a.id
+      WHERE ${filterSql(municipalityId, filter, byRound)} ${after}
+      ORDER BY ${sql.raw(byRound ? 'a.round_id, a.id' : 'a.assessed_on, a.id')}
       LIMIT ${limit}
     ) p
     -- Looked up by primary key per row (LIMIT 1 keeps the planner from hashing the whole
@@ -109,7 +122,7 @@ export async function exportPage(
     LEFT JOIN rounds r ON r.id = p.round_id
     JOIN ruler_versions rv ON rv.id = p.ruler_version_id
     JOIN rulers ru ON ru.id = rv.ruler_id
-    ORDER BY p.assessed_on, p.id
+    ORDER BY ${sql.raw(byRound ? 'p.round_id, p.id' : 'p.assessed_on, p.id')}
   `.execute(db);
   return rows;
 }

@@ -5,8 +5,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { sessionOf } from '../../request/session.js';
 import type { ExportFormat } from './format.js';
-import { type ExportQuery, ExportQuerySchema, exportDescription, streamedBody } from './schemas.js';
-import { openAssessmentExport } from './service.js';
+import {
+  detailedExportDescription,
+  type ExportQuery,
+  ExportQuerySchema,
+  exportDescription,
+  streamedBody,
+} from './schemas.js';
+import { type ExportInput, openAssessmentExport } from './service.js';
 
 const tags = ['Exports'];
 
@@ -40,20 +46,22 @@ async function sendExport(
   reply: FastifyReply,
   query: ExportQuery,
   format: ExportFormat,
+  detail: ExportInput['detail'],
 ) {
   const { gzip: gzipParam, ...filter } = query;
   const gzip = gzipParam ?? acceptsGzip(request.headers['accept-encoding']);
   const principalId = sessionOf(request).principal.id;
   // Stops the export at its next page when the client goes away mid-stream.
   const abort = new AbortController();
-  const source = await runner.runThen(request, openAssessmentExport, {
+  const { stream: source, release } = await runner.runThen(request, openAssessmentExport, {
     filter,
     format,
+    detail,
     signal: abort.signal,
     onClose: (summary) => {
       metrics?.exportClosed(format, summary.rows, summary.completed);
       request.log.info(
-        { export: 'assessments', principalId, gzip, ...summary },
+        { export: 'assessments', detail, principalId, gzip, ...summary },
         summary.completed ? 'export completed' : 'export aborted',
       );
     },
@@ -79,42 +87,65 @@ async function sendExport(
     .header('cache-control', 'no-store')
     .header('vary', 'Accept-Encoding');
   if (gzip) reply.header('content-encoding', 'gzip');
+  if (release) {
+    reply
+      .header('lineal-export-rows', String(release.rows))
+      .header('lineal-export-generalised', String(release.generalised))
+      .header('lineal-export-suppressed', String(release.suppressed));
+  }
   return reply.send(body);
 }
 
+/** The default export's response headers (RFC 9110 fields, declared in OpenAPI). */
+const releaseHeaders = {
+  'Lineal-Export-Rows': { type: 'integer', description: 'Rows in the body.' },
+  'Lineal-Export-Generalised': {
+    type: 'integer',
+    description: 'Rows in the body with some quasi-identifiers generalised to `*`.',
+  },
+  'Lineal-Export-Suppressed': {
+    type: 'integer',
+    description: 'Rows left out: too rare, or hidden by the zone distributions, at every step.',
+  },
+};
+
 export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  for (const format of ['csv', 'ndjson'] as const) {
-    const contentType = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
-    app.get(
-      `/v1/exports/assessments.${format}`,
-      {
-        // Fastify's automatic HEAD route would read the whole export and throw it away.
-        exposeHeadRoute: false,
-        config: {
-          permission: 'analytics:read',
-          audit: { resource: 'export', action: 'export' },
-          readReplica: true,
-        },
-        schema: {
-          operationId: format === 'csv' ? 'exportAssessmentsCsv' : 'exportAssessmentsNdjson',
-          tags,
-          summary:
-            format === 'csv'
-              ? 'Pseudonymised assessments as CSV (streamed)'
-              : 'Pseudonymised assessments as NDJSON (streamed)',
-          description: exportDescription,
-          querystring: ExportQuerySchema,
-          response: {
-            200: streamedBody(
-              contentType,
-              format === 'csv'
-                ? 'CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null.'
-                : 'One JSON object per line; `flags` is an array of flag kinds.',
-            ),
+  for (const detail of ['default', 'detailed'] as const) {
+    for (const format of ['csv', 'ndjson'] as const) {
+      const contentType = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
+      const detailed = detail === 'detailed';
+      const body = streamedBody(
+        contentType,
+        format === 'csv'
+          ? 'CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null.'
+          : 'One JSON object per line; `flags` is an array of flag kinds.',
+      );
+      const name = format === 'csv' ? 'Csv' : 'Ndjson';
+      app.get(
+        detailed
+          ? `/v1/exports/detailed/assessments.${format}`
+          : `/v1/exports/assessments.${format}`,
+        {
+          // Fastify's automatic HEAD route would read the whole export and throw it away.
+          exposeHeadRoute: false,
+          config: {
+            permission: detailed ? 'export:detailed' : 'analytics:read',
+            audit: { resource: 'export', action: 'export' },
+            readReplica: true,
+          },
+          schema: {
+            operationId: detailed ? `exportDetailedAssessments${name}` : `exportAssessments${name}`,
+            tags,
+            summary: detailed
+              ? `Pseudonymised assessments in detail as ${format.toUpperCase()} (streamed)`
+              : `k-anonymous assessments as ${format.toUpperCase()} (streamed)`,
+            description: detailed ? detailedExportDescription : exportDescription,
+            querystring: ExportQuerySchema,
+            response: { 200: detailed ? body : { ...body, headers: releaseHeaders } },
           },
         },
-      },
-      (request, reply) => sendExport(deps, request, reply, request.query, format),
-    );
+        (request, reply) => sendExport(deps, request, reply, request.query, format, detail),
+      );
+    }
   }
 };

@@ -5,9 +5,20 @@ import type { DB } from '../../db/schema.js';
 import { ForbiddenError } from '../../errors.js';
 import type { ReadOn } from '../../request/runner.js';
 import type { Session } from '../../request/session.js';
+import { zoneCounts } from '../analytics/repository.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
-import { csvHeader, type ExportFormat, formatRows, pseudonymizer, toExportRow } from './format.js';
+import { cubeDimensions } from '../analytics/zone-lattice.js';
+import {
+  csvHeader,
+  type ExportFormat,
+  formatRows,
+  pseudonymizer,
+  toDetailedRow,
+  toExportRow,
+} from './format.js';
+import { type ReleasePlan, releasePlan } from './release.js';
 import { type ExportCursor, type ExportSourceRow, exportPage } from './repository.js';
+import { detailedColumns, exportColumns } from './schemas.js';
 
 /*
  * Pseudonymised row exports, streamed with constant memory.
@@ -30,6 +41,7 @@ const FORMAT_SLICE = 500;
 
 export interface ExportSummary {
   format: ExportFormat;
+  /** Rows sent. */
   rows: number;
   pages: number;
   /** False when the stream was torn down before its end (client gone, or an error). */
@@ -58,20 +70,43 @@ async function* exportPages(
   pageSize: number,
   signal: AbortSignal,
   first: ExportSourceRow[],
+  byRound: boolean,
 ): AsyncGenerator<ExportSourceRow[]> {
   let rows = first;
   for (;;) {
     if (rows.length > 0) yield rows;
     const last = rows.at(-1);
     if (!last || rows.length < pageSize || signal.aborted) return;
-    const cursor: ExportCursor = { assessedOn: last.assessed_on, id: last.id };
-    rows = await read((trx) => exportPage(trx, municipalityId, filter, cursor, pageSize));
+    const cursor: ExportCursor = byRound
+      ? { roundId: last.round_id as string, id: last.id }
+      : { assessedOn: last.assessed_on, id: last.id };
+    rows = await read((trx) => exportPage(trx, municipalityId, filter, cursor, pageSize, byRound));
   }
 }
 
 export interface ExportInput extends ExportOptions {
   filter: AnalyticsFilter;
+  /** The default export (coarse, k-anonymous) or the detailed one (see schemas.ts). */
+  detail: 'default' | 'detailed';
 }
+
+/** What the headers of a default export say about its rows. */
+export interface ReleaseCounts {
+  rows: number;
+  generalised: number;
+  suppressed: number;
+}
+
+export interface ExportBody {
+  stream: Readable;
+  /** The default export's release counts (none for the detailed export). */
+  release?: ReleaseCounts;
+}
+
+const releaseCounts = (plan: ReleasePlan): ReleaseCounts => {
+  const rows = plan.released.reduce((a, n) => a + n, 0);
+  return { rows, generalised: rows - (plan.released[0] ?? 0), suppressed: plan.suppressed };
+};
 
 /**
  * Opens a pseudonymised export of the municipality's current assessments, run with
@@ -85,27 +120,54 @@ export async function openAssessmentExport(
   session: Session,
   trx: Transaction<DB>,
   input: ExportInput,
-): Promise<(read: ReadOn) => Readable> {
+): Promise<(read: ReadOn) => ExportBody> {
   const municipalityId = session.municipalityId;
   if (session.access.isUnitLimited) {
     throw new ForbiddenError('Exports cover the whole municipality; this key is limited to units.');
   }
-  const { filter, format } = input;
+  const { filter, format, detail } = input;
   const pageSize = input.pageSize ?? EXPORT_PAGE_SIZE;
-  session.audit({ criteria: searchCriteria({ ...filter, dataset: 'assessments', format }) });
-  const firstPage = await exportPage(trx, municipalityId, filter, undefined, pageSize);
-  const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
-  return (read) =>
-    exportStream(
-      exportPages(read, municipalityId, filter, pageSize, input.signal, firstPage),
-      pseudonym,
+  session.audit({
+    criteria: searchCriteria({ ...filter, dataset: 'assessments', format, detail }),
+  });
+  const byRound = detail === 'default';
+  const firstPage = await exportPage(trx, municipalityId, filter, undefined, pageSize, byRound);
+  let rowsOf: (page: ExportSourceRow[]) => object[];
+  let release: ReleaseCounts | undefined;
+  if (detail === 'default') {
+    // The release plan, from the same zone counts the zone distributions of this filter read.
+    const plan = releasePlan(await zoneCounts(trx, municipalityId, filter, cubeDimensions));
+    release = releaseCounts(plan);
+    rowsOf = (page) => {
+      const out = [];
+      for (const row of page) {
+        const rung = plan.rungOf(row);
+        // A row of a class the plan does not release (or that did not exist when it was made:
+        // written during the export) is left out.
+        if (rung !== undefined) out.push(toExportRow(row, rung));
+      }
+      return out;
+    };
+  } else {
+    const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
+    rowsOf = (page) => page.map((row) => toDetailedRow(row, pseudonym));
+  }
+  const columns = detail === 'default' ? exportColumns : detailedColumns;
+  return (read) => ({
+    stream: exportStream(
+      exportPages(read, municipalityId, filter, pageSize, input.signal, firstPage, byRound),
+      columns,
+      rowsOf,
       input,
-    );
+    ),
+    ...(release ? { release } : {}),
+  });
 }
 
 function exportStream(
   pages: AsyncGenerator<ExportSourceRow[]>,
-  pseudonym: (childId: string) => string,
+  columns: readonly string[],
+  rowsOf: (page: ExportSourceRow[]) => object[],
   options: ExportOptions,
 ): Readable {
   const { format } = options;
@@ -116,24 +178,22 @@ function exportStream(
     // the service work at the same time; at most two pages are held, whatever the export's size.
     let ahead: Promise<IteratorResult<ExportSourceRow[]>> | undefined;
     try {
-      if (format === 'csv') yield Buffer.from(csvHeader);
+      if (format === 'csv') yield Buffer.from(csvHeader(columns));
       // The first page was read in the request's transaction: here at once.
       let page = await pages.next();
       while (!page.done) {
         ahead = pages.next();
         // Settled here when the consumer goes away before awaiting it; reported by the await below.
         ahead.catch(() => {});
-        summary.rows += page.value.length;
         summary.pages += 1;
         // Formatted in slices with a turn of the event loop in between, so the rows of the page
         // being read keep flowing in (a long synchronous loop here would leave them in the socket
         // and stall the database while it waits to send).
         for (let i = 0; i < page.value.length; i += FORMAT_SLICE) {
           if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-          const rows = page.value
-            .slice(i, i + FORMAT_SLICE)
-            .map((row) => toExportRow(row, pseudonym));
-          yield Buffer.from(formatRows(format, rows));
+          const rows = rowsOf(page.value.slice(i, i + FORMAT_SLICE));
+          summary.rows += rows.length;
+          yield Buffer.from(formatRows(format, columns as never[], rows as never[]));
         }
         page = await ahead;
         ahead = undefined;

@@ -1,0 +1,124 @@
+import {
+  type LatticeDimension,
+  type LevelVector,
+  type LinkedSuppression,
+  suppressLinked,
+} from '../../domain/linked-suppression.js';
+import type { Cell } from '../../domain/suppression.js';
+import type { ZoneCountRow } from './repository.js';
+import { type Dimension, dimensions } from './schemas.js';
+
+/*
+ * The zone counts as one protected cube: every zone distribution an analyst can ask for (any
+ * groupBy, with the same filter) and every row the default export releases are margins of it,
+ * so a count hidden in one of them is hidden in a way none of the others gives away (see
+ * domain/linked-suppression.ts). The records are the counts per round × unit × age band × sex ×
+ * birth year × zone; a unit lies in one district and is of one kind.
+ */
+
+export const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
+export type ZoneKey = (typeof zoneKeys)[number];
+
+/** Every dimension, so that a query returns the cube's records (finest groups). */
+export const cubeDimensions: readonly Dimension[] = dimensions;
+
+const text = (value: unknown) => JSON.stringify(value ?? null);
+const ALL = () => '';
+const zoneOf = (row: ZoneCountRow): ZoneKey => (row.zone ?? 'none') as ZoneKey;
+
+/** Indices of the dimensions below. */
+const ROUND = 0;
+const PLACE = 1;
+const AGE_BAND = 2;
+const SEX = 3;
+const COHORT = 4;
+const ZONE = 5;
+
+/** Levels of the place dimension. */
+export const place = { unit: 0, districtKind: 1, district: 2, kind: 3, all: 4 } as const;
+
+const flat = (
+  name: string,
+  value: (row: ZoneCountRow) => string,
+): LatticeDimension<ZoneCountRow> => ({
+  name,
+  levels: [
+    { name, value, finer: [] },
+    { name: 'all', value: ALL, finer: [0] },
+  ],
+});
+
+const latticeDimensions: LatticeDimension<ZoneCountRow>[] = [
+  flat('round', (r) => text(r.round_id)),
+  {
+    name: 'place',
+    levels: [
+      { name: 'unit', value: (r) => text(r.unit_id), finer: [] },
+      { name: 'districtKind', value: (r) => text([r.district, r.unit_kind]), finer: [0] },
+      { name: 'district', value: (r) => text(r.district), finer: [1] },
+      { name: 'kind', value: (r) => text(r.unit_kind), finer: [1] },
+      { name: 'all', value: ALL, finer: [2, 3] },
+    ],
+  },
+  flat('ageBand', (r) => text(r.age_band)),
+  flat('sex', (r) => text(r.sex)),
+  flat('cohort', (r) => text(r.cohort)),
+  flat('zone', zoneOf),
+];
+
+export type ZoneCube = LinkedSuppression<ZoneCountRow>;
+
+/** The protected cube of the finest zone counts (one row per round, unit, band, sex, cohort, zone). */
+export function zoneCube(rows: readonly ZoneCountRow[]): ZoneCube {
+  return suppressLinked(
+    rows.map((row) => ({ record: { ...row, zone: zoneOf(row) }, count: row.count })),
+    {
+      dimensions: latticeDimensions,
+      measure: { dimension: ZONE, values: zoneKeys },
+      scope: [ROUND],
+    },
+  );
+}
+
+/** The cube's levels of a grouping (zone cells: the zone's level; totals: all zones). */
+export function levelsOf(groupBy: readonly Dimension[], zone: 'cell' | 'total'): number[] {
+  const has = (d: Dimension) => groupBy.includes(d);
+  const levels: number[] = [];
+  levels[ROUND] = has('round') ? 0 : 1;
+  levels[PLACE] = has('unit')
+    ? place.unit
+    : has('district') && has('unitKind')
+      ? place.districtKind
+      : has('district')
+        ? place.district
+        : has('unitKind')
+          ? place.kind
+          : place.all;
+  levels[AGE_BAND] = has('ageBand') ? 0 : 1;
+  levels[SEX] = has('sex') ? 0 : 1;
+  levels[COHORT] = has('cohort') ? 0 : 1;
+  levels[ZONE] = zone === 'cell' ? 0 : 1;
+  return levels;
+}
+
+/** The export's levels: round and zone kept; place, age band and sex as given; no cohort. */
+export function exportLevels(placeLevel: number, ageBand: boolean, sex: boolean): LevelVector {
+  const levels: number[] = [];
+  levels[ROUND] = 0;
+  levels[PLACE] = placeLevel;
+  levels[AGE_BAND] = ageBand ? 0 : 1;
+  levels[SEX] = sex ? 0 : 1;
+  levels[COHORT] = 1;
+  levels[ZONE] = 0;
+  return levels;
+}
+
+/** The cell of `row`'s group at `levels`, for `zone` (default: the row's own). */
+export function zoneCell(
+  cube: ZoneCube,
+  row: ZoneCountRow,
+  levels: LevelVector,
+  zone?: ZoneKey,
+): Cell {
+  return cube.cell(zone === undefined ? row : { ...row, zone }, levels);
+}
