@@ -29,7 +29,8 @@ function cells(value: unknown, out: CellLike[] = []): CellLike[] {
   if (isCell(value)) out.push(value);
   else if (Array.isArray(value)) for (const v of value) cells(v, out);
   else if (typeof value === 'object' && value !== null) {
-    for (const v of Object.values(value)) cells(v, out);
+    // A row's coarser fallback group is counted apart (below), not as cells of the view.
+    for (const [k, v] of Object.entries(value)) if (k !== 'coarser') cells(v, out);
   }
   return out;
 }
@@ -72,12 +73,18 @@ const views: Array<[string, string]> = [
   ['concern reports (default)', '/v1/analytics/concern-reports'],
 ];
 console.log(`Demo: ${children} children, seed ${seed}, ${demo.counts.assessments} assessments\n`);
-console.log('view | cells | hidden | share');
+console.log('view | cells | hidden | share | rows with a hidden cell and a coarser group offered');
 for (const [name, url] of views) {
-  const all = cells((await get(url)).json());
+  const body = (await get(url)).json();
+  const all = cells(body);
   const hidden = all.filter((c) => c.suppressed).length;
   const pct = all.length === 0 ? 0 : (100 * hidden) / all.length;
-  console.log(`${name} | ${all.length} | ${hidden} | ${pct.toFixed(1)} %`);
+  const rows = (body.rows ?? []) as Array<{ coarser?: unknown }>;
+  const withHidden = rows.filter((r) => cells(r).some((c) => c.suppressed));
+  const offered = withHidden.filter((r) => r.coarser !== undefined).length;
+  console.log(
+    `${name} | ${all.length} | ${hidden} | ${pct.toFixed(1)} % | ${offered} of ${withHidden.length}`,
+  );
 }
 
 const exported = await get('/v1/exports/assessments.csv');

@@ -2144,6 +2144,7 @@ export interface components {
             /** @description The child's own view. */
             childPerspective?: string;
         };
+        /** @description Never suppressed: how many children a round covers and how many were assessed is about the staff's work, not a finding about a child (the zone is not part of it). */
         CoverageAnalytics: {
             groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
             rows: {
@@ -3804,19 +3805,38 @@ export interface components {
         ZoneDistribution: {
             groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
             rows: {
-                group: components["schemas"]["AnalyticsGroup"];
                 counts: {
                     green: components["schemas"]["Cell"];
                     yellow: components["schemas"]["Cell"];
                     red: components["schemas"]["Cell"];
                     none: components["schemas"]["Cell"];
                 };
+                /** @description Children assessed in the group: always published. */
                 total: components["schemas"]["Cell"];
                 shares: {
                     green: number | null;
                     yellow: number | null;
                     red: number | null;
                     none: number | null;
+                };
+                group: components["schemas"]["AnalyticsGroup"];
+                /** @description Only when a count of this row is hidden: the next coarser group containing it whose counts are all published (a unit becomes its district; then birth year, sex, age band, unit kind and district are given up in turn). */
+                coarser?: {
+                    counts: {
+                        green: components["schemas"]["Cell"];
+                        yellow: components["schemas"]["Cell"];
+                        red: components["schemas"]["Cell"];
+                        none: components["schemas"]["Cell"];
+                    };
+                    /** @description Children assessed in the group: always published. */
+                    total: components["schemas"]["Cell"];
+                    shares: {
+                        green: number | null;
+                        yellow: number | null;
+                        red: number | null;
+                        none: number | null;
+                    };
+                    group: components["schemas"]["AnalyticsGroup"];
                 };
             }[];
         };

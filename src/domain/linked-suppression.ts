@@ -74,6 +74,17 @@ export interface LatticeSpec<R> {
    * the measure value most common in the item's population. Default: none (one population).
    */
   scope?: readonly number[];
+  /**
+   * Whether an item at the measure's total level is public (default: all are). Transitions,
+   * whose measure is the zone in the second round, publish only the grand totals, not the
+   * counts per zone in the first.
+   */
+  publicTotal?: (levels: LevelVector) => boolean;
+  /**
+   * The dimensions along which a group of 1..minCount-1 hides all its cells, zeros too (default:
+   * the measure: a group's zones).
+   */
+  tinyGroups?: readonly number[];
   /** Counts 1..minCount-1 are hidden. Default MIN_COUNT. */
   minCount?: number;
 }
@@ -104,6 +115,8 @@ interface Item<R> {
 
 interface Constraint<R> {
   key: string;
+  /** The dimension its members are finer in. */
+  dimension: number;
   total: Item<R>;
   members: Item<R>[];
 }
@@ -205,7 +218,7 @@ export function suppressLinked<R>(
         count: 0,
         hidden: false,
         pinned: false,
-        isPublic: levels[measure.dimension] === 1,
+        isPublic: levels[measure.dimension] === 1 && (spec.publicTotal?.(levels) ?? true),
         sample,
         levels,
         values,
@@ -230,7 +243,7 @@ export function suppressLinked<R>(
   }
   // Every group has a cell per measure value: the missing ones are zeros.
   for (const item of [...items.values()]) {
-    if (!item.isPublic) continue;
+    if (item.levels[measure.dimension] !== 1) continue;
     const levels = item.levels.map((level, d) => (d === measure.dimension ? 0 : level));
     for (const value of measure.values) {
       const values = item.values.map((v, d) => (d === measure.dimension ? value : v));
@@ -254,7 +267,7 @@ export function suppressLinked<R>(
         const ckey = `${total.key}|${d}|${level}`;
         let constraint = constraints.get(ckey);
         if (!constraint) {
-          constraint = { key: ckey, total, members: [] };
+          constraint = { key: ckey, dimension: d, total, members: [] };
           constraints.set(ckey, constraint);
           total.constraints.push(constraint);
         }
@@ -338,8 +351,9 @@ export function suppressLinked<R>(
     if (item.isPublic) continue;
     if (item.count > 0 && item.count < minCount) item.hidden = true;
   }
-  for (const { total, members } of constraints.values()) {
-    if (total.isPublic && total.count > 0 && total.count < minCount) {
+  const tiny = spec.tinyGroups ?? [measure.dimension];
+  for (const { total, members, dimension } of constraints.values()) {
+    if (tiny.includes(dimension) && total.count > 0 && total.count < minCount) {
       for (const member of members) if (!member.isPublic) member.hidden = true;
     }
   }

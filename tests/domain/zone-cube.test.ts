@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ZoneCountRow } from '../../src/features/analytics/repository.js';
+import type { TransitionRow, ZoneCountRow } from '../../src/features/analytics/repository.js';
 import { type Dimension, dimensions } from '../../src/features/analytics/schemas.js';
-import { zoneDistributionOf } from '../../src/features/analytics/service.js';
-import { zoneCube, zoneKeys } from '../../src/features/analytics/zone-lattice.js';
+import { transitionsOf, zoneDistributionOf } from '../../src/features/analytics/service.js';
+import { transitionCube, zoneCube, zoneKeys } from '../../src/features/analytics/zone-lattice.js';
 import { generalise, releasePlan } from '../../src/features/exports/release.js';
 
 /*
@@ -135,6 +135,20 @@ describe('zone cube', () => {
               const cell = row.counts[zone] as Published;
               if (n > 0 && n < 5) expect(cell.suppressed).toBe(true);
               if (!cell.suppressed) expect(cell.value).toBe(n);
+            }
+            // A row with a hidden count offers the next coarser group with none hidden.
+            const hidden = zoneKeys.some((z) => row.counts[z]?.suppressed);
+            const { coarser } = row as ViewRow & { coarser?: ViewRow };
+            if (!hidden) expect(coarser).toBeUndefined();
+            if (coarser) {
+              const coarserDims = dimensions.filter((d) => d in coarser.group);
+              expect(coarserDims.length).toBeLessThanOrEqual(dims.length);
+              for (const zone of zoneKeys) {
+                expect(coarser.counts[zone]?.suppressed).toBe(false);
+                expect(coarser.counts[zone]?.value).toBe(
+                  trueCount(rows, coarserDims, coarser.group, zone),
+                );
+              }
             }
           }
         }
@@ -352,6 +366,172 @@ describe('default export', () => {
         }
       }),
       runs,
+    );
+  });
+});
+
+/** Generated transition counts: group dimensions as above, a zone in each round. */
+const transitionWorld = fc
+  .record({
+    units: fc.array(
+      fc.record({
+        district: fc.constantFrom('Nord', 'Syd'),
+        kind: fc.constantFrom(...kinds),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+    records: fc.array(
+      fc.record({
+        unit: fc.nat(2),
+        band: fc.constantFrom('3-5', '6-9'),
+        sex: fc.constantFrom('female', 'male'),
+        cohort: fc.integer({ min: 2018, max: 2019 }),
+        from: fc.constantFrom('green', 'green', 'yellow', 'red', null),
+        to: fc.constantFrom('green', 'green', 'yellow', 'red', null),
+        count: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 20 })),
+      }),
+      { maxLength: 40 },
+    ),
+  })
+  .map(({ units, records }) => {
+    const merged = new Map<string, TransitionRow>();
+    for (const r of records) {
+      const u = units[r.unit % units.length] as { district: string; kind: string };
+      const row = {
+        round_start: '2026-10-01',
+        round_id: 'r1',
+        round_name: 'r1',
+        unit_id: `u${r.unit % units.length}`,
+        unit_name: 'u',
+        district: u.district,
+        unit_kind: u.kind,
+        age_band: r.band,
+        sex: r.sex,
+        cohort: r.cohort,
+        from_zone: r.from,
+        to_zone: r.to,
+        count: r.count,
+      };
+      const key = JSON.stringify({ ...row, count: 0 });
+      const before = merged.get(key);
+      if (before) before.count += r.count;
+      else merged.set(key, row);
+    }
+    return [...merged.values()];
+  });
+
+const transitionGroupings = groupings.filter((g) => !g.includes('round'));
+
+describe('transition cube', () => {
+  it('hides every 1–4 and lets no hidden cell follow from the other groupings', () => {
+    const round = { id: 'r', name: 'r' };
+    fc.assert(
+      fc.property(transitionWorld, (rows) => {
+        const cube = transitionCube(rows);
+        type Matrix = {
+          group: Record<string, unknown>;
+          matrix: Published[][];
+          fromTotals: Published[];
+          toTotals: Published[];
+          total: Published;
+        };
+        const all = new Map(
+          transitionGroupings.map((dims) => [
+            dims.join(','),
+            transitionsOf(round, round, rows, dims, cube).rows as Matrix[],
+          ]),
+        );
+        // Items of a matrix: cell i,j (4 for a total over that side).
+        const item = (m: Matrix, i: number, j: number) =>
+          i < 4 && j < 4
+            ? (m.matrix[i]?.[j] as Published)
+            : i < 4
+              ? (m.fromTotals[i] as Published)
+              : j < 4
+                ? (m.toTotals[j] as Published)
+                : m.total;
+        const trueOf = (dims: Dimension[], group: Record<string, unknown>, i: number, j: number) =>
+          rows
+            .filter(
+              (r) =>
+                matches(r as never, dims, group) &&
+                (i === 4 || zoneKeys.indexOf((r.from_zone ?? 'none') as 'green') === i) &&
+                (j === 4 || zoneKeys.indexOf((r.to_zone ?? 'none') as 'green') === j),
+            )
+            .reduce((n, r) => n + r.count, 0);
+        const id = (dims: Dimension[], g: unknown, i: number, j: number) =>
+          `${dims.join(',')}|${JSON.stringify(g)}|${i}|${j}`;
+        const ties: Tie[] = [];
+        const everything = new Map<string, number>();
+        const zerosOnly = new Map<string, number>();
+        const sides = [0, 1, 2, 3, 4];
+        for (const [name, matrices] of all) {
+          const dims = name === '' ? [] : (name.split(',') as Dimension[]);
+          for (const m of matrices) {
+            for (const i of sides) {
+              for (const j of sides) {
+                const cell = item(m, i, j);
+                const n = trueOf(dims, m.group, i, j);
+                // (The grand total, children assessed in both rounds, is public.)
+                if (n > 0 && n < 5 && !(i === 4 && j === 4)) expect(cell.suppressed).toBe(true);
+                if (!cell.suppressed) {
+                  expect(cell.value).toBe(n);
+                  everything.set(id(dims, m.group, i, j), n);
+                  if (n === 0 || (i === 4 && j === 4)) zerosOnly.set(id(dims, m.group, i, j), n);
+                }
+              }
+            }
+            for (const i of sides) {
+              ties.push({
+                total: id(dims, m.group, i, 4),
+                members: [0, 1, 2, 3].map((j) => id(dims, m.group, i, j)),
+              });
+              ties.push({
+                total: id(dims, m.group, 4, i),
+                members: [0, 1, 2, 3].map((j) => id(dims, m.group, j, i)),
+              });
+            }
+          }
+        }
+        for (const coarse of transitionGroupings) {
+          for (const d of dimensions) {
+            if (d === 'round' || coarse.includes(d)) continue;
+            const fine = dimensions.filter((x) => x === d || coarse.includes(x));
+            const fineRows = all.get(fine.join(',')) as Matrix[];
+            for (const m of all.get(coarse.join(',')) as Matrix[]) {
+              const members = fineRows.filter((f) =>
+                coarse.every((c) => JSON.stringify(f.group[c]) === JSON.stringify(m.group[c])),
+              );
+              for (const i of sides) {
+                for (const j of sides) {
+                  ties.push({
+                    total: id(coarse, m.group, i, j),
+                    members: members.map((f) => id(fine, f.group, i, j)),
+                  });
+                }
+              }
+            }
+          }
+        }
+        const settled = closure(ties, zerosOnly);
+        const derived = closure(ties, everything);
+        const found: string[] = [];
+        for (const [name, matrices] of all) {
+          const dims = name === '' ? [] : (name.split(',') as Dimension[]);
+          for (const m of matrices) {
+            for (const i of sides) {
+              for (const j of sides) {
+                const key = id(dims, m.group, i, j);
+                if (item(m, i, j).suppressed && derived.has(key) && !settled.has(key)) {
+                  found.push(`${key} = ${derived.get(key)}`);
+                }
+              }
+            }
+          }
+        }
+        expect(found).toEqual([]);
+      }),
+      { numRuns: Math.ceil(runs.numRuns / 2) },
     );
   });
 });

@@ -110,12 +110,13 @@ describeEngines('analytics for unit leaders', (t) => {
     const coverage = await get(`/v1/analytics/coverage`, f.leader.token);
     expect(coverage.statusCode, coverage.body).toBe(200);
     const round = { id: f.round.id, name: 'Efterår 2026', windowStart: '2026-10-01' };
-    // 8 enrolled, 6 assessed, 2 missing: the 2 is hidden, and the 6 with it (8 − 6 = 2).
+    // 8 enrolled, 6 assessed, 2 missing: coverage is not a finding about a child, so it is
+    // published as it is.
     const figures = {
       enrolled: cell(8),
-      assessed: cell(null),
-      missing: cell(null),
-      coverage: null,
+      assessed: cell(6),
+      missing: cell(2),
+      coverage: 0.75,
     };
     expect(coverage.json()).toEqual({
       groupBy: ['round', 'unit'],
@@ -140,11 +141,12 @@ describeEngines('analytics for unit leaders', (t) => {
       await get(`/v1/analytics/coverage?groupBy=district`, f.leader.token)
     ).json();
     const districtRows = (enrolled: number) => {
-      // 2 missing (unit A's) are hidden, and the assessed with them.
-      const counts = { enrolled: cell(enrolled), assessed: cell(null), missing: cell(null) };
+      // Unit A's 2 missing; unit B's 6 all assessed.
+      const counts = { enrolled: cell(enrolled), assessed: cell(enrolled - 2), missing: cell(2) };
+      const coverage = Math.round(((enrolled - 2) / enrolled) * 10_000) / 10_000;
       return [
-        { group: { round, district: 'Øst' }, roundTotal: false, ...counts, coverage: null },
-        { group: { round }, roundTotal: true, ...counts, coverage: null },
+        { group: { round, district: 'Øst' }, roundTotal: false, ...counts, coverage },
+        { group: { round }, roundTotal: true, ...counts, coverage },
       ];
     };
     expect(byDistrict).toEqual({ groupBy: ['round', 'district'], rows: districtRows(8) });
@@ -202,7 +204,17 @@ describeEngines('analytics for unit leaders', (t) => {
 
   it('suppresses small cells for a leader as for an analyst', async () => {
     const f = await fixture(t);
-    for (const path of ['/v1/analytics/coverage', '/v1/analytics/follow-through']) {
+    // (Coverage is not suppressed at all: the same figures, below.)
+    for (const groupBy of ['unit', 'district', 'sex', 'ageBand']) {
+      const path = '/v1/analytics/coverage';
+      const res = await t.call('GET', `${path}?groupBy=${groupBy}`, { token: f.leader.token });
+      expect(suppressedCells(res.json())).toBe(0);
+      const analyst = await t.call('GET', `${path}?groupBy=${groupBy}&unitIds=${f.unitA.id}`, {
+        token: f.analyst.token,
+      });
+      expect(res.json()).toEqual(analyst.json());
+    }
+    for (const path of ['/v1/analytics/follow-through']) {
       for (const groupBy of ['unit', 'district', 'sex', 'ageBand']) {
         const res = await t.call('GET', `${path}?groupBy=${groupBy}`, { token: f.leader.token });
         expect(res.statusCode, res.body).toBe(200);

@@ -128,17 +128,17 @@ describeEngines('analytics', (t) => {
     // The true matrix (from × to; green, yellow, red, none) with its row totals:
     //   green  5 1 0 0 (6)    yellow 5 0 0 0 (5)    red 0 1 1 0 (2)    none 0 0 0 0 (0)
     // and column totals 10, 2, 1, 0.
-    // Published, every cell: no count of 1–4, and no cell derivable from a published total —
-    // green → green 5 and green → red 0 hide with green → yellow 1 (6 − 5 − 0 would reveal it);
-    // the yellow and red rows (totals 5 and 2) hide whole, as do the yellow and red columns
-    // (totals 2 and 1); a row or column whose total is hidden shows no zeros. Nobody had no zone:
-    // that row's total is a published 0, and so are its cells outside the hidden columns.
+    // Published: no count of 1–4, and no cell derivable from a published total. Green → yellow
+    // 1 hides with green → green 5 (6 − 5 would reveal it), and so yellow → green 5 in the same
+    // column (10 − 5), and the yellow row's total with it; the red row (2 children) hides whole
+    // but for red → none, a zero the whole matrix shares (nobody had no zone). Zeros of rows of
+    // 5 or more are published: "none of the 5 went to red" is about no child in particular.
     const hidden = cell(null);
     expect(body.matrix).toEqual([
+      [hidden, hidden, cell(0), cell(0)],
+      [hidden, cell(0), cell(0), cell(0)],
       [hidden, hidden, hidden, cell(0)],
-      [hidden, hidden, hidden, hidden],
-      [hidden, hidden, hidden, hidden],
-      [cell(0), hidden, hidden, cell(0)],
+      [cell(0), cell(0), cell(0), cell(0)],
     ]);
     expect(body.fromTotals).toEqual([cell(6), hidden, hidden, cell(0)]);
     expect(body.toTotals).toEqual([cell(10), hidden, hidden, cell(0)]);
@@ -352,16 +352,17 @@ describeEngines('analytics', (t) => {
     const coverage = (
       await t.call('GET', `/v1/analytics/coverage?roundIds=${round.id}`, { token: s.admin.token })
     ).json().rows;
-    const suppressed = { enrolled: cell(null), assessed: cell(null), missing: cell(null) };
+    // Coverage is not a finding about a child: the 3 assessed of 3 are published.
+    const counted = { enrolled: cell(3), assessed: cell(3), missing: cell(0) };
     const group = { round: { id: round.id, name: 'Lille', windowStart: '2026-10-01' } };
     expect(coverage).toEqual([
       {
         group: { ...group, unit: { id: s.unit.id, name: s.unit.name } },
         roundTotal: false,
-        ...suppressed,
-        coverage: null,
+        ...counted,
+        coverage: 1,
       },
-      { group, roundTotal: true, ...suppressed, coverage: null },
+      { group, roundTotal: true, ...counted, coverage: 1 },
     ]);
   });
 });

@@ -101,25 +101,35 @@ const withoutRound = dimensions.filter((d) => d !== 'round');
 const zoneKeys = ['green', 'yellow', 'red', 'none'] as const;
 export const ZoneKeySchema = z.enum(zoneKeys);
 
+const ZoneFigures = z.object({
+  counts: z.object({
+    green: CellSchema,
+    yellow: CellSchema,
+    red: CellSchema,
+    none: CellSchema,
+  }),
+  total: CellSchema.describe('Children assessed in the group: always published.'),
+  shares: z.object({
+    green: z.number().nullable(),
+    yellow: z.number().nullable(),
+    red: z.number().nullable(),
+    none: z.number().nullable(),
+  }),
+});
+
 export const ZoneDistributionSchema = z
   .object({
     groupBy: z.array(DimensionSchema),
     rows: z.array(
-      z.object({
+      ZoneFigures.extend({
         group: GroupSchema,
-        counts: z.object({
-          green: CellSchema,
-          yellow: CellSchema,
-          red: CellSchema,
-          none: CellSchema,
-        }),
-        total: CellSchema,
-        shares: z.object({
-          green: z.number().nullable(),
-          yellow: z.number().nullable(),
-          red: z.number().nullable(),
-          none: z.number().nullable(),
-        }),
+        coarser: ZoneFigures.extend({ group: GroupSchema })
+          .optional()
+          .describe(
+            'Only when a count of this row is hidden: the next coarser group containing it ' +
+              'whose counts are all published (a unit becomes its district; then birth year, ' +
+              'sex, age band, unit kind and district are given up in turn).',
+          ),
       }),
     ),
   })
@@ -210,6 +220,10 @@ export const CoverageAnalyticsSchema = z
       }),
     ),
   })
+  .describe(
+    'Never suppressed: how many children a round covers and how many were assessed is about ' +
+      "the staff's work, not a finding about a child (the zone is not part of it).",
+  )
   .meta({ id: 'CoverageAnalytics' });
 
 export const FollowThroughQuerySchema = AnalyticsFilterSchema.extend({

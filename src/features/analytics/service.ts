@@ -30,7 +30,12 @@ import type { AnalyticsFilter, Dimension } from './schemas.js';
 import {
   cubeDimensions,
   levelsOf,
+  type TransitionCube,
+  transitionCell,
+  transitionCube,
+  transitionLevels,
   type ZoneCube,
+  type ZoneKey,
   zoneCell,
   zoneCube,
   zoneKeys,
@@ -41,8 +46,6 @@ export interface AggregateQuery {
   filter: AnalyticsFilter;
   groupBy: readonly Dimension[];
 }
-
-const zoneIndex = (zone: string | null) => (zone === null ? 3 : zoneKeys.indexOf(zone as 'green'));
 
 const publish = (cell: Cell) => ({ value: cell.value, suppressed: cell.suppressed });
 const hidden = (cell: Cell): Cell => ({ ...cell, suppressed: true, value: null });
@@ -173,63 +176,84 @@ export function zoneDistributionOf<D extends readonly Dimension[]>(
   dims: D,
   cube: ZoneCube = zoneCube(rows),
 ) {
-  const cellLevels = levelsOf(dims, 'cell');
-  const groups = new Map<
-    string,
-    { group: Record<string, unknown>; sample: ZoneCountRow; total: number }
-  >();
+  const groups = new Map<string, { group: Record<string, unknown>; sample: ZoneCountRow }>();
   for (const row of rows) {
     const group = groupOf(row, dims);
     const key = JSON.stringify(group);
-    const entry = groups.get(key) ?? { group, sample: row, total: 0 };
-    entry.total += row.count;
-    groups.set(key, entry);
+    if (!groups.has(key)) groups.set(key, { group, sample: row });
   }
   return {
     groupBy: dims,
-    rows: [...groups.values()].map(({ group, sample, total: count }) => {
-      const [green, yellow, red, none] = zoneKeys.map((zone) =>
-        zoneCell(cube, sample, cellLevels, zone),
-      ) as [Cell, Cell, Cell, Cell];
-      const total: Cell = { count, suppressed: false, value: count };
-      return {
-        group,
-        counts: {
-          green: publish(green),
-          yellow: publish(yellow),
-          red: publish(red),
-          none: publish(none),
-        },
-        total: publish(total),
-        shares: {
-          green: share(green, total),
-          yellow: share(yellow, total),
-          red: share(red, total),
-          none: share(none, total),
-        },
-      };
+    rows: [...groups.values()].map(({ group, sample }) => {
+      const figures = zoneFigures(cube, sample, dims);
+      if (!figures.hidden) return { group, ...figures.published };
+      // A dash helps nobody: the next coarser group whose zones are all published, if any.
+      for (let coarser = coarsen(dims); coarser; coarser = coarsen(coarser)) {
+        const fallback = zoneFigures(cube, sample, coarser);
+        if (!fallback.hidden) {
+          return {
+            group,
+            ...figures.published,
+            coarser: { group: groupOf(sample, coarser), ...fallback.published },
+          };
+        }
+      }
+      return { group, ...figures.published };
     }),
   };
 }
 
-/** A zone × zone matrix with row and column totals, suppressed. */
-function transitionMatrix(matrix: number[][]) {
-  const table = suppressTable(matrix, { rowTotals: true, columnTotals: true });
-  // A row or column whose total is hidden hides its zeros too (see listWithTotal).
-  const cells = table.cells.map((line, i) =>
-    line.map((c, j) =>
-      table.rowTotals?.[i]?.suppressed || table.columnTotals?.[j]?.suppressed ? hidden(c) : c,
-    ),
-  );
+/** A group's zone counts, total and shares, from the cube; and whether any count is hidden. */
+function zoneFigures(cube: ZoneCube, sample: ZoneCountRow, dims: readonly Dimension[]) {
+  const cellLevels = levelsOf(dims, 'cell');
+  const [green, yellow, red, none] = zoneKeys.map((zone) =>
+    zoneCell(cube, sample, cellLevels, zone),
+  ) as [Cell, Cell, Cell, Cell];
+  // The number assessed in the group: public (see zone-lattice.ts).
+  const count = zoneCell(cube, sample, levelsOf(dims, 'total')).count;
+  const total: Cell = { count, suppressed: false, value: count };
   return {
-    matrix: cells.map((line) => line.map(publish)),
-    fromTotals: (table.rowTotals ?? []).map(publish),
-    toTotals: (table.columnTotals ?? []).map(publish),
-    total: publish(table.grandTotal as Cell),
+    hidden: [green, yellow, red, none].some((c) => c.suppressed),
+    published: {
+      counts: {
+        green: publish(green),
+        yellow: publish(yellow),
+        red: publish(red),
+        none: publish(none),
+      },
+      total: publish(total),
+      shares: {
+        green: share(green, total),
+        yellow: share(yellow, total),
+        red: share(red, total),
+        none: share(none, total),
+      },
+    },
   };
 }
 
-/** The zone × zone matrices (per group) of the children assessed in both rounds. */
+/**
+ * The next coarser grouping: a unit becomes its district; then birth year, sex, age band, unit
+ * kind and district are given up in that order (the round stays). Undefined when nothing is
+ * left to give up.
+ */
+export function coarsen(dims: readonly Dimension[]): Dimension[] | undefined {
+  if (dims.includes('unit')) {
+    return [...dims.filter((d) => d !== 'unit' && d !== 'district'), 'district'];
+  }
+  for (const d of ['cohort', 'sex', 'ageBand', 'unitKind', 'district'] as const) {
+    if (dims.includes(d)) return dims.filter((x) => x !== d);
+  }
+  return undefined;
+}
+
+/** The transition dimensions of the finest counts: every grouping dimension but the round. */
+const transitionCubeDimensions = cubeDimensions.filter((d) => d !== 'round');
+
+/**
+ * The zone × zone matrices (per group) of the children assessed in both rounds, suppressed as
+ * one cube with every other grouping of the same rounds and filter (zone-lattice.ts).
+ */
 export async function transitions(
   session: Session,
   trx: Transaction<DB>,
@@ -240,37 +264,50 @@ export async function transitions(
   const m = session.municipalityId;
   const from = await requireRound(trx, m, fromRoundId);
   const to = await requireRound(trx, m, toRoundId);
-  const rows = await transitionCounts(trx, m, filter, dims, fromRoundId, toRoundId);
+  const order = [...dims, ...transitionCubeDimensions.filter((d) => !dims.includes(d))];
+  const rows = await transitionCounts(trx, m, filter, order, fromRoundId, toRoundId);
   return transitionsOf(from, to, rows, dims);
 }
 
-/** The transitions response of the counted rows (in their order), suppressed. */
+/**
+ * The transitions response of the finest counted rows (every dimension but the round; groups in
+ * their first-seen order), suppressed as one cube.
+ */
 export function transitionsOf(
   from: { id: string; name: string },
   to: { id: string; name: string },
   rows: TransitionRow[],
   dims: readonly Dimension[],
+  cube: TransitionCube = transitionCube(rows),
 ) {
-  const empty = () => zoneKeys.map(() => zoneKeys.map(() => 0));
-  const matrices = new Map<string, { group: Record<string, unknown>; counts: number[][] }>();
+  const groups = new Map<
+    string,
+    { group: Record<string, unknown>; sample: TransitionRow | undefined }
+  >();
   // Without groupBy there is always the one matrix, also when nobody moved.
-  if (dims.length === 0) matrices.set('{}', { group: {}, counts: empty() });
+  if (dims.length === 0) groups.set('{}', { group: {}, sample: rows[0] });
   for (const row of rows) {
     const group = groupOf(row, dims);
     const key = JSON.stringify(group);
-    const entry = matrices.get(key) ?? { group, counts: empty() };
-    const line = entry.counts[zoneIndex(row.from_zone)] as number[];
-    line[zoneIndex(row.to_zone)] = (line[zoneIndex(row.to_zone)] ?? 0) + row.count;
-    matrices.set(key, entry);
+    if (!groups.has(key)) groups.set(key, { group, sample: row });
   }
+  const cell = (sample: TransitionRow | undefined, f: 0 | 1, t: 0 | 1, a: ZoneKey, b: ZoneKey) =>
+    publish(
+      sample === undefined
+        ? { count: 0, suppressed: false, value: 0 }
+        : transitionCell(cube, sample, transitionLevels(dims, f, t), a, b),
+    );
   return {
     fromRound: { id: from.id, name: from.name },
     toRound: { id: to.id, name: to.name },
     zones: [...zoneKeys],
     groupBy: dims,
-    rows: [...matrices.values()].map(({ group, counts }) => ({
+    rows: [...groups.values()].map(({ group, sample }) => ({
       group,
-      ...transitionMatrix(counts),
+      matrix: zoneKeys.map((a) => zoneKeys.map((b) => cell(sample, 0, 0, a, b))),
+      fromTotals: zoneKeys.map((a) => cell(sample, 0, 1, a, 'green')),
+      toTotals: zoneKeys.map((b) => cell(sample, 1, 0, 'green', b)),
+      total: cell(sample, 1, 1, 'green', 'green'),
     })),
   };
 }
@@ -319,7 +356,13 @@ export async function earlyDetectionStats(
   };
 }
 
-/** Coverage per round and group (and a total row per round), suppressed per round. */
+/**
+ * Coverage per round and group (and a total row per round), not suppressed: how many children a
+ * round covers and how many of them were assessed is about the staff's work, not about any
+ * child's well-being (a child not yet assessed has no finding), and the numbers of children per
+ * unit, age band and sex are what every roster shows. What is sensitive, the zone, is never part
+ * of it.
+ */
 export async function coverageStats(
   session: Session,
   trx: Transaction<DB>,
@@ -330,34 +373,38 @@ export async function coverageStats(
   const filter = await withinOwnUnits(session, trx, asked);
   auditAggregate(session, 'coverage', filter, groupBy);
   const rows = [];
+  const shown = (count: number): Cell => ({ count, suppressed: false, value: count });
   for (const round of await findRoundsIn(trx, m, filter)) {
     const counts = await coverageCounts(trx, m, round, filter, dims);
     if (counts.length === 0) continue;
     const roundGroup = {
       round: { id: round.id, name: round.name, windowStart: round.window_start },
     };
-    // One table per round (groups × assessed/missing, with group and round totals) so that no
-    // hidden count can be derived from the round's totals.
-    const table = groupTable(
-      counts.map((c) => [c.assessed, c.enrolled - c.assessed]),
-      2,
-    );
-    const entry = (group: Record<string, unknown>, cells: Cell[], total: Cell, last: boolean) => {
-      const [a, missing] = cells as [Cell, Cell];
+    const entry = (
+      group: Record<string, unknown>,
+      enrolled: number,
+      assessed: number,
+      last: boolean,
+    ) => {
+      const total = shown(enrolled);
+      const a = shown(assessed);
       return {
         group: { ...roundGroup, ...group },
         roundTotal: last,
         enrolled: publish(total),
         assessed: publish(a),
-        missing: publish(missing),
+        missing: publish(shown(enrolled - assessed)),
         coverage: share(a, total),
       };
     };
-    counts.forEach((c, i) => {
-      const row = table.rows[i] as { cells: Cell[]; total: Cell };
-      rows.push(entry(groupOf(c, dims), row.cells, row.total, false));
-    });
-    rows.push(entry({}, table.totals, table.total, true));
+    let enrolled = 0;
+    let assessed = 0;
+    for (const c of counts) {
+      rows.push(entry(groupOf(c, dims), c.enrolled, c.assessed, false));
+      enrolled += c.enrolled;
+      assessed += c.assessed;
+    }
+    rows.push(entry({}, enrolled, assessed, true));
   }
   return { groupBy: ['round' as const, ...dims], rows };
 }

@@ -5,7 +5,7 @@ import {
   suppressLinked,
 } from '../../domain/linked-suppression.js';
 import type { Cell } from '../../domain/suppression.js';
-import type { ZoneCountRow } from './repository.js';
+import type { TransitionRow, ZoneCountRow } from './repository.js';
 import { type Dimension, dimensions } from './schemas.js';
 
 /*
@@ -37,10 +37,9 @@ const ZONE = 5;
 /** Levels of the place dimension. */
 export const place = { unit: 0, districtKind: 1, district: 2, kind: 3, all: 4 } as const;
 
-const flat = (
-  name: string,
-  value: (row: ZoneCountRow) => string,
-): LatticeDimension<ZoneCountRow> => ({
+type Row = Record<string, unknown>;
+
+const flat = <R extends Row>(name: string, value: (row: R) => string): LatticeDimension<R> => ({
   name,
   levels: [
     { name, value, finer: [] },
@@ -48,22 +47,30 @@ const flat = (
   ],
 });
 
+/** Where: a unit lies in one district and is of one kind. */
+const placeDimension = <R extends Row>(): LatticeDimension<R> => ({
+  name: 'place',
+  levels: [
+    { name: 'unit', value: (r) => text(r.unit_id), finer: [] },
+    { name: 'districtKind', value: (r) => text([r.district, r.unit_kind]), finer: [0] },
+    { name: 'district', value: (r) => text(r.district), finer: [1] },
+    { name: 'kind', value: (r) => text(r.unit_kind), finer: [1] },
+    { name: 'all', value: ALL, finer: [2, 3] },
+  ],
+});
+
+/** Who: the child's age band, sex and birth year. */
+const childDimensions = <R extends Row>(): LatticeDimension<R>[] => [
+  flat<R>('ageBand', (r) => text(r.age_band)),
+  flat<R>('sex', (r) => text(r.sex)),
+  flat<R>('cohort', (r) => text(r.cohort)),
+];
+
 const latticeDimensions: LatticeDimension<ZoneCountRow>[] = [
-  flat('round', (r) => text(r.round_id)),
-  {
-    name: 'place',
-    levels: [
-      { name: 'unit', value: (r) => text(r.unit_id), finer: [] },
-      { name: 'districtKind', value: (r) => text([r.district, r.unit_kind]), finer: [0] },
-      { name: 'district', value: (r) => text(r.district), finer: [1] },
-      { name: 'kind', value: (r) => text(r.unit_kind), finer: [1] },
-      { name: 'all', value: ALL, finer: [2, 3] },
-    ],
-  },
-  flat('ageBand', (r) => text(r.age_band)),
-  flat('sex', (r) => text(r.sex)),
-  flat('cohort', (r) => text(r.cohort)),
-  flat('zone', zoneOf),
+  flat<ZoneCountRow>('round', (r) => text(r.round_id)),
+  placeDimension<ZoneCountRow>(),
+  ...childDimensions<ZoneCountRow>(),
+  flat<ZoneCountRow>('zone', zoneOf),
 ];
 
 export type ZoneCube = LinkedSuppression<ZoneCountRow>;
@@ -121,4 +128,66 @@ export function zoneCell(
   zone?: ZoneKey,
 ): Cell {
   return cube.cell(zone === undefined ? row : { ...row, zone }, levels);
+}
+
+/*
+ * Transitions: the children assessed in both rounds, counted per group by (zone in the first,
+ * zone in the second), as one cube too: every grouping's matrix, with its row totals (zones in
+ * the first round), column totals (in the second) and grand total, are margins of it. The grand
+ * total (children assessed in both) is public; the zone totals are zone counts like any other.
+ */
+const FROM = 4;
+const TO = 5;
+const fromOf = (row: TransitionRow) => (row.from_zone ?? 'none') as ZoneKey;
+const toOf = (row: TransitionRow) => (row.to_zone ?? 'none') as ZoneKey;
+
+const transitionDimensions: LatticeDimension<TransitionRow>[] = [
+  placeDimension<TransitionRow>(),
+  ...childDimensions<TransitionRow>(),
+  {
+    name: 'from',
+    levels: [
+      { name: 'from', value: fromOf, finer: [] },
+      { name: 'all', value: ALL, finer: [0] },
+    ],
+  },
+  {
+    name: 'to',
+    levels: [
+      { name: 'to', value: toOf, finer: [] },
+      { name: 'total', value: ALL, finer: [0] },
+    ],
+  },
+];
+
+export type TransitionCube = LinkedSuppression<TransitionRow>;
+
+/** The protected cube of the finest transition counts (one row per group, from and to zone). */
+export function transitionCube(rows: readonly TransitionRow[]): TransitionCube {
+  return suppressLinked(
+    rows.map((row) => ({ record: row, count: row.count })),
+    {
+      dimensions: transitionDimensions,
+      measure: { dimension: TO, values: zoneKeys },
+      publicTotal: (levels) => levels[FROM] === 1,
+      tinyGroups: [FROM, TO],
+    },
+  );
+}
+
+/** The transition cube's levels of a grouping, at a from level (0 zone, 1 all) and to level. */
+export function transitionLevels(groupBy: readonly Dimension[], from: 0 | 1, to: 0 | 1): number[] {
+  const cube = levelsOf(groupBy, 'cell');
+  return [cube[PLACE], cube[AGE_BAND], cube[SEX], cube[COHORT], from, to] as number[];
+}
+
+/** The cell of `row`'s group at `levels`, for the zones `from` and `to`. */
+export function transitionCell(
+  cube: TransitionCube,
+  row: TransitionRow,
+  levels: LevelVector,
+  from: ZoneKey,
+  to: ZoneKey,
+): Cell {
+  return cube.cell({ ...row, from_zone: from, to_zone: to }, levels);
 }
