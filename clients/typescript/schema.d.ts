@@ -1293,6 +1293,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports/assessments.parquet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * k-anonymous assessments as PARQUET (streamed)
+         * @description Current assessments in rounds of your municipality, one row each,
+         *     coarsened so that no child can be picked out, ordered by round. Columns: `round_id`, `round_name`, `round_start`, `district`, `unit_kind`, `age_band`, `sex`, `ruler_key`, `zone`, `level`, `score`, `red_flag_count`, `flags`.
+         *
+         *     - The quasi-identifiers are coarse: the round (`round_start`: its window's first day) instead
+         *       of the date, the age band at the round's start instead of the age, the district and unit kind
+         *       instead of the unit; no birth date, birth year or child pseudonym.
+         *     - k-anonymity, k = 5: every combination of round, district, unit kind, age band, sex and zone in
+         *       the body occurs at least 5 times. A row whose combination is rarer, or whose zone count the
+         *       zone distributions of the same filter hide, is released with sex, then age band, then unit
+         *       kind, then district generalised to `*`, at the first step where both hold; else it is left
+         *       out. The body therefore tells nothing about a zone count the aggregates hide. The headers
+         *       `Lineal-Export-Rows`, `Lineal-Export-Generalised` and `Lineal-Export-Suppressed` count
+         *       the rows released, released generalised, and left out.
+         *     - Assessments outside rounds are not in this export (they are in the detailed one).
+         *     - `flags`: the kinds of flags raised for the assessment (acknowledged or not), sorted.
+         *
+         *     CSV: RFC 4180 with a header line and CRLF line ends; null is an empty field, `flags` one
+         *     comma-separated field; a district or round name starting with `=`, `+`, `-` or `@` gets a
+         *     leading apostrophe so that spreadsheets do not run it as a formula. NDJSON: one JSON object per
+         *     line with the same keys, `flags` an array.
+         *
+         *     The body is streamed page by page; each page is read in its own short transaction, so rows
+         *     corrected or withdrawn while a long export runs may be missing or appear in both versions.
+         *     gzip with `?gzip=true` or `Accept-Encoding: gzip`. Analysts and municipality administrators only; keys limited to units get 403.
+         */
+        get: operations["exportAssessmentsParquet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/assessments.schema.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The data dictionary of the default assessment export
+         * @description A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): every column with its type, description, whether it may be empty and the values it takes. The same for the CSV, NDJSON and Parquet bodies.
+         */
+        get: operations["exportAssessmentsTableSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/exports/detailed/assessments.csv": {
         parameters: {
             query?: never;
@@ -1371,6 +1434,69 @@ export interface paths {
          *     gzip with `?gzip=true` or `Accept-Encoding: gzip`. Keys limited to units get 403.
          */
         get: operations["exportDetailedAssessmentsNdjson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/detailed/assessments.parquet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pseudonymised assessments in detail as PARQUET (streamed)
+         * @description Current assessments of your municipality, one row each,
+         *     pseudonymised, ordered by assessment date: the detailed export for approved research and the
+         *     municipality's own statistics. Columns: `child_pseudonym`, `age_months`, `sex`, `unit_id`, `unit_kind`, `district`, `round_id`, `round_name`, `assessed_on`, `ruler_key`, `zone`, `level`, `score`, `red_flag_count`, `flags`, `status`. Finer than the default
+         *     export (exact dates, units, age in months, a stable child pseudonym), so it is the municipality
+         *     administrator's alone, and every use is audited with `detail: detailed` in its criteria.
+         *
+         *     - `child_pseudonym`: a stable pseudonym of the child (keyed HMAC-SHA256, 20 hex digits); the
+         *       same child gets the same pseudonym in every export of this municipality, and a different one
+         *       in any other municipality. It cannot be turned back into the child without the service's key.
+         *     - `age_months`: whole months of age on `assessed_on` (no birth date is exported).
+         *     - `round_id`, `round_name`: empty for an assessment outside a round. With `roundIds`,
+         *       `from`, `to` or `ageBands` only assessments in rounds are exported (age bands are taken
+         *       at the round's window start, as in the analytics).
+         *     - `flags`: the kinds of flags raised for the assessment (acknowledged or not), sorted.
+         *     - `status`: always `current`; superseded and withdrawn versions are not exported.
+         *
+         *     CSV: RFC 4180 with a header line and CRLF line ends; null is an empty field, `flags` one
+         *     comma-separated field; a district or round name starting with `=`, `+`, `-` or `@` gets a
+         *     leading apostrophe so that spreadsheets do not run it as a formula. NDJSON: one JSON object per
+         *     line with the same keys, `flags` an array.
+         *
+         *     The body is streamed page by page; each page is read in its own short transaction, so rows
+         *     corrected or withdrawn while a long export runs may be missing or appear in both versions.
+         *     gzip with `?gzip=true` or `Accept-Encoding: gzip`. Keys limited to units get 403.
+         */
+        get: operations["exportDetailedAssessmentsParquet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/detailed/assessments.schema.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The data dictionary of the detailed assessment export
+         * @description A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): every column with its type, description, whether it may be empty and the values it takes. The same for the CSV, NDJSON and Parquet bodies.
+         */
+        get: operations["exportDetailedAssessmentsTableSchema"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3538,6 +3664,25 @@ export interface components {
              */
             type: "step.status_changed";
             data: components["schemas"]["StepStatusChangedData"];
+        };
+        TableSchema: {
+            $schema: string;
+            description: string;
+            fields: {
+                name: string;
+                /** @enum {string} */
+                type: "string" | "integer" | "number" | "date" | "array";
+                description: string;
+                format?: string;
+                arrayItem?: {
+                    type: string;
+                };
+                constraints: {
+                    required: boolean;
+                    enum?: string[];
+                };
+            }[];
+            missingValues: string[];
         };
         Timeline: {
             /** Format: uuid */
@@ -15127,6 +15272,231 @@ export interface operations {
             };
         };
     };
+    exportAssessmentsParquet: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated round ids (default: all rounds). */
+                roundIds?: string;
+                from?: components["schemas"]["IsoDate"];
+                to?: components["schemas"]["IsoDate"];
+                unitIds?: string;
+                districts?: string;
+                unitKinds?: string;
+                /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
+                ageBands?: string;
+                sex?: string;
+                /** @description true: gzip the body (Content-Encoding: gzip) whatever Accept-Encoding says; false: never. Default: gzip when Accept-Encoding allows it. */
+                gzip?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Apache Parquet (snappy): dates as DATE, counts and levels as INT32, `flags` a list of strings; one row group per page of 5,000 rows. */
+            200: {
+                headers: {
+                    /** @description Rows in the body. */
+                    "Lineal-Export-Rows"?: number;
+                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    "Lineal-Export-Generalised"?: number;
+                    /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
+                    "Lineal-Export-Suppressed"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAssessmentsTableSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableSchema"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     exportDetailedAssessmentsCsv: {
         parameters: {
             query?: {
@@ -15275,6 +15645,225 @@ export interface operations {
                 };
                 content: {
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDetailedAssessmentsParquet: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated round ids (default: all rounds). */
+                roundIds?: string;
+                from?: components["schemas"]["IsoDate"];
+                to?: components["schemas"]["IsoDate"];
+                unitIds?: string;
+                districts?: string;
+                unitKinds?: string;
+                /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
+                ageBands?: string;
+                sex?: string;
+                /** @description true: gzip the body (Content-Encoding: gzip) whatever Accept-Encoding says; false: never. Default: gzip when Accept-Encoding allows it. */
+                gzip?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Apache Parquet (snappy): dates as DATE, counts and levels as INT32, `flags` a list of strings; one row group per page of 5,000 rows. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDetailedAssessmentsTableSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableSchema"];
                 };
             };
             /** @description The request is malformed or fails validation. */

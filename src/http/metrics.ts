@@ -10,7 +10,7 @@ import { UnauthorizedError } from '../errors.js';
 export type JobName = 'housekeeping' | 'not-assessed' | 'retention';
 
 /** The export formats (src/features/exports). */
-type ExportFormat = 'csv' | 'ndjson';
+type ExportFormat = 'csv' | 'ndjson' | 'parquet';
 
 type PoolStats = ReturnType<NonNullable<Database['poolStats']>>;
 

@@ -4,7 +4,8 @@ import { generalise } from './release.js';
 import type { ExportSourceRow } from './repository.js';
 import type { DetailedColumn, DetailedRow, ExportColumn, ExportRow } from './schemas.js';
 
-export type ExportFormat = 'csv' | 'ndjson';
+export type ExportFormat = 'csv' | 'ndjson' | 'parquet';
+export type TextFormat = Exclude<ExportFormat, 'parquet'>;
 
 /** Hex digits of the pseudonym: 80 bits, so collisions among a municipality's children are nil. */
 const PSEUDONYM_LENGTH = 20;
@@ -147,7 +148,7 @@ export function ndjsonLine(row: object): string {
 
 /** A page of rows as one chunk of the body. */
 export function formatRows<C extends AnyColumn>(
-  format: ExportFormat,
+  format: TextFormat,
   columns: readonly C[],
   rows: readonly { [K in C]: unknown }[],
 ): string {

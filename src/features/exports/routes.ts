@@ -2,8 +2,10 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { sessionOf } from '../../request/session.js';
+import { detailedColumnSpecs, exportColumnSpecs, tableSchema } from './columns.js';
 import type { ExportFormat } from './format.js';
 import {
   detailedExportDescription,
@@ -19,6 +21,15 @@ const tags = ['Exports'];
 const contentTypes: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8; header=present',
   ndjson: 'application/x-ndjson; charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
+};
+
+const bodyDescriptions: Record<ExportFormat, string> = {
+  csv: 'CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null.',
+  ndjson: 'One JSON object per line; `flags` is an array of flag kinds.',
+  parquet:
+    'Apache Parquet (snappy): dates as DATE, counts and levels as INT32, `flags` a list of ' +
+    'strings; one row group per page of 5,000 rows.',
 };
 
 /** Whether Accept-Encoding allows gzip (listed, or `*`, with a non-zero q). */
@@ -49,7 +60,9 @@ async function sendExport(
   detail: ExportInput['detail'],
 ) {
   const { gzip: gzipParam, ...filter } = query;
-  const gzip = gzipParam ?? acceptsGzip(request.headers['accept-encoding']);
+  // Parquet compresses its own pages.
+  const gzip =
+    format !== 'parquet' && (gzipParam ?? acceptsGzip(request.headers['accept-encoding']));
   const principalId = sessionOf(request).principal.id;
   // Stops the export at its next page when the client goes away mid-stream.
   const abort = new AbortController();
@@ -109,36 +122,60 @@ const releaseHeaders = {
   },
 };
 
+const TableSchemaSchema = z
+  .object({
+    $schema: z.string(),
+    description: z.string(),
+    fields: z.array(
+      z.object({
+        name: z.string(),
+        type: z.enum(['string', 'integer', 'number', 'date', 'array']),
+        description: z.string(),
+        format: z.string().optional(),
+        arrayItem: z.object({ type: z.string() }).optional(),
+        constraints: z.object({ required: z.boolean(), enum: z.array(z.string()).optional() }),
+      }),
+    ),
+    missingValues: z.array(z.string()),
+  })
+  .meta({ id: 'TableSchema' });
+
+/** The data dictionary of an export (no data read; through the Runner like every route). */
+async function dictionary(_session: unknown, _trx: unknown, detailed: boolean) {
+  return tableSchema(
+    detailed ? detailedColumnSpecs : exportColumnSpecs,
+    detailed ? 'lineal: assessments, detailed export' : 'lineal: assessments, default export',
+  );
+}
+
 export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   for (const detail of ['default', 'detailed'] as const) {
-    for (const format of ['csv', 'ndjson'] as const) {
-      const contentType = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
-      const detailed = detail === 'detailed';
+    const detailed = detail === 'detailed';
+    const base = detailed ? '/v1/exports/detailed/assessments' : '/v1/exports/assessments';
+    const prefix = detailed ? 'exportDetailedAssessments' : 'exportAssessments';
+    const permission = detailed ? ('export:detailed' as const) : ('analytics:read' as const);
+    for (const format of ['csv', 'ndjson', 'parquet'] as const) {
       const body = streamedBody(
-        contentType,
-        format === 'csv'
-          ? 'CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null.'
-          : 'One JSON object per line; `flags` is an array of flag kinds.',
+        contentTypes[format].split(';')[0] as string,
+        bodyDescriptions[format],
       );
-      const name = format === 'csv' ? 'Csv' : 'Ndjson';
+      const name = format === 'csv' ? 'Csv' : format === 'ndjson' ? 'Ndjson' : 'Parquet';
       app.get(
-        detailed
-          ? `/v1/exports/detailed/assessments.${format}`
-          : `/v1/exports/assessments.${format}`,
+        `${base}.${format}`,
         {
           // Fastify's automatic HEAD route would read the whole export and throw it away.
           exposeHeadRoute: false,
           config: {
-            permission: detailed ? 'export:detailed' : 'analytics:read',
+            permission,
             audit: { resource: 'export', action: 'export' },
             readReplica: true,
           },
           schema: {
-            operationId: detailed ? `exportDetailedAssessments${name}` : `exportAssessments${name}`,
+            operationId: `${prefix}${name}`,
             tags,
             summary: detailed
-              ? `Pseudonymised assessments in detail as ${format.toUpperCase()} (streamed)`
-              : `k-anonymous assessments as ${format.toUpperCase()} (streamed)`,
+              ? `Pseudonymised assessments in detail as ${name.toUpperCase()} (streamed)`
+              : `k-anonymous assessments as ${name.toUpperCase()} (streamed)`,
             description: detailed ? detailedExportDescription : exportDescription,
             querystring: ExportQuerySchema,
             response: { 200: detailed ? body : { ...body, headers: releaseHeaders } },
@@ -147,5 +184,22 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) 
         (request, reply) => sendExport(deps, request, reply, request.query, format, detail),
       );
     }
+    app.get(
+      `${base}.schema.json`,
+      {
+        config: { permission },
+        schema: {
+          operationId: `${prefix}TableSchema`,
+          tags,
+          summary: `The data dictionary of the ${detailed ? 'detailed' : 'default'} assessment export`,
+          description:
+            'A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): ' +
+            'every column with its type, description, whether it may be empty and the values ' +
+            'it takes. The same for the CSV, NDJSON and Parquet bodies.',
+          response: { 200: TableSchemaSchema },
+        },
+      },
+      (request) => deps.runner.run(request, dictionary, detailed),
+    );
   }
 };

@@ -1,27 +1,14 @@
 import { z } from 'zod';
 import { AnalyticsFilterSchema } from '../analytics/schemas.js';
+import { detailedColumnSpecs, exportColumnSpecs } from './columns.js';
 
 /**
  * The columns of the default (coarse) assessment export, in order: the quasi-identifiers
  * coarsened (round instead of date, age band instead of age, district and unit kind instead of
- * unit; `*` where generalised) and no child pseudonym. See release.ts.
+ * unit; `*` where generalised) and no child pseudonym. See release.ts and columns.ts.
  */
-export const exportColumns = [
-  'round_id',
-  'round_name',
-  'round_start',
-  'district',
-  'unit_kind',
-  'age_band',
-  'sex',
-  'ruler_key',
-  'zone',
-  'level',
-  'score',
-  'red_flag_count',
-  'flags',
-] as const;
-export type ExportColumn = (typeof exportColumns)[number];
+export const exportColumns = exportColumnSpecs.map((c) => c.name);
+export type ExportColumn = (typeof exportColumnSpecs)[number]['name'];
 
 /** One row of the default export, as NDJSON writes it (CSV writes the same values as text). */
 export interface ExportRow {
@@ -45,25 +32,8 @@ export interface ExportRow {
  * external reference, CPR hash, birth date or free text (justification, child perspective,
  * raters); but a stable pseudonym, the unit, the date and the age in months.
  */
-export const detailedColumns = [
-  'child_pseudonym',
-  'age_months',
-  'sex',
-  'unit_id',
-  'unit_kind',
-  'district',
-  'round_id',
-  'round_name',
-  'assessed_on',
-  'ruler_key',
-  'zone',
-  'level',
-  'score',
-  'red_flag_count',
-  'flags',
-  'status',
-] as const;
-export type DetailedColumn = (typeof detailedColumns)[number];
+export const detailedColumns = detailedColumnSpecs.map((c) => c.name);
+export type DetailedColumn = (typeof detailedColumnSpecs)[number]['name'];
 
 /** One row of the detailed export, as NDJSON writes it (CSV writes the same values as text). */
 export interface DetailedRow {

@@ -8,6 +8,7 @@ import type { Session } from '../../request/session.js';
 import { zoneCounts } from '../analytics/repository.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
 import { cubeDimensions } from '../analytics/zone-lattice.js';
+import { type ColumnSpec, detailedColumnSpecs, exportColumnSpecs } from './columns.js';
 import {
   csvHeader,
   type ExportFormat,
@@ -16,9 +17,9 @@ import {
   toDetailedRow,
   toExportRow,
 } from './format.js';
+import { ParquetEncoder } from './parquet.js';
 import { type ReleasePlan, releasePlan } from './release.js';
 import { type ExportCursor, type ExportSourceRow, exportPage } from './repository.js';
-import { detailedColumns, exportColumns } from './schemas.js';
 
 /*
  * Pseudonymised row exports, streamed with constant memory.
@@ -152,11 +153,11 @@ export async function openAssessmentExport(
     const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
     rowsOf = (page) => page.map((row) => toDetailedRow(row, pseudonym));
   }
-  const columns = detail === 'default' ? exportColumns : detailedColumns;
+  const specs = detail === 'default' ? exportColumnSpecs : detailedColumnSpecs;
   return (read) => ({
     stream: exportStream(
       exportPages(read, municipalityId, filter, pageSize, input.signal, firstPage, byRound),
-      columns,
+      specs,
       rowsOf,
       input,
     ),
@@ -164,21 +165,55 @@ export async function openAssessmentExport(
   });
 }
 
+/** How a format writes: a head, each slice of rows, the end of each page, and the end. */
+interface Encoder {
+  head(): Buffer | undefined;
+  rows(rows: object[]): Buffer | undefined;
+  pageEnd(): Buffer | undefined;
+  end(): Buffer | undefined;
+}
+
+function encoderOf(format: ExportFormat, specs: readonly ColumnSpec[]): Encoder {
+  if (format === 'parquet') {
+    const parquet = new ParquetEncoder(specs);
+    return {
+      head: () => undefined,
+      rows: (rows) => {
+        parquet.add(rows);
+        return undefined;
+      },
+      pageEnd: () => parquet.rowGroup(),
+      end: () => parquet.finish(),
+    };
+  }
+  const columns = specs.map((s) => s.name);
+  return {
+    head: () => (format === 'csv' ? Buffer.from(csvHeader(columns)) : undefined),
+    rows: (rows) => Buffer.from(formatRows(format, columns as never[], rows as never[])),
+    pageEnd: () => undefined,
+    end: () => undefined,
+  };
+}
+
 function exportStream(
   pages: AsyncGenerator<ExportSourceRow[]>,
-  columns: readonly string[],
+  specs: readonly ColumnSpec[],
   rowsOf: (page: ExportSourceRow[]) => object[],
   options: ExportOptions,
 ): Readable {
   const { format } = options;
   const summary: ExportSummary = { format, rows: 0, pages: 0, completed: false };
+  const encoder = encoderOf(format, specs);
+  const some = (chunk: Buffer | undefined): chunk is Buffer =>
+    chunk !== undefined && chunk.length > 0;
 
   async function* body(): AsyncGenerator<Buffer> {
     // One page is read ahead while the current one is formatted and sent, so the database and
     // the service work at the same time; at most two pages are held, whatever the export's size.
     let ahead: Promise<IteratorResult<ExportSourceRow[]>> | undefined;
     try {
-      if (format === 'csv') yield Buffer.from(csvHeader(columns));
+      const head = encoder.head();
+      if (some(head)) yield head;
       // The first page was read in the request's transaction: here at once.
       let page = await pages.next();
       while (!page.done) {
@@ -193,11 +228,16 @@ function exportStream(
           if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
           const rows = rowsOf(page.value.slice(i, i + FORMAT_SLICE));
           summary.rows += rows.length;
-          yield Buffer.from(formatRows(format, columns as never[], rows as never[]));
+          const chunk = encoder.rows(rows);
+          if (some(chunk)) yield chunk;
         }
+        const pageEnd = encoder.pageEnd();
+        if (some(pageEnd)) yield pageEnd;
         page = await ahead;
         ahead = undefined;
       }
+      const end = encoder.end();
+      if (some(end)) yield end;
     } finally {
       // A read still running finishes first (its transaction ends), then the pages stop.
       if (ahead) await ahead.catch(() => {});

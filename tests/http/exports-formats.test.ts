@@ -1,0 +1,152 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createDemoData, type DemoResult } from '../../src/demo/generate.js';
+import { detailedColumnSpecs, exportColumnSpecs } from '../../src/features/exports/columns.js';
+import { describeEngines } from '../support/engines.js';
+import { createKey } from '../support/factories.js';
+
+/*
+ * The exports as analysts read them: DuckDB (its Node.js API) opens the CSV, the NDJSON and the
+ * Parquet without options, and finds the same rows, with the types of the data dictionary.
+ */
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'lineal-exports-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const duckdbTypes: Record<string, string> = {
+  string: 'VARCHAR',
+  integer: 'INTEGER',
+  number: 'DOUBLE',
+  date: 'DATE',
+  list: 'VARCHAR[]',
+};
+
+describeEngines('exports in analysts’ formats', (t) => {
+  let demo: DemoResult;
+  let admin: string;
+  beforeAll(async () => {
+    t.clock.set('2026-11-22T09:00:00.000Z');
+    demo = await createDemoData(t.app, t.database, {
+      children: 80,
+      seed: 7,
+      today: new Date('2026-11-22T09:00:00.000Z'),
+    });
+    admin = (
+      await createKey(t, demo.municipalityId, 'municipality_admin', { token: demo.adminToken })
+    ).token;
+  }, 120_000);
+
+  const download = async (url: string, token: string, file: string) => {
+    const res = await t.call('GET', url, { token, headers: { 'accept-encoding': 'identity' } });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    await writeFile(path.join(dir, file), res.rawPayload);
+    return res;
+  };
+
+  it('reads the same rows from CSV, NDJSON and Parquet, typed as the dictionary says', async () => {
+    const base = '/v1/exports/assessments';
+    const csv = await download(`${base}.csv`, demo.analystToken, `${t.engine}.csv`);
+    await download(`${base}.ndjson`, demo.analystToken, `${t.engine}.ndjson`);
+    const parquet = await download(`${base}.parquet`, demo.analystToken, `${t.engine}.parquet`);
+    expect(parquet.headers['content-type']).toBe('application/vnd.apache.parquet');
+    expect(parquet.rawPayload.subarray(0, 4).toString()).toBe('PAR1');
+    expect(parquet.headers['lineal-export-rows']).toBe(csv.headers['lineal-export-rows']);
+
+    const db = await DuckDBInstance.create(':memory:');
+    const duck = await db.connect();
+    const file = (ext: string) => `'${path.join(dir, `${t.engine}.${ext}`)}'`;
+    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file('parquet')}`);
+    const types = Object.fromEntries(
+      described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
+    );
+    expect(types).toEqual(
+      Object.fromEntries(exportColumnSpecs.map((c) => [c.name, duckdbTypes[c.type]])),
+    );
+    const count = async (ext: string) =>
+      Number(
+        (await duck.runAndReadAll(`SELECT count(*) AS n FROM ${file(ext)}`)).getRows()[0]?.[0],
+      );
+    const rows = Number(csv.headers['lineal-export-rows']);
+    expect(rows).toBeGreaterThan(50);
+    expect(await count('parquet')).toBe(rows);
+    expect(await count('csv')).toBe(rows);
+    expect(await count('ndjson')).toBe(rows);
+
+    // Row for row the same (flags as a list in Parquet and NDJSON, one field in CSV).
+    const canonical = `round_id, round_name, round_start::DATE AS round_start, district,
+      unit_kind, age_band, sex, ruler_key, zone, level::INTEGER AS level,
+      score::DOUBLE AS score, red_flag_count::INTEGER AS red_flag_count`;
+    const listed = (ext: string) =>
+      `SELECT ${canonical}, array_to_string(flags, ',') AS flags FROM ${file(ext)}`;
+    const fromCsv = `SELECT ${canonical}, coalesce(flags, '') AS flags FROM ${file('csv')}`;
+    const difference = async (a: string, b: string) =>
+      (
+        await duck.runAndReadAll(`SELECT count(*) FROM ((${a}) EXCEPT ALL (${b}))`)
+      ).getRows()[0]?.[0];
+    expect(Number(await difference(listed('parquet'), fromCsv))).toBe(0);
+    expect(Number(await difference(fromCsv, listed('parquet')))).toBe(0);
+    expect(Number(await difference(listed('parquet'), listed('ndjson')))).toBe(0);
+    // Every class of round, district, unit kind, age band, sex and zone has 5 rows or more.
+    const smallest = await duck.runAndReadAll(
+      `SELECT min(n) FROM (SELECT count(*) AS n FROM ${file('parquet')}
+       GROUP BY round_id, district, unit_kind, age_band, sex, zone)`,
+    );
+    expect(Number(smallest.getRows()[0]?.[0])).toBeGreaterThanOrEqual(5);
+    duck.closeSync();
+  });
+
+  it('publishes a data dictionary for each export, and a typed detailed Parquet', async () => {
+    for (const [url, specs, token] of [
+      ['/v1/exports/assessments.schema.json', exportColumnSpecs, demo.analystToken],
+      ['/v1/exports/detailed/assessments.schema.json', detailedColumnSpecs, admin],
+    ] as const) {
+      const res = await t.call('GET', url, { token });
+      expect(res.statusCode, res.body).toBe(200);
+      const schema = res.json();
+      expect(schema.fields.map((f: { name: string }) => f.name)).toEqual(specs.map((s) => s.name));
+      expect(schema.missingValues).toEqual(['']);
+    }
+    const zone = (
+      await t.call('GET', '/v1/exports/assessments.schema.json', {
+        token: demo.analystToken,
+      })
+    )
+      .json()
+      .fields.find((f: { name: string }) => f.name === 'zone');
+    expect(zone.constraints).toEqual({ required: false, enum: ['green', 'yellow', 'red'] });
+    expect(
+      (
+        await t.call('GET', '/v1/exports/detailed/assessments.schema.json', {
+          token: demo.analystToken,
+        })
+      ).statusCode,
+    ).toBe(403);
+
+    await download(
+      '/v1/exports/detailed/assessments.parquet',
+      admin,
+      `${t.engine}-detailed.parquet`,
+    );
+    const db = await DuckDBInstance.create(':memory:');
+    const duck = await db.connect();
+    const file = `'${path.join(dir, `${t.engine}-detailed.parquet`)}'`;
+    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file}`);
+    const types = Object.fromEntries(
+      described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
+    );
+    expect(types).toEqual(
+      Object.fromEntries(detailedColumnSpecs.map((c) => [c.name, duckdbTypes[c.type]])),
+    );
+    const n = await duck.runAndReadAll(`SELECT count(*) FROM ${file}`);
+    expect(Number(n.getRows()[0]?.[0])).toBe(demo.counts.assessments);
+    duck.closeSync();
+  });
+});
