@@ -149,4 +149,60 @@ describeEngines('exports in analysts’ formats', (t) => {
     expect(Number(n.getRows()[0]?.[0])).toBe(demo.counts.assessments);
     duck.closeSync();
   });
+
+  it('serves every aggregate as CSV too, hidden counts empty and flagged, never 0', async () => {
+    const [r1, r2] = demo.rounds.slice(-2);
+    const aggregates = [
+      'zone-distribution?groupBy=round,district',
+      `transitions?fromRoundId=${r1?.id}&toRoundId=${r2?.id}`,
+      'coverage',
+      'early-detection',
+      'follow-through',
+      'concern-reports',
+    ];
+    const db = await DuckDBInstance.create(':memory:');
+    const duck = await db.connect();
+    for (const [i, query] of aggregates.entries()) {
+      const [name, params = ''] = query.split('?');
+      const json = await t.call('GET', `/v1/analytics/${name}?${params}`, {
+        token: demo.analystToken,
+      });
+      expect(json.statusCode, json.body).toBe(200);
+      const csv = await download(
+        `/v1/analytics/${name}.csv?${params}`,
+        demo.analystToken,
+        `${t.engine}-aggregate-${i}.csv`,
+      );
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      const body = json.json();
+      const file = `'${path.join(dir, `${t.engine}-aggregate-${i}.csv`)}'`;
+      const lines = await duck.runAndReadAll(`SELECT * FROM ${file}`);
+      const rows = lines.getRowObjectsJson() as Array<Record<string, unknown>>;
+      expect(rows, name).toHaveLength(body.rows.length + (body.overall ? 1 : 0));
+      // A hidden count: an empty field next to <name>_suppressed = true.
+      for (const row of rows) {
+        for (const [column, value] of Object.entries(row)) {
+          if (!column.endsWith('_suppressed')) continue;
+          const figure = row[column.slice(0, -'_suppressed'.length)];
+          if (value === true) expect(figure, `${name} ${column}`).toBeNull();
+          else expect(figure, `${name} ${column}`).not.toBeNull();
+        }
+      }
+      if (name === 'zone-distribution') {
+        // (DuckDB reads the counts as BIGINT, which its JSON rows give as strings.)
+        expect(rows.map((r) => (r.counts_green === null ? null : Number(r.counts_green)))).toEqual(
+          body.rows.map(
+            (r: { counts: { green: { value: number | null } } }) => r.counts.green.value,
+          ),
+        );
+        expect(Object.keys(rows[0] ?? {})).toEqual(
+          expect.arrayContaining(['row', 'round_id', 'round_name', 'round_start', 'district']),
+        );
+      }
+      if (name === 'transitions') {
+        expect(Object.keys(rows[0] ?? {})).toContain('matrix_green_yellow');
+      }
+    }
+    duck.closeSync();
+  });
 });

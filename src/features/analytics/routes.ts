@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { problemResponses } from '../../http/problem.js';
 import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
+import { aggregateCsv } from './csv.js';
 import {
   ConcernReportQuerySchema,
   ConcernReportStatsSchema,
@@ -28,7 +29,53 @@ import {
 
 const tags = ['Analytics'];
 
+/** The OpenAPI description of an aggregate's CSV body. */
+const csvBody = {
+  description:
+    'The same figures as the JSON, one line per group (row = group, round_total or overall), ' +
+    'flattened into columns: a hidden count is an empty field with <name>_suppressed = true.',
+  content: {
+    'text/csv': {
+      schema: z.string().describe('CSV (RFC 4180, CRLF line ends) with a header line.'),
+    },
+  },
+};
+
 export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { runner }) => {
+  // Every aggregate is also served as CSV at its path + ".csv": the same route options, the
+  // same service, its JSON body flattened (csv.ts).
+  const asCsv = (
+    path: string,
+    options: { config: object; schema: { operationId: string; summary: string } & object },
+    handler: (request: never) => Promise<unknown>,
+  ) => {
+    const { response: _response, ...schema } = options.schema as Record<string, unknown>;
+    app.get(
+      `${path}.csv`,
+      {
+        config: options.config,
+        schema: {
+          ...schema,
+          operationId: `${options.schema.operationId}Csv`,
+          summary: `${options.schema.summary} (CSV)`,
+          response: { 200: csvBody, ...problemResponses(404) },
+        } as never,
+      },
+      async (request, reply) => {
+        const body = (await handler(request as never)) as Parameters<typeof aggregateCsv>[0];
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8; header=present')
+          .header('cache-control', 'no-store')
+          .send(aggregateCsv(body));
+      },
+    );
+  };
+  /** An aggregate at `path` as JSON, and at `path`.csv as CSV. */
+  const aggregate: typeof app.get = ((path: string, options: never, handler: never) => {
+    app.get(path, options, handler);
+    asCsv(path, options, handler);
+    return app;
+  }) as never;
   const common = { tags };
   const ok = <S extends z.ZodType>(schema: S, description: string) => ({
     200: jsonResponse(schema, description),
@@ -44,7 +91,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     "A unit leader's key reads its own units' figures only: without unitIds it gets them, " +
     'and unitIds naming another unit is refused.';
 
-  app.get(
+  aggregate(
     '/v1/analytics/coverage',
     {
       config: { permission: 'unit_analytics:read', audit, readReplica: true },
@@ -68,7 +115,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
   );
 
-  app.get(
+  aggregate(
     '/v1/analytics/early-detection',
     {
       config: { permission: 'analytics:read', readReplica: true },
@@ -93,7 +140,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
   );
 
-  app.get(
+  aggregate(
     '/v1/analytics/follow-through',
     {
       config: { permission: 'unit_analytics:read', audit, readReplica: true },
@@ -116,7 +163,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
   );
 
-  app.get(
+  aggregate(
     '/v1/analytics/concern-reports',
     {
       config: { permission: 'analytics:read', readReplica: true },
@@ -138,7 +185,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
   );
 
-  app.get(
+  aggregate(
     '/v1/analytics/zone-distribution',
     {
       config: { permission: 'analytics:read', readReplica: true },
@@ -160,7 +207,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
   );
 
-  app.get(
+  aggregate(
     '/v1/analytics/transitions',
     {
       config: { permission: 'analytics:read', readReplica: true },

@@ -3,6 +3,7 @@ import { createGzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { sessionOf } from '../../request/session.js';
 import { detailedColumnSpecs, exportColumnSpecs, tableSchema } from './columns.js';
@@ -196,7 +197,9 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) 
             'A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): ' +
             'every column with its type, description, whether it may be empty and the values ' +
             'it takes. The same for the CSV, NDJSON and Parquet bodies.',
-          response: { 200: TableSchemaSchema },
+          response: {
+            200: jsonResponse(TableSchemaSchema, 'The Table Schema of the export.'),
+          },
         },
       },
       (request) => deps.runner.run(request, dictionary, detailed),
