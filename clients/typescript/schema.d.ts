@@ -1881,6 +1881,8 @@ export interface components {
             sex?: components["schemas"]["Sex"] | null;
             /** @description Birth year. */
             cohort?: number;
+            /** @description Calendar year of the period: the round's window start (zone distribution, coverage, transitions) or the date of the assessment, step or report counted. */
+            year?: number;
         };
         ApiKey: {
             /** Format: uuid */
@@ -2260,7 +2262,7 @@ export interface components {
         };
         /** @description A report is grouped by the child's unit and age on its date; children are counted once per group. */
         ConcernReportStats: {
-            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
+            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort" | "year")[];
             rows: {
                 reports: components["schemas"]["Cell"];
                 reportsAboutChildrenUnder8: components["schemas"]["Cell"];
@@ -2386,7 +2388,7 @@ export interface components {
         };
         /** @description Never suppressed: how many children a round covers and how many were assessed is about the staff's work, not a finding about a child (the zone is not part of it). */
         CoverageAnalytics: {
-            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
+            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort" | "year")[];
             rows: {
                 group: components["schemas"]["AnalyticsGroup"];
                 /** @description The round's total row: the sum of its group rows (see enrolled). */
@@ -2662,7 +2664,7 @@ export interface components {
         };
         /** @description Age in months at each child's first yellow or red assessment; a child is grouped and filtered by that assessment (its unit, round, date and age). */
         EarlyDetection: {
-            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
+            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort" | "year")[];
             rows: {
                 group: components["schemas"]["AnalyticsGroup"];
                 ageMonthsAtFirstConcern: {
@@ -2848,7 +2850,7 @@ export interface components {
         };
         /** @description Steps are grouped by their unit and the assessment behind them (round, date, age band). */
         FollowThrough: {
-            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
+            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort" | "year")[];
             rows: {
                 /** @description Steps due by today or done. */
                 stepsDue: components["schemas"]["Cell"];
@@ -3832,7 +3834,7 @@ export interface components {
             };
             /** @description Row and column order of the matrices. */
             zones: ("green" | "yellow" | "red" | "none")[];
-            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
+            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort" | "year")[];
             /** @description One matrix per group (one with an empty group without groupBy). A child is grouped by its assessment in the second round. */
             rows: {
                 /** @description matrix[from][to]: children assessed in both. */
@@ -4062,7 +4064,7 @@ export interface components {
         /** @enum {string} */
         Zone: "green" | "yellow" | "red";
         ZoneDistribution: {
-            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort")[];
+            groupBy: ("round" | "unit" | "district" | "unitKind" | "ageBand" | "sex" | "cohort" | "year")[];
             rows: {
                 counts: {
                     green: components["schemas"]["Cell"];
@@ -14427,7 +14429,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group each round by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort (default: unit; rounds are always separate). */
+                /** @description Dimensions to group each round by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort, year (default: unit; rounds are always separate). */
                 groupBy?: string;
             };
             header?: never;
@@ -14555,7 +14557,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group each round by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort (default: unit; rounds are always separate). */
+                /** @description Dimensions to group each round by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort, year (default: unit; rounds are always separate). */
                 groupBy?: string;
             };
             header?: never;
@@ -14683,7 +14685,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort (default: cohort,district). */
+                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort, year (default: cohort,district). */
                 groupBy?: string;
             };
             header?: never;
@@ -14799,7 +14801,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort (default: cohort,district). */
+                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort, year (default: cohort,district). */
                 groupBy?: string;
             };
             header?: never;
@@ -14927,7 +14929,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort (default: unit). */
+                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort, year (default: unit). */
                 groupBy?: string;
             };
             header?: never;
@@ -15055,7 +15057,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort (default: unit). */
+                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort, year (default: unit). */
                 groupBy?: string;
             };
             header?: never;
@@ -15181,7 +15183,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort (default: none). */
+                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort, year (default: none). */
                 groupBy?: string;
             };
             header?: never;
@@ -15295,7 +15297,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort (default: none). */
+                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort, year (default: none). */
                 groupBy?: string;
             };
             header?: never;
@@ -15423,7 +15425,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort (default: round). */
+                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort, year (default: round). */
                 groupBy?: string;
             };
             header?: never;
@@ -15539,7 +15541,7 @@ export interface operations {
                 /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
                 ageBands?: string;
                 sex?: string;
-                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort (default: round). */
+                /** @description Dimensions to group by, comma-separated, any of round, unit, district, unitKind, ageBand, sex, cohort, year (default: round). */
                 groupBy?: string;
             };
             header?: never;
@@ -15665,7 +15667,7 @@ export interface operations {
                 sex?: string;
                 fromRoundId: string;
                 toRoundId: string;
-                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort (default: none). */
+                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort, year (default: none). */
                 groupBy?: string;
             };
             header?: never;
@@ -15791,7 +15793,7 @@ export interface operations {
                 sex?: string;
                 fromRoundId: string;
                 toRoundId: string;
-                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort (default: none). */
+                /** @description Dimensions to group by, comma-separated, any of unit, district, unitKind, ageBand, sex, cohort, year (default: none). */
                 groupBy?: string;
             };
             header?: never;

@@ -59,7 +59,8 @@ const municipality = fc
       const unit = units[r.unit % units.length] as Unit;
       const round = r.round % rounds;
       const row = {
-        round_start: `2026-0${round + 1}-01`,
+        round_start: `${2025 + (round % 2)}-0${round + 1}-01`,
+        year: 2025 + (round % 2),
         round_id: `r${round}`,
         round_name: `Round ${round}`,
         unit_id: unit.id,
@@ -283,6 +284,7 @@ describe('zone cube across groupings', () => {
 describe('zone cube examples', () => {
   const at = (r: Partial<ZoneCountRow>): ZoneCountRow => ({
     round_start: '2026-01-01',
+    year: 2026,
     round_id: 'r0',
     round_name: 'Round 0',
     unit_id: 'u0',
@@ -399,6 +401,7 @@ const transitionWorld = fc
       const u = units[r.unit % units.length] as { district: string; kind: string };
       const row = {
         round_start: '2026-10-01',
+        year: 2026,
         round_id: 'r1',
         round_name: 'r1',
         unit_id: `u${r.unit % units.length}`,

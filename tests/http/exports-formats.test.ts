@@ -205,4 +205,31 @@ describeEngines('exports in analysts’ formats', (t) => {
     }
     duck.closeSync();
   });
+
+  it('groups by calendar year', async () => {
+    const years = (
+      await t.call('GET', '/v1/analytics/zone-distribution?groupBy=year', {
+        token: demo.analystToken,
+      })
+    ).json();
+    const byRound = (
+      await t.call('GET', '/v1/analytics/zone-distribution', {
+        token: demo.analystToken,
+      })
+    ).json();
+    // The demo's three rounds: autumn 2025, spring and autumn 2026.
+    expect(years.rows.map((r: { group: { year: number } }) => r.group.year)).toEqual([2025, 2026]);
+    const total = (rows: { total: { value: number } }[]) =>
+      rows.reduce((n, r) => n + r.total.value, 0);
+    expect(total(years.rows)).toBe(total(byRound.rows));
+    const [autumn2025] = byRound.rows;
+    expect(years.rows[0].total).toEqual(autumn2025.total);
+    for (const aggregate of ['early-detection', 'follow-through', 'concern-reports']) {
+      const res = await t.call('GET', `/v1/analytics/${aggregate}?groupBy=year`, {
+        token: demo.analystToken,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      for (const row of res.json().rows) expect(row.group.year).toBeGreaterThan(2020);
+    }
+  });
 });

@@ -36,6 +36,7 @@ function dimensionSelects(period: RawBuilder<unknown>) {
     sql`${ageBandOn(period)} AS age_band`,
     sql`c.sex AS sex`,
     sql`date_part('year', c.birth_date)::int AS cohort`,
+    sql`date_part('year', ${period})::int AS year`,
     sql`${period} AS period_date`,
   ]);
 }
@@ -48,6 +49,7 @@ const dimensionColumns: Record<Dimension, string[]> = {
   ageBand: ['age_band'],
   sex: ['sex'],
   cohort: ['cohort'],
+  year: ['year'],
 };
 
 const columnsOf = (dims: readonly Dimension[]) => dims.flatMap((d) => dimensionColumns[d]);

@@ -51,6 +51,7 @@ function dimensionSelects(period: RawBuilder<unknown>, options: { rounds: boolea
     sql`${ageBandOn(period)} AS age_band`,
     sql`c.sex AS sex`,
     sql`date_part('year', c.birth_date)::int AS cohort`,
+    sql`date_part('year', ${period})::int AS year`,
     sql`${period} AS period_date`,
   ]);
 }
@@ -64,6 +65,7 @@ const dimensionColumns: Record<Dimension, string[]> = {
   ageBand: ['age_band'],
   sex: ['sex'],
   cohort: ['cohort'],
+  year: ['year'],
 };
 
 const columnsOf = (dims: readonly Dimension[]) => dims.flatMap((d) => dimensionColumns[d]);
@@ -115,13 +117,14 @@ async function grouped<R extends GroupRow>(
 const countDimensions = sql`
   r.window_start AS round_start, r.id AS round_id, r.name AS round_name,
   u.id AS unit_id, u.name AS unit_name, u.district AS district, u.kind AS unit_kind,
-  x.age_band, x.sex, x.cohort, r.window_start AS period_date
+  x.age_band, x.sex, x.cohort, date_part('year', r.window_start)::int AS year,
+  r.window_start AS period_date
 `;
 
 /** The round columns alone, for the totals (no unit or child dimension to filter or group by). */
 const roundDimensions = sql`
   r.window_start AS round_start, r.id AS round_id, r.name AS round_name,
-  r.window_start AS period_date
+  date_part('year', r.window_start)::int AS year, r.window_start AS period_date
 `;
 
 /** Whether a request only groups and filters by the round (and its period): totals suffice. */

@@ -20,6 +20,7 @@ export const dimensions = [
   'ageBand',
   'sex',
   'cohort',
+  'year',
 ] as const;
 export const DimensionSchema = z.enum(dimensions);
 export type Dimension = z.infer<typeof DimensionSchema>;
@@ -81,6 +82,14 @@ export const GroupSchema = z
     ageBand: AgeBandSchema.nullable().optional().describe('Null: outside 0–17 years.'),
     sex: SexSchema.nullable().optional(),
     cohort: z.number().int().optional().describe('Birth year.'),
+    year: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        "Calendar year of the period: the round's window start (zone distribution, coverage, " +
+          'transitions) or the date of the assessment, step or report counted.',
+      ),
   })
   .describe('The values of the groupBy dimensions; a total row has none of them.')
   .meta({ id: 'AnalyticsGroup' });
@@ -197,7 +206,7 @@ export const EarlyDetectionSchema = z
 export const CoverageQuerySchema = AnalyticsFilterSchema.extend({
   groupBy: groupByParam(dimensions, ['unit']).describe(
     'Dimensions to group each round by, comma-separated, any of unit, district, unitKind, ' +
-      'ageBand, sex, cohort (default: unit; rounds are always separate).',
+      'ageBand, sex, cohort, year (default: unit; rounds are always separate).',
   ),
 });
 

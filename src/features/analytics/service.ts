@@ -95,6 +95,7 @@ function groupOf(row: GroupRow, groupBy: readonly Dimension[]) {
     else if (d === 'unitKind') group.unitKind = row.unit_kind;
     else if (d === 'ageBand') group.ageBand = row.age_band;
     else if (d === 'sex') group.sex = row.sex;
+    else if (d === 'year') group.year = row.year;
     else group.cohort = row.cohort;
   }
   return group;
@@ -241,7 +242,7 @@ export function coarsen(dims: readonly Dimension[]): Dimension[] | undefined {
   if (dims.includes('unit')) {
     return [...dims.filter((d) => d !== 'unit' && d !== 'district'), 'district'];
   }
-  for (const d of ['cohort', 'sex', 'ageBand', 'unitKind', 'district'] as const) {
+  for (const d of ['cohort', 'sex', 'ageBand', 'unitKind', 'district', 'year'] as const) {
     if (dims.includes(d)) return dims.filter((x) => x !== d);
   }
   return undefined;

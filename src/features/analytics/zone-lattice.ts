@@ -67,7 +67,15 @@ const childDimensions = <R extends Row>(): LatticeDimension<R>[] => [
 ];
 
 const latticeDimensions: LatticeDimension<ZoneCountRow>[] = [
-  flat<ZoneCountRow>('round', (r) => text(r.round_id)),
+  {
+    // A round lies in one calendar year (that of its window's start).
+    name: 'round',
+    levels: [
+      { name: 'round', value: (r) => text(r.round_id), finer: [] },
+      { name: 'year', value: (r) => text(r.year), finer: [0] },
+      { name: 'all', value: ALL, finer: [1] },
+    ],
+  },
   placeDimension<ZoneCountRow>(),
   ...childDimensions<ZoneCountRow>(),
   flat<ZoneCountRow>('zone', zoneOf),
@@ -91,7 +99,7 @@ export function zoneCube(rows: readonly ZoneCountRow[]): ZoneCube {
 export function levelsOf(groupBy: readonly Dimension[], zone: 'cell' | 'total'): number[] {
   const has = (d: Dimension) => groupBy.includes(d);
   const levels: number[] = [];
-  levels[ROUND] = has('round') ? 0 : 1;
+  levels[ROUND] = has('round') ? 0 : has('year') ? 1 : 2;
   levels[PLACE] = has('unit')
     ? place.unit
     : has('district') && has('unitKind')
