@@ -1458,10 +1458,132 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The data dictionary of the default assessment export
+         * The data dictionary of the export of assessments, default export
          * @description A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): every column with its type, description, whether it may be empty and the values it takes. The same for the CSV, NDJSON and Parquet bodies.
          */
         get: operations["exportAssessmentsTableSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/answers.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * k-anonymous item answers, one row per item as CSV (streamed)
+         * @description The item answers of the assessments the default export
+         *     releases, in long format: one row per answered item (`assessment`, `round_id`, `round_name`, `round_start`, `district`, `unit_kind`, `age_band`, `sex`, `ruler_key`, `zone`, `item_key`, `domain`, `answer`, `not_applicable`).
+         *     Each row carries its assessment's quasi-identifiers exactly as the default export releases them
+         *     (generalised to `*` where it does, and left out where it does), and `assessment` numbers the
+         *     assessments within this export only, so that an assessment's items can be put together; it is no
+         *     id and differs in every export. The Lineal-Export-* headers count assessments, not item rows.
+         *
+         *     CSV: RFC 4180 with a header line and CRLF line ends; null is an empty field, `flags` one
+         *     comma-separated field; a district or round name starting with `=`, `+`, `-` or `@` gets a
+         *     leading apostrophe so that spreadsheets do not run it as a formula. NDJSON: one JSON object per
+         *     line with the same keys, `flags` an array.
+         *
+         *     The body is streamed page by page; each page is read in its own short transaction, so rows
+         *     corrected or withdrawn while a long export runs may be missing or appear in both versions.
+         *     gzip with `?gzip=true` or `Accept-Encoding: gzip`. Analysts and municipality administrators only; keys limited to units get 403.
+         */
+        get: operations["exportAnswersCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/answers.ndjson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * k-anonymous item answers, one row per item as NDJSON (streamed)
+         * @description The item answers of the assessments the default export
+         *     releases, in long format: one row per answered item (`assessment`, `round_id`, `round_name`, `round_start`, `district`, `unit_kind`, `age_band`, `sex`, `ruler_key`, `zone`, `item_key`, `domain`, `answer`, `not_applicable`).
+         *     Each row carries its assessment's quasi-identifiers exactly as the default export releases them
+         *     (generalised to `*` where it does, and left out where it does), and `assessment` numbers the
+         *     assessments within this export only, so that an assessment's items can be put together; it is no
+         *     id and differs in every export. The Lineal-Export-* headers count assessments, not item rows.
+         *
+         *     CSV: RFC 4180 with a header line and CRLF line ends; null is an empty field, `flags` one
+         *     comma-separated field; a district or round name starting with `=`, `+`, `-` or `@` gets a
+         *     leading apostrophe so that spreadsheets do not run it as a formula. NDJSON: one JSON object per
+         *     line with the same keys, `flags` an array.
+         *
+         *     The body is streamed page by page; each page is read in its own short transaction, so rows
+         *     corrected or withdrawn while a long export runs may be missing or appear in both versions.
+         *     gzip with `?gzip=true` or `Accept-Encoding: gzip`. Analysts and municipality administrators only; keys limited to units get 403.
+         */
+        get: operations["exportAnswersNdjson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/answers.parquet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * k-anonymous item answers, one row per item as PARQUET (streamed)
+         * @description The item answers of the assessments the default export
+         *     releases, in long format: one row per answered item (`assessment`, `round_id`, `round_name`, `round_start`, `district`, `unit_kind`, `age_band`, `sex`, `ruler_key`, `zone`, `item_key`, `domain`, `answer`, `not_applicable`).
+         *     Each row carries its assessment's quasi-identifiers exactly as the default export releases them
+         *     (generalised to `*` where it does, and left out where it does), and `assessment` numbers the
+         *     assessments within this export only, so that an assessment's items can be put together; it is no
+         *     id and differs in every export. The Lineal-Export-* headers count assessments, not item rows.
+         *
+         *     CSV: RFC 4180 with a header line and CRLF line ends; null is an empty field, `flags` one
+         *     comma-separated field; a district or round name starting with `=`, `+`, `-` or `@` gets a
+         *     leading apostrophe so that spreadsheets do not run it as a formula. NDJSON: one JSON object per
+         *     line with the same keys, `flags` an array.
+         *
+         *     The body is streamed page by page; each page is read in its own short transaction, so rows
+         *     corrected or withdrawn while a long export runs may be missing or appear in both versions.
+         *     gzip with `?gzip=true` or `Accept-Encoding: gzip`. Analysts and municipality administrators only; keys limited to units get 403.
+         */
+        get: operations["exportAnswersParquet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/answers.schema.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The data dictionary of the export of item answers, long format
+         * @description A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): every column with its type, description, whether it may be empty and the values it takes. The same for the CSV, NDJSON and Parquet bodies.
+         */
+        get: operations["exportAnswersTableSchema"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1607,7 +1729,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The data dictionary of the detailed assessment export
+         * The data dictionary of the export of assessments, detailed export
          * @description A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): every column with its type, description, whether it may be empty and the values it takes. The same for the CSV, NDJSON and Parquet bodies.
          */
         get: operations["exportDetailedAssessmentsTableSchema"];
@@ -3787,7 +3909,7 @@ export interface components {
             fields: {
                 name: string;
                 /** @enum {string} */
-                type: "string" | "integer" | "number" | "date" | "array";
+                type: "string" | "integer" | "number" | "boolean" | "date" | "array";
                 description: string;
                 format?: string;
                 arrayItem?: {
@@ -16275,6 +16397,475 @@ export interface operations {
         };
     };
     exportAssessmentsTableSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Table Schema of the export. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableSchema"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAnswersCsv: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated round ids (default: all rounds). */
+                roundIds?: string;
+                from?: components["schemas"]["IsoDate"];
+                to?: components["schemas"]["IsoDate"];
+                unitIds?: string;
+                districts?: string;
+                unitKinds?: string;
+                /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
+                ageBands?: string;
+                sex?: string;
+                /** @description true: gzip the body (Content-Encoding: gzip) whatever Accept-Encoding says; false: never. Default: gzip when Accept-Encoding allows it. */
+                gzip?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null. */
+            200: {
+                headers: {
+                    /** @description Rows in the body. */
+                    "Lineal-Export-Rows"?: number;
+                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    "Lineal-Export-Generalised"?: number;
+                    /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
+                    "Lineal-Export-Suppressed"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAnswersNdjson: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated round ids (default: all rounds). */
+                roundIds?: string;
+                from?: components["schemas"]["IsoDate"];
+                to?: components["schemas"]["IsoDate"];
+                unitIds?: string;
+                districts?: string;
+                unitKinds?: string;
+                /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
+                ageBands?: string;
+                sex?: string;
+                /** @description true: gzip the body (Content-Encoding: gzip) whatever Accept-Encoding says; false: never. Default: gzip when Accept-Encoding allows it. */
+                gzip?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One JSON object per line; `flags` is an array of flag kinds. */
+            200: {
+                headers: {
+                    /** @description Rows in the body. */
+                    "Lineal-Export-Rows"?: number;
+                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    "Lineal-Export-Generalised"?: number;
+                    /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
+                    "Lineal-Export-Suppressed"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAnswersParquet: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated round ids (default: all rounds). */
+                roundIds?: string;
+                from?: components["schemas"]["IsoDate"];
+                to?: components["schemas"]["IsoDate"];
+                unitIds?: string;
+                districts?: string;
+                unitKinds?: string;
+                /** @description Age in whole years at the round's window start (zone distribution, coverage, transitions) or on the date of the assessment, step or report counted. */
+                ageBands?: string;
+                sex?: string;
+                /** @description true: gzip the body (Content-Encoding: gzip) whatever Accept-Encoding says; false: never. Default: gzip when Accept-Encoding allows it. */
+                gzip?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Apache Parquet (snappy): dates as DATE, counts and levels as INT32, `flags` a list of strings; one row group per page of 5,000 rows. */
+            200: {
+                headers: {
+                    /** @description Rows in the body. */
+                    "Lineal-Export-Rows"?: number;
+                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    "Lineal-Export-Generalised"?: number;
+                    /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
+                    "Lineal-Export-Suppressed"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAnswersTableSchema: {
         parameters: {
             query?: never;
             header?: never;

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDemoData, type DemoResult } from '../../src/demo/generate.js';
-import { detailedColumnSpecs, exportColumnSpecs } from '../../src/features/exports/columns.js';
+import {
+  answerColumnSpecs,
+  detailedColumnSpecs,
+  exportColumnSpecs,
+} from '../../src/features/exports/columns.js';
 import { describeEngines } from '../support/engines.js';
 import { createKey } from '../support/factories.js';
 
@@ -27,6 +31,7 @@ const duckdbTypes: Record<string, string> = {
   number: 'DOUBLE',
   date: 'DATE',
   list: 'VARCHAR[]',
+  boolean: 'BOOLEAN',
 };
 
 describeEngines('exports in analysts’ formats', (t) => {
@@ -231,5 +236,60 @@ describeEngines('exports in analysts’ formats', (t) => {
       expect(res.statusCode, res.body).toBe(200);
       for (const row of res.json().rows) expect(row.group.year).toBeGreaterThan(2020);
     }
+  });
+
+  it('exports item answers in long format, released as the assessments are', async () => {
+    const base = '/v1/exports/answers';
+    const parquet = await download(
+      `${base}.parquet`,
+      demo.analystToken,
+      `${t.engine}-answers.parquet`,
+    );
+    await download(`${base}.csv`, demo.analystToken, `${t.engine}-answers.csv`);
+    const assessments = await t.call('GET', '/v1/exports/assessments.csv', {
+      token: demo.analystToken,
+    });
+    expect(parquet.headers['lineal-export-rows']).toBe(assessments.headers['lineal-export-rows']);
+    const db = await DuckDBInstance.create(':memory:');
+    const duck = await db.connect();
+    const file = (ext: string) => `'${path.join(dir, `${t.engine}-answers.${ext}`)}'`;
+    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file('parquet')}`);
+    const types = Object.fromEntries(
+      described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
+    );
+    expect(types).toEqual(
+      Object.fromEntries(answerColumnSpecs.map((c) => [c.name, duckdbTypes[c.type]])),
+    );
+    const [summary] = (
+      await duck.runAndReadAll(
+        `SELECT count(*) AS items, count(DISTINCT assessment) AS assessments,
+                count(*) FILTER (WHERE domain IS NOT NULL) AS with_domain,
+                count(*) FILTER (WHERE answer IS NULL AND NOT not_applicable) AS unexplained
+         FROM ${file('parquet')}`,
+      )
+    ).getRowObjectsJson() as Array<Record<string, string>>;
+    expect(Number(summary?.items)).toBeGreaterThan(0);
+    expect(Number(summary?.with_domain)).toBeGreaterThan(0);
+    expect(Number(summary?.unexplained)).toBe(0);
+    // Every assessment's class as in the default export (which has 5 or more of each).
+    const [same] = (
+      await duck.runAndReadAll(
+        `SELECT count(*) AS n FROM (
+           SELECT DISTINCT round_id, district, unit_kind, age_band, sex, zone
+           FROM ${file('parquet')}
+           EXCEPT
+           SELECT round_id, district, unit_kind, age_band, sex, zone
+           FROM read_csv(${file('csv')}))`,
+      )
+    ).getRowObjectsJson() as Array<Record<string, string>>;
+    expect(Number(same?.n)).toBe(0);
+    expect(
+      Number(
+        await duck
+          .runAndReadAll(`SELECT count(*) FROM ${file('csv')}`)
+          .then((r) => r.getRows()[0]?.[0]),
+      ),
+    ).toBe(Number(summary?.items));
+    duck.closeSync();
   });
 });

@@ -7,7 +7,7 @@ import { unitKinds } from '../units/schemas.js';
  * published data dictionary (a Frictionless Table Schema) are all made, so they cannot drift.
  */
 
-export type ColumnType = 'string' | 'integer' | 'number' | 'date' | 'list';
+export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'list';
 
 export interface ColumnSpec<C extends string = string> {
   name: C;
@@ -122,6 +122,48 @@ export const exportColumnSpecs = [
   shared.flags,
 ] as const satisfies readonly ColumnSpec[];
 
+/**
+ * The long-format export of item answers: one row per answered item of each assessment the
+ * default export releases, with that assessment's (generalised) quasi-identifiers and zone.
+ */
+export const answerColumnSpecs = [
+  {
+    name: 'assessment',
+    type: 'integer',
+    nullable: false,
+    description:
+      "Numbers the assessments within this export only (1, 2, …), to put an assessment's items " +
+      'together; not an id, and different in every export.',
+  },
+  ...exportColumnSpecs.slice(0, 7),
+  shared.ruler_key,
+  shared.zone,
+  {
+    name: 'item_key',
+    type: 'string',
+    nullable: false,
+    description: "The ruler item (domain question) answered, as the ruler's definition names it.",
+  },
+  {
+    name: 'domain',
+    type: 'string',
+    nullable: true,
+    description: "The item's domain (e.g. a TOPI aspect); empty when the ruler gives none.",
+  },
+  {
+    name: 'answer',
+    type: 'integer',
+    nullable: true,
+    description: "The level given on the ruler's scale; empty when not applicable.",
+  },
+  {
+    name: 'not_applicable',
+    type: 'boolean',
+    nullable: false,
+    description: 'True when the item was answered as not applicable.',
+  },
+] as const satisfies readonly ColumnSpec[];
+
 export const detailedColumnSpecs = [
   {
     name: 'child_pseudonym',
@@ -176,8 +218,12 @@ export const detailedColumnSpecs = [
   },
 ] as const satisfies readonly ColumnSpec[];
 
-const tableSchemaType: Record<ColumnType, 'string' | 'integer' | 'number' | 'date' | 'array'> = {
+const tableSchemaType: Record<
+  ColumnType,
+  'string' | 'integer' | 'number' | 'boolean' | 'date' | 'array'
+> = {
   string: 'string',
+  boolean: 'boolean',
   integer: 'integer',
   number: 'number',
   date: 'date',
@@ -231,9 +277,13 @@ export function parquetSchema(specs: readonly ColumnSpec[]): SchemaElement[] {
       schema.push({ name: spec.name, type: 'INT32', repetition_type });
     } else if (spec.type === 'number') {
       schema.push({ name: spec.name, type: 'DOUBLE', repetition_type });
+    } else if (spec.type === 'boolean') {
+      schema.push({ name: spec.name, type: 'BOOLEAN', repetition_type });
     } else {
       schema.push({ name: spec.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type });
     }
   }
   return schema;
 }
+
+export type AnswerColumn = (typeof answerColumnSpecs)[number]['name'];

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ageInMonths } from '../../domain/dates.js';
+import type { AnswerColumn } from './columns.js';
 import { generalise } from './release.js';
 import type { ExportSourceRow } from './repository.js';
 import type { DetailedColumn, DetailedRow, ExportColumn, ExportRow } from './schemas.js';
@@ -69,6 +70,31 @@ export function toDetailedRow(
   };
 }
 
+/** The answer rows of an assessment released at `rung`: one per answered item, by item key. */
+export function toAnswerRows(row: ExportSourceRow, rung: number, assessment: number) {
+  const base = toExportRow(row, rung);
+  const keys = Object.keys(row.answers ?? {}).sort();
+  return keys.map((key) => {
+    const value = row.answers?.[key];
+    return {
+      assessment,
+      round_id: base.round_id,
+      round_name: base.round_name,
+      round_start: base.round_start,
+      district: base.district,
+      unit_kind: base.unit_kind,
+      age_band: base.age_band,
+      sex: base.sex,
+      ruler_key: base.ruler_key,
+      zone: base.zone,
+      item_key: key,
+      domain: row.domains?.[key] ?? null,
+      answer: typeof value === 'number' ? value : null,
+      not_applicable: value === 'na',
+    };
+  });
+}
+
 /** A database row (in a round) as the default export has it, at its release rung. */
 export function toExportRow(row: ExportSourceRow, rung: number): ExportRow {
   return {
@@ -85,7 +111,7 @@ export function toExportRow(row: ExportSourceRow, rung: number): ExportRow {
   };
 }
 
-type AnyColumn = ExportColumn | DetailedColumn;
+type AnyColumn = ExportColumn | DetailedColumn | AnswerColumn;
 
 /** Free-text columns a spreadsheet could take for a formula. */
 const textColumns = new Set<AnyColumn>(['district', 'round_name']);

@@ -25,6 +25,9 @@ export interface ExportSourceRow {
   red_flag_count: number;
   /** Sorted distinct kinds, comma-separated; null when no flag was raised. */
   flags: string | null;
+  /** With `answers`: the item answers (a level, or "na"), and each item's domain. */
+  answers?: Record<string, unknown>;
+  domains?: Record<string, string | null> | null;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function exportPage(
   cursor: ExportCursor | undefined,
   limit: number,
   byRound = false,
+  answers = false,
 ): Promise<ExportSourceRow[]> {
   const after =
     cursor === undefined
@@ -105,9 +109,15 @@ export async function exportPage(
            p.zone, p.level, p.score, cardinality(p.red_flags) AS red_flag_count,
            (SELECT string_agg(DISTINCT f.kind, ',' ORDER BY f.kind)
               FROM flags f WHERE f.assessment_id = p.id) AS flags
+           ${
+             answers
+               ? sql`, p.answers, (SELECT jsonb_object_agg(i->>'key', i->>'domain')
+                     FROM jsonb_array_elements(rv.definition->'items') i) AS domains`
+               : sql``
+           }
     FROM (
       SELECT a.id, a.child_id, a.unit_id, a.round_id, a.ruler_version_id, a.assessed_on,
-             a.zone, a.level, a.score, a.red_flags
+             a.zone, a.level, a.score, a.red_flags${answers ? sql`, a.answers` : sql``}
       FROM assessments a
       WHERE ${filterSql(municipalityId, filter, byRound)} ${after}
       ORDER BY ${sql.raw(byRound ? 'a.round_id, a.id' : 'a.assessed_on, a.id')}

@@ -6,9 +6,15 @@ import { z } from 'zod';
 import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { sessionOf } from '../../request/session.js';
-import { detailedColumnSpecs, exportColumnSpecs, tableSchema } from './columns.js';
+import {
+  answerColumnSpecs,
+  detailedColumnSpecs,
+  exportColumnSpecs,
+  tableSchema,
+} from './columns.js';
 import type { ExportFormat } from './format.js';
 import {
+  answersExportDescription,
   detailedExportDescription,
   type ExportQuery,
   ExportQuerySchema,
@@ -130,7 +136,7 @@ const TableSchemaSchema = z
     fields: z.array(
       z.object({
         name: z.string(),
-        type: z.enum(['string', 'integer', 'number', 'date', 'array']),
+        type: z.enum(['string', 'integer', 'number', 'boolean', 'date', 'array']),
         description: z.string(),
         format: z.string().optional(),
         arrayItem: z.object({ type: z.string() }).optional(),
@@ -142,19 +148,47 @@ const TableSchemaSchema = z
   .meta({ id: 'TableSchema' });
 
 /** The data dictionary of an export (no data read; through the Runner like every route). */
-async function dictionary(_session: unknown, _trx: unknown, detailed: boolean) {
-  return tableSchema(
-    detailed ? detailedColumnSpecs : exportColumnSpecs,
-    detailed ? 'lineal: assessments, detailed export' : 'lineal: assessments, default export',
-  );
+async function dictionary(_session: unknown, _trx: unknown, detail: ExportInput['detail']) {
+  return tableSchema(specsOf[detail], `lineal: ${exports[detail].title}`);
 }
 
+/** The three row exports: where they are, who may read them, what they are called. */
+const exports = {
+  default: {
+    base: '/v1/exports/assessments',
+    prefix: 'exportAssessments',
+    permission: 'analytics:read',
+    title: 'assessments, default export',
+    summary: 'k-anonymous assessments',
+    description: exportDescription,
+  },
+  answers: {
+    base: '/v1/exports/answers',
+    prefix: 'exportAnswers',
+    permission: 'analytics:read',
+    title: 'item answers, long format',
+    summary: 'k-anonymous item answers, one row per item',
+    description: answersExportDescription,
+  },
+  detailed: {
+    base: '/v1/exports/detailed/assessments',
+    prefix: 'exportDetailedAssessments',
+    permission: 'export:detailed',
+    title: 'assessments, detailed export',
+    summary: 'Pseudonymised assessments in detail',
+    description: detailedExportDescription,
+  },
+} as const;
+
+const specsOf = {
+  default: exportColumnSpecs,
+  answers: answerColumnSpecs,
+  detailed: detailedColumnSpecs,
+} as const;
+
 export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  for (const detail of ['default', 'detailed'] as const) {
-    const detailed = detail === 'detailed';
-    const base = detailed ? '/v1/exports/detailed/assessments' : '/v1/exports/assessments';
-    const prefix = detailed ? 'exportDetailedAssessments' : 'exportAssessments';
-    const permission = detailed ? ('export:detailed' as const) : ('analytics:read' as const);
+  for (const detail of ['default', 'answers', 'detailed'] as const) {
+    const { base, prefix, permission, summary, description, title } = exports[detail];
     for (const format of ['csv', 'ndjson', 'parquet'] as const) {
       const body = streamedBody(
         contentTypes[format].split(';')[0] as string,
@@ -174,12 +208,12 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) 
           schema: {
             operationId: `${prefix}${name}`,
             tags,
-            summary: detailed
-              ? `Pseudonymised assessments in detail as ${name.toUpperCase()} (streamed)`
-              : `k-anonymous assessments as ${name.toUpperCase()} (streamed)`,
-            description: detailed ? detailedExportDescription : exportDescription,
+            summary: `${summary} as ${name.toUpperCase()} (streamed)`,
+            description,
             querystring: ExportQuerySchema,
-            response: { 200: detailed ? body : { ...body, headers: releaseHeaders } },
+            response: {
+              200: detail === 'detailed' ? body : { ...body, headers: releaseHeaders },
+            },
           },
         },
         (request, reply) => sendExport(deps, request, reply, request.query, format, detail),
@@ -192,7 +226,7 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) 
         schema: {
           operationId: `${prefix}TableSchema`,
           tags,
-          summary: `The data dictionary of the ${detailed ? 'detailed' : 'default'} assessment export`,
+          summary: `The data dictionary of the export of ${title}`,
           description:
             'A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/): ' +
             'every column with its type, description, whether it may be empty and the values ' +
@@ -202,7 +236,7 @@ export const exportRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) 
           },
         },
       },
-      (request) => deps.runner.run(request, dictionary, detailed),
+      (request) => deps.runner.run(request, dictionary, detail),
     );
   }
 };

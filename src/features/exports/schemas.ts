@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AnalyticsFilterSchema } from '../analytics/schemas.js';
-import { detailedColumnSpecs, exportColumnSpecs } from './columns.js';
+import { answerColumnSpecs, detailedColumnSpecs, exportColumnSpecs } from './columns.js';
 
 /**
  * The columns of the default (coarse) assessment export, in order: the quasi-identifiers
@@ -93,6 +93,15 @@ coarsened so that no child can be picked out, ordered by round. Columns: ${list(
   the rows released, released generalised, and left out.
 - Assessments outside rounds are not in this export (they are in the detailed one).
 - \`flags\`: the kinds of flags raised for the assessment (acknowledged or not), sorted.
+
+${formats} Analysts and municipality administrators only; keys limited to units get 403.`;
+
+export const answersExportDescription = `The item answers of the assessments the default export
+releases, in long format: one row per answered item (${list(answerColumnSpecs.map((c) => c.name))}).
+Each row carries its assessment's quasi-identifiers exactly as the default export releases them
+(generalised to \`*\` where it does, and left out where it does), and \`assessment\` numbers the
+assessments within this export only, so that an assessment's items can be put together; it is no
+id and differs in every export. The Lineal-Export-* headers count assessments, not item rows.
 
 ${formats} Analysts and municipality administrators only; keys limited to units get 403.`;
 

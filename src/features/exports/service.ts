@@ -8,12 +8,18 @@ import type { Session } from '../../request/session.js';
 import { zoneCounts } from '../analytics/repository.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
 import { cubeDimensions } from '../analytics/zone-lattice.js';
-import { type ColumnSpec, detailedColumnSpecs, exportColumnSpecs } from './columns.js';
+import {
+  answerColumnSpecs,
+  type ColumnSpec,
+  detailedColumnSpecs,
+  exportColumnSpecs,
+} from './columns.js';
 import {
   csvHeader,
   type ExportFormat,
   formatRows,
   pseudonymizer,
+  toAnswerRows,
   toDetailedRow,
   toExportRow,
 } from './format.js';
@@ -72,6 +78,7 @@ async function* exportPages(
   signal: AbortSignal,
   first: ExportSourceRow[],
   byRound: boolean,
+  answers: boolean,
 ): AsyncGenerator<ExportSourceRow[]> {
   let rows = first;
   for (;;) {
@@ -87,8 +94,8 @@ async function* exportPages(
 
 export interface ExportInput extends ExportOptions {
   filter: AnalyticsFilter;
-  /** The default export (coarse, k-anonymous) or the detailed one (see schemas.ts). */
-  detail: 'default' | 'detailed';
+  /** The default export (coarse, k-anonymous), its item answers, or the detailed one. */
+  detail: 'default' | 'answers' | 'detailed';
 }
 
 /** What the headers of a default export say about its rows. */
@@ -131,21 +138,35 @@ export async function openAssessmentExport(
   session.audit({
     criteria: searchCriteria({ ...filter, dataset: 'assessments', format, detail }),
   });
-  const byRound = detail === 'default';
-  const firstPage = await exportPage(trx, municipalityId, filter, undefined, pageSize, byRound);
+  const byRound = detail !== 'detailed';
+  const answers = detail === 'answers';
+  const firstPage = await exportPage(
+    trx,
+    municipalityId,
+    filter,
+    undefined,
+    pageSize,
+    byRound,
+    answers,
+  );
   let rowsOf: (page: ExportSourceRow[]) => object[];
   let release: ReleaseCounts | undefined;
-  if (detail === 'default') {
+  if (byRound) {
     // The release plan, from the same zone counts the zone distributions of this filter read.
     const plan = releasePlan(await zoneCounts(trx, municipalityId, filter, cubeDimensions));
     release = releaseCounts(plan);
+    let assessment = 0;
     rowsOf = (page) => {
-      const out = [];
+      const out: object[] = [];
       for (const row of page) {
         const rung = plan.rungOf(row);
         // A row of a class the plan does not release (or that did not exist when it was made:
         // written during the export) is left out.
-        if (rung !== undefined) out.push(toExportRow(row, rung));
+        if (rung === undefined) continue;
+        if (answers) {
+          assessment += 1;
+          out.push(...toAnswerRows(row, rung, assessment));
+        } else out.push(toExportRow(row, rung));
       }
       return out;
     };
@@ -153,10 +174,24 @@ export async function openAssessmentExport(
     const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
     rowsOf = (page) => page.map((row) => toDetailedRow(row, pseudonym));
   }
-  const specs = detail === 'default' ? exportColumnSpecs : detailedColumnSpecs;
+  const specs =
+    detail === 'default'
+      ? exportColumnSpecs
+      : detail === 'answers'
+        ? answerColumnSpecs
+        : detailedColumnSpecs;
   return (read) => ({
     stream: exportStream(
-      exportPages(read, municipalityId, filter, pageSize, input.signal, firstPage, byRound),
+      exportPages(
+        read,
+        municipalityId,
+        filter,
+        pageSize,
+        input.signal,
+        firstPage,
+        byRound,
+        answers,
+      ),
       specs,
       rowsOf,
       input,
