@@ -88,7 +88,9 @@ async function* exportPages(
     const cursor: ExportCursor = byRound
       ? { roundId: last.round_id as string, id: last.id }
       : { assessedOn: last.assessed_on, id: last.id };
-    rows = await read((trx) => exportPage(trx, municipalityId, filter, cursor, pageSize, byRound));
+    rows = await read((trx) =>
+      exportPage(trx, municipalityId, filter, cursor, pageSize, byRound, answers),
+    );
   }
 }
 
