@@ -1059,8 +1059,9 @@ async function measureExport(
   psql: string,
 ): Promise<ExportPoint> {
   const expectedRows = await currentAssessments(owner, tenant.municipalityId);
-  log(`CSV export at ${multiple}× (${expectedRows} rows), ${repeats} run(s) each`);
+  log(`CSV and Parquet export at ${multiple}× (${expectedRows} rows), ${repeats} run(s) each`);
   const serviceRuns: ServiceExportStats[] = [];
+  const parquetRuns: ServiceExportStats[] = [];
   const psqlRuns: StreamStats[] = [];
   if (repeats > 1) {
     // Warm-up (discarded): the export path's code, the caches, and the service's heap, whose
@@ -1078,6 +1079,14 @@ async function measureExport(
       `  psql COPY: ${p.rows} rows in ${p.seconds.toFixed(2)} s (${p.rowsPerSecond.toFixed(0)} rows/s)`,
     );
     psqlRuns.push(p);
+    // Issue 17: the same rows as Parquet, in the same run.
+    const q = await serviceExport(service, tenant.admin.token, meters(service), 'parquet');
+    log(
+      `  service Parquet: ${q.rows} rows in ${q.seconds.toFixed(2)} s (${q.rowsPerSecond.toFixed(0)} rows/s), RSS peak ${q.rssPeakMiB.toFixed(0)} MiB`,
+    );
+    parquetRuns.push(q);
+    if (q.rows !== expectedRows)
+      fail(`the Parquet export held ${q.rows} rows; ${expectedRows} are current`);
     if (s.rows !== expectedRows)
       fail(`the export streamed ${s.rows} rows; ${expectedRows} are current`);
     if (p.rows !== expectedRows) fail(`psql COPY gave ${p.rows} rows; ${expectedRows} are current`);
@@ -1086,8 +1095,10 @@ async function measureExport(
     const m = median(runs.map((r) => r.rowsPerSecond));
     return runs.find((r) => r.rowsPerSecond === m) as T;
   };
-  // Memory: the run with the highest peak counts.
-  const worst = serviceRuns.reduce((a, b) => (b.rssPeakMiB > a.rssPeakMiB ? b : a));
+  // Memory: the run with the highest peak counts (CSV or Parquet).
+  const worst = [...serviceRuns, ...parquetRuns].reduce((a, b) =>
+    b.rssPeakMiB > a.rssPeakMiB ? b : a,
+  );
   const memory = {
     rows: worst.rows,
     bytes: worst.bytes,
@@ -1100,9 +1111,11 @@ async function measureExport(
     multiple,
     expectedRows,
     service: pick(serviceRuns),
+    parquet: pick(parquetRuns),
     psql: pick(psqlRuns),
     memory,
     serviceRuns,
+    parquetRuns,
     psqlRuns,
   };
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { parquetMetadata } from 'hyparquet';
 import { type CpuMeters, type CpuUse, startCpu } from './cpu.js';
 import type { ServiceProcess } from './service.js';
 
@@ -83,17 +84,40 @@ function countLines(chunk: Buffer): number {
   return n;
 }
 
+/** The Parquet footer's length: its last 8 bytes are the metadata length and "PAR1". */
+const PARQUET_TAIL_KEPT = 16 * 1024 * 1024;
+
 /**
- * GET /v1/exports/detailed/assessments.csv (every row; uncompressed: no Accept-Encoding), consumed as fast as the
- * socket delivers it, while the service's RSS is sampled from /proc every 20 ms.
+ * The rows and columns of a whole Parquet file from its tail (the footer): hyparquet reads the
+ * metadata, whose row count is the sum of the row groups'.
+ */
+function parquetRows(tail: Buffer): { rows: number; columns: number } {
+  const length = tail.readUInt32LE(tail.length - 8);
+  if (tail.subarray(tail.length - 4).toString() !== 'PAR1' || length + 8 > tail.length) {
+    throw new Error('the Parquet export has no footer (truncated?)');
+  }
+  const footer = tail.subarray(tail.length - length - 8);
+  const bytes = new Uint8Array(footer.length + 4);
+  bytes.set(Buffer.from('PAR1'));
+  bytes.set(footer, 4);
+  const metadata = parquetMetadata(bytes.buffer);
+  return { rows: Number(metadata.num_rows), columns: metadata.schema.length - 3 };
+}
+
+/**
+ * GET /v1/exports/detailed/assessments.csv or .parquet (every row; uncompressed: no
+ * Accept-Encoding), consumed as fast as the socket delivers it, while the service's RSS is
+ * sampled from /proc every 20 ms.
  */
 export function serviceExport(
   service: ServiceProcess,
   token: string,
   meters: CpuMeters,
+  format: 'csv' | 'parquet' = 'csv',
 ): Promise<ServiceExportStats> {
   return new Promise((resolve, reject) => {
-    const url = new URL('/v1/exports/detailed/assessments.csv', service.baseUrl);
+    const url = new URL(`/v1/exports/detailed/assessments.${format}`, service.baseUrl);
+    const kept = format === 'parquet' ? PARQUET_TAIL_KEPT : ENDS_KEPT;
     const rssBefore = service.rssKiB();
     const samples: Array<[number, number]> = [];
     const cpu = startCpu(meters);
@@ -116,7 +140,7 @@ export function serviceExport(
         lines += countLines(chunk);
         if (res.statusCode !== 200 && errorBody.length < 500) errorBody += chunk.toString('utf8');
         if (head.length < ENDS_KEPT) head = Buffer.concat([head, chunk]).subarray(0, ENDS_KEPT);
-        tail = Buffer.concat([tail.subarray(-ENDS_KEPT), chunk]).subarray(-ENDS_KEPT);
+        tail = Buffer.concat([tail.subarray(-kept), chunk]).subarray(-kept);
       });
       res.on('end', () => {
         const seconds = (performance.now() - started) / 1000;
@@ -126,10 +150,11 @@ export function serviceExport(
           reject(new Error(`the export answered ${res.statusCode}: ${errorBody}`));
           return;
         }
-        const rows = Math.max(0, lines - 1);
+        let rows = Math.max(0, lines - 1);
         let columns: number;
         try {
-          columns = checkCsvEnds(head.toString('utf8'), tail.toString('utf8'), rows);
+          if (format === 'parquet') ({ rows, columns } = parquetRows(tail));
+          else columns = checkCsvEnds(head.toString('utf8'), tail.toString('utf8'), rows);
         } catch (error) {
           reject(error);
           return;

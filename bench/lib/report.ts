@@ -30,6 +30,8 @@ export interface ExportPoint {
   expectedRows: number;
   /** Median run by rows/s; every run is listed in `serviceRuns` / `psqlRuns`. */
   service: ServiceExportStats;
+  /** The same rows as Parquet (issue 17), measured in the same runs. */
+  parquet: ServiceExportStats;
   psql: StreamStats;
   /** The service's RSS (MiB) in the run with the highest peak. */
   memory: {
@@ -41,6 +43,7 @@ export interface ExportPoint {
     secondHalfPeakMiB: number;
   };
   serviceRuns: ServiceExportStats[];
+  parquetRuns: ServiceExportStats[];
   psqlRuns: StreamStats[];
 }
 
@@ -247,6 +250,13 @@ export function evaluateTargets(r: Results): TargetCheck[] {
       target: '≥ 0.7×',
       value: `${n(throughput, 2)}×`,
       holds: throughput >= 0.7,
+    });
+    const parquet = ratio(export1.parquet.rowsPerSecond, export1.psql.rowsPerSecond);
+    targets.push({
+      name: 'Parquet export rows/s vs psql COPY',
+      target: '≥ 0.5×',
+      value: `${n(parquet, 2)}×`,
+      holds: parquet >= 0.5,
     });
     // Flat: the peak RSS does not rise with 10× the rows (buffering would add at least the
     // body's size). RSS rises and falls with garbage collection, so peaks are compared; the
@@ -456,6 +466,14 @@ export function markdownTable(r: Results): string {
         cpuPer(e.psql.cpu, e.psql.rows / 1000, '1k rows'),
       `${n(ratio(e.service.rowsPerSecond, e.psql.rowsPerSecond), 2)}×`,
       ...targetCells(isBase ? target('CSV export') : undefined),
+    ]);
+    rows.push([
+      `4. Parquet export of all assessments, ${e.multiple}× data (${n(e.parquet.rows)} rows)`,
+      `${n(e.parquet.rowsPerSecond)} rows/s · ${n(e.parquet.seconds)} s · peak ${n(e.parquet.rssPeakMiB)} MiB` +
+        cpuPer(e.parquet.cpu, e.parquet.rows / 1000, '1k rows'),
+      `psql COPY: ${n(e.psql.rowsPerSecond)} rows/s`,
+      `${n(ratio(e.parquet.rowsPerSecond, e.psql.rowsPerSecond), 2)}×`,
+      ...targetCells(isBase ? target('Parquet export') : undefined),
     ]);
   }
   const memory = target('Service memory flat');

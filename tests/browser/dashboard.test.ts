@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Database } from '../../src/db/database.js';
 import { createDemoData, type DemoResult } from '../../src/demo/generate.js';
-import { ARTIFACTS, axeViolations, hasChromium, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, checkScreen, hasChromium, launchChromium } from '../support/browser.js';
 import { openTestDatabase, TEST_CPR_SECRET } from '../support/engines.js';
 
 const TODAY = new Date('2026-11-22T09:00:00.000Z');
@@ -19,7 +19,10 @@ interface Cell {
 
 /** A page whose console errors, uncaught errors and failed requests are collected. */
 async function openPage(browser: Browser, baseUrl: string) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 1000 },
+    acceptDownloads: true,
+  });
   const page = await context.newPage();
   const consoleErrors: string[] = [];
   const pageErrors: string[] = [];
@@ -103,7 +106,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium [pglite]', () => {
     }
   });
 
-  it('renders the four charts from demo data, suppression included, without errors', {
+  it('renders every panel from demo data, suppression included, without errors', {
     timeout: 60_000,
   }, async () => {
     const { context, page, consoleErrors, pageErrors, failedRequests } = await openPage(
@@ -115,16 +118,32 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium [pglite]', () => {
       await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
       expect(await page.isHidden('#error')).toBe(true);
 
-      // Three canvases drawn at a real size, and the transition table.
-      for (const id of ['zones-chart', 'coverage-chart', 'early-chart']) {
+      // Four canvases drawn at a real size, and the transition and report tables.
+      for (const id of ['zones-chart', 'coverage-chart', 'early-chart', 'follow-chart']) {
         const canvas = page.locator(`#${id}[data-ready="true"]`);
         const box = await canvas.boundingBox();
         expect(box?.width, id).toBeGreaterThan(100);
         expect(box?.height, id).toBeGreaterThan(100);
       }
-      for (const id of ['zones', 'transitions', 'coverage', 'early']) {
+      for (const id of ['zones', 'transitions', 'coverage', 'early', 'follow', 'reports']) {
         expect(await page.getAttribute(`#${id}`, 'data-ready'), id).toBe('true');
       }
+      // Follow-through: one line per unit with steps, and the municipality's; what a leader
+      // acts on (overdue steps) as the API says.
+      const follow = (
+        await app.inject({
+          method: 'GET',
+          url: '/v1/analytics/follow-through?groupBy=unit',
+          headers: { authorization: `Bearer ${demo.analystToken}` },
+        })
+      ).json();
+      const overdueShown = await page.$$eval('#follow-table tbody tr', (trs) =>
+        trs.map((tr) => tr.querySelectorAll('td')[4]?.textContent),
+      );
+      expect(overdueShown.at(-1)).toBe(String(follow.overall.overdue.value ?? '–'));
+      expect(overdueShown.length).toBeLessThanOrEqual(follow.rows.length + 1);
+      // Concern reports per year, with the rate per 1,000 children.
+      expect(await page.locator('#reports-table tbody tr').count()).toBeGreaterThanOrEqual(2);
 
       // The transition table shows exactly the API's matrix, suppressed cells as such.
       const rounds = [...demo.rounds].sort((a, b) => a.windowStart.localeCompare(b.windowStart));
@@ -172,9 +191,67 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium [pglite]', () => {
       expect(await page.locator('#coverage-table td.suppressed').count()).toBe(0);
       expect(await page.locator('#early-table td.suppressed').count()).toBeGreaterThan(0);
 
-      await mkdir(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
-      expect(await axeViolations(page)).toEqual([]);
+      // Desktop, tablet and phone: no sideways scroll, no axe violation; screenshots to look at.
+      for (const check of await checkScreen(page, 'dashboard')) {
+        expect(check.overflow, `${check.width}px`).toBeLessThanOrEqual(0);
+        expect(check.violations, `${check.width}px`).toEqual([]);
+      }
+
+      // Each panel's table downloads as CSV (the aggregate's .csv, with the key).
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('button.download[data-panel="zones"]'),
+      ]);
+      expect(download.suggestedFilename()).toBe('zone-distribution.csv');
+      const saved = join(ARTIFACTS, 'dashboard-zones.csv');
+      await download.saveAs(saved);
+      const csvText = await readFile(saved, 'utf8');
+      expect(csvText.split('\r\n')[0]).toContain('counts_green,counts_green_suppressed');
+
+      // Filters: one district only; every panel is asked for it, and the zones follow.
+      const districtBoxes = page.locator('#filter-districts input[type="checkbox"]');
+      expect(await districtBoxes.count()).toBeGreaterThanOrEqual(2);
+      const keep = await districtBoxes.first().getAttribute('value');
+      const asked: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('/v1/analytics/')) asked.push(decodeURIComponent(r.url()));
+      });
+      const count = await districtBoxes.count();
+      for (let i = 1; i < count; i++) await districtBoxes.nth(i).uncheck();
+      await page.click('#apply-filters');
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      const panels = asked.filter((u) => !u.includes('groupBy=district'));
+      expect(panels.length).toBeGreaterThanOrEqual(5);
+      for (const url of panels) expect(url, url).toContain(`districts=${keep}`);
+      const filtered = (
+        await app.inject({
+          method: 'GET',
+          url: `/v1/analytics/zone-distribution?groupBy=round&districts=${encodeURIComponent(String(keep))}`,
+          headers: { authorization: `Bearer ${demo.analystToken}` },
+        })
+      ).json();
+      const totals = await page.$$eval('#zones-table tbody tr td.total', (tds) =>
+        tds.map((td) => td.textContent),
+      );
+      expect(totals).toEqual(
+        filtered.rows
+          .filter((r: { total: Cell }) => r.total.value !== 0)
+          .map((r: { total: Cell }) => String(r.total.value)),
+      );
+      await page.setViewportSize({ width: 390, height: 900 });
+      await page.screenshot({
+        path: join(ARTIFACTS, 'dashboard-filtered-390.png'),
+        fullPage: true,
+      });
+      // The panels a leader acts on, at phone width, one by one (to look at).
+      for (const id of ['filters', 'zones', 'follow', 'reports']) {
+        await page
+          .locator(`#${id}`)
+          .screenshot({ path: join(ARTIFACTS, `dashboard-${id}-390.png`) });
+      }
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await page.click('#clear-filters');
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
 
       // The key is kept for the tab: a reload shows the dashboard again.
       await page.reload();

@@ -47,6 +47,13 @@ const SUPPRESSED_TITLE = 'Suppressed: 1–4 children, or a cell that would revea
 const ROUND_COLORS = ['#9ec5ea', '#5b9bd5', '#1f5fae', '#103a6e'];
 let charts: Chart[] = [];
 
+/** The analytics filters chosen in the form (comma-separated lists; none: everything). */
+type Filters = Partial<Record<'roundIds' | 'districts' | 'unitKinds' | 'ageBands', string>>;
+let filters: Filters = {};
+/** Each panel's aggregate request (path and query), for its CSV download. */
+const requests = new Map<string, { path: string; query: Record<string, string> }>();
+const AGE_BANDS = ['0-2', '3-5', '6-9', '10-13', '14-17'];
+
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const node = document.getElementById(id);
   if (!node) throw new Error(`#${id} is missing from the page`);
@@ -184,7 +191,11 @@ const byWindowStart = (a: RoundRef, b: RoundRef) =>
 
 function renderZones(data: Schemas['ZoneDistribution']): RoundRef[] {
   const rows = data.rows
-    .filter((r): r is ZoneRow & { group: { round: RoundRef } } => Boolean(r.group.round))
+    // Empty groups are not drawn.
+    .filter(
+      (r): r is ZoneRow & { group: { round: RoundRef } } =>
+        Boolean(r.group.round) && r.total.value !== 0,
+    )
     .sort((a, b) => byWindowStart(a.group.round, b.group.round));
   const labels = rows.map((r) => r.group.round.name);
   const hiddenZones = rows.map((r) => ZONES.filter((z) => r.counts[z].suppressed));
@@ -365,16 +376,19 @@ function renderEarly(data: Schemas['EarlyDetection']): void {
   );
   const labels = rows.map((r) => `${r.group.cohort} · ${r.group.district || 'no district'}`);
   const q = rows.map((r) => r.ageMonthsAtFirstConcern);
-  const withheld = q.map((x) => x.median === null);
+  // The chart draws the groups with figures; withheld ones are in the table only.
+  const drawn = q.flatMap((x, i) => (x.median === null ? [] : [i]));
+  const chartLabels = drawn.map((i) => labels[i] ?? '');
+  const chartQ = drawn.map((i) => q[i] as (typeof q)[number]);
   makeChart(byId<HTMLCanvasElement>('early-chart'), {
     type: 'bar',
     data: {
-      labels,
+      labels: chartLabels,
       datasets: [
         {
           type: 'line',
           label: 'Median',
-          data: q.map((x) => x.median),
+          data: chartQ.map((x) => x.median),
           showLine: false,
           pointRadius: 6,
           pointStyle: 'rectRot',
@@ -384,11 +398,10 @@ function renderEarly(data: Schemas['EarlyDetection']): void {
         {
           type: 'bar',
           label: 'Quartile range (Q1–Q3)',
-          data: q.map((x) => (x.q1 === null || x.q3 === null ? null : [x.q1, x.q3])),
+          data: chartQ.map((x) => (x.q1 === null || x.q3 === null ? null : [x.q1, x.q3])),
           backgroundColor: 'rgba(31, 95, 174, 0.35)',
           borderColor: '#1f5fae',
           borderWidth: 1,
-          suppressed: withheld,
         } as ChartConfiguration<'bar'>['data']['datasets'][number] & Marked,
       ],
     } as ChartConfiguration['data'],
@@ -398,7 +411,7 @@ function renderEarly(data: Schemas['EarlyDetection']): void {
         tooltip: {
           callbacks: {
             label(c) {
-              const x = q[c.dataIndex];
+              const x = chartQ[c.dataIndex];
               if (!x) return '';
               return c.datasetIndex === 0
                 ? `Median ${x.median} months`
@@ -420,6 +433,101 @@ function renderEarly(data: Schemas['EarlyDetection']): void {
   byId('early').setAttribute('data-ready', 'true');
 }
 
+// --- Follow-through per unit --------------------------------------------------------------
+
+function renderFollow(data: Schemas['FollowThrough']): void {
+  // Empty groups (no step due, none open) are not drawn.
+  const rows = data.rows
+    .filter((r) => r.stepsDue.value !== 0 || r.open.value !== 0)
+    .sort((a, b) => String(a.group.unit?.name).localeCompare(String(b.group.unit?.name), 'da'));
+  const labels = rows.map((r) => r.group.unit?.name ?? 'No unit');
+  makeChart(byId<HTMLCanvasElement>('follow-chart'), {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: 'Overdue steps',
+          backgroundColor: '#c62828',
+          data: rows.map((r) => r.overdue.value),
+          suppressed: rows.map((r) => r.overdue.suppressed),
+          xAxisID: 'x',
+        } as ChartConfiguration<'bar'>['data']['datasets'][number] & Marked,
+        {
+          label: 'Done by the deadline (%)',
+          backgroundColor: '#2e7d32',
+          data: rows.map((r) => percent(r.shareDoneByDeadline)),
+          suppressed: rows.map((r) => r.shareDoneByDeadline === null),
+          xAxisID: 'share',
+        } as ChartConfiguration<'bar'>['data']['datasets'][number] & Marked,
+      ],
+    },
+    options: {
+      indexAxis: 'y',
+      scales: {
+        x: { beginAtZero: true, position: 'bottom', title: { display: true, text: 'overdue' } },
+        share: {
+          min: 0,
+          max: 100,
+          position: 'top',
+          grid: { drawOnChartArea: false },
+          ticks: { callback: (v) => `${v} %` },
+        },
+      },
+    },
+  });
+  const shareCell = (share: number | null) =>
+    share === null ? suppressedCell() : el('td', null, `${percent(share)} %`);
+  const line = (label: string, r: Schemas['FollowThrough']['overall'], cls?: string) =>
+    rowOf(
+      label,
+      [
+        countCell(r.stepsDue, cls),
+        countCell(r.doneByDeadline, cls),
+        shareCell(r.shareDoneByDeadline),
+        countCell(r.open, cls),
+        countCell(r.overdue, cls),
+      ],
+      cls,
+    );
+  const tableRows = rows.map((r, i) => line(labels[i] ?? '', r));
+  tableRows.push(line('All units', data.overall, 'total'));
+  byId('follow-table').replaceChildren(
+    table(['Unit', 'Steps due', 'Done by deadline', 'Share', 'Open', 'Overdue'], tableRows),
+  );
+  byId('follow').setAttribute('data-ready', 'true');
+}
+
+// --- Concern reports per year ---------------------------------------------------------------
+
+function renderReports(data: Schemas['ConcernReportStats']): void {
+  const rows = data.rows
+    .filter((r) => r.reports.value !== 0 || r.childrenAged0To17.value !== 0)
+    .sort((a, b) => (a.group.year ?? 0) - (b.group.year ?? 0));
+  const rate = (v: number | null) => (v === null ? suppressedCell() : el('td', null, v));
+  const line = (label: string, r: Schemas['ConcernReportStats']['overall'], cls?: string) =>
+    rowOf(
+      label,
+      [
+        countCell(r.reports, cls),
+        countCell(r.childrenReported, cls),
+        countCell(r.childrenWithRepeatReports, cls),
+        rate(r.childrenReportedPer1000),
+        r.shareUnder8 === null ? suppressedCell() : el('td', null, `${percent(r.shareUnder8)} %`),
+      ],
+      cls,
+    );
+  const tableRows = rows.map((r) => line(String(r.group.year ?? ''), r));
+  tableRows.push(line('All years', data.overall, 'total'));
+  byId('reports-table').replaceChildren(
+    table(
+      ['Year', 'Reports', 'Children reported', 'Reported again', 'Per 1,000 children', 'Under 8'],
+      tableRows,
+    ),
+  );
+  byId('reports').setAttribute('data-ready', 'true');
+}
+
 // --- Loading ----------------------------------------------------------------------------------
 
 function reset(): void {
@@ -431,37 +539,138 @@ function reset(): void {
   byId('error').textContent = '';
 }
 
-async function load(key: string): Promise<void> {
+/** The filter options: the rounds, districts and unit kinds there are figures for. */
+async function loadFilterOptions(api: ReturnType<typeof createLinealClient>): Promise<void> {
+  const [rounds, districts, kinds] = await Promise.all([
+    api.GET('/v1/analytics/zone-distribution', { params: { query: { groupBy: 'round' } } }),
+    api.GET('/v1/analytics/zone-distribution', { params: { query: { groupBy: 'district' } } }),
+    api.GET('/v1/analytics/zone-distribution', { params: { query: { groupBy: 'unitKind' } } }),
+  ]).then((answers) => answers.map(unwrap));
+  const roundRefs = (rounds?.rows ?? [])
+    .map((r) => r.group.round)
+    .filter((r): r is RoundRef => Boolean(r))
+    .sort(byWindowStart);
+  options(
+    'filter-rounds',
+    'roundIds',
+    roundRefs.map((r) => [r.id, r.name]),
+  );
+  const names = (rows: ZoneRow[] | undefined, pick: (r: ZoneRow) => string | null | undefined) =>
+    [...new Set((rows ?? []).map(pick).filter((v): v is string => Boolean(v)))].sort((a, b) =>
+      a.localeCompare(b, 'da'),
+    );
+  options(
+    'filter-districts',
+    'districts',
+    names(districts?.rows, (r) => r.group.district).map((d) => [d, d]),
+  );
+  options(
+    'filter-unitKinds',
+    'unitKinds',
+    names(kinds?.rows, (r) => r.group.unitKind).map((k) => [k, k.replaceAll('_', ' ')]),
+  );
+  options(
+    'filter-ageBands',
+    'ageBands',
+    AGE_BANDS.map((b) => [b, `${b} years`]),
+  );
+  byId('filters').hidden = false;
+}
+
+/** A fieldset's checkboxes, all checked (no filter). */
+function options(id: string, name: string, values: Array<[string, string]>): void {
+  const box = byId(id);
+  const legend = box.querySelector('legend');
+  box.replaceChildren(...(legend ? [legend] : []));
+  for (const [value, label] of values) {
+    const input = el('input', { type: 'checkbox', name, value }) as HTMLInputElement;
+    input.checked = true;
+    const wrap = el('label');
+    wrap.append(input, ` ${label}`);
+    box.appendChild(wrap);
+  }
+}
+
+/** The filters the form says: a list per fieldset, or nothing when all of it is checked. */
+function readFilters(): Filters {
+  const chosen: Filters = {};
+  for (const name of ['roundIds', 'districts', 'unitKinds', 'ageBands'] as const) {
+    const boxes = [...document.querySelectorAll<HTMLInputElement>(`input[name="${name}"]`)];
+    const on = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (on.length > 0 && on.length < boxes.length) chosen[name] = on.join(',');
+  }
+  return chosen;
+}
+
+/** GET an aggregate with the filters, remembered for the panel's CSV download. */
+async function fetchAggregate<T>(
+  api: ReturnType<typeof createLinealClient>,
+  panel: string,
+  path: string,
+  query: Record<string, string>,
+): Promise<T> {
+  requests.set(panel, { path, query });
+  // The typed client checks paths at compile time; the query is the same for every aggregate.
+  const answer = await (api.GET as (p: string, o: object) => Promise<unknown>)(path, {
+    params: { query },
+  });
+  return unwrap(answer as never) as T;
+}
+
+async function load(key: string, withOptions = true): Promise<void> {
   reset();
   setStatus('Loading…');
   const api = createLinealClient({ baseUrl: location.origin, apiKey: key, retries: 1 });
   let path = '/v1/analytics';
   try {
-    const [zones, coverage, early] = await Promise.all([
-      api
-        .GET('/v1/analytics/zone-distribution', { params: { query: { groupBy: 'round' } } })
-        .then(unwrap),
-      api.GET('/v1/analytics/coverage', { params: { query: { groupBy: 'unit' } } }).then(unwrap),
-      api
-        .GET('/v1/analytics/early-detection', { params: { query: { groupBy: 'cohort,district' } } })
-        .then(unwrap),
+    if (withOptions) await loadFilterOptions(api);
+    const f = filters;
+    // Concern reports are dated, not in rounds: they take every filter but the rounds.
+    const { roundIds: _rounds, ...undated } = f;
+    const [zones, coverage, early, follow, reports] = await Promise.all([
+      fetchAggregate<Schemas['ZoneDistribution']>(api, 'zones', '/v1/analytics/zone-distribution', {
+        ...f,
+        groupBy: 'round',
+      }),
+      fetchAggregate<Schemas['CoverageAnalytics']>(api, 'coverage', '/v1/analytics/coverage', {
+        ...f,
+        groupBy: 'unit',
+      }),
+      fetchAggregate<Schemas['EarlyDetection']>(api, 'early', '/v1/analytics/early-detection', {
+        ...f,
+        groupBy: 'cohort,district',
+      }),
+      fetchAggregate<Schemas['FollowThrough']>(api, 'follow', '/v1/analytics/follow-through', {
+        ...f,
+        groupBy: 'unit',
+      }),
+      fetchAggregate<Schemas['ConcernReportStats']>(
+        api,
+        'reports',
+        '/v1/analytics/concern-reports',
+        { ...undated, groupBy: 'year' },
+      ),
     ]);
     byId('dashboard').hidden = false;
     const rounds = renderZones(zones);
     renderCoverage(coverage);
     renderEarly(early);
+    renderFollow(follow);
+    renderReports(reports);
     const from = rounds[rounds.length - 2];
     const to = rounds[rounds.length - 1];
     if (from && to) {
       path = '/v1/analytics/transitions';
+      const { roundIds: _r, ...rest } = f;
       renderTransitions(
-        unwrap(
-          await api.GET('/v1/analytics/transitions', {
-            params: { query: { fromRoundId: from.id, toRoundId: to.id } },
-          }),
-        ),
+        await fetchAggregate<Schemas['Transitions']>(api, 'transitions', path, {
+          ...rest,
+          fromRoundId: from.id,
+          toRoundId: to.id,
+        }),
       );
     } else {
+      requests.delete('transitions');
       renderNoTransitions(rounds);
     }
     setStatus(`Updated ${new Date().toLocaleString('da-DK')}.`);
@@ -475,6 +684,28 @@ async function load(key: string): Promise<void> {
   }
 }
 
+/** Downloads a panel's figures as CSV (the aggregate's .csv route, with the key). */
+async function download(panel: string): Promise<void> {
+  const request = requests.get(panel);
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (!request || !key) return;
+  const url = new URL(`${request.path}.csv`, location.origin);
+  for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+  if (!res.ok) {
+    showError(`${res.status} ${res.statusText}: the download failed.`);
+    return;
+  }
+  const link = el('a', {
+    href: URL.createObjectURL(await res.blob()),
+    download: `${request.path.split('/').at(-1)}.csv`,
+  }) as HTMLAnchorElement;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
 function start(): void {
   const input = byId<HTMLInputElement>('api-key');
   byId('key-form').addEventListener('submit', (event) => {
@@ -483,6 +714,7 @@ function start(): void {
     if (!key) return;
     document.body.removeAttribute('data-error');
     sessionStorage.setItem(KEY_STORAGE, key);
+    filters = {};
     void load(key);
   });
   byId('forget-key').addEventListener('click', () => {
@@ -490,8 +722,26 @@ function start(): void {
     input.value = '';
     reset();
     byId('dashboard').hidden = true;
+    byId('filters').hidden = true;
     setStatus('Key forgotten.');
   });
+  byId('filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    filters = readFilters();
+    const key = sessionStorage.getItem(KEY_STORAGE);
+    if (key) void load(key, false);
+  });
+  byId('clear-filters').addEventListener('click', () => {
+    for (const box of document.querySelectorAll<HTMLInputElement>('#filters input')) {
+      box.checked = true;
+    }
+    filters = {};
+    const key = sessionStorage.getItem(KEY_STORAGE);
+    if (key) void load(key, false);
+  });
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.download')) {
+    button.addEventListener('click', () => void download(button.dataset.panel ?? ''));
+  }
   const saved = sessionStorage.getItem(KEY_STORAGE);
   if (saved) {
     input.value = saved;
