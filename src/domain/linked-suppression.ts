@@ -95,7 +95,8 @@ export interface CountedRecord<R> {
 }
 
 interface Item<R> {
-  key: string;
+  /** Its interned values as one number (mixed radix over the dimensions). */
+  key: number;
   count: number;
   hidden: boolean;
   /** The measure's total level, or a published zero: published, never hidden. */
@@ -108,13 +109,15 @@ interface Item<R> {
   /** A record of the item, to read its values at coarser levels. */
   sample: R;
   levels: number[];
-  /** The value per dimension at the item's level. */
-  values: string[];
+  /** The interned value per dimension at the item's level. */
+  ids: number[];
+  /** Its sample's interned values, per dimension and level. */
+  table: number[][];
   constraints: Constraint<R>[];
 }
 
 interface Constraint<R> {
-  key: string;
+  key: number;
   /** The dimension its members are finer in. */
   dimension: number;
   total: Item<R>;
@@ -132,11 +135,6 @@ export interface LinkedSuppression<R> {
   itemCount(): number;
 }
 
-const SEP = '\u001f';
-
-const keyOf = (levels: LevelVector, values: readonly string[]) =>
-  values.map((value, d) => `${levels[d]}:${value}`).join(SEP);
-
 /** Every combination of one level per dimension. */
 function levelVectors<R>(dimensions: readonly LatticeDimension<R>[]): number[][] {
   let vectors: number[][] = [[]];
@@ -150,8 +148,7 @@ function levelVectors<R>(dimensions: readonly LatticeDimension<R>[]): number[][]
   return vectors;
 }
 
-const byKey = <T extends { key: string }>(a: T, b: T) =>
-  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+const byKey = <T extends { key: number }>(a: T, b: T) => a.key - b.key;
 
 /** Hidden, and not given away by a constraint of public items (see `pinned`). */
 const secret = <R>(item: Item<R>) => item.hidden && !item.pinned;
@@ -195,10 +192,49 @@ function complement<R>(
   return hiddenSum > 0 || secret(total) ? zero : undefined;
 }
 
+/** Work steps between two turns of the event loop in `suppressLinkedAsync`. */
+const STEPS_PER_TURN = 20_000;
+
+/** `suppressLinkedAsync` without turns of the event loop (for small inputs and tests). */
 export function suppressLinked<R>(
   records: readonly CountedRecord<R>[],
   spec: LatticeSpec<R>,
 ): LinkedSuppression<R> {
+  const run = build(records, spec);
+  for (;;) {
+    const step = run.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same suppression, computed in slices with a turn of the event loop between them, so that
+ * a large cube (tens of thousands of records: seconds of work) never holds up other requests.
+ */
+export async function suppressLinkedAsync<R>(
+  records: readonly CountedRecord<R>[],
+  spec: LatticeSpec<R>,
+): Promise<LinkedSuppression<R>> {
+  const run = build(records, spec);
+  for (;;) {
+    const step = run.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function* build<R>(
+  records: readonly CountedRecord<R>[],
+  spec: LatticeSpec<R>,
+): Generator<void, LinkedSuppression<R>> {
+  let steps = 0;
+  /** True every STEPS_PER_TURN steps of work: time to yield. */
+  const turn = (n = 1) => {
+    steps += n;
+    if (steps < STEPS_PER_TURN) return false;
+    steps = 0;
+    return true;
+  };
   const minCount = spec.minCount ?? MIN_COUNT;
   if (!Number.isSafeInteger(minCount) || minCount < 1) {
     throw new RangeError(`suppression: minCount must be a positive integer, got ${minCount}`);
@@ -208,9 +244,58 @@ export function suppressLinked<R>(
   if (measureDim?.levels.length !== 2) {
     throw new RangeError('suppression: the measure must be a dimension with two levels');
   }
-  const items = new Map<string, Item<R>>();
-  const addItem = (sample: R, levels: number[], values: string[]): Item<R> => {
-    const key = keyOf(levels, values);
+  // Values are interned as small integers per dimension (each level's values apart), and an
+  // item's key is its values as one number, mixed radix over the dimensions: a Map over numbers
+  // is several times faster than over strings. Records are put in a canonical order first, so
+  // that the numbers (and with them every tie-break) do not depend on the order they came in.
+  const interned = dimensions.map(() => new Map<string, number>());
+  const intern = (d: number, level: number, value: string) => {
+    const names = interned[d] as Map<string, number>;
+    const name = `${level}\u001f${value}`;
+    let id = names.get(name);
+    if (id === undefined) {
+      id = names.size;
+      names.set(name, id);
+    }
+    return id;
+  };
+  const finest = (record: R) =>
+    dimensions.map((dim) => (dim.levels[0] as LatticeLevel<R>).value(record)).join('\u001f');
+  const tableOf = (record: R) =>
+    dimensions.map((dim, d) => dim.levels.map((level, l) => intern(d, l, level.value(record))));
+  const ordered = records
+    .map((r) => ({ ...r, name: finest(r.record) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const tables = ordered.map((r) => tableOf(r.record));
+  for (const value of measure.values) intern(measure.dimension, 0, value);
+  // Strides of the mixed radix (the values interned now: a lookup of any other is a miss).
+  const strides: number[] = [];
+  let span = 1;
+  for (const names of interned) {
+    strides.push(span);
+    span *= Math.max(1, names.size);
+  }
+  if (!Number.isSafeInteger(span * dimensions.length * 8)) {
+    throw new RangeError('suppression: too many distinct values for one cube');
+  }
+  const idKey = (ids: readonly number[]) => {
+    let key = 0;
+    for (let d = 0; d < ids.length; d++) key += (ids[d] as number) * (strides[d] as number);
+    return key;
+  };
+  // A lookup may intern values no record has (an unknown group): those are misses.
+  const sizes = interned.map((names) => names.size);
+  const internedBefore = (ids: readonly number[]) =>
+    ids.every((id, d) => id < (sizes[d] as number));
+
+  const items = new Map<number, Item<R>>();
+  const addItem = (
+    sample: R,
+    table: number[][],
+    levels: number[],
+    key: number,
+    ids?: number[],
+  ): Item<R> => {
     let item = items.get(key);
     if (!item) {
       item = {
@@ -221,7 +306,8 @@ export function suppressLinked<R>(
         isPublic: levels[measure.dimension] === 1 && (spec.publicTotal?.(levels) ?? true),
         sample,
         levels,
-        values,
+        ids: ids ?? levels.map((l, d) => (table[d] as number[])[l] as number),
+        table,
         constraints: [],
       };
       items.set(key, item);
@@ -229,9 +315,8 @@ export function suppressLinked<R>(
     return item;
   };
   const vectors = levelVectors(dimensions);
-  const valuesAt = (record: R, levels: readonly number[]) =>
-    dimensions.map((dim, d) => (dim.levels[levels[d] as number] as LatticeLevel<R>).value(record));
-  for (const { record, count } of records) {
+  for (const [i, { record, count }] of ordered.entries()) {
+    if (turn(vectors.length)) yield;
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new RangeError(`suppression: a count must be a non-negative integer, got ${count}`);
     }
@@ -239,32 +324,42 @@ export function suppressLinked<R>(
     if (!measure.values.includes(value)) {
       throw new RangeError(`suppression: unknown measure value ${JSON.stringify(value)}`);
     }
-    for (const levels of vectors) addItem(record, levels, valuesAt(record, levels)).count += count;
+    const table = tables[i] as number[][];
+    for (const levels of vectors) {
+      let key = 0;
+      for (let d = 0; d < levels.length; d++) {
+        key += ((table[d] as number[])[levels[d] as number] as number) * (strides[d] as number);
+      }
+      addItem(record, table, levels, key).count += count;
+    }
   }
   // Every group has a cell per measure value: the missing ones are zeros.
+  const measureIds = measure.values.map((value) => intern(measure.dimension, 0, value));
   for (const item of [...items.values()]) {
+    if (turn()) yield;
     if (item.levels[measure.dimension] !== 1) continue;
     const levels = item.levels.map((level, d) => (d === measure.dimension ? 0 : level));
-    for (const value of measure.values) {
-      const values = item.values.map((v, d) => (d === measure.dimension ? value : v));
-      addItem(item.sample, levels, values);
+    for (const valueId of measureIds) {
+      const ids = item.ids.map((v, d) => (d === measure.dimension ? valueId : v));
+      addItem(item.sample, item.table, levels, idKey(ids), ids);
     }
   }
 
   // Constraints: each item is a member of the item one level coarser in each dimension. Its
-  // value there is read from its sample record (for a zero item, the sample is another zone's
+  // value there is read from its sample's table (for a zero item, the sample is another zone's
   // record of the same group, which differs only in the measure).
-  const constraints = new Map<string, Constraint<R>>();
+  const constraints = new Map<number, Constraint<R>>();
   for (const item of items.values()) {
+    if (turn(dimensions.length)) yield;
     dimensions.forEach((dim, d) => {
       const level = item.levels[d] as number;
       dim.levels.forEach((coarser, c) => {
         if (!coarser.finer.includes(level)) return;
-        const levels = item.levels.map((l, i) => (i === d ? c : l));
-        const values = item.values.map((v, i) => (i === d ? coarser.value(item.sample) : v));
-        const total = items.get(keyOf(levels, values));
+        const stride = strides[d] as number;
+        const coarserId = (item.table[d] as number[])[c] as number;
+        const total = items.get(item.key + (coarserId - (item.ids[d] as number)) * stride);
         if (!total) return;
-        const ckey = `${total.key}|${d}|${level}`;
+        const ckey = (total.key * dimensions.length + d) * 8 + level;
         let constraint = constraints.get(ckey);
         if (!constraint) {
           constraint = { key: ckey, dimension: d, total, members: [] };
@@ -280,17 +375,12 @@ export function suppressLinked<R>(
   // How common each item's measure value is in its population (for the choice of zeros).
   const scope = spec.scope ?? [];
   const populationOf = (item: Item<R>) => {
-    const top = (d: number) => (dimensions[d] as LatticeDimension<R>).levels.length - 1;
-    const coarse = (d: number) => d !== measure.dimension && !scope.includes(d);
-    const levels = item.levels.map((level, d) => (coarse(d) ? top(d) : level));
-    const values = item.values.map((value, d) =>
-      coarse(d)
-        ? ((dimensions[d] as LatticeDimension<R>).levels[top(d)] as LatticeLevel<R>).value(
-            item.sample,
-          )
-        : value,
-    );
-    return items.get(keyOf(levels, values))?.count ?? 0;
+    const ids = item.ids.map((v, d) => {
+      if (d === measure.dimension || scope.includes(d)) return v;
+      const row = item.table[d] as number[];
+      return row[row.length - 1] as number;
+    });
+    return items.get(idKey(ids))?.count ?? 0;
   };
   const populationCount = new Map<Item<R>, number>();
   for (const item of items.values()) {
@@ -300,12 +390,9 @@ export function suppressLinked<R>(
   // (nobody of the unit's 40 children is red, so none of its 3 girls is either).
   const groupTotal = (item: Item<R>) =>
     items.get(
-      keyOf(
-        item.levels.map((level, d) => (d === measure.dimension ? 1 : level)),
-        item.values.map((value, d) =>
-          d === measure.dimension
-            ? (measureDim.levels[1] as LatticeLevel<R>).value(item.sample)
-            : value,
+      idKey(
+        item.ids.map((v, d) =>
+          d === measure.dimension ? ((item.table[d] as number[])[1] as number) : v,
         ),
       ),
     )?.count ?? 0;
@@ -334,6 +421,7 @@ export function suppressLinked<R>(
   for (let changed = true; changed; ) {
     changed = false;
     for (const item of items.values()) {
+      if (turn()) yield;
       if (known(item)) continue;
       if (
         item.constraints.some(({ total, members }) =>
@@ -360,13 +448,20 @@ export function suppressLinked<R>(
 
   // Complementary suppression, constraint by constraint in key order, re-checking the
   // constraints of each newly hidden item.
-  const ordered = [...constraints.values()].sort(byKey);
-  for (const c of ordered) c.members.sort(byKey);
-  const queue: Constraint<R>[] = [...ordered];
+  const inOrder = [...constraints.values()].sort(byKey);
+  for (const c of inOrder) c.members.sort(byKey);
+  // A FIFO over a growing array (a head index, not shift(): that would copy the queue).
+  const queue: Constraint<R>[] = [...inOrder];
   const queued = new Set<Constraint<R>>(queue);
-  while (queue.length > 0) {
-    const constraint = queue.shift() as Constraint<R>;
+  for (let head = 0; head < queue.length; head++) {
+    if (turn()) yield;
+    const constraint = queue[head] as Constraint<R>;
     queued.delete(constraint);
+    // Drop what has been processed now and then, so the array stays small.
+    if (head > 100_000 && head * 2 > queue.length) {
+      queue.splice(0, head + 1);
+      head = -1;
+    }
     if (!unsafe(constraint)) continue;
     const item = complement(constraint, likelihood);
     if (!item) continue;
@@ -385,7 +480,9 @@ export function suppressLinked<R>(
 
   return {
     cell(record, levels) {
-      const item = items.get(keyOf(levels, valuesAt(record, levels)));
+      const table = tableOf(record);
+      const ids = levels.map((l, d) => (table[d] as number[])[l] as number);
+      const item = internedBefore(ids) ? items.get(idKey(ids)) : undefined;
       const count = item?.count ?? 0;
       const hidden = item?.hidden === true;
       return { count, suppressed: hidden, value: hidden ? null : count };

@@ -203,7 +203,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
     async (request) => {
       const { groupBy, ...filter } = request.query;
-      return runner.run(request, zoneDistribution, { filter, groupBy });
+      return runner.runThen(request, zoneDistribution, { filter, groupBy });
     },
   );
 
@@ -224,7 +224,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { r
     },
     async (request) => {
       const { fromRoundId, toRoundId, groupBy, ...filter } = request.query;
-      return runner.run(request, transitions, { filter, groupBy, fromRoundId, toRoundId });
+      return runner.runThen(request, transitions, { filter, groupBy, fromRoundId, toRoundId });
     },
   );
 };

@@ -33,11 +33,13 @@ import {
   type TransitionCube,
   transitionCell,
   transitionCube,
+  transitionCubeAsync,
   transitionLevels,
   type ZoneCube,
   type ZoneKey,
   zoneCell,
   zoneCube,
+  zoneCubeAsync,
   zoneKeys,
 } from './zone-lattice.js';
 
@@ -165,7 +167,9 @@ export async function zoneDistribution(
   // The finest counts, ordered by the asked groups first (so groups come in SQL's order).
   const order = [...dims, ...cubeDimensions.filter((d) => !dims.includes(d))];
   const rows = await zoneCounts(trx, session.municipalityId, filter, order);
-  return zoneDistributionOf(rows, dims);
+  // The cube is computed after the transaction, in slices (seconds for a large municipality):
+  // neither a connection nor the event loop is held meanwhile.
+  return async () => zoneDistributionOf(rows, dims, await zoneCubeAsync(rows));
 }
 
 /**
@@ -267,7 +271,8 @@ export async function transitions(
   const to = await requireRound(trx, m, toRoundId);
   const order = [...dims, ...transitionCubeDimensions.filter((d) => !dims.includes(d))];
   const rows = await transitionCounts(trx, m, filter, order, fromRoundId, toRoundId);
-  return transitionsOf(from, to, rows, dims);
+  // As zoneDistribution: the cube after the transaction, in slices.
+  return async () => transitionsOf(from, to, rows, dims, await transitionCubeAsync(rows));
 }
 
 /**

@@ -3,8 +3,10 @@ import {
   type LevelVector,
   type LinkedSuppression,
   suppressLinked,
+  suppressLinkedAsync,
 } from '../../domain/linked-suppression.js';
 import type { Cell } from '../../domain/suppression.js';
+import { cachedCube } from './cube-cache.js';
 import type { TransitionRow, ZoneCountRow } from './repository.js';
 import { type Dimension, dimensions } from './schemas.js';
 
@@ -85,14 +87,23 @@ export type ZoneCube = LinkedSuppression<ZoneCountRow>;
 
 /** The protected cube of the finest zone counts (one row per round, unit, band, sex, cohort, zone). */
 export function zoneCube(rows: readonly ZoneCountRow[]): ZoneCube {
-  return suppressLinked(
+  return suppressLinked(...zoneCubeInput(rows));
+}
+
+/** `zoneCube` in slices (event loop free in between), cached by the rows (cube-cache.ts). */
+export function zoneCubeAsync(rows: readonly ZoneCountRow[]): Promise<ZoneCube> {
+  return cachedCube('zone', rows, () => suppressLinkedAsync(...zoneCubeInput(rows)));
+}
+
+function zoneCubeInput(rows: readonly ZoneCountRow[]) {
+  return [
     rows.map((row) => ({ record: { ...row, zone: zoneOf(row) }, count: row.count })),
     {
       dimensions: latticeDimensions,
       measure: { dimension: ZONE, values: zoneKeys },
       scope: [ROUND],
     },
-  );
+  ] as const;
 }
 
 /** The cube's levels of a grouping (zone cells: the zone's level; totals: all zones). */
@@ -172,15 +183,24 @@ export type TransitionCube = LinkedSuppression<TransitionRow>;
 
 /** The protected cube of the finest transition counts (one row per group, from and to zone). */
 export function transitionCube(rows: readonly TransitionRow[]): TransitionCube {
-  return suppressLinked(
+  return suppressLinked(...transitionCubeInput(rows));
+}
+
+/** `transitionCube` in slices (event loop free in between), cached by the rows. */
+export function transitionCubeAsync(rows: readonly TransitionRow[]): Promise<TransitionCube> {
+  return cachedCube('transition', rows, () => suppressLinkedAsync(...transitionCubeInput(rows)));
+}
+
+function transitionCubeInput(rows: readonly TransitionRow[]) {
+  return [
     rows.map((row) => ({ record: row, count: row.count })),
     {
       dimensions: transitionDimensions,
       measure: { dimension: TO, values: zoneKeys },
-      publicTotal: (levels) => levels[FROM] === 1,
+      publicTotal: (levels: LevelVector) => levels[FROM] === 1,
       tinyGroups: [FROM, TO],
     },
-  );
+  ] as const;
 }
 
 /** The transition cube's levels of a grouping, at a from level (0 zone, 1 all) and to level. */

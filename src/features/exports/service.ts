@@ -7,7 +7,7 @@ import type { ReadOn } from '../../request/runner.js';
 import type { Session } from '../../request/session.js';
 import { zoneCounts } from '../analytics/repository.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
-import { cubeDimensions } from '../analytics/zone-lattice.js';
+import { cubeDimensions, zoneCubeAsync } from '../analytics/zone-lattice.js';
 import {
   answerColumnSpecs,
   type ColumnSpec,
@@ -130,7 +130,7 @@ export async function openAssessmentExport(
   session: Session,
   trx: Transaction<DB>,
   input: ExportInput,
-): Promise<(read: ReadOn) => ExportBody> {
+): Promise<(read: ReadOn) => Promise<ExportBody>> {
   const municipalityId = session.municipalityId;
   if (session.access.isUnitLimited) {
     throw new ForbiddenError('Exports cover the whole municipality; this key is limited to units.');
@@ -151,55 +151,67 @@ export async function openAssessmentExport(
     byRound,
     answers,
   );
-  let rowsOf: (page: ExportSourceRow[]) => object[];
-  let release: ReleaseCounts | undefined;
-  if (byRound) {
-    // The release plan, from the same zone counts the zone distributions of this filter read.
-    const plan = releasePlan(await zoneCounts(trx, municipalityId, filter, cubeDimensions));
-    release = releaseCounts(plan);
-    let assessment = 0;
-    rowsOf = (page) => {
-      const out: object[] = [];
-      for (const row of page) {
-        const rung = plan.rungOf(row);
-        // A row of a class the plan does not release (or that did not exist when it was made:
-        // written during the export) is left out.
-        if (rung === undefined) continue;
-        if (answers) {
-          assessment += 1;
-          out.push(...toAnswerRows(row, rung, assessment));
-        } else out.push(toExportRow(row, rung));
-      }
-      return out;
-    };
-  } else {
-    const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
-    rowsOf = (page) => page.map((row) => toDetailedRow(row, pseudonym));
-  }
-  const specs =
-    detail === 'default'
-      ? exportColumnSpecs
-      : detail === 'answers'
-        ? answerColumnSpecs
-        : detailedColumnSpecs;
-  return (read) => ({
-    stream: exportStream(
-      exportPages(
-        read,
-        municipalityId,
-        filter,
-        pageSize,
-        input.signal,
-        firstPage,
-        byRound,
-        answers,
+  // The zone counts the release plan is made from: those the zone distributions of this filter
+  // read. The plan itself (a cube: seconds for a large municipality) is made after the
+  // transaction, in slices.
+  const zoneRows = byRound ? await zoneCounts(trx, municipalityId, filter, cubeDimensions) : [];
+  const plan = async () => releasePlan(zoneRows, await zoneCubeAsync(zoneRows));
+  return async (read) => {
+    const body = exportBody(byRound ? await plan() : undefined);
+    return {
+      stream: exportStream(
+        exportPages(
+          read,
+          municipalityId,
+          filter,
+          pageSize,
+          input.signal,
+          firstPage,
+          byRound,
+          answers,
+        ),
+        body.specs,
+        body.rowsOf,
+        input,
       ),
-      specs,
-      rowsOf,
-      input,
-    ),
-    ...(release ? { release } : {}),
-  });
+      ...(body.release ? { release: body.release } : {}),
+    };
+  };
+
+  /** How the pages become rows of this export (with the release plan of a default one). */
+  function exportBody(releasePlanned: ReleasePlan | undefined) {
+    let rowsOf: (page: ExportSourceRow[]) => object[];
+    let release: ReleaseCounts | undefined;
+    if (releasePlanned) {
+      const plan = releasePlanned;
+      release = releaseCounts(plan);
+      let assessment = 0;
+      rowsOf = (page) => {
+        const out: object[] = [];
+        for (const row of page) {
+          const rung = plan.rungOf(row);
+          // A row of a class the plan does not release (or that did not exist when it was made:
+          // written during the export) is left out.
+          if (rung === undefined) continue;
+          if (answers) {
+            assessment += 1;
+            out.push(...toAnswerRows(row, rung, assessment));
+          } else out.push(toExportRow(row, rung));
+        }
+        return out;
+      };
+    } else {
+      const pseudonym = pseudonymizer(session.cprSecret, municipalityId);
+      rowsOf = (page) => page.map((row) => toDetailedRow(row, pseudonym));
+    }
+    const specs =
+      detail === 'default'
+        ? exportColumnSpecs
+        : detail === 'answers'
+          ? answerColumnSpecs
+          : detailedColumnSpecs;
+    return { specs, rowsOf, release };
+  }
 }
 
 /** How a format writes: a head, each slice of rows, the end of each page, and the end. */
