@@ -40,6 +40,19 @@ const duckdbTypes: Record<string, string> = {
   boolean: 'BOOLEAN',
 };
 
+/** The column types DuckDB reads from a Parquet file are those of the data dictionary. */
+async function expectTypes(
+  duck: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  file: string,
+  specs: readonly { name: string; type: string }[],
+) {
+  const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file}`);
+  const types = Object.fromEntries(
+    described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
+  );
+  expect(types).toEqual(Object.fromEntries(specs.map((c) => [c.name, duckdbTypes[c.type]])));
+}
+
 describeEngines('exports in analysts’ formats', (t) => {
   let demo: DemoResult;
   let admin: string;
@@ -74,13 +87,7 @@ describeEngines('exports in analysts’ formats', (t) => {
     const db = await DuckDBInstance.create(':memory:');
     const duck = await db.connect();
     const file = (ext: string) => `'${path.join(dir, `${t.engine}.${ext}`)}'`;
-    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file('parquet')}`);
-    const types = Object.fromEntries(
-      described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
-    );
-    expect(types).toEqual(
-      Object.fromEntries(exportColumnSpecs.map((c) => [c.name, duckdbTypes[c.type]])),
-    );
+    await expectTypes(duck, file('parquet'), exportColumnSpecs);
     const count = async (ext: string) =>
       Number(
         (await duck.runAndReadAll(`SELECT count(*) AS n FROM ${file(ext)}`)).getRows()[0]?.[0],
@@ -149,13 +156,7 @@ describeEngines('exports in analysts’ formats', (t) => {
     const db = await DuckDBInstance.create(':memory:');
     const duck = await db.connect();
     const file = `'${path.join(dir, `${t.engine}-detailed.parquet`)}'`;
-    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file}`);
-    const types = Object.fromEntries(
-      described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
-    );
-    expect(types).toEqual(
-      Object.fromEntries(detailedColumnSpecs.map((c) => [c.name, duckdbTypes[c.type]])),
-    );
+    await expectTypes(duck, file, detailedColumnSpecs);
     const n = await duck.runAndReadAll(`SELECT count(*) FROM ${file}`);
     expect(Number(n.getRows()[0]?.[0])).toBe(demo.counts.assessments);
     duck.closeSync();
@@ -259,13 +260,7 @@ describeEngines('exports in analysts’ formats', (t) => {
     const db = await DuckDBInstance.create(':memory:');
     const duck = await db.connect();
     const file = (ext: string) => `'${path.join(dir, `${t.engine}-answers.${ext}`)}'`;
-    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${file('parquet')}`);
-    const types = Object.fromEntries(
-      described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
-    );
-    expect(types).toEqual(
-      Object.fromEntries(answerColumnSpecs.map((c) => [c.name, duckdbTypes[c.type]])),
-    );
+    await expectTypes(duck, file('parquet'), answerColumnSpecs);
     const [summary] = (
       await duck.runAndReadAll(
         `SELECT count(*) AS items, count(DISTINCT assessment) AS assessments,

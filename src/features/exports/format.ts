@@ -72,21 +72,20 @@ export function toDetailedRow(
 
 /** The answer rows of an assessment released at `rung`: one per answered item, by item key. */
 export function toAnswerRows(row: ExportSourceRow, rung: number, assessment: number) {
-  const base = toExportRow(row, rung);
+  // The assessment's released columns but its figures (level, score, flags): the items instead.
+  const {
+    level: _level,
+    score: _score,
+    red_flag_count: _count,
+    flags: _flags,
+    ...released
+  } = toExportRow(row, rung);
   const keys = Object.keys(row.answers ?? {}).sort();
   return keys.map((key) => {
     const value = row.answers?.[key];
     return {
       assessment,
-      round_id: base.round_id,
-      round_name: base.round_name,
-      round_start: base.round_start,
-      district: base.district,
-      unit_kind: base.unit_kind,
-      age_band: base.age_band,
-      sex: base.sex,
-      ruler_key: base.ruler_key,
-      zone: base.zone,
+      ...released,
       item_key: key,
       domain: row.domains?.[key] ?? null,
       answer: typeof value === 'number' ? value : null,

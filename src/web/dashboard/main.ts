@@ -707,6 +707,13 @@ async function download(panel: string): Promise<void> {
 }
 
 function start(): void {
+  // A table wider than a phone scrolls inside its box: the box is a named region that the
+  // keyboard can reach (set here rather than in the page, whose markup stays plain).
+  for (const box of document.querySelectorAll<HTMLElement>('.table[data-label]')) {
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-label', box.dataset.label ?? '');
+    box.tabIndex = 0;
+  }
   const input = byId<HTMLInputElement>('api-key');
   byId('key-form').addEventListener('submit', (event) => {
     event.preventDefault();
