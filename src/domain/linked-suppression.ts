@@ -478,6 +478,11 @@ function* build<R>(
     }
   }
 
+  // Only the items' counts and flags are looked up from here on: the constraints (the larger
+  // part of a big cube's memory) are let go, so a cached cube holds little more than its items.
+  constraints.clear();
+  for (const item of items.values()) item.constraints = [];
+
   return {
     cell(record, levels) {
       const table = tableOf(record);

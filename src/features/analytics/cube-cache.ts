@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
  * that changes any count makes a new cube; nothing has to be invalidated.
  */
 
-const MAX_ENTRIES = 4;
+/** Two: a dashboard's zone and transition cubes (a large one holds ~100 MB of items). */
+const MAX_ENTRIES = 2;
 const entries = new Map<string, Promise<unknown>>();
 
 /** The cube of `rows` (of one kind), from the cache or computed by `build`. */
