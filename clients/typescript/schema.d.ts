@@ -16055,9 +16055,9 @@ export interface operations {
             /** @description CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null. */
             200: {
                 headers: {
-                    /** @description Rows in the body. */
+                    /** @description Rows in the body (in the answers export: assessments, each of several rows). */
                     "Lineal-Export-Rows"?: number;
-                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    /** @description Of those, released with some quasi-identifiers generalised to `*`. */
                     "Lineal-Export-Generalised"?: number;
                     /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
                     "Lineal-Export-Suppressed"?: number;
@@ -16177,9 +16177,9 @@ export interface operations {
             /** @description One JSON object per line; `flags` is an array of flag kinds. */
             200: {
                 headers: {
-                    /** @description Rows in the body. */
+                    /** @description Rows in the body (in the answers export: assessments, each of several rows). */
                     "Lineal-Export-Rows"?: number;
-                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    /** @description Of those, released with some quasi-identifiers generalised to `*`. */
                     "Lineal-Export-Generalised"?: number;
                     /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
                     "Lineal-Export-Suppressed"?: number;
@@ -16299,9 +16299,9 @@ export interface operations {
             /** @description Apache Parquet (snappy): dates as DATE, counts and levels as INT32, `flags` a list of strings; one row group per page of 5,000 rows. */
             200: {
                 headers: {
-                    /** @description Rows in the body. */
+                    /** @description Rows in the body (in the answers export: assessments, each of several rows). */
                     "Lineal-Export-Rows"?: number;
-                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    /** @description Of those, released with some quasi-identifiers generalised to `*`. */
                     "Lineal-Export-Generalised"?: number;
                     /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
                     "Lineal-Export-Suppressed"?: number;
@@ -16524,9 +16524,9 @@ export interface operations {
             /** @description CSV (RFC 4180, CRLF line ends) with a header line; empty fields are null. */
             200: {
                 headers: {
-                    /** @description Rows in the body. */
+                    /** @description Rows in the body (in the answers export: assessments, each of several rows). */
                     "Lineal-Export-Rows"?: number;
-                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    /** @description Of those, released with some quasi-identifiers generalised to `*`. */
                     "Lineal-Export-Generalised"?: number;
                     /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
                     "Lineal-Export-Suppressed"?: number;
@@ -16646,9 +16646,9 @@ export interface operations {
             /** @description One JSON object per line; `flags` is an array of flag kinds. */
             200: {
                 headers: {
-                    /** @description Rows in the body. */
+                    /** @description Rows in the body (in the answers export: assessments, each of several rows). */
                     "Lineal-Export-Rows"?: number;
-                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    /** @description Of those, released with some quasi-identifiers generalised to `*`. */
                     "Lineal-Export-Generalised"?: number;
                     /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
                     "Lineal-Export-Suppressed"?: number;
@@ -16768,9 +16768,9 @@ export interface operations {
             /** @description Apache Parquet (snappy): dates as DATE, counts and levels as INT32, `flags` a list of strings; one row group per page of 5,000 rows. */
             200: {
                 headers: {
-                    /** @description Rows in the body. */
+                    /** @description Rows in the body (in the answers export: assessments, each of several rows). */
                     "Lineal-Export-Rows"?: number;
-                    /** @description Rows in the body with some quasi-identifiers generalised to `*`. */
+                    /** @description Of those, released with some quasi-identifiers generalised to `*`. */
                     "Lineal-Export-Generalised"?: number;
                     /** @description Rows left out: too rare, or hidden by the zone distributions, at every step. */
                     "Lineal-Export-Suppressed"?: number;

@@ -118,10 +118,13 @@ async function sendExport(
 
 /** The default export's response headers (RFC 9110 fields, declared in OpenAPI). */
 const releaseHeaders = {
-  'Lineal-Export-Rows': { type: 'integer', description: 'Rows in the body.' },
+  'Lineal-Export-Rows': {
+    type: 'integer',
+    description: 'Rows in the body (in the answers export: assessments, each of several rows).',
+  },
   'Lineal-Export-Generalised': {
     type: 'integer',
-    description: 'Rows in the body with some quasi-identifiers generalised to `*`.',
+    description: 'Of those, released with some quasi-identifiers generalised to `*`.',
   },
   'Lineal-Export-Suppressed': {
     type: 'integer',
