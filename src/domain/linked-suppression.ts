@@ -130,9 +130,6 @@ export type LevelVector = readonly number[];
 export interface LinkedSuppression<R> {
   /** The item of `record` at `levels`: its count and whether it is hidden. */
   cell(record: R, levels: LevelVector): Cell;
-  /** How many items (of every grouping) are hidden, and how many there are. */
-  hiddenCount(): number;
-  itemCount(): number;
 }
 
 /** Every combination of one level per dimension. */
@@ -492,7 +489,5 @@ function* build<R>(
       const hidden = item?.hidden === true;
       return { count, suppressed: hidden, value: hidden ? null : count };
     },
-    hiddenCount: () => [...items.values()].filter((i) => i.hidden).length,
-    itemCount: () => items.size,
   };
 }

@@ -60,12 +60,7 @@ export function toDetailedRow(
     round_id: row.round_id,
     round_name: row.round_name,
     assessed_on: row.assessed_on,
-    ruler_key: row.ruler_key,
-    zone: row.zone,
-    level: row.level,
-    score: row.score,
-    red_flag_count: row.red_flag_count,
-    flags: row.flags ? row.flags.split(',') : [],
+    ...figuresOf(row),
     status: 'current',
   };
 }
@@ -101,6 +96,13 @@ export function toExportRow(row: ExportSourceRow, rung: number): ExportRow {
     round_name: row.round_name as string,
     round_start: row.round_start as string,
     ...generalise(row, rung),
+    ...figuresOf(row),
+  };
+}
+
+/** The assessment's own figures, as every export has them (flags as a list). */
+function figuresOf(row: ExportSourceRow) {
+  return {
     ruler_key: row.ruler_key,
     zone: row.zone,
     level: row.level,
