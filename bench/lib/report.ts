@@ -23,6 +23,18 @@ export interface AggregatePoint {
   assessments: number;
   zoneDistribution: SequentialStats;
   transitions: SequentialStats;
+  /**
+   * Requests after a change (a unit renamed), median ms: a question asked before (the kept
+   * answer, while the new one is computed in the background) and a question not asked before
+   * (waits for the protected cube computed anew).
+   */
+  cold?: {
+    zoneDistribution: number;
+    transitions: number;
+    zoneComputed: number;
+    transitionsComputed: number;
+    samples: number;
+  };
 }
 
 export interface ExportPoint {
@@ -454,6 +466,21 @@ export function markdownTable(r: Results): string {
         isBase || !base ? '' : `${n(ratio(a[key].p50, base[key].p50), 2)}× (p50)`,
         ...targetCells(t),
       ]);
+      if (a.cold) {
+        const computed = key === 'zoneDistribution' ? 'zoneComputed' : 'transitionsComputed';
+        for (const [what, k] of [
+          ['asked before, after a change (the kept answer)', key],
+          ['not asked before, after a change (cube computed)', computed],
+        ] as const) {
+          rows.push([
+            `3. Analytics ${label}, ${a.multiple}× data, ${what}`,
+            `median ${ms(a.cold[k])} (n=${a.cold.samples})`,
+            isBase || !base?.cold ? '' : `1×: ${ms(base.cold[k])}`,
+            isBase || !base?.cold ? '' : `${n(ratio(a.cold[k], base.cold[k]), 2)}×`,
+            ...targetCells(undefined),
+          ]);
+        }
+      }
     }
   }
   for (const e of r.exports) {

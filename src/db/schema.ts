@@ -400,6 +400,13 @@ export interface ZoneCountsTable {
   n: number;
 }
 
+/** One slot of a municipality's analytics version (see migration 20261211_090000). */
+export interface AnalyticsVersionsTable {
+  municipality_id: string;
+  slot: number;
+  token: string;
+}
+
 export interface ZoneTotalsTable {
   municipality_id: string;
   round_id: string;
@@ -511,6 +518,7 @@ export interface DB {
   zone_totals: ZoneTotalsTable;
   transition_counts: TransitionCountsTable;
   transition_totals: TransitionTotalsTable;
+  analytics_versions: AnalyticsVersionsTable;
   import_jobs: ImportJobsTable;
   import_rows: ImportRowsTable;
   import_errors: ImportErrorsTable;

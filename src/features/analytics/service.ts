@@ -12,6 +12,7 @@ import type { Session } from '../../request/session.js';
 import { findRoundsIn } from '../rounds/repository.js';
 import { requireRound } from '../rounds/service.js';
 import { requireUnit } from '../units/repository.js';
+import { cachedAggregate, cacheKey, filterKey } from './cube-cache.js';
 import {
   childPopulation,
   coverageCounts,
@@ -164,12 +165,24 @@ export async function zoneDistribution(
   { filter, groupBy }: AggregateQuery,
 ) {
   const dims = unique(groupBy);
+  const m = session.municipalityId;
   // The finest counts, ordered by the asked groups first (so groups come in SQL's order).
   const order = [...dims, ...cubeDimensions.filter((d) => !dims.includes(d))];
-  const rows = await zoneCounts(trx, session.municipalityId, filter, order);
-  // The cube is computed after the transaction, in slices (seconds for a large municipality):
-  // neither a connection nor the event loop is held meanwhile.
-  return async () => zoneDistributionOf(rows, dims, await zoneCubeAsync(rows));
+  // Cached by the municipality's analytics version (cube-cache.ts); the cube is computed after
+  // the transaction, in slices (seconds for a large municipality): neither a connection nor the
+  // event loop is held meanwhile.
+  return cachedAggregate(
+    trx,
+    m,
+    JSON.stringify(['zone-distribution', m, filterKey(filter), dims]),
+    (db) => zoneCounts(db, m, filter, order),
+    async (rows, version) =>
+      zoneDistributionOf(
+        rows,
+        dims,
+        await zoneCubeAsync(rows, cacheKey(version, 'zone', m, filterKey(filter))),
+      ),
+  );
 }
 
 /**
@@ -270,9 +283,24 @@ export async function transitions(
   const from = await requireRound(trx, m, fromRoundId);
   const to = await requireRound(trx, m, toRoundId);
   const order = [...dims, ...transitionCubeDimensions.filter((d) => !dims.includes(d))];
-  const rows = await transitionCounts(trx, m, filter, order, fromRoundId, toRoundId);
-  // As zoneDistribution: the cube after the transaction, in slices.
-  return async () => transitionsOf(from, to, rows, dims, await transitionCubeAsync(rows));
+  // As zoneDistribution: cached by version, the cube after the transaction, in slices.
+  return cachedAggregate(
+    trx,
+    m,
+    JSON.stringify(['transitions', m, filterKey(filter), dims, from.id, to.id]),
+    (db) => transitionCounts(db, m, filter, order, fromRoundId, toRoundId),
+    async (rows, version) =>
+      transitionsOf(
+        from,
+        to,
+        rows,
+        dims,
+        await transitionCubeAsync(
+          rows,
+          cacheKey(version, 'transition', m, filterKey(filter), from.id, to.id),
+        ),
+      ),
+  );
 }
 
 /**

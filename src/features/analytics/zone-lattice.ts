@@ -90,9 +90,15 @@ export function zoneCube(rows: readonly ZoneCountRow[]): ZoneCube {
   return suppressLinked(...zoneCubeInput(rows));
 }
 
-/** `zoneCube` in slices (event loop free in between), cached by the rows (cube-cache.ts). */
-export function zoneCubeAsync(rows: readonly ZoneCountRow[]): Promise<ZoneCube> {
-  return cachedCube('zone', rows, () => suppressLinkedAsync(...zoneCubeInput(rows)));
+/**
+ * `zoneCube` in slices (event loop free in between), cached under `key` when there is one: what
+ * the rows were read at (cube-cache.ts).
+ */
+export function zoneCubeAsync(
+  rows: readonly ZoneCountRow[],
+  key: string | undefined,
+): Promise<ZoneCube> {
+  return cachedCube(key, () => suppressLinkedAsync(...zoneCubeInput(rows)));
 }
 
 function zoneCubeInput(rows: readonly ZoneCountRow[]) {
@@ -186,9 +192,12 @@ export function transitionCube(rows: readonly TransitionRow[]): TransitionCube {
   return suppressLinked(...transitionCubeInput(rows));
 }
 
-/** `transitionCube` in slices (event loop free in between), cached by the rows. */
-export function transitionCubeAsync(rows: readonly TransitionRow[]): Promise<TransitionCube> {
-  return cachedCube('transition', rows, () => suppressLinkedAsync(...transitionCubeInput(rows)));
+/** `transitionCube` in slices (event loop free in between), cached under `key` as zoneCubeAsync. */
+export function transitionCubeAsync(
+  rows: readonly TransitionRow[],
+  key: string | undefined,
+): Promise<TransitionCube> {
+  return cachedCube(key, () => suppressLinkedAsync(...transitionCubeInput(rows)));
 }
 
 function transitionCubeInput(rows: readonly TransitionRow[]) {

@@ -5,6 +5,7 @@ import type { DB } from '../../db/schema.js';
 import { ForbiddenError } from '../../errors.js';
 import type { ReadOn } from '../../request/runner.js';
 import type { Session } from '../../request/session.js';
+import { analyticsVersion, cacheKey, filterKey, readAtVersion } from '../analytics/cube-cache.js';
 import { zoneCounts } from '../analytics/repository.js';
 import type { AnalyticsFilter } from '../analytics/schemas.js';
 import { cubeDimensions, zoneCubeAsync } from '../analytics/zone-lattice.js';
@@ -154,8 +155,14 @@ export async function openAssessmentExport(
   // The zone counts the release plan is made from: those the zone distributions of this filter
   // read. The plan itself (a cube: seconds for a large municipality) is made after the
   // transaction, in slices.
-  const zoneRows = byRound ? await zoneCounts(trx, municipalityId, filter, cubeDimensions) : [];
-  const plan = async () => releasePlan(zoneRows, await zoneCubeAsync(zoneRows));
+  const { rows: zoneRows, version } = byRound
+    ? await readAtVersion(trx, municipalityId, await analyticsVersion(trx, municipalityId), () =>
+        zoneCounts(trx, municipalityId, filter, cubeDimensions),
+      )
+    : { rows: [], version: undefined };
+  // The same cube as the zone distributions of this filter (cube-cache.ts).
+  const cubeKey = cacheKey(version, 'zone', municipalityId, filterKey(filter));
+  const plan = async () => releasePlan(zoneRows, await zoneCubeAsync(zoneRows, cubeKey));
   return async (read) => {
     const body = exportBody(byRound ? await plan() : undefined);
     return {
