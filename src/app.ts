@@ -38,6 +38,7 @@ import { healthRoutes } from './features/health/routes.js';
 import { importRoutes } from './features/imports/routes.js';
 import { meRoutes } from './features/me/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
+import { parentNoticeRoutes } from './features/parent-notices/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
@@ -183,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(recommendationRoutes, routeDeps);
   await app.register(worklistRoutes, routeDeps);
   await app.register(flagRoutes, routeDeps);
+  await app.register(parentNoticeRoutes, routeDeps);
   await app.register(concernReportRoutes, routeDeps);
   await app.register(eventRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);

@@ -872,6 +872,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/parent-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parents to be informed, by due date (open ones unless asked otherwise) */
+        get: operations["listParentNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/parent-notices/{noticeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One parent notice */
+        get: operations["getParentNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/parent-notices/{noticeId}/informed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record how and when the parents were informed (once)
+         * @description Closes the notice and the assessment's open inform-parents steps. Under a red flag of violence or abuse only a unit leader or the administrator records it (403).
+         */
+        post: operations["recordParentsInformed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/parent-notices/{noticeId}/not-informed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a leader’s decision not to inform the parents: a risk to the child
+         * @description Only under a red flag of violence or abuse (409 otherwise), and only by a unit leader or the administrator (403), with the reason.
+         */
+        post: operations["recordParentsNotInformed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/children/{childId}/concern-reports": {
         parameters: {
             query?: never;
@@ -2194,7 +2268,7 @@ export interface components {
             /** @enum {string} */
             action: "create" | "read" | "update" | "withdraw" | "delete" | "export" | "search";
             /** @enum {string} */
-            resourceType: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment";
+            resourceType: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "parent_notice" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment";
             resourceId: string | null;
             childId: string | null;
             /** @description The pseudonym that replaced the child id when the child was erased. */
@@ -2371,7 +2445,7 @@ export interface components {
             unitId: string | null;
             subject: {
                 /** @enum {string} */
-                type: "recommendation" | "step" | "flag" | "concern_report";
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
                 /** Format: uuid */
                 id: string;
             };
@@ -2773,6 +2847,10 @@ export interface components {
             concernReports: {
                 [key: string]: unknown;
             }[];
+            /** @description The duties to inform the parents, and how each was closed. */
+            parentNotices: {
+                [key: string]: unknown;
+            }[];
             /** @description Social workers explicitly assigned to the child. */
             socialWorkerAssignments: {
                 [key: string]: unknown;
@@ -2844,7 +2922,7 @@ export interface components {
                 [key: string]: number;
             };
         };
-        Event: components["schemas"]["RecommendationCreatedEvent"] | components["schemas"]["StepStatusChangedEvent"] | components["schemas"]["FlagRaisedEvent"] | components["schemas"]["FlagAcknowledgedEvent"] | components["schemas"]["ConcernReportRecordedEvent"];
+        Event: components["schemas"]["RecommendationCreatedEvent"] | components["schemas"]["StepStatusChangedEvent"] | components["schemas"]["FlagRaisedEvent"] | components["schemas"]["FlagAcknowledgedEvent"] | components["schemas"]["ConcernReportRecordedEvent"] | components["schemas"]["ParentNoticeCreatedEvent"] | components["schemas"]["ParentNoticeClosedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as `after` next time; the feed continues from here (also when empty). */
@@ -2917,7 +2995,7 @@ export interface components {
             unitId: string | null;
             subject: {
                 /** @enum {string} */
-                type: "recommendation" | "step" | "flag" | "concern_report";
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
                 /** Format: uuid */
                 id: string;
             };
@@ -2959,7 +3037,7 @@ export interface components {
             unitId: string | null;
             subject: {
                 /** @enum {string} */
-                type: "recommendation" | "step" | "flag" | "concern_report";
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
                 /** Format: uuid */
                 id: string;
             };
@@ -2980,6 +3058,17 @@ export interface components {
                 shareDoneByDeadline: number | null;
                 open: components["schemas"]["Cell"];
                 overdue: components["schemas"]["Cell"];
+                /** @description The duty to inform the parents of a child's first assessment and of every zone change. */
+                parentsInformed: {
+                    /** @description Parent-information duties closed, or open past the deadline. */
+                    due: components["schemas"]["Cell"];
+                    informedByDeadline: components["schemas"]["Cell"];
+                    shareInformedByDeadline: number | null;
+                    open: components["schemas"]["Cell"];
+                    overdue: components["schemas"]["Cell"];
+                    /** @description Closed by a leader as not informed: a risk to the child (violence or abuse). */
+                    notInformedRisk: components["schemas"]["Cell"];
+                };
                 /** @description Days from a child's first red assessment to the first concern report about the child on or after it; one value per child, grouped by that red assessment. */
                 daysFromRedToConcernReport: {
                     /** @description Children in the group (suppressed below 5; then no quartiles). */
@@ -2997,6 +3086,17 @@ export interface components {
                 shareDoneByDeadline: number | null;
                 open: components["schemas"]["Cell"];
                 overdue: components["schemas"]["Cell"];
+                /** @description The duty to inform the parents of a child's first assessment and of every zone change. */
+                parentsInformed: {
+                    /** @description Parent-information duties closed, or open past the deadline. */
+                    due: components["schemas"]["Cell"];
+                    informedByDeadline: components["schemas"]["Cell"];
+                    shareInformedByDeadline: number | null;
+                    open: components["schemas"]["Cell"];
+                    overdue: components["schemas"]["Cell"];
+                    /** @description Closed by a leader as not informed: a risk to the child (violence or abuse). */
+                    notInformedRisk: components["schemas"]["Cell"];
+                };
                 /** @description Days from a child's first red assessment to the first concern report about the child on or after it; one value per child, grouped by that red assessment. */
                 daysFromRedToConcernReport: {
                     /** @description Children in the group (suppressed below 5; then no quartiles). */
@@ -3368,6 +3468,114 @@ export interface components {
                 pendingMigrations: string[];
             };
         };
+        ParentNotice: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            childId: string;
+            /** Format: uuid */
+            unitId: string;
+            /** Format: uuid */
+            assessmentId: string;
+            /**
+             * @description The child's first assessment with a zone, or a zone other than the last one.
+             * @enum {string}
+             */
+            reason: "first_assessment" | "zone_change";
+            /** @enum {string} */
+            zone: "green" | "yellow" | "red";
+            previousZone: ("green" | "yellow" | "red") | null;
+            assessedOn: components["schemas"]["IsoDate"];
+            /** @description The assessment's date plus the action guide's deadline. */
+            dueOn: components["schemas"]["IsoDate"];
+            /** @description Open after its due date. */
+            overdue: boolean;
+            /** @description Red flag categories (violence, sexual abuse) for which the guide says not to inform the parents first: a leader decides, and may close it as not informed. */
+            riskCategories: string[];
+            /** @enum {string} */
+            status: "open" | "informed" | "not_informed_risk" | "superseded";
+            informedOn: components["schemas"]["IsoDate"] | null;
+            /** @description Null when the parents were informed as the assessment was recorded. */
+            method: ("meeting" | "letter" | "phone" | "digital_post") | null;
+            informedBy: {
+                name: string;
+                role: string;
+            } | null;
+            /** @description For not_informed_risk: the reason. */
+            note: string | null;
+            closedAt: string | null;
+            closedBy: string | null;
+        };
+        ParentNoticeClosedData: {
+            /** Format: uuid */
+            assessmentId: string;
+            /** @enum {string} */
+            status: "informed" | "not_informed_risk";
+            informedOn?: components["schemas"]["IsoDate"];
+            /** @enum {string} */
+            method?: "meeting" | "letter" | "phone" | "digital_post";
+        } & {
+            [key: string]: unknown;
+        };
+        ParentNoticeClosedEvent: {
+            id: number;
+            /** Format: date-time */
+            occurredAt: string;
+            childId: string | null;
+            /** @description The unit the event concerns; null for events of no unit (concern reports). */
+            unitId: string | null;
+            subject: {
+                /** @enum {string} */
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
+                /** Format: uuid */
+                id: string;
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "parent_notice.closed";
+            data: components["schemas"]["ParentNoticeClosedData"];
+        };
+        ParentNoticeCreatedData: {
+            /** Format: uuid */
+            assessmentId: string;
+            /** @enum {string} */
+            reason: "first_assessment" | "zone_change";
+            dueOn: components["schemas"]["IsoDate"];
+            /**
+             * @description informed: recorded with the assessment (or kept from the one it corrects).
+             * @enum {string}
+             */
+            status: "open" | "informed" | "not_informed_risk";
+        } & {
+            [key: string]: unknown;
+        };
+        ParentNoticeCreatedEvent: {
+            id: number;
+            /** Format: date-time */
+            occurredAt: string;
+            childId: string | null;
+            /** @description The unit the event concerns; null for events of no unit (concern reports). */
+            unitId: string | null;
+            subject: {
+                /** @enum {string} */
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
+                /** Format: uuid */
+                id: string;
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "parent_notice.created";
+            data: components["schemas"]["ParentNoticeCreatedData"];
+        };
+        ParentNoticePage: {
+            items: components["schemas"]["ParentNotice"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            nextCursor: string | null;
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             /** @description A URI identifying the problem type. */
@@ -3492,7 +3700,7 @@ export interface components {
             unitId: string | null;
             subject: {
                 /** @enum {string} */
-                type: "recommendation" | "step" | "flag" | "concern_report";
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
                 /** Format: uuid */
                 id: string;
             };
@@ -3502,6 +3710,22 @@ export interface components {
              */
             type: "recommendation.created";
             data: components["schemas"]["RecommendationCreatedData"];
+        };
+        RecordParentsInformed: {
+            /** @description The day the parents were informed. */
+            informedOn: components["schemas"]["IsoDate"];
+            /** @enum {string} */
+            method: "meeting" | "letter" | "phone" | "digital_post";
+            /** @description Who informed them. */
+            informedBy: {
+                name: string;
+                role: string;
+            };
+            note?: string;
+        };
+        RecordParentsNotInformed: {
+            /** @description Why informing the parents would put the child at risk (kept in the record). */
+            reason: string;
         };
         RevokeConsent: {
             /** @description Who revoked the consent. */
@@ -3892,7 +4116,7 @@ export interface components {
             unitId: string | null;
             subject: {
                 /** @enum {string} */
-                type: "recommendation" | "step" | "flag" | "concern_report";
+                type: "recommendation" | "step" | "flag" | "concern_report" | "parent_notice";
                 /** Format: uuid */
                 id: string;
             };
@@ -4093,7 +4317,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        WebhookEventType: "recommendation.created" | "step.status_changed" | "flag.raised" | "flag.acknowledged" | "concern_report.recorded";
+        WebhookEventType: "recommendation.created" | "step.status_changed" | "flag.raised" | "flag.acknowledged" | "concern_report.recorded" | "parent_notice.created" | "parent_notice.closed";
         WebhookPage: {
             items: components["schemas"]["Webhook"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
@@ -12343,6 +12567,577 @@ export interface operations {
             };
         };
     };
+    listParentNotices: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1–200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; omit for the first page. */
+                cursor?: string;
+                unitId?: string;
+                childId?: string;
+                status?: "open" | "informed" | "not_informed_risk" | "superseded" | "all";
+                /** @description true: only open notices past their due date; false: only those not yet due. */
+                overdue?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of parent notices */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParentNoticePage"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getParentNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The parent notice */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParentNotice"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than 200 characters (`urn:lineal:problem:uri-too-long`); the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordParentsInformed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordParentsInformed"];
+            };
+        };
+        responses: {
+            /** @description The notice, closed as informed */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParentNotice"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than 200 characters (`urn:lineal:problem:uri-too-long`); the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordParentsNotInformed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordParentsNotInformed"];
+            };
+        };
+        responses: {
+            /** @description The notice, closed as not informed */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParentNotice"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than 200 characters (`urn:lineal:problem:uri-too-long`); the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listConcernReports: {
         parameters: {
             query?: never;
@@ -17430,7 +18225,7 @@ export interface operations {
                 childTombstone?: string;
                 principalId?: string;
                 action?: "create" | "read" | "update" | "withdraw" | "delete" | "export" | "search";
-                resourceType?: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment";
+                resourceType?: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "parent_notice" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment";
                 outcome?: "success" | "denied" | "not_found" | "invalid" | "conflict" | "error";
                 /** @description Occurred at or after. */
                 from?: string;

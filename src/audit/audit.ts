@@ -26,6 +26,7 @@ export const auditResources = [
   'flag',
   'consent',
   'concern_report',
+  'parent_notice',
   'coverage',
   'analytics',
   'event',

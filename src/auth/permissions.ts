@@ -74,6 +74,11 @@ export const permissions = {
   'step:write': caseWork,
   'flag:read': caseWork,
   'flag:write': caseWork,
+  // Parent information (issue 18): a duty of the unit that assessed the child, recorded by its
+  // people or an integration (e.g. a letter sent by digital post); social workers and analysts
+  // have no part in it.
+  'parent_notice:read': unitWork,
+  'parent_notice:write': unitWork,
   'concern_report:read': caseWork,
   'concern_report:write': caseWork,
   // Consents are recorded by whoever the parents (or the child) give them to: the unit's staff

@@ -400,6 +400,30 @@ export interface ZoneCountsTable {
   n: number;
 }
 
+/** A parent-information duty (migration 20261212_090000). */
+export interface ParentNoticesTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  assessment_id: string;
+  reason: 'first_assessment' | 'zone_change';
+  zone: 'green' | 'yellow' | 'red';
+  previous_zone: 'green' | 'yellow' | 'red' | null;
+  assessed_on: string;
+  due_on: string;
+  risk_categories: ColumnType<string[], string[] | undefined, string[]>;
+  status: Generated<'open' | 'informed' | 'not_informed_risk' | 'superseded'>;
+  informed_on: string | null;
+  method: string | null;
+  informed_by_name: string | null;
+  informed_by_role: string | null;
+  note: string | null;
+  closed_at: Date | null;
+  closed_by: string | null;
+  created_at: Generated<Date>;
+}
+
 /** One slot of a municipality's analytics version (see migration 20261211_090000). */
 export interface AnalyticsVersionsTable {
   municipality_id: string;
@@ -519,6 +543,7 @@ export interface DB {
   transition_counts: TransitionCountsTable;
   transition_totals: TransitionTotalsTable;
   analytics_versions: AnalyticsVersionsTable;
+  parent_notices: ParentNoticesTable;
   import_jobs: ImportJobsTable;
   import_rows: ImportRowsTable;
   import_errors: ImportErrorsTable;

@@ -30,6 +30,15 @@ describeEngines('changed-since migration', (t) => {
           ORDER BY id`.execute(db);
         return rows.map((r) => [r.subject_type, r.unit_id]);
       });
+    // Parent notices (migration 20261212_090000, later) have their unit too; this migration's
+    // backfill predates them, so their events are left out of the comparison below.
+    const all = await units();
+    expect(all.filter(([type]) => type === 'parent_notice')).toEqual([
+      ['parent_notice', s.unit.id],
+    ]);
+    await t.asOwner((db) =>
+      sql`DELETE FROM events WHERE subject_type = 'parent_notice'`.execute(db),
+    );
     const inserted = await units();
     expect(new Set(inserted.map(([type]) => type))).toEqual(
       new Set(['recommendation', 'step', 'concern_report']),

@@ -236,6 +236,15 @@ describeEngines('analytics by every dimension', (t) => {
     // Every cell of both districts and the overall figures. Per district the step counts other
     // than open are hidden in both (a hidden group count never stands alone under a published
     // total, which would reveal it by subtraction); open stands (45 and 5, summing to 50).
+    // Each child's first assessment and zone changes, all recorded with the parents informed.
+    const parentsInformed = (n: number) => ({
+      due: cell(n),
+      informedByDeadline: cell(n),
+      shareInformedByDeadline: 1,
+      open: cell(0),
+      overdue: cell(0),
+      notInformedRisk: cell(0),
+    });
     const hiddenSteps = {
       stepsDue: hiddenCell,
       doneByDeadline: hiddenCell,
@@ -247,12 +256,14 @@ describeEngines('analytics by every dimension', (t) => {
         group: { district: 'Nord' },
         ...hiddenSteps,
         open: cell(45),
+        parentsInformed: parentsInformed(25),
         daysFromRedToConcernReport: { children: cell(10), q1: 203, median: 203, q3: 203 },
       },
       {
         group: { district: 'Syd' },
         ...hiddenSteps,
         open: cell(5),
+        parentsInformed: parentsInformed(7),
         daysFromRedToConcernReport: { children: cell(0), q1: null, median: null, q3: null },
       },
     ]);
@@ -262,6 +273,7 @@ describeEngines('analytics by every dimension', (t) => {
       shareDoneByDeadline: 0,
       open: cell(50),
       overdue: cell(47),
+      parentsInformed: parentsInformed(32),
       daysFromRedToConcernReport: { children: cell(10), q1: 203, median: 203, q3: 203 },
     });
     // Every assessment here says the parents were informed, so its inform-parents step (round

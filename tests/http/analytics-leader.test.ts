@@ -171,27 +171,37 @@ describeEngines('analytics for unit leaders', (t) => {
     // Every figure: unit A's two red children's steps (10 due, 10 open, 7 overdue); done by the
     // deadline (2) and the one red child reported are hidden.
     const hiddenDays = { children: cell(null), q1: null, median: null, q3: null };
-    const followFigures = (stepsDue: number, open: number, overdue: number) => ({
+    // Parent information: every first assessment and zone change here was recorded with the
+    // parents informed.
+    const followFigures = (stepsDue: number, open: number, overdue: number, informed: number) => ({
       stepsDue: cell(stepsDue),
       doneByDeadline: cell(null),
       shareDoneByDeadline: null,
       open: cell(open),
       overdue: cell(overdue),
+      parentsInformed: {
+        due: cell(informed),
+        informedByDeadline: cell(informed),
+        shareInformedByDeadline: 1,
+        open: cell(0),
+        overdue: cell(0),
+        notInformedRisk: cell(0),
+      },
       daysFromRedToConcernReport: hiddenDays,
     });
     expect(body).toEqual({
       groupBy: ['unit'],
       rows: [
-        { group: { unit: { id: f.unitA.id, name: 'Solsikken' } }, ...followFigures(10, 10, 7) },
+        { group: { unit: { id: f.unitA.id, name: 'Solsikken' } }, ...followFigures(10, 10, 7, 6) },
       ],
-      overall: followFigures(10, 10, 7),
+      overall: followFigures(10, 10, 7, 6),
     });
     // The municipality's figures include unit B's six red children; the leader's do not.
     const all = (await get(`/v1/analytics/follow-through?groupBy=`, f.analyst.token)).json();
     expect(all).toEqual({
       groupBy: [],
-      rows: [{ group: {}, ...followFigures(34, 28, 25) }],
-      overall: followFigures(34, 28, 25),
+      rows: [{ group: {}, ...followFigures(34, 28, 25, 12) }],
+      overall: followFigures(34, 28, 25, 12),
     });
     expect(body.overall.doneByDeadline).toEqual(cell(null));
     expect(body.overall.daysFromRedToConcernReport).toEqual({

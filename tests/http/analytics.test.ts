@@ -281,6 +281,15 @@ describeEngines('analytics', (t) => {
       shareDoneByDeadline: 0,
       open: cell(10),
       overdue: cell(10),
+      // Each child's first assessment, recorded with the parents informed.
+      parentsInformed: {
+        due: cell(5),
+        informedByDeadline: cell(5),
+        shareInformedByDeadline: 1,
+        open: cell(0),
+        overdue: cell(0),
+        notInformedRisk: cell(0),
+      },
       daysFromRedToConcernReport: { children: cell(5), q1: 2, median: 2, q3: 2 },
     };
     expect(follow.groupBy).toEqual(['unit']);

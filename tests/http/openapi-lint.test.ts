@@ -86,10 +86,12 @@ describe('OpenAPI document for generators', () => {
       'concern_report.recorded',
       'flag.acknowledged',
       'flag.raised',
+      'parent_notice.closed',
+      'parent_notice.created',
       'recommendation.created',
       'step.status_changed',
     ]);
-    expect(event.oneOf).toHaveLength(5);
+    expect(event.oneOf).toHaveLength(7);
     for (const { $ref } of event.oneOf) {
       const name = $ref.split('/').pop() as string;
       const variant = doc.components.schemas[name] as {

@@ -1053,10 +1053,14 @@ describeEngines('recommendations and follow-up', (t) => {
     const informParents = stepOf(red.recommendation, 'inform_parents');
     const expectedTypes = [
       'recommendation.created',
+      // the first assessment: the parents are to be informed (a notice of its own)
+      'parent_notice.created',
       'recommendation.created',
       // recorded with parentsInformed: true, which completes the inform-parents step
       'step.status_changed',
       'flag.raised',
+      // the zone changed: a notice, closed at once (parentsInformed)
+      'parent_notice.created',
       'step.status_changed',
       'flag.acknowledged',
       'concern_report.recorded',
@@ -1068,25 +1072,32 @@ describeEngines('recommendations and follow-up', (t) => {
     expect(new Set(whole.events.map((e) => e.id)).size).toBe(expectedTypes.length);
     expect(whole.events.map((e) => e.subject)).toEqual([
       { type: 'recommendation', id: expect.any(String) },
+      { type: 'parent_notice', id: expect.any(String) },
       { type: 'recommendation', id: red.recommendation.id },
       { type: 'step', id: informParents.id },
       { type: 'flag', id: flagId },
+      { type: 'parent_notice', id: expect.any(String) },
       { type: 'step', id: meeting.id },
       { type: 'flag', id: flagId },
       { type: 'concern_report', id: report.json().id },
       { type: 'step', id: concernStep.id },
     ]);
-    expect(whole.events[1]?.data).toMatchObject({
+    expect(whole.events[2]?.data).toMatchObject({
       assessmentId: red.id,
       zone: 'red',
       previousZone: 'yellow',
     });
-    expect(whole.events[2]?.data).toMatchObject({
+    expect(whole.events[3]?.data).toMatchObject({
       stepKey: 'inform_parents',
       from: 'open',
       to: 'done',
     });
-    expect(whole.events[4]?.data).toMatchObject({
+    expect(whole.events[5]?.data).toMatchObject({
+      assessmentId: red.id,
+      reason: 'zone_change',
+      status: 'informed',
+    });
+    expect(whole.events[6]?.data).toMatchObject({
       stepKey: 'parents_meeting',
       from: 'open',
       to: 'done',
@@ -1120,10 +1131,11 @@ describeEngines('recommendations and follow-up', (t) => {
     expect(next.events[0]?.data).toMatchObject({ from: 'done', to: 'open', reason: 'Aflyst.' });
 
     // The other municipality's feed holds its own events only.
-    const theirs = await follow(t, other.admin.token, 2, 500);
+    const theirs = await follow(t, other.admin.token, 3, 500);
     expect(theirs.events.map((e) => [e.type, e.childId])).toEqual([
       ['recommendation.created', other.child.id],
       ['flag.raised', other.child.id],
+      ['parent_notice.created', other.child.id],
     ]);
     const ourIds = new Set([...whole.events, ...next.events].map((e) => e.id));
     expect(theirs.events.some((e) => ourIds.has(e.id))).toBe(false);
@@ -1144,8 +1156,11 @@ describeEngines('recommendations and follow-up', (t) => {
       steps.push(...a.recommendation.steps);
     }
     expect(steps).toHaveLength(15);
-    const before = await follow(t, s.admin.token, 3, 500);
-    expect(before.events.map((e) => e.type)).toEqual(Array(3).fill('recommendation.created'));
+    // Each a first assessment: its recommendation and the parents to be informed.
+    const before = await follow(t, s.admin.token, 6, 500);
+    expect(before.events.map((e) => e.type)).toEqual(
+      Array(3).fill(['recommendation.created', 'parent_notice.created']).flat(),
+    );
 
     let writing = true;
     const seen: FeedEvent[] = [];

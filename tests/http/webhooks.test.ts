@@ -121,6 +121,18 @@ describeEngines('webhooks', (t) => {
     'flag.raised': { kind: 'red_flag', reason: 'test' },
     'flag.acknowledged': { kind: 'red_flag', note: 'seen' },
     'concern_report.recorded': { reportedOn: '2026-12-01', reference: null, stepIds: [] },
+    'parent_notice.created': {
+      assessmentId: crypto.randomUUID(),
+      reason: 'first_assessment',
+      dueOn: '2026-12-15',
+      status: 'open',
+    },
+    'parent_notice.closed': {
+      assessmentId: crypto.randomUUID(),
+      status: 'informed',
+      informedOn: '2026-12-02',
+      method: 'meeting',
+    },
   };
 
   /** Appends events as the services do: in the municipality's scope, committed. */

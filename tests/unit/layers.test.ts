@@ -56,6 +56,7 @@ const FEATURES = [
   'events',
   'consents',
   'guidelines',
+  'parent-notices',
   'recommendations',
   'flags',
   'concern-reports',

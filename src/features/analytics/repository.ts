@@ -350,6 +350,46 @@ export function stepCounts(
   ]);
 }
 
+export interface NoticeRow extends GroupRow {
+  due: number;
+  informed_on_time: number;
+  open: number;
+  overdue: number;
+  not_informed_risk: number;
+}
+
+/**
+ * Parent-information duties (not superseded) per group, grouped by their unit and assessment:
+ * due (closed, or open past the deadline), parents informed by the deadline, open, overdue, and
+ * closed as not informed for the child's safety.
+ */
+export function noticeCounts(
+  db: Executor,
+  municipalityId: string,
+  today: string,
+  f: AnalyticsFilter,
+  groupBy: readonly Dimension[],
+): Promise<NoticeRow[]> {
+  const facts = sql`
+    SELECT ${dimensionSelects(sql`a.assessed_on`, { rounds: true })},
+           n.status, n.due_on, n.informed_on
+    FROM parent_notices n
+    JOIN assessments a ON a.id = n.assessment_id
+    JOIN units u ON u.id = n.unit_id
+    JOIN children c ON c.id = n.child_id
+    LEFT JOIN rounds r ON r.id = a.round_id
+    WHERE n.municipality_id = ${municipalityId} AND n.status <> 'superseded'
+  `;
+  return grouped<NoticeRow>(db, facts, f, groupBy, [
+    sql`count(*) FILTER (WHERE f.status <> 'open' OR f.due_on < ${today}::date)::int AS due`,
+    sql`count(*) FILTER (WHERE f.status = 'informed'
+      AND f.informed_on <= f.due_on)::int AS informed_on_time`,
+    sql`count(*) FILTER (WHERE f.status = 'open')::int AS open`,
+    sql`count(*) FILTER (WHERE f.status = 'open' AND f.due_on < ${today}::date)::int AS overdue`,
+    sql`count(*) FILTER (WHERE f.status = 'not_informed_risk')::int AS not_informed_risk`,
+  ]);
+}
+
 /**
  * Days from each child's first current red assessment to the first concern report about the
  * child on or after it (one value per child, grouped by that red assessment; children without a

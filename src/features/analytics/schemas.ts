@@ -245,6 +245,20 @@ const FollowThroughMeasures = z.object({
   shareDoneByDeadline: z.number().nullable(),
   open: CellSchema,
   overdue: CellSchema,
+  parentsInformed: z
+    .object({
+      due: CellSchema.describe('Parent-information duties closed, or open past the deadline.'),
+      informedByDeadline: CellSchema,
+      shareInformedByDeadline: z.number().nullable(),
+      open: CellSchema,
+      overdue: CellSchema,
+      notInformedRisk: CellSchema.describe(
+        'Closed by a leader as not informed: a risk to the child (violence or abuse).',
+      ),
+    })
+    .describe(
+      "The duty to inform the parents of a child's first assessment and of every zone change.",
+    ),
   daysFromRedToConcernReport: Quartiles.describe(
     "Days from a child's first red assessment to the first concern report about the child " +
       'on or after it; one value per child, grouped by that red assessment.',

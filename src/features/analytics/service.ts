@@ -19,6 +19,8 @@ import {
   daysRedToReport,
   earlyDetection,
   type GroupRow,
+  type NoticeRow,
+  noticeCounts,
   type QuartileRow,
   reportCounts,
   stepCounts,
@@ -452,12 +454,13 @@ export async function followThroughStats(
   const m = session.municipalityId;
   const filter = await withinOwnUnits(session, trx, asked);
   auditAggregate(session, 'follow-through', filter, groupBy);
-  const [steps, lags, overallLag] = await Promise.all([
+  const [steps, lags, overallLag, notices] = await Promise.all([
     stepCounts(trx, m, session.today, filter, dims),
     daysRedToReport(trx, m, filter, dims),
     daysRedToReport(trx, m, filter, []),
+    noticeCounts(trx, m, session.today, filter, dims),
   ]);
-  const groups = byGroup(dims, [steps, lags]);
+  const groups = byGroup(dims, [steps, lags, notices]);
   const stepOf = (i: number) =>
     (groups[i]?.rows[0] as (typeof steps)[number] | undefined) ?? {
       due: 0,
@@ -472,16 +475,56 @@ export async function followThroughStats(
   );
   const open = groupList(counts.map((c) => c.open));
   const overdue = groupList(counts.map((c) => c.overdue));
+  const noticeOf = (i: number) =>
+    (groups[i]?.rows[2] as NoticeRow | undefined) ?? {
+      due: 0,
+      informed_on_time: 0,
+      open: 0,
+      overdue: 0,
+      not_informed_risk: 0,
+    };
+  const noticeRows = groups.map((_, i) => noticeOf(i));
+  const noticesDue = groupTable(
+    noticeRows.map((c) => [c.informed_on_time, c.due - c.informed_on_time]),
+    2,
+  );
+  const noticesOpen = groupList(noticeRows.map((c) => c.open));
+  const noticesOverdue = groupList(noticeRows.map((c) => c.overdue));
+  const notInformed = groupList(noticeRows.map((c) => c.not_informed_risk));
+  const parents = (i: number | 'overall') => {
+    const row =
+      i === 'overall'
+        ? { cells: noticesDue.totals, total: noticesDue.total }
+        : (noticesDue.rows[i] as { cells: Cell[]; total: Cell });
+    const pick = (list: { cells: Cell[]; total: Cell }) =>
+      publish(i === 'overall' ? list.total : (list.cells[i] as Cell));
+    return {
+      due: publish(row.total),
+      informedByDeadline: publish(row.cells[0] as Cell),
+      shareInformedByDeadline: share(row.cells[0] as Cell, row.total),
+      open: pick(noticesOpen),
+      overdue: pick(noticesOverdue),
+      notInformedRisk: pick(notInformed),
+    };
+  };
   const q = quartileGroups(
     groups.map((g) => g.rows[1] as QuartileRow | undefined),
     overallLag[0],
   );
-  const measures = (cells: Cell[], total: Cell, o: Cell, od: Cell, lag: unknown) => ({
+  const measures = (
+    cells: Cell[],
+    total: Cell,
+    o: Cell,
+    od: Cell,
+    lag: unknown,
+    parentsInformed: ReturnType<typeof parents>,
+  ) => ({
     stepsDue: publish(total),
     doneByDeadline: publish(cells[0] as Cell),
     shareDoneByDeadline: share(cells[0] as Cell, total),
     open: publish(o),
     overdue: publish(od),
+    parentsInformed,
     daysFromRedToConcernReport: lag as ReturnType<typeof quartiles>,
   });
   return {
@@ -496,10 +539,18 @@ export async function followThroughStats(
           open.cells[i] as Cell,
           overdue.cells[i] as Cell,
           q.groups[i],
+          parents(i),
         ),
       };
     }),
-    overall: measures(due.totals, due.total, open.total, overdue.total, q.overall),
+    overall: measures(
+      due.totals,
+      due.total,
+      open.total,
+      overdue.total,
+      q.overall,
+      parents('overall'),
+    ),
   };
 }
 

@@ -19,6 +19,7 @@ export const DossierSchema = z
     flags: Rows,
     consents: Rows,
     concernReports: Rows,
+    parentNotices: Rows.describe('The duties to inform the parents, and how each was closed.'),
     socialWorkerAssignments: Rows.describe('Social workers explicitly assigned to the child.'),
     events: Rows.describe('Change-feed events about the child (what integrations were sent).'),
     auditEntries: z.array(AuditEntrySchema).describe("Every recorded use of the child's data."),

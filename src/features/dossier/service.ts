@@ -25,12 +25,13 @@ type ChildTable =
   | 'recommendation_steps'
   | 'consents'
   | 'concern_reports'
+  | 'parent_notices'
   | 'social_worker_assignments';
 
 /**
  * Everything stored about a child, for a parent's access request (GDPR art. 15): master data,
  * enrolments, every assessment version, recommendations and their steps, flags, consents,
- * concern reports, and every audit entry about the child. Read in the request's transaction;
+ * concern reports, the parent-information duties, and every audit entry about the child. Read in the request's transaction;
  * the audit entries once it has committed (`Runner.runThen`), so that this read's own entry is
  * among them.
  */
@@ -61,6 +62,7 @@ export async function childDossier(session: Session, trx: Transaction<DB>, child
     flags,
     consents,
     concernReports,
+    parentNotices,
     socialWorkerAssignments,
   ] = await Promise.all([
     of('enrolments'),
@@ -74,6 +76,7 @@ export async function childDossier(session: Session, trx: Transaction<DB>, child
       .then((r) => r.rows.map(toJson)),
     of('consents'),
     of('concern_reports'),
+    of('parent_notices'),
     of('social_worker_assignments'),
   ]);
   const events = await sql<Record<string, unknown>>`
@@ -103,6 +106,7 @@ export async function childDossier(session: Session, trx: Transaction<DB>, child
       flags,
       consents,
       concernReports,
+      parentNotices,
       socialWorkerAssignments,
       events,
       auditEntries: auditRows.map(toAuditEntry),

@@ -18,7 +18,7 @@ export type NewEvent = {
     municipalityId: string;
     type: T;
     childId: string | null;
-    subjectType: 'recommendation' | 'step' | 'flag' | 'concern_report';
+    subjectType: 'recommendation' | 'step' | 'flag' | 'concern_report' | 'parent_notice';
     subjectId: string;
     payload: EventPayload<T>;
   };

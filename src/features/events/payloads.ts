@@ -10,6 +10,8 @@ export const eventTypes = [
   'flag.raised',
   'flag.acknowledged',
   'concern_report.recorded',
+  'parent_notice.created',
+  'parent_notice.closed',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 
@@ -66,6 +68,26 @@ export const eventPayloadSchemas = {
     })
     .loose()
     .meta({ id: 'ConcernReportRecordedData' }),
+  'parent_notice.created': z
+    .object({
+      assessmentId: z.uuid(),
+      reason: z.enum(['first_assessment', 'zone_change']),
+      dueOn: IsoDateSchema,
+      status: z
+        .enum(['open', 'informed', 'not_informed_risk'])
+        .describe('informed: recorded with the assessment (or kept from the one it corrects).'),
+    })
+    .loose()
+    .meta({ id: 'ParentNoticeCreatedData' }),
+  'parent_notice.closed': z
+    .object({
+      assessmentId: z.uuid(),
+      status: z.enum(['informed', 'not_informed_risk']),
+      informedOn: IsoDateSchema.optional(),
+      method: z.enum(['meeting', 'letter', 'phone', 'digital_post']).optional(),
+    })
+    .loose()
+    .meta({ id: 'ParentNoticeClosedData' }),
 } as const satisfies Record<EventType, z.ZodType>;
 
 type PayloadSchemas = typeof eventPayloadSchemas;

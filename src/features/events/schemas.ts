@@ -10,7 +10,7 @@ const eventFields = {
     .nullable()
     .describe('The unit the event concerns; null for events of no unit (concern reports).'),
   subject: z.object({
-    type: z.enum(['recommendation', 'step', 'flag', 'concern_report']),
+    type: z.enum(['recommendation', 'step', 'flag', 'concern_report', 'parent_notice']),
     id: z.uuid(),
   }),
 };
@@ -22,6 +22,8 @@ const eventSchemaIds = {
   'flag.raised': 'FlagRaisedEvent',
   'flag.acknowledged': 'FlagAcknowledgedEvent',
   'concern_report.recorded': 'ConcernReportRecordedEvent',
+  'parent_notice.created': 'ParentNoticeCreatedEvent',
+  'parent_notice.closed': 'ParentNoticeClosedEvent',
 } as const satisfies Record<EventType, string>;
 
 /** One event type's shape: the common fields, its `type` and its typed `data`. */
@@ -39,6 +41,8 @@ export const EventSchema = z
     eventOf('flag.raised'),
     eventOf('flag.acknowledged'),
     eventOf('concern_report.recorded'),
+    eventOf('parent_notice.created'),
+    eventOf('parent_notice.closed'),
   ])
   .meta({
     id: 'Event',

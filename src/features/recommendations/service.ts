@@ -16,6 +16,7 @@ import { requireIfMatch } from '../../http/etag.js';
 import type { Session } from '../../request/session.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
 import { resolveGuideVersion } from '../guides/repository.js';
+import { parentNoticeOf, supersedeNotices } from '../parent-notices/service.js';
 import {
   type CoverageRow,
   coverageOfChild,
@@ -181,8 +182,20 @@ export async function recommendForAssessment(
   const result = recommend(current, previous, guideVersion.definition as GuideDefinition, rounds);
   const flags = result.flags.map((f) => ({ kind: f.kind, reason: f.reason }));
 
+  // The parents to be informed, a duty of its own (first assessment or a zone change): written
+  // with the recommendation, in its statement.
+  const notice = await parentNoticeOf(session, trx, {
+    assessment,
+    current,
+    recommendation: result,
+    guide: guideVersion.definition as GuideDefinition,
+    ...(corrects ? { corrects } : {}),
+  });
   const id = randomUUID();
-  const { created_at } = await trx
+  const { created_at } = await (notice
+    ? trx.with('notice', (db) => db.insertInto('parent_notices').values(notice.row).returning('id'))
+    : trx
+  )
     .insertInto('recommendations')
     .values({
       id,
@@ -319,6 +332,7 @@ export async function recommendForAssessment(
       });
     }
   }
+  if (notice) events.push(notice.event);
   await appendEvents(trx, events);
   return toRecommendation(recommendation, steps, session.today);
 }
@@ -377,6 +391,7 @@ export async function closeRecommendation(
     .returning(['id', 'child_id', 'step_key', 'position'])
     .execute();
   closed.sort((a, b) => a.position - b.position);
+  await supersedeNotices(session, trx, assessmentId, reason);
   // Flags name their assessment only when its recommendation raised them.
   const note = `Closed automatically: the assessment was ${reason}.`;
   const flags = await trx

@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemResponses } from '../../http/problem.js';
+import { jsonResponse } from '../../http/schemas.js';
+import type { RouteDeps } from '../../request/route-deps.js';
+import {
+  ParentNoticeListQuerySchema,
+  ParentNoticePageSchema,
+  ParentNoticeParamsSchema,
+  ParentNoticeSchema,
+  RecordInformedSchema,
+  RecordNotInformedSchema,
+} from './schemas.js';
+import { getNotice, listNotices, recordInformed, recordNotInformed } from './service.js';
+
+/**
+ * Parent information as a tracked duty (issue 18): every zone change and a child's first
+ * assessment oblige the unit to inform the parents by the guide's deadline; the duty is closed by
+ * recording how and when they were, or — under a red flag of violence or abuse — by a leader's
+ * decision not to inform them, with a reason.
+ */
+export const parentNoticeRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { runner } = deps;
+  const tags = ['Follow-up'];
+
+  app.get(
+    '/v1/parent-notices',
+    {
+      config: {
+        permission: 'parent_notice:read',
+        audit: { resource: 'parent_notice', action: 'search' },
+      },
+      schema: {
+        operationId: 'listParentNotices',
+        tags,
+        summary: 'Parents to be informed, by due date (open ones unless asked otherwise)',
+        querystring: ParentNoticeListQuerySchema,
+        response: { 200: jsonResponse(ParentNoticePageSchema, 'One page of parent notices') },
+      },
+    },
+    async (request) => runner.run(request, listNotices, request.query),
+  );
+
+  app.get(
+    '/v1/parent-notices/:noticeId',
+    {
+      config: {
+        permission: 'parent_notice:read',
+        audit: { resource: 'parent_notice', action: 'read' },
+      },
+      schema: {
+        operationId: 'getParentNotice',
+        tags,
+        summary: 'One parent notice',
+        params: ParentNoticeParamsSchema,
+        response: {
+          200: jsonResponse(ParentNoticeSchema, 'The parent notice'),
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (request) => runner.run(request, getNotice, request.params.noticeId),
+  );
+
+  app.post(
+    '/v1/parent-notices/:noticeId/informed',
+    {
+      config: {
+        permission: 'parent_notice:write',
+        audit: { resource: 'parent_notice', action: 'update' },
+      },
+      schema: {
+        operationId: 'recordParentsInformed',
+        tags,
+        summary: 'Record how and when the parents were informed (once)',
+        description:
+          "Closes the notice and the assessment's open inform-parents steps. Under a red flag " +
+          'of violence or abuse only a unit leader or the administrator records it (403).',
+        params: ParentNoticeParamsSchema,
+        body: RecordInformedSchema,
+        response: {
+          200: jsonResponse(ParentNoticeSchema, 'The notice, closed as informed'),
+          ...problemResponses(403, 404, 409),
+        },
+      },
+    },
+    async (request) =>
+      runner.run(request, recordInformed, { id: request.params.noticeId, body: request.body }),
+  );
+
+  app.post(
+    '/v1/parent-notices/:noticeId/not-informed',
+    {
+      config: {
+        permission: 'parent_notice:write',
+        audit: { resource: 'parent_notice', action: 'update' },
+      },
+      schema: {
+        operationId: 'recordParentsNotInformed',
+        tags,
+        summary: 'Record a leader’s decision not to inform the parents: a risk to the child',
+        description:
+          'Only under a red flag of violence or abuse (409 otherwise), and only by a unit ' +
+          'leader or the administrator (403), with the reason.',
+        params: ParentNoticeParamsSchema,
+        body: RecordNotInformedSchema,
+        response: {
+          200: jsonResponse(ParentNoticeSchema, 'The notice, closed as not informed'),
+          ...problemResponses(403, 404, 409),
+        },
+      },
+    },
+    async (request) =>
+      runner.run(request, recordNotInformed, { id: request.params.noticeId, body: request.body }),
+  );
+};

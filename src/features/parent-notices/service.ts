@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import { type Insertable, sql, type Transaction } from 'kysely';
+import { z } from 'zod';
+import { searchCriteria } from '../../audit/audit.js';
+import type { DB, ParentNoticesTable } from '../../db/schema.js';
+import type { GuideDefinition, Recommendation } from '../../domain/guides/definition.js';
+import {
+  closingRefusal,
+  type ParentNoticeClosing,
+  parentNoticeFor,
+} from '../../domain/parent-information.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { decodeCursor, toPage } from '../../http/pagination.js';
+import type { Session } from '../../request/session.js';
+import { appendEvents, type NewEvent } from '../events/outbox.js';
+import { type NoticeRow, noticesVisibleTo, selectNotices, toNotice } from './repository.js';
+import type {
+  ParentNotice,
+  ParentNoticeListQuery,
+  RecordInformed,
+  RecordNotInformed,
+} from './schemas.js';
+
+/** Said of a notice closed as the assessment was recorded with `parentsInformed: true`. */
+export const INFORMED_WITH_ASSESSMENT = 'Recorded with the assessment (parentsInformed).';
+
+/** Leaders decide not to inform the parents (and whether to, under a violence or abuse flag). */
+const isLeader = (session: Session) =>
+  session.principal.role === 'unit_leader' || session.principal.role === 'municipality_admin';
+
+/**
+ * The parent-information duty an assessment creates, if any (domain/parent-information.ts): the
+ * row to insert and its event, for the caller to write with the assessment's recommendation (one
+ * statement: the submission's round trips are counted). Recorded with `parentsInformed: true`,
+ * it is closed at once as informed on the assessment's day. A correction keeps what was recorded
+ * for the assessment it corrects when the duty is the same (same zone and previous zone) and
+ * still holds for the new date; the corrected one's open duty was superseded by then
+ * (`supersedeNotices`).
+ */
+export async function parentNoticeOf(
+  session: Session,
+  trx: Transaction<DB>,
+  input: {
+    assessment: { id: string; childId: string; unitId: string; parentsInformed: boolean };
+    current: { assessedOn: string; redFlagCategories: string[] };
+    recommendation: Pick<Recommendation, 'zone' | 'previousZone' | 'zoneChanged'>;
+    guide: GuideDefinition;
+    corrects?: string;
+  },
+): Promise<{ row: Insertable<ParentNoticesTable>; event: NewEvent } | undefined> {
+  const { assessment, current } = input;
+  const due = parentNoticeFor(current, input.recommendation, input.guide);
+  if (due === null) return undefined;
+  const municipalityId = session.municipalityId;
+  let closing: Partial<Insertable<ParentNoticesTable>> = {};
+  const carried = input.corrects
+    ? await trx
+        .selectFrom('parent_notices')
+        .selectAll()
+        .where('municipality_id', '=', municipalityId)
+        .where('assessment_id', '=', input.corrects)
+        .where('status', 'in', ['informed', 'not_informed_risk'])
+        .executeTakeFirst()
+    : undefined;
+  if (
+    carried &&
+    carried.zone === due.zone &&
+    carried.previous_zone === due.previousZone &&
+    (carried.status === 'not_informed_risk'
+      ? due.riskCategories.length > 0
+      : String(carried.informed_on) >= current.assessedOn)
+  ) {
+    closing = {
+      status: carried.status,
+      informed_on: carried.informed_on,
+      method: carried.method,
+      informed_by_name: carried.informed_by_name,
+      informed_by_role: carried.informed_by_role,
+      note: carried.note,
+      closed_at: carried.closed_at,
+      closed_by: carried.closed_by,
+    };
+  } else if (assessment.parentsInformed) {
+    closing = {
+      status: 'informed',
+      informed_on: current.assessedOn,
+      note: INFORMED_WITH_ASSESSMENT,
+      closed_at: session.now,
+      closed_by: session.principal.id,
+    };
+  }
+  const id = randomUUID();
+  return {
+    row: {
+      id,
+      municipality_id: municipalityId,
+      child_id: assessment.childId,
+      unit_id: assessment.unitId,
+      assessment_id: assessment.id,
+      reason: due.reason,
+      zone: due.zone,
+      previous_zone: due.previousZone,
+      assessed_on: current.assessedOn,
+      due_on: due.dueOn,
+      risk_categories: due.riskCategories,
+      ...closing,
+    },
+    event: {
+      municipalityId,
+      type: 'parent_notice.created',
+      childId: assessment.childId,
+      subjectType: 'parent_notice',
+      subjectId: id,
+      payload: {
+        assessmentId: assessment.id,
+        reason: due.reason,
+        dueOn: due.dueOn,
+        status: (closing.status as 'informed' | 'not_informed_risk' | undefined) ?? 'open',
+      },
+    },
+  };
+}
+
+/** The open duty of an assessment corrected or withdrawn: superseded (in its transaction). */
+export async function supersedeNotices(
+  session: Session,
+  trx: Transaction<DB>,
+  assessmentId: string,
+  reason: string,
+): Promise<void> {
+  await trx
+    .updateTable('parent_notices')
+    .set({
+      status: 'superseded',
+      note: `The assessment was ${reason}.`,
+      closed_at: session.now,
+      closed_by: session.principal.id,
+    })
+    .where('municipality_id', '=', session.municipalityId)
+    .where('assessment_id', '=', assessmentId)
+    .where('status', '=', 'open')
+    .execute();
+}
+
+const noticeCursor = z.tuple([z.string().regex(/^\d{4}-\d\d-\d\d$/), z.uuid()]);
+
+/** The parent-information duties by due date: open ones by default (a unit's to-do list). */
+export async function listNotices(
+  session: Session,
+  trx: Transaction<DB>,
+  query: ParentNoticeListQuery,
+) {
+  const { today } = session;
+  const after = query.cursor ? decodeCursor(query.cursor, noticeCursor) : undefined;
+  let q = selectNotices(trx, session.municipalityId)
+    .where(noticesVisibleTo(session.principal.unitIds, today))
+    .orderBy('parent_notices.due_on')
+    .orderBy('parent_notices.id')
+    .limit(query.limit + 1);
+  if (query.status !== 'all') q = q.where('parent_notices.status', '=', query.status);
+  if (query.unitId) q = q.where('parent_notices.unit_id', '=', query.unitId);
+  if (query.childId) q = q.where('parent_notices.child_id', '=', query.childId);
+  if (query.overdue !== undefined) {
+    q = q
+      .where('parent_notices.status', '=', 'open')
+      .where('parent_notices.due_on', query.overdue ? '<' : '>=', today);
+  }
+  if (after) {
+    q = q.where(
+      sql<boolean>`(parent_notices.due_on, parent_notices.id) > (${after[0]}::date, ${after[1]}::uuid)`,
+    );
+  }
+  const rows = await q.execute();
+  session.audit({
+    childId: query.childId ?? null,
+    criteria: searchCriteria({ ...query, results: Math.min(rows.length, query.limit) }),
+  });
+  return toPage(
+    rows,
+    query.limit,
+    (row) => toNotice(row, today),
+    (row) => [row.due_on, row.id],
+  );
+}
+
+/** One visible notice, locked for a change when `forUpdate`; 404 when not visible. */
+async function requireNotice(
+  session: Session,
+  trx: Transaction<DB>,
+  noticeId: string,
+  forUpdate = false,
+) {
+  let q = selectNotices(trx, session.municipalityId)
+    .where('parent_notices.id', '=', noticeId)
+    .where(noticesVisibleTo(session.principal.unitIds, session.today));
+  if (forUpdate) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  if (!row || !(await session.access.seesChild(trx, row.child_id))) {
+    throw new NotFoundError('parent notice', noticeId);
+  }
+  return row;
+}
+
+export async function getNotice(
+  session: Session,
+  trx: Transaction<DB>,
+  noticeId: string,
+): Promise<ParentNotice> {
+  const row = await requireNotice(session, trx, noticeId);
+  session.audit({ resourceId: row.id, childId: row.child_id });
+  return toNotice(row, session.today);
+}
+
+/** Closes a notice as informed or as not informed (risk to the child), once. */
+async function closeNotice(
+  session: Session,
+  trx: Transaction<DB>,
+  noticeId: string,
+  closing: ParentNoticeClosing,
+  fields: Record<string, unknown>,
+): Promise<ParentNotice> {
+  const row = await requireNotice(session, trx, noticeId, true);
+  session.audit({ resourceId: row.id, childId: row.child_id });
+  const refusal = closingRefusal(
+    { status: row.status, riskCategories: row.risk_categories, createdOn: row.assessed_on },
+    closing,
+    { isLeader: isLeader(session) },
+    session.today,
+  );
+  if (refusal?.kind === 'forbidden') throw new ForbiddenError(refusal.detail);
+  if (refusal) throw new ConflictError(refusal.detail, 'parent-notice-refused');
+  const closed = {
+    status: closing.outcome,
+    closed_at: session.now,
+    closed_by: session.principal.id,
+  };
+  await trx
+    .updateTable('parent_notices')
+    .set({ ...closed, ...fields })
+    .where('id', '=', row.id)
+    .execute();
+  await appendEvents(trx, [
+    {
+      municipalityId: session.municipalityId,
+      type: 'parent_notice.closed',
+      childId: row.child_id,
+      subjectType: 'parent_notice',
+      subjectId: row.id,
+      payload: {
+        assessmentId: row.assessment_id,
+        status: closing.outcome,
+        ...(closing.outcome === 'informed'
+          ? { informedOn: closing.informedOn, method: closing.method }
+          : {}),
+      },
+    },
+  ]);
+  return toNotice({ ...row, ...closed, ...fields } as NoticeRow, session.today);
+}
+
+/**
+ * Records how and when the parents were informed. The assessment's open inform-parents steps
+ * are done with it (the duty and the guide's step are one fact).
+ */
+export async function recordInformed(
+  session: Session,
+  trx: Transaction<DB>,
+  input: { id: string; body: RecordInformed },
+): Promise<ParentNotice> {
+  const { body } = input;
+  const notice = await closeNotice(
+    session,
+    trx,
+    input.id,
+    { outcome: 'informed', informedOn: body.informedOn, method: body.method },
+    {
+      informed_on: body.informedOn,
+      method: body.method,
+      informed_by_name: body.informedBy.name,
+      informed_by_role: body.informedBy.role,
+      note: body.note ?? null,
+    },
+  );
+  const reason = `Parents informed (${body.method}) on ${body.informedOn}.`;
+  const steps = await trx
+    .updateTable('recommendation_steps')
+    .set({
+      status: 'done',
+      status_reason: reason,
+      status_changed_at: session.now,
+      status_changed_by: session.principal.id,
+    })
+    .where('municipality_id', '=', session.municipalityId)
+    .where('purpose', '=', 'inform_parents')
+    .where('status', '=', 'open')
+    .where('recommendation_id', 'in', (eb) =>
+      eb
+        .selectFrom('recommendations')
+        .select('recommendations.id')
+        .where('recommendations.municipality_id', '=', session.municipalityId)
+        .where('recommendations.assessment_id', '=', notice.assessmentId),
+    )
+    .returning(['id', 'step_key'])
+    .execute();
+  await appendEvents(
+    trx,
+    steps.map((step) => ({
+      municipalityId: session.municipalityId,
+      type: 'step.status_changed' as const,
+      childId: notice.childId,
+      subjectType: 'step' as const,
+      subjectId: step.id,
+      payload: { stepKey: step.step_key, from: 'open' as const, to: 'done' as const, reason },
+    })),
+  );
+  return notice;
+}
+
+/** A leader's decision not to inform the parents: a violence or abuse flag, with a reason. */
+export function recordNotInformed(
+  session: Session,
+  trx: Transaction<DB>,
+  input: { id: string; body: RecordNotInformed },
+): Promise<ParentNotice> {
+  return closeNotice(
+    session,
+    trx,
+    input.id,
+    { outcome: 'not_informed_risk', reason: input.body.reason },
+    { note: input.body.reason },
+  );
+}

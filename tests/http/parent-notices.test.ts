@@ -1,0 +1,300 @@
+import { expect, it } from 'vitest';
+import { describeEngines, type EngineContext } from '../support/engines.js';
+import {
+  assessmentBody,
+  createChild,
+  createKey,
+  createScreeningTenant,
+  createTenant,
+} from '../support/factories.js';
+import { expectProblem } from '../support/problem.js';
+
+/**
+ * Parent information as a tracked duty (issue 18, point 1): a child's first assessment and every
+ * zone change create a notice due by the guide's deadline (topi-3: 7 days), closed by recording
+ * how and when the parents were informed — or, under a violence or abuse flag, by a leader's
+ * decision not to inform them. The test clock's today is 2026-11-22.
+ */
+
+type Notice = Record<string, unknown> & { id: string; status: string; assessmentId: string };
+
+async function setup(t: EngineContext) {
+  t.clock.set('2026-11-22T09:00:00.000Z');
+  const s = await createScreeningTenant(t);
+  const staff = await createKey(t, s.municipality.id, 'unit_staff', { unitIds: [s.unit.id] });
+  const leader = await createKey(t, s.municipality.id, 'unit_leader', { unitIds: [s.unit.id] });
+  const child = await createChild(t, s.admin.token, {
+    unitId: s.unit.id,
+    enrolledFrom: '2024-01-01',
+  });
+  const assess = async (fields: Record<string, unknown>, token = s.admin.token) => {
+    const res = await t.call('POST', '/v1/assessments', {
+      token,
+      body: assessmentBody({
+        childId: child.id,
+        unitId: s.unit.id,
+        rulerVersionId: s.topi,
+        parentsInformed: false,
+        ...fields,
+      }),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json() as { id: string; recommendation: { steps: { stepKey: string }[] } };
+  };
+  const notices = async (query = 'status=all', token = s.admin.token) => {
+    const res = await t.call('GET', `/v1/parent-notices?childId=${child.id}&${query}`, { token });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().items as Notice[];
+  };
+  const informed = (id: string, body: Record<string, unknown>, token = s.admin.token) =>
+    t.call('POST', `/v1/parent-notices/${id}/informed`, {
+      token,
+      body: {
+        informedOn: '2026-11-21',
+        method: 'meeting',
+        informedBy: { name: 'Anna Pædagog', role: 'unit_staff' },
+        ...body,
+      },
+    });
+  const notInformed = (id: string, token = s.admin.token) =>
+    t.call('POST', `/v1/parent-notices/${id}/not-informed`, {
+      token,
+      body: { reason: 'Politiet er inddraget; forældrene må ikke orienteres endnu.' },
+    });
+  return { ...s, staff, leader, child, assess, notices, informed, notInformed };
+}
+
+describeEngines('parent notices', (t) => {
+  it('a first assessment and every zone change are due to the parents by the deadline', async () => {
+    const s = await setup(t);
+    const first = await s.assess({ assessedOn: '2026-11-20', rating: { overallLevel: 1 } });
+    let list = await s.notices();
+    expect(list).toEqual([
+      expect.objectContaining({
+        assessmentId: first.id,
+        reason: 'first_assessment',
+        zone: 'green',
+        previousZone: null,
+        assessedOn: '2026-11-20',
+        dueOn: '2026-11-27',
+        overdue: false,
+        riskCategories: [],
+        status: 'open',
+        informedOn: null,
+      }),
+    ]);
+    // The same zone again: nothing new to tell.
+    await s.assess({ assessedOn: '2026-11-21', rating: { overallLevel: 1 } });
+    expect(await s.notices()).toHaveLength(1);
+    // Yellow: a zone change, due a week later.
+    const yellow = await s.assess({ assessedOn: '2026-11-22', rating: { overallLevel: 2 } });
+    list = await s.notices();
+    expect(list.map((n) => [n.reason, n.previousZone, n.zone, n.dueOn])).toEqual([
+      ['first_assessment', null, 'green', '2026-11-27'],
+      ['zone_change', 'green', 'yellow', '2026-11-29'],
+    ]);
+    // Overdue after the deadline; the unit's staff see them; the filter finds them.
+    t.clock.set('2026-11-28T10:00:00Z');
+    const overdue = await s.notices('overdue=true', s.staff.token);
+    expect(overdue.map((n) => [n.reason, n.overdue])).toEqual([['first_assessment', true]]);
+    expect((await s.notices('overdue=false')).map((n) => n.reason)).toEqual(['zone_change']);
+
+    // Recording the information closes it and the inform-parents step of the same assessment.
+    const notice = list[1] as Notice;
+    const res = await s.informed(notice.id, { informedOn: '2026-11-24' }, s.staff.token);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: 'informed',
+      informedOn: '2026-11-24',
+      method: 'meeting',
+      informedBy: { name: 'Anna Pædagog', role: 'unit_staff' },
+      overdue: false,
+    });
+    const recommendation = await t.call('GET', `/v1/assessments/${yellow.id}/recommendation`, {
+      token: s.admin.token,
+    });
+    const step = recommendation
+      .json()
+      .steps.find((x: { stepKey: string }) => x.stepKey === 'inform_parents');
+    expect(step).toMatchObject({ status: 'done' });
+    // Once only.
+    expectProblem(await s.informed(notice.id, {}), 409);
+    // The events say so.
+    const events = await t.call('GET', '/v1/events?limit=200', { token: s.admin.token });
+    const types = events
+      .json()
+      .items.filter((e: { subject: { type: string } }) => e.subject.type === 'parent_notice')
+      .map((e: { type: string; data: { status: string } }) => [e.type, e.data.status]);
+    expect(types).toEqual([
+      ['parent_notice.created', 'open'],
+      ['parent_notice.created', 'open'],
+      ['parent_notice.closed', 'informed'],
+    ]);
+  });
+
+  it('refuses an information dated in the future or before the assessment', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-20' });
+    const [notice] = await s.notices();
+    expectProblem(await s.informed(notice?.id as string, { informedOn: '2026-11-23' }), 409);
+    expectProblem(await s.informed(notice?.id as string, { informedOn: '2026-11-19' }), 409);
+    expectProblem(await s.informed(notice?.id as string, { method: 'carrier_pigeon' }), 400);
+    expect((await s.informed(notice?.id as string, { informedOn: '2026-11-20' })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('recorded with parentsInformed, it is closed at once', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-20', parentsInformed: true });
+    expect(await s.notices()).toEqual([
+      expect.objectContaining({ status: 'informed', informedOn: '2026-11-20', method: null }),
+    ]);
+    expect(await s.notices('status=open')).toEqual([]);
+    // The parents' access request (the dossier) shows it.
+    const dossier = await t.call('GET', `/v1/children/${s.child.id}/dossier`, {
+      token: s.admin.token,
+    });
+    expect(dossier.statusCode, dossier.body).toBe(200);
+    expect(dossier.json().parentNotices).toEqual([
+      expect.objectContaining({ status: 'informed', informedOn: '2026-11-20' }),
+    ]);
+  });
+
+  it('under a violence flag only a leader decides whether the parents are informed', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-20', rating: { overallLevel: 1 } });
+    await s.assess({ assessedOn: '2026-11-21', redFlags: ['violence'] });
+    const [plain, risky] = await s.notices();
+    expect(risky).toMatchObject({ zone: 'red', riskCategories: ['violence'], status: 'open' });
+    // Not informing is only for such a flag.
+    expectProblem(await s.notInformed(plain?.id as string, s.leader.token), 409);
+    // Staff may neither inform nor decide not to.
+    expectProblem(await s.informed(risky?.id as string, {}, s.staff.token), 403);
+    expectProblem(await s.notInformed(risky?.id as string, s.staff.token), 403);
+    const res = await s.notInformed(risky?.id as string, s.leader.token);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: 'not_informed_risk',
+      note: 'Politiet er inddraget; forældrene må ikke orienteres endnu.',
+      informedOn: null,
+    });
+    expectProblem(await s.informed(risky?.id as string, {}, s.leader.token), 409);
+  });
+
+  it('a correction supersedes an open duty and keeps a recorded one; a withdrawal too', async () => {
+    const s = await setup(t);
+    const a = await s.assess({ assessedOn: '2026-11-20', rating: { overallLevel: 2 } });
+    const correct = (id: string, body: Record<string, unknown>) => {
+      // A correction names no child: the corrected assessment's.
+      const { childId: _, ...fields } = assessmentBody({
+        childId: s.child.id,
+        unitId: s.unit.id,
+        rulerVersionId: s.topi,
+        reason: 'Forkert niveau',
+        parentsInformed: false,
+        assessedOn: '2026-11-20',
+        ...body,
+      });
+      return t.call('POST', `/v1/assessments/${id}/corrections`, {
+        token: s.admin.token,
+        body: fields,
+      });
+    };
+    let res = await correct(a.id, { rating: { overallLevel: 3 } });
+    expect(res.statusCode, res.body).toBe(201);
+    const b = res.json();
+    // Due on the same day: in no particular order.
+    const both = (await s.notices()).map((n) => [n.assessmentId, n.zone, n.status]);
+    expect(both).toHaveLength(2);
+    expect(both).toEqual(
+      expect.arrayContaining([
+        [a.id, 'yellow', 'superseded'],
+        [b.id, 'red', 'open'],
+      ]),
+    );
+    const open = (await s.notices('status=open'))[0] as Notice;
+    expect((await s.informed(open.id, { informedOn: '2026-11-21' })).statusCode).toBe(200);
+    // The same duty after another correction (same zone): what was recorded stands.
+    res = await correct(b.id, { rating: { overallLevel: 3 }, assessedOn: '2026-11-21' });
+    expect(res.statusCode, res.body).toBe(201);
+    const c = res.json();
+    const mine = (await s.notices()).find((n) => n.assessmentId === c.id);
+    expect(mine).toMatchObject({ status: 'informed', informedOn: '2026-11-21', method: 'meeting' });
+    // A withdrawn assessment's open duty is superseded.
+    const d = await s.assess({ assessedOn: '2026-11-22', rating: { overallLevel: 1 } });
+    const withdrawn = await t.call('POST', `/v1/assessments/${d.id}/withdraw`, {
+      token: s.admin.token,
+      body: { reason: 'Registreret på det forkerte barn' },
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(200);
+    expect((await s.notices()).find((n) => n.assessmentId === d.id)).toMatchObject({
+      status: 'superseded',
+    });
+  });
+
+  it('follow-through counts the parents informed by the deadline and the duties overdue', async () => {
+    const s = await setup(t);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const child = await createChild(t, s.admin.token, {
+        unitId: s.unit.id,
+        enrolledFrom: '2024-01-01',
+      });
+      const res = await t.call('POST', '/v1/assessments', {
+        token: s.admin.token,
+        body: assessmentBody({
+          childId: child.id,
+          unitId: s.unit.id,
+          rulerVersionId: s.topi,
+          parentsInformed: false,
+          assessedOn: '2026-11-10',
+        }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      ids.push(child.id);
+    }
+    for (const childId of ids.slice(0, 5)) {
+      const res = await t.call('GET', `/v1/parent-notices?childId=${childId}`, {
+        token: s.admin.token,
+      });
+      const [notice] = res.json().items as Notice[];
+      const informed = await s.informed(notice?.id as string, { informedOn: '2026-11-17' });
+      expect(informed.statusCode, informed.body).toBe(200);
+    }
+    const res = await t.call('GET', '/v1/analytics/follow-through', { token: s.admin.token });
+    expect(res.statusCode, res.body).toBe(200);
+    const cell = (value: number) => ({ value, suppressed: false });
+    expect(res.json().overall.parentsInformed).toEqual({
+      due: cell(10),
+      informedByDeadline: cell(5),
+      shareInformedByDeadline: 0.5,
+      open: cell(5),
+      overdue: cell(5),
+      notInformedRisk: cell(0),
+    });
+  });
+
+  it('is seen by its unit and municipality only, and not by analysts or social workers', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-20' });
+    const [notice] = await s.notices();
+    const id = notice?.id as string;
+    const otherUnit = await createKey(t, s.municipality.id, 'unit_staff');
+    const analyst = await createKey(t, s.municipality.id, 'analyst');
+    const socialWorker = await createKey(t, s.municipality.id, 'social_worker');
+    const other = await createTenant(t);
+    expect(await s.notices('status=all', otherUnit.token)).toEqual([]);
+    for (const token of [otherUnit.token, other.admin.token]) {
+      expectProblem(await t.call('GET', `/v1/parent-notices/${id}`, { token }), 404);
+      expectProblem(await s.informed(id, {}, token), 404);
+    }
+    for (const token of [analyst.token, socialWorker.token]) {
+      expectProblem(await t.call('GET', `/v1/parent-notices/${id}`, { token }), 403);
+      expectProblem(await t.call('GET', '/v1/parent-notices', { token }), 403);
+    }
+    const own = await t.call('GET', `/v1/parent-notices/${id}`, { token: s.staff.token });
+    expect(own.statusCode, own.body).toBe(200);
+    expect(own.json()).toEqual(notice);
+  });
+});
