@@ -77,7 +77,7 @@ export interface AppDeps {
    */
   config: Pick<Config, 'bodyLimitBytes' | 'trustProxy'> &
     Partial<Pick<Config, 'rateLimit' | 'cprLookupLimit' | 'corsOrigins' | 'metricsToken'>> &
-    Partial<Pick<Config, 'etag' | 'webhooks' | 'imports'>>;
+    Partial<Pick<Config, 'etag' | 'webhooks' | 'imports' | 'retention'>>;
   database: Database;
   /** A pino logger; omit for a silent app (tests). */
   logger?: FastifyBaseLogger;
@@ -184,7 +184,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(recommendationRoutes, routeDeps);
   await app.register(worklistRoutes, routeDeps);
   await app.register(flagRoutes, routeDeps);
-  await app.register(parentNoticeRoutes, routeDeps);
+  await app.register(parentNoticeRoutes, {
+    ...routeDeps,
+    retentionYears: deps.config.retention?.years ?? 5,
+  });
   await app.register(concernReportRoutes, routeDeps);
   await app.register(eventRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);

@@ -275,6 +275,52 @@ describeEngines('parent notices', (t) => {
     });
   });
 
+  it('writes the letter to the parents as HTML, text and PDF, in Danish or English', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-20', rating: { overallLevel: 1 } });
+    await s.assess({ assessedOn: '2026-11-21', rating: { overallLevel: 2 } });
+    const notice = (await s.notices()).find((n) => n.reason === 'zone_change') as Notice;
+    const letter = (query: string, token = s.staff.token) =>
+      t.call('GET', `/v1/parent-notices/${notice.id}/letter?${query}`, { token });
+    const html = await letter('');
+    expect(html.statusCode, html.body).toBe(200);
+    expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(html.body).toContain('<html lang="da">');
+    expect(html.body).toContain('Vurderingen er nu gul; sidst var den grøn.');
+    // What happens next: the yellow steps that involve the parents, with their deadlines.
+    expect(html.body).toMatch(/<li>[^<]+\(senest \d+\. (november|december) 2026\)<\/li>/);
+    expect(html.body).toContain('slettes 5 år efter');
+    expect(html.body).toContain('Datatilsynet');
+    const text = await letter('format=text&language=en');
+    expect(text.statusCode, text.body).toBe(200);
+    expect(text.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(text.headers['content-language']).toBe('en');
+    expect(text.body).toContain('The assessment is now yellow; last time it was green.');
+    const pdf = await letter('format=pdf');
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.rawPayload.length).toBeGreaterThan(1500);
+    expectProblem(await letter('format=docx'), 400);
+    expectProblem(await letter('language=xx'), 400);
+    // Another unit's key: not found, like the notice.
+    const otherUnit = await createKey(t, s.municipality.id, 'unit_staff');
+    expectProblem(await letter('', otherUnit.token), 404);
+  });
+
+  it('writes no letter under a violence flag until a leader records the parents informed', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-21', redFlags: ['violence'] });
+    const [risky] = await s.notices();
+    const letter = (token: string) =>
+      t.call('GET', `/v1/parent-notices/${risky?.id}/letter`, { token });
+    expectProblem(await letter(s.staff.token), 409);
+    expectProblem(await letter(s.leader.token), 409);
+    const informed = await s.informed(risky?.id as string, {}, s.leader.token);
+    expect(informed.statusCode, informed.body).toBe(200);
+    expect((await letter(s.staff.token)).statusCode).toBe(200);
+  });
+
   it('is seen by its unit and municipality only, and not by analysts or social workers', async () => {
     const s = await setup(t);
     await s.assess({ assessedOn: '2026-11-20' });

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { letterLanguages } from '../../domain/parent-letter.js';
 import { problemResponses } from '../../http/problem.js';
 import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
+import { letterContentTypes, letterFormats, letterHtml, letterPdf, letterText } from './letter.js';
 import {
   ParentNoticeListQuerySchema,
   ParentNoticePageSchema,
@@ -10,7 +13,18 @@ import {
   RecordInformedSchema,
   RecordNotInformedSchema,
 } from './schemas.js';
-import { getNotice, listNotices, recordInformed, recordNotInformed } from './service.js';
+import {
+  getNotice,
+  listNotices,
+  noticeLetter,
+  recordInformed,
+  recordNotInformed,
+} from './service.js';
+
+const LetterQuerySchema = z.object({
+  language: z.enum(letterLanguages).default('da'),
+  format: z.enum(letterFormats).default('html'),
+});
 
 /**
  * Parent information as a tracked duty (issue 18): every zone change and a child's first
@@ -18,8 +32,10 @@ import { getNotice, listNotices, recordInformed, recordNotInformed } from './ser
  * recording how and when they were, or — under a red flag of violence or abuse — by a leader's
  * decision not to inform them, with a reason.
  */
-export const parentNoticeRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { runner } = deps;
+export const parentNoticeRoutes: FastifyPluginAsyncZod<
+  RouteDeps & { retentionYears: number }
+> = async (app, deps) => {
+  const { runner, retentionYears } = deps;
   const tags = ['Follow-up'];
 
   app.get(
@@ -111,5 +127,68 @@ export const parentNoticeRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
     },
     async (request) =>
       runner.run(request, recordNotInformed, { id: request.params.noticeId, body: request.body }),
+  );
+
+  app.get(
+    '/v1/parent-notices/:noticeId/letter',
+    {
+      config: {
+        permission: 'parent_notice:read',
+        audit: { resource: 'parent_notice', action: 'read' },
+      },
+      schema: {
+        operationId: 'getParentLetter',
+        tags,
+        summary: 'The letter to the parents: the assessment, what happens next, their rights',
+        description:
+          'What was assessed and what the zone means, the steps that involve the parents, and ' +
+          'the information of GDPR art. 13/14 (what is recorded, why, who can see it, how long ' +
+          'it is kept, the parents’ rights). Never staff notes. 409 while a violence or abuse ' +
+          'flag leaves the decision to a leader, and for a superseded notice.',
+        params: ParentNoticeParamsSchema,
+        querystring: LetterQuerySchema,
+        response: {
+          200: {
+            description: 'The letter',
+            content: {
+              'text/html': { schema: z.string() },
+              'text/plain': { schema: z.string() },
+              'application/pdf': { schema: z.string().meta({ format: 'binary' }) },
+            },
+          },
+          ...problemResponses(404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { language, format } = request.query;
+      const letter = await runner.run(request, noticeLetter, {
+        id: request.params.noticeId,
+        language,
+        retentionYears,
+      });
+      const body =
+        format === 'pdf'
+          ? await letterPdf(letter)
+          : format === 'text'
+            ? letterText(letter)
+            : letterHtml(letter);
+      return (
+        reply
+          .header('content-type', letterContentTypes[format])
+          .header('cache-control', 'no-store')
+          .header('content-language', language)
+          // Its own inline style and nothing else (the API's policy would block the style).
+          .header(
+            'content-security-policy',
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+          )
+          .header(
+            'content-disposition',
+            `${format === 'pdf' ? 'attachment' : 'inline'}; filename="parent-letter-${request.params.noticeId}.${format === 'text' ? 'txt' : format}"`,
+          )
+          .send(body)
+      );
+    },
   );
 };

@@ -9,6 +9,7 @@ import {
   type ParentNoticeClosing,
   parentNoticeFor,
 } from '../../domain/parent-information.js';
+import { type Letter, type LetterLanguage, parentLetter } from '../../domain/parent-letter.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
@@ -329,4 +330,70 @@ export function recordNotInformed(
     { outcome: 'not_informed_risk', reason: input.body.reason },
     { note: input.body.reason },
   );
+}
+
+/**
+ * The letter to the parents for a notice (domain/parent-letter.ts), from what is recorded: the
+ * municipality, unit, child's given name, ruler, zone, and the assessment's steps that involve
+ * the parents. None while a violence or abuse flag leaves the decision to a leader (or a leader
+ * decided not to inform), nor for a superseded notice.
+ */
+export async function noticeLetter(
+  session: Session,
+  trx: Transaction<DB>,
+  input: { id: string; language: LetterLanguage; retentionYears: number },
+): Promise<Letter> {
+  const row = await requireNotice(session, trx, input.id);
+  session.audit({ resourceId: row.id, childId: row.child_id });
+  if (row.status === 'superseded') {
+    throw new ConflictError('The assessment was corrected or withdrawn: no letter.', 'superseded');
+  }
+  if (row.risk_categories.length > 0 && row.status !== 'informed') {
+    throw new ConflictError(
+      'A red flag of violence or abuse: no letter unless a leader has recorded that the ' +
+        'parents are informed.',
+      'parent-notice-risk',
+    );
+  }
+  const m = session.municipalityId;
+  const facts = await trx
+    .selectFrom('parent_notices as n')
+    .innerJoin('municipalities as mu', 'mu.id', 'n.municipality_id')
+    .innerJoin('units as u', 'u.id', 'n.unit_id')
+    .innerJoin('children as c', 'c.id', 'n.child_id')
+    .innerJoin('assessments as a', 'a.id', 'n.assessment_id')
+    .innerJoin('ruler_versions as rv', 'rv.id', 'a.ruler_version_id')
+    .innerJoin('rulers as r', 'r.id', 'rv.ruler_id')
+    .select(['mu.name as municipality', 'u.name as unit', 'c.given_name', 'r.name as ruler'])
+    .where('n.municipality_id', '=', m)
+    .where('n.id', '=', row.id)
+    .executeTakeFirstOrThrow();
+  const steps = await trx
+    .selectFrom('recommendation_steps as s')
+    .innerJoin('recommendations as rec', 'rec.id', 's.recommendation_id')
+    .select(['s.title', sql<string>`s.due_on::text`.as('due_on')])
+    .where('s.municipality_id', '=', m)
+    .where('rec.assessment_id', '=', row.assessment_id)
+    .where('s.status', '<>', 'superseded')
+    .where(sql<boolean>`'parents' = ANY(s.involve)`)
+    .where('s.purpose', '<>', 'inform_parents')
+    .orderBy('s.position')
+    .execute();
+  return parentLetter({
+    language: input.language,
+    municipality: facts.municipality,
+    unit: facts.unit,
+    childGivenName: facts.given_name,
+    assessedOn: row.assessed_on,
+    ruler: facts.ruler,
+    zone: row.zone as 'green' | 'yellow' | 'red',
+    previousZone: row.previous_zone as 'green' | 'yellow' | 'red' | null,
+    reason: row.reason as 'first_assessment' | 'zone_change',
+    steps: steps.map((s) => ({
+      title: (s.title as Record<LetterLanguage, string>)[input.language],
+      dueOn: s.due_on,
+    })),
+    retentionYears: input.retentionYears,
+    today: session.today,
+  });
 }
