@@ -231,6 +231,28 @@ export const da = {
   'worklist.empty': 'Ingen åbne skridt.',
   'worklist.child': 'Barn',
 
+  'parents.title': 'Forældre der skal orienteres',
+  'parents.intro':
+    'Ved barnets første vurdering og hver gang zonen skifter, skal forældrene orienteres inden fristen.',
+  'parents.empty': 'Ingen forældre venter på at blive orienteret.',
+  'parents.first': 'Første vurdering.',
+  'parents.changed': 'Zonen er skiftet fra {from} til {to}.',
+  'parents.risk':
+    'Rødt flag om vold eller overgreb: lederen beslutter, om og hvornår forældrene orienteres.',
+  'parents.letter': 'Hent brev til forældrene (PDF)',
+  'parents.recordButton': 'Registrér orientering',
+  'parents.record': 'Registrér at forældrene til {name} er orienteret',
+  'parents.on': 'Orienteret den',
+  'parents.method': 'Hvordan',
+  'parents.method.meeting': 'Møde',
+  'parents.method.phone': 'Telefon',
+  'parents.method.letter': 'Brev',
+  'parents.method.digital_post': 'Digital Post',
+  'parents.by': 'Orienteret af (navn)',
+  'parents.role': 'Rolle',
+  'parents.save': 'Registrér',
+  'parents.saved': 'Forældrene er registreret som orienteret.',
+
   'outbox.title': 'Udbakke',
   'outbox.intro':
     'Ændringer, der er gemt på enheden og endnu ikke sendt, og ændringer som lineal afviste.',
@@ -488,6 +510,28 @@ export const en: Catalogue<MessageKey> = {
   'worklist.onlyOverdue': 'Overdue only',
   'worklist.empty': 'No open steps.',
   'worklist.child': 'Child',
+
+  'parents.title': 'Parents to inform',
+  'parents.intro':
+    "At a child's first assessment and whenever the zone changes, the parents are to be informed by the deadline.",
+  'parents.empty': 'No parents are waiting to be informed.',
+  'parents.first': 'First assessment.',
+  'parents.changed': 'The zone changed from {from} to {to}.',
+  'parents.risk':
+    'A red flag of violence or abuse: the leader decides whether and when the parents are informed.',
+  'parents.letter': 'Get the letter to the parents (PDF)',
+  'parents.recordButton': 'Record informing',
+  'parents.record': 'Record that the parents of {name} were informed',
+  'parents.on': 'Informed on',
+  'parents.method': 'How',
+  'parents.method.meeting': 'Meeting',
+  'parents.method.phone': 'Phone',
+  'parents.method.letter': 'Letter',
+  'parents.method.digital_post': 'Digital Post',
+  'parents.by': 'Informed by (name)',
+  'parents.role': 'Role',
+  'parents.save': 'Record',
+  'parents.saved': 'The parents are recorded as informed.',
 
   'outbox.title': 'Outbox',
   'outbox.intro': 'Changes saved on this device and not sent yet, and changes lineal refused.',

@@ -7,6 +7,7 @@ import { href } from '../router.js';
 import { cacheGet } from '../storage.js';
 import { useLoad } from '../use-load.js';
 import type { UnitWithRounds } from './Home.js';
+import { ParentNotices } from './ParentNotices.js';
 
 interface Who {
   name: string;
@@ -19,15 +20,15 @@ interface WorklistData {
   children: Record<string, Who>;
 }
 
-/** Open steps in the caller's units (the API scopes them), with the children's names. */
-async function fetchWorklist(api: LinealClient, overdue: boolean): Promise<WorklistData> {
-  const page = unwrap(
-    await api.GET('/v1/worklist', {
-      params: { query: { limit: 200, ...(overdue ? { overdue: 'true' as const } : {}) } },
-    }),
-  );
+/**
+ * The children's names for items of the caller's units: from the open rounds' rosters (already
+ * on the device), the rest one by one.
+ */
+async function childNames(
+  api: LinealClient,
+  items: readonly { childId: string; unitId: string }[],
+): Promise<Record<string, Who>> {
   const children: Record<string, Who> = {};
-  // Names from the open rounds' rosters (already on the device), the rest one by one.
   const home = await cacheGet<UnitWithRounds[]>('home');
   for (const { unit, rounds } of home?.data ?? []) {
     for (const { round, roster } of rounds) {
@@ -36,14 +37,24 @@ async function fetchWorklist(api: LinealClient, overdue: boolean): Promise<Workl
       }
     }
   }
-  for (const item of page.items) {
+  for (const item of items) {
     if (children[item.childId]) continue;
     const child = unwrap(
       await api.GET('/v1/children/{childId}', { params: { path: { childId: item.childId } } }),
     );
     children[item.childId] = { name: childName(child), unitId: item.unitId };
   }
-  return { items: page.items, children };
+  return children;
+}
+
+/** Open steps in the caller's units (the API scopes them), with the children's names. */
+async function fetchWorklist(api: LinealClient, overdue: boolean): Promise<WorklistData> {
+  const page = unwrap(
+    await api.GET('/v1/worklist', {
+      params: { query: { limit: 200, ...(overdue ? { overdue: 'true' as const } : {}) } },
+    }),
+  );
+  return { items: page.items, children: await childNames(api, page.items) };
 }
 
 export function Worklist() {
@@ -66,6 +77,14 @@ export function Worklist() {
         />
         <span>{t('worklist.onlyOverdue')}</span>
       </label>
+      <ParentNotices
+        overdue={overdue}
+        names={async (items) =>
+          Object.fromEntries(
+            Object.entries(await childNames(api, items)).map(([id, who]) => [id, who.name]),
+          )
+        }
+      />
       {state.status === 'loading' ? <Loading /> : null}
       {state.status === 'error' ? <ErrorNotice error={state.error} /> : null}
       {state.status === 'ready' ? (
