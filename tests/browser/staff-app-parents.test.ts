@@ -29,6 +29,7 @@ import {
   let browser: Browser;
   let baseUrl: string;
   let staffToken: string;
+  let leaderToken: string;
 
   beforeAll(async () => {
     t.clock.set(new Date());
@@ -43,6 +44,12 @@ import {
       unitIds: [s.unit.id],
     });
     staffToken = staff.token;
+    leaderToken = (
+      await createKey(t, s.municipality.id, 'unit_leader', {
+        token: s.admin.token,
+        unitIds: [s.unit.id],
+      })
+    ).token;
     const assess = async (givenName: string, daysAgo: number, fields: Record<string, unknown>) => {
       const child = await createChild(t, s.admin.token, {
         unitId: s.unit.id,
@@ -141,6 +148,36 @@ import {
       }),
     ]);
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('lets the leader decide not to inform the parents under a violence flag', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/app/`);
+    await page.fill('#api-key', leaderToken);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('nav');
+    await page.click('nav >> text=Arbejdsliste');
+    const clara = page.locator('li.notice-item:has-text("Clara Holm")');
+    await clara.waitFor();
+    expect(await clara.textContent()).toContain('du beslutter som leder');
+    // No letter while the leader has not decided to inform.
+    expect(await clara.locator('button:has-text("Hent brev")').count()).toBe(0);
+    await clara.locator('button:has-text("Orientér ikke")').click();
+    await clara.locator('textarea').fill('Politiet er inddraget; afhøring først.');
+    expect(await axeViolations(page)).toEqual([]);
+    await page
+      .locator('section[aria-labelledby="parents-heading"]')
+      .screenshot({ path: join(ARTIFACTS, 'app-parents-leader-390.png') });
+    await clara.locator('button[type="submit"]').click();
+    await clara.locator('.pill-done').waitFor();
+    const closed = await t.call('GET', '/v1/parent-notices?status=not_informed_risk', {
+      token: leaderToken,
+    });
+    expect(closed.json().items).toEqual([
+      expect.objectContaining({ note: 'Politiet er inddraget; afhøring først.' }),
+    ]);
     await context.close();
   });
 });

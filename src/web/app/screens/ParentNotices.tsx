@@ -73,13 +73,17 @@ export function ParentNotices({
 }
 
 function NoticeItem({ notice, name }: { notice: ParentNotice; name: string }) {
-  const { api, i18n } = useApp();
+  const { api, i18n, me } = useApp();
   const t = i18n.t;
+  const risk = notice.riskCategories.length > 0;
+  const leader = me.principal.role === 'unit_leader' || me.principal.role === 'municipality_admin';
+  const [withholding, setWithholding] = useState(false);
+  const [reason, setReason] = useState('');
   const [informedOn, setInformedOn] = useState(todayInCopenhagen());
   const [method, setMethod] = useState<Method>('meeting');
   const [by, setBy] = useState('');
   const [role, setRole] = useState('');
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<'informed' | 'withheld' | undefined>();
   const [recording, setRecording] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const id = (field: string) => `${field}-${notice.id}`;
@@ -126,21 +130,66 @@ function NoticeItem({ notice, name }: { notice: ParentNotice; name: string }) {
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {saved ? (
-        <p class="pill pill-done">{t('parents.saved')}</p>
-      ) : notice.riskCategories.length > 0 ? (
+        <p class="pill pill-done">
+          {t(saved === 'informed' ? 'parents.saved' : 'parents.withheldSaved')}
+        </p>
+      ) : risk && !leader ? (
         <Notice kind="info">{t('parents.risk')}</Notice>
       ) : (
         <>
-          {recording ? null : (
+          {risk ? <Notice kind="info">{t('parents.riskLeader')}</Notice> : null}
+          {recording || withholding ? null : (
             <div class="actions">
               <button type="button" onClick={() => setRecording(true)}>
                 {t('parents.recordButton')}
               </button>
-              <button type="button" class="secondary" onClick={() => void letter()}>
-                {t('parents.letter')}
-              </button>
+              {risk ? (
+                <button type="button" class="secondary" onClick={() => setWithholding(true)}>
+                  {t('parents.withhold')}
+                </button>
+              ) : (
+                <button type="button" class="secondary" onClick={() => void letter()}>
+                  {t('parents.letter')}
+                </button>
+              )}
             </div>
           )}
+          {withholding ? (
+            <form
+              class="inline-form"
+              aria-label={t('parents.withhold')}
+              onSubmit={async (event) => {
+                event.preventDefault();
+                setError(undefined);
+                try {
+                  unwrap(
+                    await api.POST('/v1/parent-notices/{noticeId}/not-informed', {
+                      params: { path: { noticeId: notice.id } },
+                      body: { reason: reason.trim() },
+                    }),
+                  );
+                  setSaved('withheld');
+                } catch (e) {
+                  setError(problemText(e));
+                }
+              }}
+            >
+              <label for={id('reason')}>{t('parents.withholdReason')}</label>
+              <textarea
+                id={id('reason')}
+                required
+                maxLength={2000}
+                value={reason}
+                onInput={(e) => setReason(e.currentTarget.value)}
+              />
+              <div class="actions">
+                <button type="submit">{t('parents.withholdConfirm')}</button>
+                <button type="button" class="secondary" onClick={() => setWithholding(false)}>
+                  {t('step.cancel')}
+                </button>
+              </div>
+            </form>
+          ) : null}
           {recording ? (
             <form
               class="inline-form"
@@ -159,7 +208,7 @@ function NoticeItem({ notice, name }: { notice: ParentNotice; name: string }) {
                       },
                     }),
                   );
-                  setSaved(true);
+                  setSaved('informed');
                 } catch (e) {
                   setError(problemText(e));
                 }
