@@ -142,6 +142,13 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium [pglite]', () => {
       );
       expect(overdueShown.at(-1)).toBe(String(follow.overall.overdue.value ?? '–'));
       expect(overdueShown.length).toBeLessThanOrEqual(follow.rows.length + 1);
+      // …and the parents not informed in time (issue 18), overall as the API says.
+      const parentsOverdue = await page.$$eval('#follow-table tbody tr', (trs) =>
+        trs.map((tr) => tr.querySelectorAll('td')[6]?.textContent),
+      );
+      expect(parentsOverdue.at(-1)).toBe(
+        String(follow.overall.parentsInformed.overdue.value ?? '–'),
+      );
       // Concern reports per year, with the rate per 1,000 children.
       expect(await page.locator('#reports-table tbody tr').count()).toBeGreaterThanOrEqual(2);
 

@@ -436,9 +436,15 @@ function renderEarly(data: Schemas['EarlyDetection']): void {
 // --- Follow-through per unit --------------------------------------------------------------
 
 function renderFollow(data: Schemas['FollowThrough']): void {
-  // Empty groups (no step due, none open) are not drawn.
+  // Empty groups (no step or parent information due, none open) are not drawn.
   const rows = data.rows
-    .filter((r) => r.stepsDue.value !== 0 || r.open.value !== 0)
+    .filter(
+      (r) =>
+        r.stepsDue.value !== 0 ||
+        r.open.value !== 0 ||
+        r.parentsInformed.due.value !== 0 ||
+        r.parentsInformed.open.value !== 0,
+    )
     .sort((a, b) => String(a.group.unit?.name).localeCompare(String(b.group.unit?.name), 'da'));
   const labels = rows.map((r) => r.group.unit?.name ?? 'No unit');
   makeChart(byId<HTMLCanvasElement>('follow-chart'), {
@@ -487,13 +493,27 @@ function renderFollow(data: Schemas['FollowThrough']): void {
         shareCell(r.shareDoneByDeadline),
         countCell(r.open, cls),
         countCell(r.overdue, cls),
+        shareCell(r.parentsInformed.shareInformedByDeadline),
+        countCell(r.parentsInformed.overdue, cls),
       ],
       cls,
     );
   const tableRows = rows.map((r, i) => line(labels[i] ?? '', r));
   tableRows.push(line('All units', data.overall, 'total'));
   byId('follow-table').replaceChildren(
-    table(['Unit', 'Steps due', 'Done by deadline', 'Share', 'Open', 'Overdue'], tableRows),
+    table(
+      [
+        'Unit',
+        'Steps due',
+        'Done by deadline',
+        'Share',
+        'Open',
+        'Overdue',
+        'Parents informed in time',
+        'Parents not yet informed, overdue',
+      ],
+      tableRows,
+    ),
   );
   byId('follow').setAttribute('data-ready', 'true');
 }
