@@ -29,6 +29,15 @@ export function Notice({
   );
 }
 
+/** A refused write in words: the problem's detail and its field errors. */
+export function problemText(error: unknown): string {
+  if (error instanceof LinealProblemError) {
+    const fields = (error.problem.errors ?? []).map((e) => `${e.path}: ${e.message}`);
+    return [error.problem.detail, ...fields].join(' ');
+  }
+  return String(error);
+}
+
 /** A load or request failure in words: no connection, no access, or the problem's detail. */
 export function ErrorNotice({ error }: { error: unknown }) {
   const i18n = useI18n();

@@ -2,13 +2,14 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { LinealClient } from '../../../../clients/typescript/index.js';
 import { todayInCopenhagen } from '../../shared/i18n.js';
-import { LinealProblemError, type Schemas, unwrap } from '../api.js';
+import { type Schemas, unwrap } from '../api.js';
 import {
   childName,
   ErrorNotice,
   Loading,
   Notice,
   OfflineNotice,
+  problemText,
   StepList,
   ZoneBadge,
 } from '../components.js';
@@ -67,14 +68,6 @@ async function post<T>(
   }>,
 ): Promise<T> {
   return unwrap(await call({ 'idempotency-key': crypto.randomUUID() }));
-}
-
-function problemText(error: unknown): string {
-  if (error instanceof LinealProblemError) {
-    const fields = (error.problem.errors ?? []).map((e) => `${e.path}: ${e.message}`);
-    return [error.problem.detail, ...fields].join(' ');
-  }
-  return String(error);
 }
 
 export function ChildPage({ roundId, unitId, childId }: ChildRef) {

@@ -1,8 +1,15 @@
 import { useState } from 'preact/hooks';
 import type { LinealClient } from '../../../../clients/typescript/index.js';
 import { todayInCopenhagen } from '../../shared/i18n.js';
-import { LinealProblemError, type Schemas, unwrap } from '../api.js';
-import { ErrorNotice, Loading, Notice, OfflineNotice, ZoneBadge } from '../components.js';
+import { type Schemas, unwrap } from '../api.js';
+import {
+  ErrorNotice,
+  Loading,
+  Notice,
+  OfflineNotice,
+  problemText,
+  ZoneBadge,
+} from '../components.js';
 import { useApp } from '../context.js';
 import type { MessageKey } from '../messages.js';
 import { useLoad } from '../use-load.js';
@@ -10,11 +17,6 @@ import { useLoad } from '../use-load.js';
 type ParentNotice = Schemas['ParentNotice'];
 type Method = ParentNotice['method'] & string;
 const METHODS: Method[] = ['meeting', 'phone', 'letter', 'digital_post'];
-
-function problemText(error: unknown): string {
-  if (error instanceof LinealProblemError) return error.problem.detail ?? error.problem.title;
-  return String(error);
-}
 
 async function fetchNotices(
   api: LinealClient,
