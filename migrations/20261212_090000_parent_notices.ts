@@ -88,6 +88,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE INDEX parent_notices_child_idx ON parent_notices (municipality_id, child_id, assessed_on)
   `.execute(db);
+  // A unit owes the parents' information after the child left: the child stays visible to it
+  // while one is open (the access policy asks per child and unit).
+  await sql`
+    CREATE INDEX parent_notices_owed_idx ON parent_notices (child_id, unit_id) WHERE status = 'open'
+  `.execute(db);
   await sql`ALTER TABLE parent_notices ENABLE ROW LEVEL SECURITY`.execute(db);
   await sql
     .raw(

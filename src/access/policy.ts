@@ -352,16 +352,22 @@ export function involvesSocialWork(
 
 /**
  * Whether one of `unitIds` still owes the child follow-up: an open step its assessment
- * created. Such duties outlive the enrolment (Barnets Lov § 133), so the unit keeps seeing the
- * child until they are closed.
+ * created, or parents still to be informed of one. Such duties outlive the enrolment (Barnets
+ * Lov § 133), so the unit keeps seeing the child until they are closed.
  */
 export function owesFollowUp(childId: string, unitIds: readonly string[]): RawBuilder<boolean> {
-  return sql<boolean>`EXISTS (
+  const units = sql.val(unitIds);
+  return sql<boolean>`(EXISTS (
       SELECT 1 FROM recommendation_steps owed
       WHERE owed.child_id = ${sql.ref(childId)}
-        AND owed.unit_id = ANY(${sql.val(unitIds)}::uuid[])
+        AND owed.unit_id = ANY(${units}::uuid[])
         AND owed.status = 'open'
-    )`;
+    ) OR EXISTS (
+      SELECT 1 FROM parent_notices owed_notice
+      WHERE owed_notice.child_id = ${sql.ref(childId)}
+        AND owed_notice.unit_id = ANY(${units}::uuid[])
+        AND owed_notice.status = 'open'
+    ))`;
 }
 
 /**

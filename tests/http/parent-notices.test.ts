@@ -321,6 +321,27 @@ describeEngines('parent notices', (t) => {
     expect((await letter(s.staff.token)).statusCode).toBe(200);
   });
 
+  it('stays with the unit after the child left, until it is recorded', async () => {
+    const s = await setup(t);
+    // Green: no step stays open, so only the parents' information keeps the child visible.
+    await s.assess({ assessedOn: '2026-11-10', rating: { overallLevel: 1 } });
+    const enrolment = (
+      await t.call('GET', `/v1/children/${s.child.id}/enrolments`, { token: s.admin.token })
+    ).json().items[0];
+    const ended = await t.call('PATCH', `/v1/children/${s.child.id}/enrolments/${enrolment.id}`, {
+      token: s.admin.token,
+      body: { endDate: '2026-11-15' },
+    });
+    expect(ended.statusCode, ended.body).toBe(200);
+    const [notice] = await s.notices('status=open', s.staff.token);
+    expect(notice).toMatchObject({ overdue: true });
+    const recorded = await s.informed(notice?.id as string, {}, s.staff.token);
+    expect(recorded.statusCode, recorded.body).toBe(200);
+    // Recorded: the child has left and nothing more is owed, so the unit no longer sees it.
+    expect(await s.notices('status=all', s.staff.token)).toEqual([]);
+    expectProblem(await t.call('GET', `/v1/children/${s.child.id}`, { token: s.staff.token }), 404);
+  });
+
   it('is seen by its unit and municipality only, and not by analysts or social workers', async () => {
     const s = await setup(t);
     await s.assess({ assessedOn: '2026-11-20' });
