@@ -167,6 +167,7 @@ describeEngines('parent notices', (t) => {
     await s.assess({ assessedOn: '2026-11-21', redFlags: ['violence'] });
     const [plain, risky] = await s.notices();
     expect(risky).toMatchObject({ zone: 'red', riskCategories: ['violence'], status: 'open' });
+
     // Not informing is only for such a flag.
     expectProblem(await s.notInformed(plain?.id as string, s.leader.token), 409);
     // Staff may neither inform nor decide not to.
@@ -180,6 +181,45 @@ describeEngines('parent notices', (t) => {
       informedOn: null,
     });
     expectProblem(await s.informed(risky?.id as string, {}, s.leader.token), 409);
+  });
+
+  it('under a violence flag, "parents informed" with the assessment counts only from a leader', async () => {
+    const s = await setup(t);
+    await s.assess(
+      { assessedOn: '2026-11-21', redFlags: ['violence'], parentsInformed: true },
+      s.staff.token,
+    );
+    expect(await s.notices()).toEqual([
+      expect.objectContaining({ riskCategories: ['violence'], status: 'open' }),
+    ]);
+    const other = await setup(t);
+    await other.assess(
+      { assessedOn: '2026-11-21', redFlags: ['violence'], parentsInformed: true },
+      other.leader.token,
+    );
+    expect(await other.notices()).toEqual([
+      expect.objectContaining({ riskCategories: ['violence'], status: 'informed' }),
+    ]);
+  });
+
+  it('writes no letter and counts nothing for a withdrawn assessment', async () => {
+    const s = await setup(t);
+    const a = await s.assess({ assessedOn: '2026-11-20', parentsInformed: true });
+    const [notice] = await s.notices();
+    expect(notice).toMatchObject({ status: 'informed' });
+    const withdrawn = await t.call('POST', `/v1/assessments/${a.id}/withdraw`, {
+      token: s.admin.token,
+      body: { reason: 'Registreret på det forkerte barn' },
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(200);
+    expectProblem(
+      await t.call('GET', `/v1/parent-notices/${notice?.id}/letter`, { token: s.admin.token }),
+      409,
+    );
+    const follow = await t.call('GET', `/v1/analytics/follow-through?unitIds=${s.unit.id}`, {
+      token: s.admin.token,
+    });
+    expect(follow.json().overall.parentsInformed.due).toEqual({ value: 0, suppressed: false });
   });
 
   it('a correction supersedes an open duty and keeps a recorded one; a withdrawal too', async () => {

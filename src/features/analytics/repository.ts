@@ -379,6 +379,7 @@ export function noticeCounts(
     JOIN children c ON c.id = n.child_id
     LEFT JOIN rounds r ON r.id = a.round_id
     WHERE n.municipality_id = ${municipalityId} AND n.status <> 'superseded'
+      AND a.status = 'current'
   `;
   return grouped<NoticeRow>(db, facts, f, groupBy, [
     sql`count(*) FILTER (WHERE f.status <> 'open' OR f.due_on < ${today}::date)::int AS due`,

@@ -63,13 +63,16 @@ export async function parentNoticeOf(
         .where('status', 'in', ['informed', 'not_informed_risk'])
         .executeTakeFirst()
     : undefined;
+  // Under a violence or abuse flag only a leader's recording closes it (closingRefusal).
+  const mayClose = due.riskCategories.length === 0 || isLeader(session);
   if (
     carried &&
     carried.zone === due.zone &&
     carried.previous_zone === due.previousZone &&
     (carried.status === 'not_informed_risk'
       ? due.riskCategories.length > 0
-      : String(carried.informed_on) >= current.assessedOn)
+      : String(carried.informed_on) >= current.assessedOn &&
+        (due.riskCategories.length === 0 || carried.risk_categories.length > 0))
   ) {
     closing = {
       status: carried.status,
@@ -81,7 +84,7 @@ export async function parentNoticeOf(
       closed_at: carried.closed_at,
       closed_by: carried.closed_by,
     };
-  } else if (assessment.parentsInformed) {
+  } else if (assessment.parentsInformed && mayClose) {
     closing = {
       status: 'informed',
       informed_on: current.assessedOn,
@@ -364,10 +367,19 @@ export async function noticeLetter(
     .innerJoin('assessments as a', 'a.id', 'n.assessment_id')
     .innerJoin('ruler_versions as rv', 'rv.id', 'a.ruler_version_id')
     .innerJoin('rulers as r', 'r.id', 'rv.ruler_id')
-    .select(['mu.name as municipality', 'u.name as unit', 'c.given_name', 'r.name as ruler'])
+    .select([
+      'mu.name as municipality',
+      'u.name as unit',
+      'c.given_name',
+      'r.name as ruler',
+      'a.status as assessment_status',
+    ])
     .where('n.municipality_id', '=', m)
     .where('n.id', '=', row.id)
     .executeTakeFirstOrThrow();
+  if (facts.assessment_status !== 'current') {
+    throw new ConflictError('The assessment was corrected or withdrawn: no letter.', 'superseded');
+  }
   const steps = await trx
     .selectFrom('recommendation_steps as s')
     .innerJoin('recommendations as rec', 'rec.id', 's.recommendation_id')
