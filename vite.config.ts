@@ -69,6 +69,7 @@ export default defineConfig({
       input: {
         app: resolve(root, 'app/index.html'),
         dashboard: resolve(root, 'dashboard/index.html'),
+        parents: resolve(root, 'parents/index.html'),
         sw: resolve(root, 'sw/sw.ts'),
       },
       output: {

@@ -39,6 +39,7 @@ import { importRoutes } from './features/imports/routes.js';
 import { meRoutes } from './features/me/routes.js';
 import { municipalityRoutes } from './features/municipalities/routes.js';
 import { parentNoticeRoutes } from './features/parent-notices/routes.js';
+import { parentViewRoutes } from './features/parent-view/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
@@ -188,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...routeDeps,
     retentionYears: deps.config.retention?.years ?? 5,
   });
+  await app.register(parentViewRoutes, routeDeps);
   await app.register(concernReportRoutes, routeDeps);
   await app.register(eventRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);

@@ -35,6 +35,9 @@ export const auditResources = [
   'handover',
   'audit_log',
   'social_worker_assignment',
+  'parent_link',
+  'parent_session',
+  'parent_view',
 ] as const;
 export type AuditResource = (typeof auditResources)[number];
 
@@ -76,10 +79,12 @@ export async function audit(
 
 /** Who an entry names: a principal of a request, or the service itself (`system`). */
 interface Actor {
-  kind: 'api_key' | 'oidc' | 'system';
+  kind: 'api_key' | 'oidc' | 'parent' | 'system';
   id: string;
   role: string;
   municipalityId: string | null;
+  /** The units the principal is limited to (none: the whole municipality, or the service). */
+  unitIds: readonly string[];
   requestId: string;
 }
 
@@ -88,6 +93,7 @@ const actorOf = (p: Principal): Actor => ({
   id: p.id,
   role: p.role,
   municipalityId: p.municipalityId,
+  unitIds: p.unitIds,
   requestId: p.requestId,
 });
 
@@ -107,6 +113,7 @@ function row(actor: Actor, e: AuditEntry, outcome: AuditOutcome, status: number 
     principal_kind: actor.kind,
     principal_id: actor.id,
     role: actor.role,
+    unit_ids: actor.unitIds.length > 0 ? [...actor.unitIds] : null,
     action: e.action,
     resource_type: e.resource,
     resource_id: e.resourceId ?? null,
@@ -135,6 +142,7 @@ export async function auditSystem(
       id: job.job,
       role: 'system',
       municipalityId: job.municipalityId,
+      unitIds: [],
       requestId: job.runId,
     },
     entries,

@@ -1,4 +1,4 @@
-/** Roles a principal (API key, later an identity-provider user) can have. */
+/** Roles an API key or an identity-provider user can have. */
 export const roles = [
   'platform_admin',
   'municipality_admin',
@@ -8,7 +8,13 @@ export const roles = [
   'analyst',
   'integration',
 ] as const;
-export type Role = (typeof roles)[number];
+/**
+ * `parent`: a parent who opened a one-time link of the child's unit (issue 18). Never a key's or
+ * a user's role; it may do nothing but the `parent_view:*` actions, for its one child.
+ */
+export type Role = StaffRole | 'parent';
+/** The roles of API keys and identity-provider users. */
+export type StaffRole = (typeof roles)[number];
 
 /** Roles whose keys must be limited to named units: they see only their units' children. */
 export const unitLimitedRoles: readonly Role[] = ['unit_leader', 'unit_staff'];
@@ -79,6 +85,12 @@ export const permissions = {
   // have no part in it.
   'parent_notice:read': unitWork,
   'parent_notice:write': unitWork,
+  // The parent view (issue 18): a unit hands a parent a one-time link to the child's record as
+  // shared with parents; the parent's session reads it and revokes consents, nothing else.
+  'parent_link:read': unitWork,
+  'parent_link:write': unitWork,
+  'parent_view:read': ['parent'],
+  'parent_view:write': ['parent'],
   'concern_report:read': caseWork,
   'concern_report:write': caseWork,
   // Consents are recorded by whoever the parents (or the child) give them to: the unit's staff

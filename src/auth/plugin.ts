@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { sql } from 'kysely';
 import type { OidcConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { ApiKeyCache } from './api-key-cache.js';
 import { parseToken, tokenMatches } from './api-key-token.js';
 import { createOidcVerifier, looksLikeJwt, type OidcVerifier } from './oidc.js';
+import { parseSessionToken } from './parent-token.js';
 import { type Action, isAllowed, type Role } from './permissions.js';
 import type { Identity, Principal } from './principal.js';
 
@@ -13,6 +15,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The permission-table action this route performs; required on every `/v1` route. */
     permission?: Action;
+    /**
+     * A `/v1` route anyone may call, without a principal (the parent link exchange): it must
+     * do its own checks, and is rate-limited by client address.
+     */
+    public?: true;
   }
   interface FastifyRequest {
     /** Set by authentication on every route that names a permission. */
@@ -48,6 +55,7 @@ export async function authenticate(
       'invalid_token',
     );
   }
+  if (token.startsWith('lnps_')) return authenticateParent(database, token, now);
   const parsed = parseToken(token);
   if (!parsed) {
     if (token.startsWith('lnl_')) {
@@ -82,6 +90,38 @@ export async function authenticate(
   };
 }
 
+/** A parent session's token (issue 18): the parent of one child, until the session ends. */
+async function authenticateParent(database: Database, token: string, now: Date): Promise<Identity> {
+  const parsed = parseSessionToken(token);
+  if (!parsed)
+    throw new UnauthorizedError('The parent session token is malformed.', 'invalid_token');
+  const { rows } = await sql<{
+    token_hash: Uint8Array;
+    municipality_id: string;
+    child_id: string;
+    expires_at: Date;
+    revoked_at: Date | null;
+  }>`SELECT * FROM lineal_find_parent_session(${parsed.id}::uuid)`.execute(database.db);
+  const row = rows[0];
+  if (!row || !tokenMatches(token, row.token_hash)) {
+    throw new UnauthorizedError('The parent session is not valid.', 'invalid_token');
+  }
+  if (row.revoked_at || row.expires_at <= now) {
+    throw new UnauthorizedError(
+      'The parent session has ended: open a new link from the unit.',
+      'invalid_token',
+    );
+  }
+  return {
+    kind: 'parent',
+    id: parsed.id,
+    role: 'parent',
+    municipalityId: row.municipality_id,
+    unitIds: [],
+    childId: row.child_id,
+  };
+}
+
 export function authorize(principal: Identity, action: Action): void {
   if (!isAllowed(principal.role, action)) {
     throw new ForbiddenError(`The role ${principal.role} may not perform ${action}.`);
@@ -109,7 +149,7 @@ export const authPlugin = fp(
     app.decorateRequest('principal', null);
 
     app.addHook('onRoute', (route) => {
-      if (route.url.startsWith('/v1') && !route.config?.permission) {
+      if (route.url.startsWith('/v1') && !route.config?.permission && !route.config?.public) {
         throw new Error(`Route ${route.method} ${route.url} must declare config.permission`);
       }
     });

@@ -12,7 +12,17 @@ export type Executor = Kysely<DB> | Transaction<DB>;
  * sees the municipalities and the rows that belong to no municipality (platform keys, presets),
  * never a municipality's own rows: work across municipalities enters each one's scope in turn.
  */
-export type Scope = ({ kind: 'municipality'; municipalityId: string } | { kind: 'platform' }) & {
+export type Scope = (
+  | { kind: 'municipality'; municipalityId: string }
+  | { kind: 'platform' }
+  /**
+   * A parent session's (issue 18): the municipality of the session's child, and only that
+   * child's rows; the database finds both from the session, and refuses a revoked one (LK401).
+   * The transaction runs as the role `lineal_parent`, which reads only what the parent view
+   * shows (migrations/20261215_090000_parent_view.ts).
+   */
+  | { kind: 'parent'; municipalityId: string; sessionId: string }
+) & {
   /**
    * The API key a request runs for: the database refuses the scope (SQLSTATE LK401,
    * REVOKED_KEY) when the key no longer exists or is revoked, whichever instance revoked it
@@ -74,7 +84,10 @@ export interface ReplicaStatus {
  */
 export async function applyScope(trx: Transaction<DB>, scope: Scope): Promise<void> {
   const key = scope.apiKeyId;
-  if (scope.kind === 'municipality') {
+  if (scope.kind === 'parent') {
+    await sql`SELECT lineal_enter_parent_scope(${scope.sessionId}::uuid)`.execute(trx);
+    await sql`SET LOCAL ROLE lineal_parent`.execute(trx);
+  } else if (scope.kind === 'municipality') {
     await (key === undefined
       ? sql`SELECT lineal_enter_scope(${scope.municipalityId}::uuid)`
       : sql`SELECT lineal_enter_scope(${scope.municipalityId}::uuid, ${key}::uuid)`
@@ -100,6 +113,11 @@ export function beginWithScope(scope: Scope): string | undefined {
   if (key !== undefined && !UUID.test(key)) return undefined;
   const keyArgument = key === undefined ? '' : `'${key}'::uuid`;
   if (scope.kind === 'platform') return `BEGIN; SELECT lineal_enter_platform_scope(${keyArgument})`;
+  if (scope.kind === 'parent') {
+    return UUID.test(scope.sessionId)
+      ? `BEGIN; SELECT lineal_enter_parent_scope('${scope.sessionId}'::uuid); SET LOCAL ROLE lineal_parent`
+      : undefined;
+  }
   if (!UUID.test(scope.municipalityId)) return undefined;
   const args = [`'${scope.municipalityId}'::uuid`, ...(key === undefined ? [] : [keyArgument])];
   return `BEGIN; SELECT lineal_enter_scope(${args.join(', ')})`;

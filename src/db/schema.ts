@@ -299,9 +299,11 @@ export interface AuditLogTable {
   id: Generated<number>;
   occurred_at: Generated<Date>;
   municipality_id: string | null;
-  principal_kind: 'api_key' | 'oidc' | 'system';
+  principal_kind: 'api_key' | 'oidc' | 'parent' | 'system';
   principal_id: string;
   role: string;
+  /** The units the principal was limited to (migration 20261215_090000); null: none. */
+  unit_ids: string[] | null;
   action: string;
   resource_type: string;
   resource_id: string | null;
@@ -398,6 +400,34 @@ export interface ZoneCountsTable {
   cohort: number;
   zone: string | null;
   n: number;
+}
+
+/** A one-time link to the parent view a unit handed out (migration 20261215_090000). */
+export interface ParentLinksTable {
+  id: string;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  code_hash: Uint8Array;
+  handed_to: string | null;
+  created_at: Date;
+  created_by: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+}
+
+/** A parent's session, opened with a link (made by `lineal_open_parent_session` only). */
+export interface ParentSessionsTable {
+  id: string;
+  municipality_id: string;
+  child_id: string;
+  link_id: string;
+  token_hash: Uint8Array;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
 }
 
 /** A parent-information duty (migration 20261212_090000). */
@@ -544,6 +574,8 @@ export interface DB {
   transition_totals: TransitionTotalsTable;
   analytics_versions: AnalyticsVersionsTable;
   parent_notices: ParentNoticesTable;
+  parent_links: ParentLinksTable;
+  parent_sessions: ParentSessionsTable;
   import_jobs: ImportJobsTable;
   import_rows: ImportRowsTable;
   import_errors: ImportErrorsTable;

@@ -111,6 +111,11 @@ const meaning: Record<LetterLanguage, Record<Zone, string>> = {
   },
 };
 
+/** What a zone means, told to parents. */
+export function zoneMeaning(zone: Zone, language: LetterLanguage): string {
+  return meaning[language][zone];
+}
+
 /** The letter for `facts`, in its language. */
 export function parentLetter(f: LetterFacts): Letter {
   const da = f.language === 'da';

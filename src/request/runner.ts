@@ -103,6 +103,9 @@ export class Runner {
         ? database.readTransaction(scope, fn)
         : database.transaction(scope, fn));
     } catch (error) {
+      if (scope.kind === 'parent' && isRevokedKeyError(error)) {
+        throw new UnauthorizedError('The parent session has ended.', 'invalid_token');
+      }
       if (scope.apiKeyId === undefined || !isRevokedKeyError(error)) throw error;
       this.apiKeys.forget(scope.apiKeyId);
       throw new UnauthorizedError('The API key is revoked.', 'invalid_token');
@@ -196,7 +199,7 @@ export class Runner {
       let values: KeyValues | undefined;
       if (key !== undefined) {
         values = {
-          municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
+          municipalityId: scope.kind === 'platform' ? null : scope.municipalityId,
           principalId: session.principal.id,
           key,
           hash: requestFingerprint(request, this.secret),
@@ -247,7 +250,7 @@ export class Runner {
     const context: EachContext = {
       session,
       secret: this.secret,
-      municipalityId: scope.kind === 'municipality' ? scope.municipalityId : null,
+      municipalityId: scope.kind === 'platform' ? null : scope.municipalityId,
       headerKey: idempotencyKeyOf(request),
       audit: request.routeOptions.config.audit,
       transaction: (fn) => this.#transaction(scope, fn),
@@ -260,6 +263,10 @@ export class Runner {
 
 function scopeOf(request: FastifyRequest, session: Session): Scope {
   const { principal } = session;
+  // A parent reaches only the parent view's routes; its scope is always its session's.
+  if (principal.kind === 'parent' && principal.municipalityId) {
+    return { kind: 'parent', municipalityId: principal.municipalityId, sessionId: principal.id };
+  }
   const key = principal.kind === 'api_key' ? { apiKeyId: principal.id } : {};
   switch (request.routeOptions.config.scope ?? 'caller') {
     case 'platform':

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { describeEngines, type EngineContext } from '../support/engines.js';
-import { createChild, createScreeningTenant, createTenant } from '../support/factories.js';
+import { createChild, createScreeningTenant } from '../support/factories.js';
 import { expectBadText } from '../support/problem.js';
 
 /*
@@ -133,12 +133,30 @@ function operationsOf(t: EngineContext) {
 type Op = ReturnType<typeof operationsOf>[number];
 
 /** Sends one request to `op` with a key that may call it (unnamed path parameters: a uuid). */
-function sender(t: EngineContext, adminToken: string, op: Op) {
-  const token = !op.path.startsWith('/v1')
-    ? null
-    : PLATFORM_ONLY.has(op.operationId)
-      ? t.platformToken
-      : adminToken;
+/** A parent session of a child of the unit (the parent view's routes take no other token). */
+async function parentToken(t: EngineContext, adminToken: string, unitId: string, childId: string) {
+  const link = await t.call('POST', `/v1/children/${childId}/parent-links`, {
+    token: adminToken,
+    body: { unitId },
+  });
+  expect(link.statusCode, link.body).toBe(201);
+  const opened = await t.call('POST', '/v1/parent-sessions', {
+    token: null,
+    body: { code: link.json().code },
+  });
+  expect(opened.statusCode, opened.body).toBe(201);
+  return opened.json().token as string;
+}
+
+function sender(t: EngineContext, tokens: { admin: string; parent: string }, op: Op) {
+  const token =
+    !op.path.startsWith('/v1') || op.path === '/v1/parent-sessions'
+      ? null
+      : op.path.startsWith('/v1/parent/')
+        ? tokens.parent
+        : PLATFORM_ONLY.has(op.operationId)
+          ? t.platformToken
+          : tokens.admin;
   return (o: {
     params?: Record<string, string>;
     query?: string;
@@ -171,12 +189,17 @@ describeEngines('bad text, every operation', (t) => {
   it('a NUL or lone surrogate anywhere in any request is a 400 naming it, never a 5xx', {
     timeout: 120_000,
   }, async () => {
-    const { admin } = await createTenant(t);
+    const { admin, unit } = await createScreeningTenant(t);
+    const child = await createChild(t, admin.token, { unitId: unit.id });
+    const tokens = {
+      admin: admin.token,
+      parent: await parentToken(t, admin.token, unit.id, child.id),
+    };
     const ops = operationsOf(t);
     expect(ops.length).toBeGreaterThan(70);
     let checked = 0;
     for (const op of ops) {
-      const send = sender(t, admin.token, op);
+      const send = sender(t, tokens, op);
       const channels: Channel[] = [
         'header',
         ...(op.body ? (['body'] as const) : []),
@@ -237,6 +260,10 @@ describeEngines('bad text, every operation', (t) => {
   }, async () => {
     const s = await createScreeningTenant(t);
     const child = await createChild(t, s.admin.token, { unitId: s.unit.id });
+    const tokens = {
+      admin: s.admin.token,
+      parent: await parentToken(t, s.admin.token, s.unit.id, child.id),
+    };
     const ids = [s.unit.id, child.id, s.municipality.id, s.topi, crypto.randomUUID()];
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 12 }),
@@ -252,7 +279,7 @@ describeEngines('bad text, every operation', (t) => {
       fc.dictionary(fc.string({ maxLength: 5 }), text, { maxKeys: 3 }),
     );
     for (const op of operationsOf(t)) {
-      const send = sender(t, s.admin.token, op);
+      const send = sender(t, tokens, op);
       const properties = op.body?.properties ?? [];
       await check(
         op.where,

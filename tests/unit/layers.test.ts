@@ -57,6 +57,7 @@ const FEATURES = [
   'consents',
   'guidelines',
   'parent-notices',
+  'parent-view',
   'recommendations',
   'flags',
   'concern-reports',

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { generateToken } from '../../auth/api-key-token.js';
-import { municipalityWideRoles, type Role, unitLimitedRoles } from '../../auth/permissions.js';
+import { municipalityWideRoles, type StaffRole, unitLimitedRoles } from '../../auth/permissions.js';
 import type { DB } from '../../db/schema.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../errors.js';
 import { decodeCursor, PgTimestampSchema, toPage } from '../../http/pagination.js';
@@ -29,7 +29,7 @@ export function toApiKey(row: ApiKeyRow, now: Date): ApiKey {
     id: row.id,
     keyId: `lnl_${row.key_id}`,
     name: row.name,
-    role: row.role as Role,
+    role: row.role as StaffRole,
     municipalityId: row.municipality_id,
     unitIds: row.unit_ids,
     status,

@@ -7,7 +7,7 @@ export const AuditEntrySchema = z
     id: z.string().describe('Increasing with time.'),
     occurredAt: z.iso.datetime({ offset: true }),
     principal: z.object({
-      kind: z.enum(['api_key', 'oidc', 'system']),
+      kind: z.enum(['api_key', 'oidc', 'parent', 'system']),
       id: z.string().describe('API key row id, identity-provider subject, or job name.'),
       role: z.string(),
     }),

@@ -57,7 +57,10 @@ export const webRoutes: FastifyPluginAsync<{
   const appCsp = webCsp(opts.identityProviderOrigin);
 
   app.addHook('onSend', async (request, reply, payload) => {
-    const csp = request.url.startsWith('/dashboard') ? DASHBOARD_CSP : appCsp;
+    const csp =
+      request.url.startsWith('/dashboard') || request.url.startsWith('/parents')
+        ? DASHBOARD_CSP
+        : appCsp;
     reply.header('content-security-policy', csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -82,6 +85,12 @@ export const webRoutes: FastifyPluginAsync<{
   );
   app.get('/dashboard', page, async (_request, reply) =>
     send(reply, files.get('/dashboard/index.html'), 'no-store'),
+  );
+  // The parent view (issue 18): its link carries the one-time code in the fragment.
+  app.get('/parents/', page, async (request, reply) =>
+    request.url.split('?')[0] === '/parents'
+      ? reply.redirect('/parents/', 301)
+      : send(reply, files.get('/parents/index.html'), 'no-store'),
   );
   app.get<{ Params: { file: string } }>('/app/:file', page, async (request, reply) => {
     const file = files.get(`/app/${request.params.file}`);

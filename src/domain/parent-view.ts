@@ -1,0 +1,71 @@
+import type { InvolvedRole } from './guides/definition.js';
+
+/*
+ * The parent view (issue 18, point 2): what a parent who opened the unit's link may see of their
+ * child. Pure: the service reads the facts and asks these functions.
+ */
+
+/**
+ * Red flag categories under which the parents must not be told anything first (domain: "do not
+ * inform parents first when that could endanger the child"); a guide may name more (its
+ * inform-parents step's `unlessRedFlagCategories`, kept on the child's parent notices).
+ */
+export const parentRiskCategories = ['violence', 'sexual_abuse'] as const;
+
+export interface WithholdingFacts {
+  /** The child's current assessments with red flags (withdrawn or corrected ones do not count). */
+  flagged: readonly { assessedOn: string; redFlags: readonly string[] }[];
+  /** The child's parent notices (issue 18, point 1) of current assessments. */
+  notices: readonly {
+    assessedOn: string;
+    status: 'open' | 'informed' | 'not_informed_risk' | 'superseded';
+    riskCategories: readonly string[];
+  }[];
+}
+
+/**
+ * Whether the parent view must show nothing: while a current assessment carries a red flag of
+ * violence or abuse (or a notice records a guide's risk category), until the parents were
+ * recorded informed of an assessment made on or after it — which, under such a flag, only a
+ * leader records (src/features/parent-notices). Then the view shows nothing at all, as if
+ * nothing were shared yet: an empty view tells no more than the child's unit already has.
+ */
+export function parentViewWithheld({ flagged, notices }: WithholdingFacts): boolean {
+  const riskDates = [
+    ...flagged
+      .filter((a) =>
+        a.redFlags.some((c) => (parentRiskCategories as readonly string[]).includes(c)),
+      )
+      .map((a) => a.assessedOn),
+    ...notices
+      .filter((n) => n.riskCategories.length > 0 && n.status !== 'superseded')
+      .map((n) => n.assessedOn),
+  ];
+  const informed = notices.filter((n) => n.status === 'informed').map((n) => n.assessedOn);
+  return riskDates.some((risk) => !informed.some((on) => on >= risk));
+}
+
+/** Whether a step of a child's plan concerns the parents (they take part, or are responsible). */
+export function concernsParents(step: {
+  involve: readonly string[];
+  responsible: string;
+}): boolean {
+  const parents: InvolvedRole = 'parents';
+  return step.involve.includes(parents) || step.responsible === parents;
+}
+
+/** What the parents' access log says of one audit entry's principal. */
+export type AccessActor =
+  | { kind: 'staff'; role: string; unitIds: readonly string[] | null }
+  | { kind: 'parent' }
+  | { kind: 'service' };
+
+export function accessActor(entry: {
+  principalKind: string;
+  role: string;
+  unitIds: readonly string[] | null;
+}): AccessActor {
+  if (entry.principalKind === 'parent') return { kind: 'parent' };
+  if (entry.principalKind === 'system') return { kind: 'service' };
+  return { kind: 'staff', role: entry.role, unitIds: entry.unitIds };
+}
