@@ -68,6 +68,7 @@ const FEATURES = [
   'erasure',
   'analytics',
   'exports',
+  'fhir',
   'web',
   'webhooks',
 ];
