@@ -30,6 +30,7 @@ import { enrolmentRoutes } from './features/enrolments/routes.js';
 import { erasureRoutes } from './features/erasure/routes.js';
 import { eventRoutes } from './features/events/routes.js';
 import { exportRoutes } from './features/exports/routes.js';
+import { fhirRoutes } from './features/fhir/routes.js';
 import { flagRoutes } from './features/flags/routes.js';
 import { guidelineRoutes } from './features/guidelines/routes.js';
 import { guideRoutes } from './features/guides/routes.js';
@@ -198,6 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(socialWorkerRoutes, routeDeps);
   await app.register(analyticsRoutes, routeDeps);
   await app.register(exportRoutes, routeDeps);
+  await app.register(fhirRoutes, routeDeps);
   await app.register(auditLogRoutes, routeDeps);
   await app.register(dossierRoutes, routeDeps);
   await app.register(erasureRoutes, routeDeps);

@@ -126,6 +126,12 @@ export const permissions = {
   'audit:read': ['municipality_admin'],
   'dossier:read': ['municipality_admin'],
   'child:erase': ['municipality_admin'],
+  // FHIR R4 (issue 18): a child's bundle (its assessments as QuestionnaireResponses, its steps
+  // as Tasks) is the same data a child's timeline and steps show, to the same people, for case
+  // exchange; the municipality's bulk NDJSON export is the administrator's and the
+  // integrations' (a municipality-wide system), like the change feed.
+  'fhir:read': caseWork,
+  'fhir:export': ['municipality_admin', 'integration'],
   // Webhook subscriptions send the municipality's events (ids only) to an outside system: the
   // administrator's decision, like its API keys.
   'webhook:manage': ['municipality_admin'],

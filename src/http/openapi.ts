@@ -45,6 +45,11 @@ export const openApiPlugin = fp(
           },
           { name: 'Events', description: 'The change feed for integrations' },
           {
+            name: 'FHIR',
+            description:
+              "FHIR R4: rulers as Questionnaires, a child's Bundle, the bulk NDJSON export",
+          },
+          {
             name: 'Analytics',
             description: 'Aggregates for analysts, with small-cell suppression',
           },

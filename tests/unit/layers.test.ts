@@ -69,6 +69,7 @@ const FEATURES = [
   'erasure',
   'analytics',
   'exports',
+  'fhir',
   'web',
   'webhooks',
 ];

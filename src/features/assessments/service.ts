@@ -504,15 +504,16 @@ export async function getAssessmentHistory(
 }
 
 /**
- * A child's assessments in date order. The child's visibility is checked in the same statement
- * that reads its assessments: no assessment of a child the caller cannot see is ever read.
+ * A child's assessments in date order as the caller may see them (see `shareAssessments`), and
+ * what is withheld; 404 when the caller cannot see the child. Reports no audit entry: the
+ * caller's service does (the timeline here, the FHIR bundle of the child).
  */
-export async function getTimeline(
+export async function sharedTimeline(
   session: Session,
   trx: Transaction<DB>,
-  input: { childId: string; includeWithdrawn: boolean },
+  childId: string,
+  includeWithdrawn: boolean,
 ) {
-  const { childId, includeWithdrawn } = input;
   const rows = await childTimeline(
     trx,
     allUnits(session),
@@ -524,6 +525,20 @@ export async function getTimeline(
     throw new NotFoundError('child', childId);
   }
   const { items, withheld } = await shareAssessments(session, trx, childId, rows);
+  return { items, withheld };
+}
+
+/**
+ * A child's assessments in date order. The child's visibility is checked in the same statement
+ * that reads its assessments: no assessment of a child the caller cannot see is ever read.
+ */
+export async function getTimeline(
+  session: Session,
+  trx: Transaction<DB>,
+  input: { childId: string; includeWithdrawn: boolean },
+) {
+  const { childId, includeWithdrawn } = input;
+  const { items, withheld } = await sharedTimeline(session, trx, childId, includeWithdrawn);
   session.audit({
     childId,
     criteria: { timeline: true, includeWithdrawn, withheld: withheld.length },
