@@ -2370,8 +2370,8 @@ export interface components {
                 /** @description Consents covering its free text; empty: justification, childPerspective and the correction and withdrawal reasons are withheld (null). */
                 notes: components["schemas"]["SharingBasis"][];
             };
-            /** @description The child's own self-report nearest in date (within 60 days), where its purpose covers you: that it exists, and its zone side by side where the purpose lets you see it. null: none, or none whose purpose covers you. */
-            selfReport: components["schemas"]["SelfReportLink"] | null;
+            /** @description The child's own self-report nearest in date (within 60 days), where its purpose covers you: that it exists, and its zone side by side where the purpose lets you see it. Absent when there is none whose purpose covers you (so the read equals the write). */
+            selfReport?: components["schemas"]["SelfReportLink"];
         };
         AssessmentWithRecommendation: {
             /** Format: uuid */

@@ -338,7 +338,7 @@ describeEngines('self-reports', (t) => {
       expect(res.statusCode, res.body).toBe(200);
       return res.json().selfReport;
     };
-    expect(await view(s.staff.token)).toBeNull();
+    expect(await view(s.staff.token)).toBeUndefined();
     // Nearest in date first: a statistics report nearest of all is never shown.
     const statistics = await s.created({ purpose: 'statistics_only', reportedOn: '2026-11-02' });
     const dialogue = await s.created({
@@ -371,7 +371,7 @@ describeEngines('self-reports', (t) => {
       zone: null,
       view: 'existence',
     });
-    expect(await view(s.integration.token)).toBeNull();
+    expect(await view(s.integration.token)).toBeUndefined();
     for (const token of [s.staff.token, s.social.token, s.admin.token, s.integration.token]) {
       const res = await t.call('GET', `/v1/assessments/${assessment.id}`, { token });
       expect(res.body).not.toContain(statistics.id);

@@ -169,10 +169,10 @@ export type Assessment = z.infer<typeof AssessmentSchema>;
 
 /** One assessment as GET /v1/assessments/{id} answers it: with the child's own voice beside it. */
 export const AssessmentViewSchema = AssessmentSchema.extend({
-  selfReport: SelfReportLinkSchema.nullable().describe(
+  selfReport: SelfReportLinkSchema.optional().describe(
     "The child's own self-report nearest in date (within 60 days), where its purpose covers " +
       'you: that it exists, and its zone side by side where the purpose lets you see it. ' +
-      'null: none, or none whose purpose covers you.',
+      'Absent when there is none whose purpose covers you (so the read equals the write).',
   ),
 }).meta({ id: 'AssessmentView' });
 export type AssessmentView = z.infer<typeof AssessmentViewSchema>;

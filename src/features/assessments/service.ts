@@ -500,7 +500,7 @@ export async function getAssessment(
     childId: row.child_id,
     ...(selfReport ? { criteria: { selfReport: selfReport.id, view: selfReport.view } } : {}),
   });
-  return { ...assessment, selfReport };
+  return selfReport ? { ...assessment, selfReport } : assessment;
 }
 
 export async function getAssessmentHistory(
