@@ -44,6 +44,7 @@ import { parentViewRoutes } from './features/parent-view/routes.js';
 import { recommendationRoutes } from './features/recommendations/routes.js';
 import { roundRoutes } from './features/rounds/routes.js';
 import { rulerRoutes } from './features/rulers/routes.js';
+import { selfReportRoutes } from './features/self-reports/routes.js';
 import { socialWorkerRoutes } from './features/social-workers/routes.js';
 import { unitRoutes } from './features/units/routes.js';
 import { webRoutes } from './features/web/routes.js';
@@ -191,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retentionYears: deps.config.retention?.years ?? 5,
   });
   await app.register(parentViewRoutes, routeDeps);
+  await app.register(selfReportRoutes, routeDeps);
   await app.register(concernReportRoutes, routeDeps);
   await app.register(eventRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);

@@ -556,7 +556,7 @@ export interface paths {
         };
         /**
          * Get one version of an assessment
-         * @description A unit-limited key gets 403 (`no-sharing-basis`) for an assessment another unit made of a child it can see, unless a consent or transition guideline shares it; 404 when it cannot see the child.
+         * @description A unit-limited key gets 403 (`no-sharing-basis`) for an assessment another unit made of a child it can see, unless a consent or transition guideline shares it; 404 when it cannot see the child. `selfReport` shows the child’s own self-report beside it as far as the purpose stated to the child covers you.
          */
         get: operations["getAssessment"];
         put?: never;
@@ -1140,6 +1140,106 @@ export interface paths {
         put?: never;
         /** Sign out: the session token stops working at once */
         post: operations["endParentSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/self-report-rulers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The child-facing rulers, their questions and faces, and the purposes
+         * @description What the form shows the child: the purpose statement first (Danish and English), then the questions on five faces. No child data.
+         */
+        get: operations["listSelfReportRulers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/self-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a child's own self-report (ages 10–16), with the purpose stated to it
+         * @description The child answers with an adult of the unit present; the answers are checked against the ruler and rolled into a zone. 422 when the child is outside the ruler’s ages on reportedOn, not enrolled in the unit that day, or an answer is not on the ruler. The answer shows the report as far as its purpose covers the recorder (for statistics only, and for integrations: that it exists).
+         */
+        post: operations["createSelfReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/self-reports/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Anonymous aggregates of self-reports given for statistics only
+         * @description Children by age and the zone of their latest self-report in the period; only reports whose purpose is statistics_only count. Counts below 5 are suppressed, with complements.
+         */
+        get: operations["getSelfReportStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/self-reports/{selfReportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One self-report, as far as its purpose covers you
+         * @description 404 when you cannot see the child or the purpose does not cover you.
+         */
+        get: operations["getSelfReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/children/{childId}/self-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A child's self-reports whose purpose covers you, by date
+         * @description The unit where a report was given sees it in full (dialogue, support); an involved social worker under support; the administrator that it exists. Reports for statistics only are listed to no one.
+         */
+        get: operations["listChildSelfReports"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2467,6 +2567,77 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        AssessmentView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Shared by every version of the assessment (the id of version 1).
+             */
+            lineageId: string;
+            version: number;
+            /** @enum {string} */
+            status: "current" | "superseded" | "withdrawn";
+            /** Format: uuid */
+            childId: string;
+            /** Format: uuid */
+            unitId: string;
+            roundId: string | null;
+            /** Format: uuid */
+            rulerVersionId: string;
+            rulerKey: string;
+            rulerVersion: number;
+            assessedOn: string;
+            raters: components["schemas"]["Rater"][];
+            rating: {
+                overallLevel?: number;
+                /**
+                 * @description Rated item key → level, or "na" where the item allows N/A.
+                 * @default {}
+                 */
+                answers: {
+                    [key: string]: number | "na";
+                };
+            };
+            redFlags: string[];
+            justification: string | null;
+            /** @description Whether the parents have been informed. One record: the inform-parents step of the recommendation when it has one (true once that step is done; reopening it makes this false again), else what was recorded with the assessment. */
+            parentsInformed: boolean;
+            /** @description When that was recorded: the step marked done, or the assessment recorded. */
+            parentsInformedAt: string | null;
+            /** @description The key (principal) that recorded it. */
+            parentsInformedBy: string | null;
+            /** @description The inform-parents step that records it (PATCH /v1/steps/{id}); null: none was due. */
+            informParentsStepId: string | null;
+            childPerspective: string | null;
+            /** @description null: insufficient data, never a falsely green zone. */
+            zone: components["schemas"]["Zone"] | null;
+            level: number | null;
+            score: number | null;
+            explanation: components["schemas"]["Explanation"];
+            supersedesId: string | null;
+            supersededById: string | null;
+            correctionReason: string | null;
+            withdrawalReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @description The key (principal) that recorded this version.
+             */
+            createdBy: string;
+            statusChangedAt: string | null;
+            statusChangedBy: string | null;
+            /** @description Present when a unit-limited key sees an assessment made in another unit (not one of the key's units): the consent or guideline it is shared under. */
+            sharing?: {
+                /** @description Why this key may see the assessment. */
+                bases: components["schemas"]["SharingBasis"][];
+                /** @description Consents covering its free text; empty: justification, childPerspective and the correction and withdrawal reasons are withheld (null). */
+                notes: components["schemas"]["SharingBasis"][];
+            };
+            /** @description The child's own self-report nearest in date (within 60 days), where its purpose covers you: that it exists, and its zone side by side where the purpose lets you see it. Absent when there is none whose purpose covers you (so the read equals the write). */
+            selfReport?: components["schemas"]["SelfReportLink"];
+        };
         AssessmentWithRecommendation: {
             /** Format: uuid */
             id: string;
@@ -2553,7 +2724,7 @@ export interface components {
             /** @enum {string} */
             action: "create" | "read" | "update" | "withdraw" | "delete" | "export" | "search";
             /** @enum {string} */
-            resourceType: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "parent_notice" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment" | "parent_link" | "parent_session" | "parent_view";
+            resourceType: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "parent_notice" | "self_report" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment" | "parent_link" | "parent_session" | "parent_view";
             resourceId: string | null;
             childId: string | null;
             /** @description The pseudonym that replaced the child id when the child was erased. */
@@ -3038,6 +3209,38 @@ export interface components {
         CreateRulerVersion: {
             definition: components["schemas"]["RulerDefinitionInput"];
         };
+        CreateSelfReport: {
+            /** Format: uuid */
+            childId: string;
+            /**
+             * Format: uuid
+             * @description The unit where the child gave the report (enrolled there on reportedOn).
+             */
+            unitId: string;
+            /** @description The day the child answered (not in the future). */
+            reportedOn: components["schemas"]["IsoDate"];
+            /**
+             * @description The child-facing ruler (GET /v1/self-report-rulers); its latest version.
+             * @default self-report-10-16
+             * @enum {string}
+             */
+            rulerKey?: "self-report-10-16";
+            purpose: components["schemas"]["SelfReportPurpose"];
+            /** @description Question key → the face chosen (1–5), or "na" for a question skipped. */
+            answers: {
+                [key: string]: number | "na";
+            };
+            /** @description The adult who was present while the child answered. */
+            presentAdult: {
+                name: string;
+                role: string;
+            };
+            /**
+             * @description The child agreed that the parents may see the report (for a parent view). Never with statistics_only.
+             * @default false
+             */
+            sharedWithParents?: boolean;
+        };
         CreateSocialWorkerAssignment: {
             principal: {
                 /**
@@ -3155,6 +3358,10 @@ export interface components {
             }[];
             /** @description The duties to inform the parents, and how each was closed. */
             parentNotices: {
+                [key: string]: unknown;
+            }[];
+            /** @description The child's own self-reports, whatever their purpose: the answers, zone and the purpose stated to the child. */
+            selfReports: {
                 [key: string]: unknown;
             }[];
             /** @description Social workers explicitly assigned to the child. */
@@ -4449,6 +4656,156 @@ export interface components {
             definition: components["schemas"]["RulerDefinition"];
             /** Format: date-time */
             createdAt: string;
+        };
+        SelfReport: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            childId: string;
+            /** Format: uuid */
+            unitId: string;
+            reportedOn: components["schemas"]["IsoDate"];
+            purpose: components["schemas"]["SelfReportPurpose"];
+            rulerKey: string;
+            rulerVersion: number;
+            /**
+             * @description What the purpose lets this caller see: `full`, or only that the report exists (`existence`: answers, zone, score and explanation are null).
+             * @enum {string}
+             */
+            view: "full" | "existence";
+            answers: {
+                [key: string]: number | "na";
+            } | null;
+            /** @description null: too few answered, or not in your view. */
+            zone: components["schemas"]["Zone"] | null;
+            score: number | null;
+            explanation: components["schemas"]["SelfReportExplanation"] | null;
+            sharedWithParents: boolean;
+            presentAdult: {
+                name: string;
+                role: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @description The key (principal) that recorded it.
+             */
+            createdBy: string;
+        };
+        SelfReportExplanation: {
+            /** @constant */
+            rule: "mean_of_items";
+            /** @enum {string} */
+            outcome: "classified" | "insufficient_data";
+            summary: string;
+            score: number | null;
+            band: {
+                zone: components["schemas"]["Zone"];
+                min: number;
+                max: number;
+            } | null;
+            answeredItems: number;
+            skippedItems: number;
+            minAnsweredItems: number;
+            /** @description Questions answered with the lowest face: they keep the result from green. */
+            lowestAnswers: string[];
+            /** @description The zone of the mean alone, when lowered. */
+            cappedFrom: components["schemas"]["Zone"] | null;
+        };
+        SelfReportLink: {
+            /** @constant */
+            exists: true;
+            /** Format: uuid */
+            id: string;
+            reportedOn: components["schemas"]["IsoDate"];
+            purpose: components["schemas"]["SelfReportPurpose"];
+            /** @description The child's own zone, side by side with the assessment's, where the purpose lets you see it; null otherwise (or too few answered: see view). */
+            zone: components["schemas"]["Zone"] | null;
+            /** @enum {string} */
+            view: "full" | "existence";
+        };
+        SelfReportList: {
+            /** Format: uuid */
+            childId: string;
+            /** @description The reports whose purpose covers the caller, by date. Reports given for statistics only, or for a purpose that does not cover the caller, are not listed (not counted). */
+            items: components["schemas"]["SelfReport"][];
+        };
+        /**
+         * @description The purpose stated to the child before answering; it decides who may see the report, for good. `dialogue`: the conversation with the child and the follow-up by the adults of the unit where it was given. `support`: as dialogue, and the social worker involved with the child. `statistics_only`: only counted in anonymous aggregates; no person sees the answers.
+         * @enum {string}
+         */
+        SelfReportPurpose: "dialogue" | "support" | "statistics_only";
+        SelfReportRuler: {
+            key: string;
+            version: number;
+            name: string;
+            description: string;
+            minAge: number;
+            maxAge: number;
+            questions: {
+                key: string;
+                label: {
+                    da: string;
+                    en: string;
+                };
+                allowSkip: boolean;
+            }[];
+            scale: {
+                value: number;
+                emoji: string;
+                label: {
+                    da: string;
+                    en: string;
+                };
+                zone: components["schemas"]["Zone"];
+            }[];
+            minAnswered: number;
+        };
+        SelfReportRulers: {
+            items: components["schemas"]["SelfReportRuler"][];
+            /** @description What each purpose says to the child (show it before the questions). */
+            purposes: {
+                purpose: components["schemas"]["SelfReportPurpose"];
+                statement: {
+                    da: string;
+                    en: string;
+                };
+            }[];
+        };
+        SelfReportStatistics: {
+            from: components["schemas"]["IsoDate"];
+            to: components["schemas"]["IsoDate"];
+            /**
+             * @description Only reports given for statistics count.
+             * @constant
+             */
+            purpose: "statistics_only";
+            rows: {
+                age: number;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                green: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                yellow: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                red: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                noZone: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                total: number | null;
+            }[];
+            totals: {
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                green: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                yellow: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                red: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                noZone: number | null;
+                /** @description null: suppressed (fewer than 5 children, or a complement that would reveal one). */
+                total: number | null;
+            };
         };
         /** @enum {string} */
         Sex: "female" | "male" | "other";
@@ -10297,7 +10654,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Assessment"];
+                    "application/json": components["schemas"]["AssessmentView"];
                 };
             };
             /** @description The request is malformed or fails validation. */
@@ -15117,6 +15474,651 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSelfReportRulers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rulers and purposes */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelfReportRulers"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSelfReport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and body replays the first response (header idempotency-replayed: true). Kept 24 hours. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSelfReport"];
+            };
+        };
+        responses: {
+            /** @description The self-report recorded */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelfReport"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state, or (`urn:lineal:problem:idempotency-in-progress`) a request with the same Idempotency-Key is still running: retry shortly with the same key. A request that failed or whose process died holds no key. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has an unsupported content type. */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but breaks a rule, or (`urn:lineal:problem:idempotency-key-reused`) its Idempotency-Key was already used for a different request (method, path or body): use a new key. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSelfReportStatistics: {
+        parameters: {
+            query: {
+                from: components["schemas"]["IsoDate"];
+                to: components["schemas"]["IsoDate"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suppressed table */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelfReportStatistics"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but breaks a rule. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSelfReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                selfReportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The self-report */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelfReport"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than 200 characters (`urn:lineal:problem:uri-too-long`); the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the rate limit is used up; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers together are over 16 KiB (`urn:lineal:problem:header-fields-too-large`); the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error occurred. */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable for a moment (a restart, a failover) or not ready: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChildSelfReports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                childId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The child's self-reports */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelfReportList"];
+                };
+            };
+            /** @description The request is malformed or fails validation. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not perform this action. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your municipality. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than 200 characters (`urn:lineal:problem:uri-too-long`); the connection is closed. */
+            414: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -20617,7 +21619,7 @@ export interface operations {
                 childTombstone?: string;
                 principalId?: string;
                 action?: "create" | "read" | "update" | "withdraw" | "delete" | "export" | "search";
-                resourceType?: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "parent_notice" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment" | "parent_link" | "parent_session" | "parent_view";
+                resourceType?: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "flag" | "consent" | "concern_report" | "parent_notice" | "self_report" | "coverage" | "analytics" | "event" | "export" | "dossier" | "handover" | "audit_log" | "social_worker_assignment" | "parent_link" | "parent_session" | "parent_view";
                 outcome?: "success" | "denied" | "not_found" | "invalid" | "conflict" | "error";
                 /** @description Occurred at or after. */
                 from?: string;

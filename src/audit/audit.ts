@@ -27,6 +27,7 @@ export const auditResources = [
   'consent',
   'concern_report',
   'parent_notice',
+  'self_report',
   'coverage',
   'analytics',
   'event',

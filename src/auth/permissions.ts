@@ -91,6 +91,13 @@ export const permissions = {
   'parent_link:write': unitWork,
   'parent_view:read': ['parent'],
   'parent_view:write': ['parent'],
+  // The child's own voice (issue 18): recorded where the child answered, by the unit's people or
+  // the integration that carried the form; read only as far as the purpose stated to the child
+  // covers the reader (src/domain/self-report.ts): the unit where it was given, an involved
+  // social worker for `support`, the administrator only that one exists. Integrations and
+  // analysts never read individual reports (analysts get the statistics-only aggregates).
+  'self_report:read': ['municipality_admin', 'unit_leader', 'unit_staff', 'social_worker'],
+  'self_report:write': ['unit_leader', 'unit_staff', 'integration'],
   'concern_report:read': caseWork,
   'concern_report:write': caseWork,
   // Consents are recorded by whoever the parents (or the child) give them to: the unit's staff

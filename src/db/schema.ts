@@ -454,6 +454,27 @@ export interface ParentNoticesTable {
   created_at: Generated<Date>;
 }
 
+/** A child's own self-report (migration 20261213_090000): read and inserted, never changed. */
+export interface SelfReportsTable {
+  id: Generated<string>;
+  municipality_id: string;
+  child_id: string;
+  unit_id: string;
+  reported_on: string;
+  ruler_key: string;
+  ruler_version: number;
+  answers: Json<unknown>;
+  zone: 'green' | 'yellow' | 'red' | null;
+  score: number | null;
+  explanation: Json<unknown>;
+  purpose: 'dialogue' | 'support' | 'statistics_only';
+  shared_with_parents: Generated<boolean>;
+  present_name: string;
+  present_role: string;
+  created_at: Generated<Date>;
+  created_by: string;
+}
+
 /** One slot of a municipality's analytics version (see migration 20261211_090000). */
 export interface AnalyticsVersionsTable {
   municipality_id: string;
@@ -576,6 +597,7 @@ export interface DB {
   parent_notices: ParentNoticesTable;
   parent_links: ParentLinksTable;
   parent_sessions: ParentSessionsTable;
+  self_reports: SelfReportsTable;
   import_jobs: ImportJobsTable;
   import_rows: ImportRowsTable;
   import_errors: ImportErrorsTable;

@@ -57,6 +57,7 @@ const FEATURES = [
   'consents',
   'guidelines',
   'parent-notices',
+  'self-reports',
   'parent-view',
   'recommendations',
   'flags',

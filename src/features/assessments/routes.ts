@@ -10,6 +10,7 @@ import {
   AssessmentPageSchema,
   AssessmentParamsSchema,
   AssessmentSchema,
+  AssessmentViewSchema,
   AssessmentWithRecommendationSchema,
   CorrectAssessmentSchema,
   CreateAssessmentSchema,
@@ -100,10 +101,11 @@ export const assessmentRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         description:
           'A unit-limited key gets 403 (`no-sharing-basis`) for an assessment another unit made ' +
           'of a child it can see, unless a consent or transition guideline shares it; 404 when ' +
-          'it cannot see the child.',
+          'it cannot see the child. `selfReport` shows the child’s own self-report beside it ' +
+          'as far as the purpose stated to the child covers you.',
         params: AssessmentParamsSchema,
         response: {
-          200: jsonResponse(AssessmentSchema, 'The assessment version'),
+          200: jsonResponse(AssessmentViewSchema, 'The assessment version'),
           ...problemResponses(404),
         },
       },

@@ -4,6 +4,7 @@ import { PageQuerySchema, pageSchema, UpdatedSinceSchema } from '../../http/pagi
 import { IsoDateSchema } from '../../http/schemas.js';
 import { BasisSchema, WithheldSchema } from '../consents/schemas.js';
 import { RecommendationSchema } from '../recommendations/schemas.js';
+import { SelfReportLinkSchema } from '../self-reports/schemas.js';
 
 export const raterRoles = [
   'unit_staff',
@@ -165,6 +166,16 @@ export const AssessmentSchema = z
   })
   .meta({ id: 'Assessment' });
 export type Assessment = z.infer<typeof AssessmentSchema>;
+
+/** One assessment as GET /v1/assessments/{id} answers it: with the child's own voice beside it. */
+export const AssessmentViewSchema = AssessmentSchema.extend({
+  selfReport: SelfReportLinkSchema.optional().describe(
+    "The child's own self-report nearest in date (within 60 days), where its purpose covers " +
+      'you: that it exists, and its zone side by side where the purpose lets you see it. ' +
+      'Absent when there is none whose purpose covers you (so the read equals the write).',
+  ),
+}).meta({ id: 'AssessmentView' });
+export type AssessmentView = z.infer<typeof AssessmentViewSchema>;
 
 export const AssessmentParamsSchema = z.object({ assessmentId: z.uuid() });
 

@@ -24,6 +24,7 @@ import type { RecommendationView } from '../recommendations/schemas.js';
 import { closeRecommendation, recommendForAssessment } from '../recommendations/service.js';
 import { requireRound } from '../rounds/service.js';
 import { findVersion } from '../rulers/repository.js';
+import { selfReportBeside } from '../self-reports/service.js';
 import { requireUnit } from '../units/repository.js';
 import {
   type AssessmentRow,
@@ -39,6 +40,7 @@ import {
 import type {
   Assessment,
   AssessmentListQuery,
+  AssessmentView,
   AssessmentWithRecommendation,
   CorrectAssessment,
   CreateAssessment,
@@ -481,14 +483,24 @@ async function visibleAssessment(
   return { row, assessment };
 }
 
+/**
+ * One assessment version, with the child's own self-report beside it (issue 18): that one
+ * exists and, where the purpose stated to the child covers the caller, its zone
+ * (self-reports/service.ts, `selfReportBeside`). Read here, never with the submission.
+ */
 export async function getAssessment(
   session: Session,
   trx: Transaction<DB>,
   id: string,
-): Promise<Assessment> {
+): Promise<AssessmentView> {
   const { row, assessment } = await visibleAssessment(session, trx, id);
-  session.audit({ resourceId: id, childId: row.child_id });
-  return assessment;
+  const selfReport = await selfReportBeside(session, trx, row.child_id, row.assessed_on);
+  session.audit({
+    resourceId: id,
+    childId: row.child_id,
+    ...(selfReport ? { criteria: { selfReport: selfReport.id, view: selfReport.view } } : {}),
+  });
+  return selfReport ? { ...assessment, selfReport } : assessment;
 }
 
 export async function getAssessmentHistory(

@@ -20,6 +20,10 @@ export const DossierSchema = z
     consents: Rows,
     concernReports: Rows,
     parentNotices: Rows.describe('The duties to inform the parents, and how each was closed.'),
+    selfReports: Rows.describe(
+      "The child's own self-reports, whatever their purpose: the answers, zone and the " +
+        'purpose stated to the child.',
+    ),
     socialWorkerAssignments: Rows.describe('Social workers explicitly assigned to the child.'),
     events: Rows.describe('Change-feed events about the child (what integrations were sent).'),
     auditEntries: z.array(AuditEntrySchema).describe("Every recorded use of the child's data."),

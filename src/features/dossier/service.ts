@@ -26,12 +26,14 @@ type ChildTable =
   | 'consents'
   | 'concern_reports'
   | 'parent_notices'
+  | 'self_reports'
   | 'social_worker_assignments';
 
 /**
  * Everything stored about a child, for a parent's access request (GDPR art. 15): master data,
  * enrolments, every assessment version, recommendations and their steps, flags, consents,
- * concern reports, the parent-information duties, and every audit entry about the child. Read in the request's transaction;
+ * concern reports, the parent-information duties, the child's own self-reports (every
+ * purpose), and every audit entry about the child. Read in the request's transaction;
  * the audit entries once it has committed (`Runner.runThen`), so that this read's own entry is
  * among them.
  */
@@ -63,6 +65,7 @@ export async function childDossier(session: Session, trx: Transaction<DB>, child
     consents,
     concernReports,
     parentNotices,
+    selfReports,
     socialWorkerAssignments,
   ] = await Promise.all([
     of('enrolments'),
@@ -77,6 +80,9 @@ export async function childDossier(session: Session, trx: Transaction<DB>, child
     of('consents'),
     of('concern_reports'),
     of('parent_notices'),
+    // Every purpose: the child's right of access is not a use of the answers
+    // (selfReportAudience(…, 'access_request') is full).
+    of('self_reports'),
     of('social_worker_assignments'),
   ]);
   const events = await sql<Record<string, unknown>>`
@@ -107,6 +113,7 @@ export async function childDossier(session: Session, trx: Transaction<DB>, child
       consents,
       concernReports,
       parentNotices,
+      selfReports,
       socialWorkerAssignments,
       events,
       auditEntries: auditRows.map(toAuditEntry),

@@ -33,8 +33,12 @@ export async function eraseInTransaction(
   how: { reason: string; source: 'request' | 'retention'; by: string | null },
 ): Promise<ErasureRow> {
   const tombstone = `erased-${randomUUID()}`;
+  // Deleted with the child (ON DELETE CASCADE), so counted before.
   const consents = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM consents WHERE municipality_id = ${municipalityId} AND child_id = ${childId}
+  `.execute(trx);
+  const selfReports = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM self_reports WHERE municipality_id = ${municipalityId} AND child_id = ${childId}
   `.execute(trx);
   const { rows } = await sql<{ deleted: Record<string, number> }>`
     SELECT lineal_erase_child(${childId}::uuid, ${tombstone}) AS deleted
@@ -45,6 +49,7 @@ export async function eraseInTransaction(
     // The erasure's own entry, written under the tombstone by the caller.
     audit_entries_tombstoned: (counts.audit_entries_tombstoned ?? 0) + 1,
     consents: consents.rows[0]?.n ?? 0,
+    self_reports: selfReports.rows[0]?.n ?? 0,
   };
   return trx
     .insertInto('erasures')
