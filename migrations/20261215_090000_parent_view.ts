@@ -52,6 +52,7 @@ const childTables = [
   'round_assessment_facts',
   'parent_links',
   'parent_sessions',
+  'self_reports',
 ];
 /** What the parent view reads; `lineal_parent` may read nothing else. */
 const parentReads = [
@@ -68,6 +69,7 @@ const parentReads = [
   'audit_log',
   'parent_sessions',
   'idempotency_keys',
+  'self_reports',
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -278,6 +278,8 @@ export interface SelfReportViewer {
   ownUnit: boolean;
   /** The viewer is a social worker involved with the child (the access policy's rule). */
   involved: boolean;
+  /** The child agreed that the parents see this report (for the viewer `parent`). */
+  sharedWithParents?: boolean;
 }
 
 /**
@@ -292,7 +294,9 @@ export interface SelfReportViewer {
  *   under `dialogue` and `support`; an involved social worker only under `support`; the
  *   municipality's administrator sees that one exists (to answer questions, erase, correct),
  *   never its content; analysts, integrations, other units and platform administrators see
- *   nothing; and under `statistics_only` nobody sees anything of it, not even its existence.
+ *   nothing; the child's parents (the parent view) see it in full only where the child agreed
+ *   to share it with them; and under `statistics_only` nobody sees anything of it, not even its
+ *   existence.
  */
 export function selfReportAudience(
   purpose: SelfReportPurpose,
@@ -320,6 +324,8 @@ export function selfReportAudience(
       return purpose === 'support' && viewer.involved ? 'full' : 'none';
     case 'municipality_admin':
       return 'existence';
+    case 'parent':
+      return viewer.sharedWithParents === true ? 'full' : 'none';
     default:
       return 'none';
   }

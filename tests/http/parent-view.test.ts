@@ -200,6 +200,46 @@ describeEngines('parent view', (t) => {
     await expectProblem(await get('/v1/parent/child'), 401, 'unauthorized');
   });
 
+  it("shows the child's own reports only where the child agreed to share them", async () => {
+    const s = await setup(t);
+    const older = await createChild(t, s.admin.token, {
+      unitId: s.unit.id,
+      enrolledFrom: '2024-01-01',
+      givenName: 'Carl',
+      birthDate: '2014-03-15',
+    });
+    const report = async (purpose: string, sharedWithParents: boolean) => {
+      const res = await t.call('POST', '/v1/self-reports', {
+        token: s.staff.token,
+        body: {
+          childId: older.id,
+          unitId: s.unit.id,
+          reportedOn: '2026-11-10',
+          purpose,
+          sharedWithParents,
+          answers: {
+            happy_at_school: 5,
+            has_friends: 4,
+            feels_safe: 4,
+            adults_listen: 5,
+            likes_myself: 4,
+            good_at_home: 4,
+          },
+          presentAdult: { name: 'Anna Lærer', role: 'teacher' },
+        },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json() as { id: string };
+    };
+    const shared = await report('dialogue', true);
+    await report('dialogue', false);
+    await report('support', false);
+    const token = await s.parentOf(older.id);
+    const res = await t.call('GET', '/v1/parent/self-reports', { token });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items).toEqual([{ id: shared.id, reportedOn: '2026-11-10', zone: 'green' }]);
+  });
+
   it('pages the access log', async () => {
     const s = await setup(t);
     await s.assess(s.child.id, { assessedOn: '2026-11-20' });
@@ -409,7 +449,7 @@ describeEngines('parent view', (t) => {
       }
     }
     expect(routes).toBeGreaterThan(80);
-    expect(parentRoutes).toBe(6);
+    expect(parentRoutes).toBe(7);
     // The other child's consent is still in force.
     const theirNow = await t.call('GET', `/v1/children/${s.other.id}/consents/${theirConsent.id}`, {
       token: s.admin.token,

@@ -187,3 +187,15 @@ export async function unitNames(
     .execute();
   return new Map(rows.map((r) => [r.id, r.name]));
 }
+
+/** The child's self-reports (reports given for statistics only are never among them). */
+export function selfReportsOf(db: Executor, childId: string) {
+  return db
+    .selectFrom('self_reports')
+    .select(['id', 'reported_on', 'zone', 'purpose', 'shared_with_parents'])
+    .where('child_id', '=', childId)
+    .where('purpose', '<>', 'statistics_only')
+    .orderBy('reported_on', 'desc')
+    .orderBy('id')
+    .execute();
+}

@@ -19,6 +19,7 @@ import {
   ParentLinkParamsSchema,
   ParentLinkSchema,
   ParentRevokeConsentSchema,
+  ParentSelfReportListSchema,
   ParentSessionSchema,
   ParentStepListSchema,
 } from './schemas.js';
@@ -31,6 +32,7 @@ import {
   parentAssessments,
   parentChild,
   parentConsents,
+  parentSelfReports,
   parentStepList,
   revokeLink,
   revokeParentConsent,
@@ -194,6 +196,22 @@ export const parentViewRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
       },
     },
     async (request) => runner.run(request, parentStepList, null),
+  );
+
+  app.get(
+    '/v1/parent/self-reports',
+    {
+      config: parentRead,
+      schema: {
+        operationId: 'listParentSelfReports',
+        tags: parentTags,
+        summary: "The child's own reports that the child agreed to share with the parents",
+        description:
+          'Only where the child said yes to sharing, and never a report given for statistics.',
+        response: { 200: jsonResponse(ParentSelfReportListSchema, 'The reports') },
+      },
+    },
+    async (request) => runner.run(request, parentSelfReports, null),
   );
 
   app.get(

@@ -156,3 +156,12 @@ export const AccessLogEntrySchema = z
   .meta({ id: 'AccessLogEntry' });
 export const AccessLogQuerySchema = PageQuerySchema;
 export const AccessLogPageSchema = pageSchema(AccessLogEntrySchema);
+
+export const ParentSelfReportSchema = z
+  .object({
+    id: z.uuid(),
+    reportedOn: IsoDateSchema,
+    zone: ZoneSchema.nullable(),
+  })
+  .meta({ id: 'ParentSelfReport' });
+export const ParentSelfReportListSchema = z.object({ items: z.array(ParentSelfReportSchema) });

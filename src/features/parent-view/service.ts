@@ -6,6 +6,7 @@ import type { DB } from '../../db/schema.js';
 import { zoneMeaning } from '../../domain/parent-letter.js';
 import { accessActor, parentViewWithheld } from '../../domain/parent-view.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
+import { selfReportAudience } from '../../domain/self-report.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -25,6 +26,7 @@ import {
   findLink,
   listLinks,
   parentSteps,
+  selfReportsOf,
   unitNames,
   withholdingFacts,
 } from './repository.js';
@@ -35,6 +37,7 @@ import type {
   ParentChildSchema,
   ParentLink,
   ParentRevokeConsent,
+  ParentSelfReportListSchema,
   ParentStepListSchema,
 } from './schemas.js';
 
@@ -286,6 +289,25 @@ export const parentStepList: Service<null, z.infer<typeof ParentStepListSchema>>
       dueOn: s.due_on,
       status: s.status as 'open' | 'done' | 'not_applicable',
     })),
+  );
+
+/** The child's own reports it agreed to share with its parents (src/domain/self-report.ts). */
+export const parentSelfReports: Service<null, z.infer<typeof ParentSelfReportListSchema>> = (
+  session,
+  trx,
+) =>
+  unlessWithheld(session, trx, async (childId) =>
+    (await selfReportsOf(trx, childId))
+      .filter(
+        (r) =>
+          selfReportAudience(r.purpose, {
+            role: 'parent',
+            ownUnit: false,
+            involved: false,
+            sharedWithParents: r.shared_with_parents,
+          }) === 'full',
+      )
+      .map((r) => ({ id: r.id, reportedOn: r.reported_on, zone: r.zone })),
   );
 
 type ConsentRow = Awaited<ReturnType<typeof consentsOf>>[number];

@@ -16,6 +16,7 @@ type Assessment = Schemas['ParentAssessment'];
 type Step = Schemas['ParentStep'];
 type Consent = Schemas['ParentConsent'];
 type LogEntry = Schemas['AccessLogEntry'];
+type OwnReport = Schemas['ParentSelfReport'];
 
 const TOKEN = 'lineal.parents.session';
 const LANG = 'lineal.parents.language';
@@ -50,6 +51,11 @@ const messages = {
   noAssessments: {
     da: 'Der er ingen vurderinger at vise.',
     en: 'There are no assessments to show.',
+  },
+  own: { da: 'Barnets egen vurdering', en: "The child's own view" },
+  ownIntro: {
+    da: 'Barnet har selv svaret på nogle spørgsmål om sin trivsel og sagt ja til, at I må se det.',
+    en: 'The child answered a few questions about their own well-being and agreed that you may see it.',
   },
   steps: { da: 'Det næste, der skal ske med jer', en: 'What happens next with you' },
   noSteps: { da: 'Der er ingen aftaler, der involverer jer.', en: 'No steps involve you.' },
@@ -182,6 +188,15 @@ function assessmentItem(a: Assessment): HTMLElement {
   return li;
 }
 
+function ownItem(r: OwnReport): HTMLElement {
+  const li = el('li');
+  const head = el('p');
+  head.append(el('strong', date(r.reportedOn)), ' ');
+  if (r.zone) head.append(el('span', t(zones[r.zone]), `zone zone-${r.zone}`));
+  li.append(head);
+  return li;
+}
+
 function stepItem(s: Step): HTMLElement {
   const li = el('li');
   li.append(el('p', t(s.title as Text)), el('p', t(s.description as Text), 'meta'));
@@ -300,12 +315,16 @@ async function loadLog(more: boolean) {
 
 async function load() {
   $('status').textContent = t(messages.loading);
-  const [child, assessments, steps, consents] = await Promise.all([
+  const [child, assessments, steps, consents, own] = await Promise.all([
     api<Child>('GET', '/v1/parent/child'),
     api<{ items: Assessment[] }>('GET', '/v1/parent/assessments'),
     api<{ items: Step[] }>('GET', '/v1/parent/steps'),
     api<{ items: Consent[] }>('GET', '/v1/parent/consents'),
+    api<{ items: OwnReport[] }>('GET', '/v1/parent/self-reports'),
   ]);
+  $('own-section').hidden = own.items.length === 0;
+  list($('own'), own.items.map(ownItem), messages.noAssessments);
+  $('own').prepend(el('p', t(messages.ownIntro), 'note'));
   $('h-child').textContent = child.givenName ?? t(messages.child);
   $('child').textContent =
     `${t(messages.born)} ${date(child.birthDate)}` +
@@ -347,6 +366,7 @@ function label() {
   $('sign-out').textContent = t(messages.signOut);
   $('h-assessments').textContent = t(messages.assessments);
   $('h-steps').textContent = t(messages.steps);
+  $('h-own').textContent = t(messages.own);
   $('h-consents').textContent = t(messages.consents);
   $('h-log').textContent = t(messages.log);
   $('log-intro').textContent = t(messages.logIntro);
