@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { describeEngines, type EngineContext } from '../support/engines.js';
-import { createChild, createScreeningTenant } from '../support/factories.js';
+import { createChild, createKey, createScreeningTenant } from '../support/factories.js';
 import { expectBadText } from '../support/problem.js';
 
 /*
@@ -30,6 +30,8 @@ interface Document {
 
 /** Routes only the platform administrator may call; a municipality administrator may call the rest. */
 const PLATFORM_ONLY = new Set(['createMunicipality', 'listMunicipalities']);
+/** Operations the administrator may not perform: the unit's staff do (the child's self-report). */
+const STAFF_ONLY = new Set(['createSelfReport']);
 
 const BAD_CHARS = ['\u0000', '\ud800', '\udbff', '\udc00', '\udfff'];
 
@@ -148,7 +150,13 @@ async function parentToken(t: EngineContext, adminToken: string, unitId: string,
   return opened.json().token as string;
 }
 
-function sender(t: EngineContext, tokens: { admin: string; parent: string }, op: Op) {
+interface Tokens {
+  admin: string;
+  staff: string;
+  parent: string;
+}
+
+function sender(t: EngineContext, tokens: Tokens, op: Op) {
   const token =
     !op.path.startsWith('/v1') || op.path === '/v1/parent-sessions'
       ? null
@@ -156,7 +164,9 @@ function sender(t: EngineContext, tokens: { admin: string; parent: string }, op:
         ? tokens.parent
         : PLATFORM_ONLY.has(op.operationId)
           ? t.platformToken
-          : tokens.admin;
+          : STAFF_ONLY.has(op.operationId)
+            ? tokens.staff
+            : tokens.admin;
   return (o: {
     params?: Record<string, string>;
     query?: string;
@@ -189,10 +199,11 @@ describeEngines('bad text, every operation', (t) => {
   it('a NUL or lone surrogate anywhere in any request is a 400 naming it, never a 5xx', {
     timeout: 120_000,
   }, async () => {
-    const { admin, unit } = await createScreeningTenant(t);
+    const { admin, unit, municipality } = await createScreeningTenant(t);
     const child = await createChild(t, admin.token, { unitId: unit.id });
     const tokens = {
       admin: admin.token,
+      staff: (await createKey(t, municipality.id, 'unit_staff', { unitIds: [unit.id] })).token,
       parent: await parentToken(t, admin.token, unit.id, child.id),
     };
     const ops = operationsOf(t);
@@ -262,6 +273,7 @@ describeEngines('bad text, every operation', (t) => {
     const child = await createChild(t, s.admin.token, { unitId: s.unit.id });
     const tokens = {
       admin: s.admin.token,
+      staff: (await createKey(t, s.municipality.id, 'unit_staff', { unitIds: [s.unit.id] })).token,
       parent: await parentToken(t, s.admin.token, s.unit.id, child.id),
     };
     const ids = [s.unit.id, child.id, s.municipality.id, s.topi, crypto.randomUUID()];

@@ -473,6 +473,13 @@ describeEngines('self-reports', (t) => {
       }),
       422,
     );
+    // Year 0000 is no date in PostgreSQL: refused as input, never a 500.
+    expectProblem(
+      await t.call('GET', '/v1/self-reports/statistics?from=0000-01-01&to=2026-11-30', {
+        token: s.analyst.token,
+      }),
+      400,
+    );
     // A single child is suppressed.
     await s.created({ purpose: 'statistics_only', answers: LOW });
     const one = await t.call('GET', '/v1/self-reports/statistics?from=2026-10-01&to=2026-11-30', {

@@ -154,9 +154,12 @@ export const SelfReportRulersSchema = z
   })
   .meta({ id: 'SelfReportRulers' });
 
+/** A date the database can hold and a report can have (year 0000 is no date in PostgreSQL). */
+const ReportDateSchema = IsoDateSchema.refine((d) => d >= '1900-01-01', 'must be 1900 or later');
+
 export const SelfReportStatisticsQuerySchema = z.object({
-  from: IsoDateSchema.describe('First report date counted.'),
-  to: IsoDateSchema.describe('Last report date counted.'),
+  from: ReportDateSchema.describe('First report date counted.'),
+  to: ReportDateSchema.describe('Last report date counted.'),
 });
 
 const CountSchema = z
