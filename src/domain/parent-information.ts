@@ -67,7 +67,16 @@ export type ParentNoticeClosing =
  * (a leader) has to decide, `conflict` when the notice or the date does not allow it.
  */
 export function closingRefusal(
-  notice: { status: string; riskCategories: readonly string[]; createdOn: string },
+  notice: {
+    status: string;
+    riskCategories: readonly string[];
+    createdOn: string;
+    /**
+     * The child's parents must not be told anything now (`parentViewWithheld`): a later
+     * assessment's violence or abuse flag reaches this older notice too.
+     */
+    childAtRisk?: boolean;
+  },
   closing: ParentNoticeClosing,
   by: { isLeader: boolean },
   today: string,
@@ -83,7 +92,7 @@ export function closingRefusal(
       return forbidden('Only a unit leader or the administrator decides not to inform.');
     return null;
   }
-  if (notice.riskCategories.length > 0 && !by.isLeader) {
+  if ((notice.riskCategories.length > 0 || notice.childAtRisk === true) && !by.isLeader) {
     return forbidden(
       'A red flag of violence or abuse: a leader decides whether to inform the parents.',
     );

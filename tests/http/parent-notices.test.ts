@@ -183,6 +183,39 @@ describeEngines('parent notices', (t) => {
     expectProblem(await s.informed(risky?.id as string, {}, s.leader.token), 409);
   });
 
+  it('a later violence flag reaches an older open notice: a leader decides, and no letter', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-19', rating: { overallLevel: 2 } });
+    // Red again (no zone change, so no notice of its own) but with a violence flag.
+    await s.assess({ assessedOn: '2026-11-20', rating: { overallLevel: 2 } });
+    await s.assess({
+      assessedOn: '2026-11-21',
+      rating: { overallLevel: 2 },
+      redFlags: ['violence'],
+    });
+    const [older] = await s.notices();
+    expect(older).toMatchObject({ riskCategories: [], status: 'open', assessedOn: '2026-11-19' });
+    const letter = await t.call('GET', `/v1/parent-notices/${older?.id}/letter?format=text`, {
+      token: s.staff.token,
+    });
+    expectProblem(letter, 409);
+    expectProblem(await s.informed(older?.id as string, {}, s.staff.token), 403);
+    // The leader decides that the parents may be told now, on a date after the flag.
+    const told = await s.informed(
+      older?.id as string,
+      { informedOn: '2026-11-22' },
+      s.leader.token,
+    );
+    expect(told.statusCode, told.body).toBe(200);
+    // Told of an assessment before the flag: the flag still stands, so still no letter.
+    expectProblem(
+      await t.call('GET', `/v1/parent-notices/${older?.id}/letter?format=text`, {
+        token: s.staff.token,
+      }),
+      409,
+    );
+  });
+
   it('under a violence flag, "parents informed" with the assessment counts only from a leader', async () => {
     const s = await setup(t);
     await s.assess(

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
+import { parentViewWithheld, type WithholdingFacts } from '../../domain/parent-view.js';
 import type { ParentNotice } from './schemas.js';
 
 const noticeColumns = [
@@ -87,4 +88,40 @@ export function toNotice(row: NoticeRow, today: string): ParentNotice {
     closedAt: row.closed_at?.toISOString() ?? null,
     closedBy: row.closed_by,
   };
+}
+
+/**
+ * Whether the parents must not be told anything now: the child's current assessments with red
+ * flags and its parent notices (src/domain/parent-view.ts `parentViewWithheld`). Asked by the
+ * letter, the closing of a notice and the parent view.
+ */
+export async function withholdingFacts(db: Executor, childId: string): Promise<WithholdingFacts> {
+  const [flagged, notices] = await Promise.all([
+    db
+      .selectFrom('assessments')
+      .select(['assessed_on as assessedOn', 'red_flags as redFlags'])
+      .where('child_id', '=', childId)
+      .where('status', '=', 'current')
+      .where(sql<boolean>`cardinality(red_flags) > 0`)
+      .execute(),
+    db
+      .selectFrom('parent_notices as n')
+      .innerJoin('assessments as a', 'a.id', 'n.assessment_id')
+      .select(['a.assessed_on as assessedOn', 'n.status', 'n.risk_categories as riskCategories'])
+      .where('n.child_id', '=', childId)
+      .where('a.status', '=', 'current')
+      .execute(),
+  ]);
+  return {
+    flagged,
+    notices: notices.map((n) => ({
+      ...n,
+      status: n.status as WithholdingFacts['notices'][number]['status'],
+    })),
+  };
+}
+
+/** Whether the parents of the child must not be told anything now (see `withholdingFacts`). */
+export async function parentsWithheld(db: Executor, childId: string): Promise<boolean> {
+  return parentViewWithheld(await withholdingFacts(db, childId));
 }

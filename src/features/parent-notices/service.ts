@@ -14,7 +14,13 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
-import { type NoticeRow, noticesVisibleTo, selectNotices, toNotice } from './repository.js';
+import {
+  type NoticeRow,
+  noticesVisibleTo,
+  parentsWithheld,
+  selectNotices,
+  toNotice,
+} from './repository.js';
 import type {
   ParentNotice,
   ParentNoticeListQuery,
@@ -226,7 +232,12 @@ async function closeNotice(
   const row = await requireNotice(session, trx, noticeId, true);
   session.audit({ resourceId: row.id, childId: row.child_id });
   const refusal = closingRefusal(
-    { status: row.status, riskCategories: row.risk_categories, createdOn: row.assessed_on },
+    {
+      status: row.status,
+      riskCategories: row.risk_categories,
+      createdOn: row.assessed_on,
+      childAtRisk: await parentsWithheld(trx, row.child_id),
+    },
     closing,
     { isLeader: isLeader(session) },
     session.today,
@@ -351,7 +362,9 @@ export async function noticeLetter(
   if (row.status === 'superseded') {
     throw new ConflictError('The assessment was corrected or withdrawn: no letter.', 'superseded');
   }
-  if (row.risk_categories.length > 0 && row.status !== 'informed') {
+  // Under a violence or abuse flag of this or a later assessment, until a leader records the
+  // parents informed of an assessment on or after it (src/domain/parent-view.ts).
+  if (await parentsWithheld(trx, row.child_id)) {
     throw new ConflictError(
       'A red flag of violence or abuse: no letter unless a leader has recorded that the ' +
         'parents are informed.',

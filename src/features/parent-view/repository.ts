@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
-import type { WithholdingFacts } from '../../domain/parent-view.js';
 
 /*
  * The parent view's queries. Each names the child; in a parent's transaction the database
@@ -35,33 +34,6 @@ export function findLink(db: Executor, id: string) {
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
-}
-
-/** The facts that decide whether the view shows anything (src/domain/parent-view.ts). */
-export async function withholdingFacts(db: Executor, childId: string): Promise<WithholdingFacts> {
-  const [flagged, notices] = await Promise.all([
-    db
-      .selectFrom('assessments')
-      .select(['assessed_on as assessedOn', 'red_flags as redFlags'])
-      .where('child_id', '=', childId)
-      .where('status', '=', 'current')
-      .where(sql<boolean>`cardinality(red_flags) > 0`)
-      .execute(),
-    db
-      .selectFrom('parent_notices as n')
-      .innerJoin('assessments as a', 'a.id', 'n.assessment_id')
-      .select(['a.assessed_on as assessedOn', 'n.status', 'n.risk_categories as riskCategories'])
-      .where('n.child_id', '=', childId)
-      .where('a.status', '=', 'current')
-      .execute(),
-  ]);
-  return {
-    flagged,
-    notices: notices.map((n) => ({
-      ...n,
-      status: n.status as WithholdingFacts['notices'][number]['status'],
-    })),
-  };
 }
 
 export function childFacts(db: Executor, childId: string, today: string) {

@@ -4,7 +4,7 @@ import { generateLinkCode, generateSessionToken, parseLinkCode } from '../../aut
 import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { zoneMeaning } from '../../domain/parent-letter.js';
-import { accessActor, parentViewWithheld } from '../../domain/parent-view.js';
+import { accessActor } from '../../domain/parent-view.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { selfReportAudience } from '../../domain/self-report.js';
 import {
@@ -18,6 +18,7 @@ import { decodeCursor, encodeCursor } from '../../http/pagination.js';
 import type { Service } from '../../request/runner.js';
 import type { Session } from '../../request/session.js';
 import { requireChild } from '../children/service.js';
+import { parentsWithheld } from '../parent-notices/repository.js';
 import {
   accessLog,
   childFacts,
@@ -28,7 +29,6 @@ import {
   parentSteps,
   selfReportsOf,
   unitNames,
-  withholdingFacts,
 } from './repository.js';
 import type {
   AccessLogPageSchema,
@@ -66,9 +66,7 @@ function toLink(row: LinkRow, now: Date): ParentLink {
   };
 }
 
-async function withheld(trx: Transaction<DB>, childId: string): Promise<boolean> {
-  return parentViewWithheld(await withholdingFacts(trx, childId));
-}
+const withheld = parentsWithheld;
 
 // ---- The unit's side ---------------------------------------------------------------------------
 
