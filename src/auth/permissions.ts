@@ -85,6 +85,8 @@ export const permissions = {
   // have no part in it.
   'parent_notice:read': unitWork,
   'parent_notice:write': unitWork,
+  // Which languages the parent letters are offered in besides Danish: municipal policy.
+  'parent_letter:configure': ['municipality_admin'],
   // The parent view (issue 18): a unit hands a parent a one-time link to the child's record as
   // shared with parents; the parent's session reads it and revokes consents, nothing else.
   'parent_link:read': unitWork,

@@ -8,6 +8,8 @@ export interface MunicipalitiesTable {
   id: Generated<string>;
   code: string;
   name: string;
+  /** Parent letter languages besides Danish (migration 20261216_090000). */
+  parent_letter_languages: ColumnType<string[], string[] | undefined, string[]>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }

@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)('parent letter in headless Chromium [pglite]', () 
     await drop?.();
   });
 
-  it('reads well and passes axe in Danish and English at every width', async () => {
+  it('reads well and passes axe in Danish, English and Ukrainian at every width', async () => {
     const list = await app.inject({
       method: 'GET',
       url: '/v1/parent-notices?status=all&limit=200',
@@ -56,7 +56,14 @@ describe.skipIf(!hasChromium)('parent letter in headless Chromium [pglite]', () 
         n.reason === 'zone_change' && n.riskCategories.length === 0 && n.status !== 'superseded',
     );
     expect(notice, 'a zone change in the demo data').toBeDefined();
-    for (const language of ['da', 'en']) {
+    const enabled = await app.inject({
+      method: 'PUT',
+      url: '/v1/parent-letter-languages',
+      headers: { authorization: `Bearer ${demo.adminToken}` },
+      payload: { languages: ['en', 'uk'] },
+    });
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    for (const language of ['da', 'en', 'uk']) {
       const res = await app.inject({
         method: 'GET',
         url: `/v1/parent-notices/${notice?.id}/letter?language=${language}`,
@@ -81,7 +88,7 @@ describe.skipIf(!hasChromium)('parent letter in headless Chromium [pglite]', () 
         }),
       );
       await page.goto('http://letter.test/');
-      expect(await page.locator('h1').textContent()).toMatch(/trivsel|well-being/);
+      expect(await page.locator('h1').textContent()).toMatch(/trivsel|well-being|Самопочуття/);
       expect(await page.evaluate('getComputedStyle(document.body).fontSize')).toBe('16px');
       for (const check of await checkScreen(page, `parent-letter-${language}`)) {
         expect(check.overflow, `${check.width}px`).toBeLessThanOrEqual(0);

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays } from '../../src/domain/dates.js';
-import { type LetterFacts, longDate, parentLetter } from '../../src/domain/parent-letter.js';
+import {
+  type LetterFacts,
+  letterLanguages,
+  longDate,
+  parentLetter,
+} from '../../src/domain/parent-letter.js';
 
 const base: LetterFacts = {
   language: 'da',
@@ -74,6 +79,20 @@ describe('parent letter', () => {
     expect(longDate('2026-01-01', 'da')).toBe('1. januar 2026');
     expect(longDate('2026-12-31', 'da')).toBe('31. december 2026');
     expect(longDate('2028-02-29', 'en')).toBe('29 February 2028');
+    expect(longDate('2026-01-01', 'uk')).toBe('1 січня 2026 р.');
+    expect(longDate('2026-12-31', 'uk')).toBe('31 грудня 2026 р.');
+  });
+
+  it('counts years in Ukrainian with its plural forms', () => {
+    const kept = (retentionYears: number) =>
+      parentLetter({ ...base, language: 'uk', retentionYears }).sections[4]?.paragraphs[0];
+    expect(kept(1)).toContain('через 1 рік ');
+    expect(kept(2)).toContain('через 2 роки ');
+    expect(kept(4)).toContain('через 4 роки ');
+    expect(kept(5)).toContain('через 5 років ');
+    expect(kept(11)).toContain('через 11 років ');
+    expect(kept(21)).toContain('через 21 рік ');
+    expect(kept(22)).toContain('через 22 роки ');
   });
 
   it('always has every section, the facts it is given and nothing undefined', () => {
@@ -81,7 +100,7 @@ describe('parent letter', () => {
     fc.assert(
       fc.property(
         fc.record({
-          language: fc.constantFrom<'da' | 'en'>('da', 'en'),
+          language: fc.constantFrom(...letterLanguages),
           childGivenName: fc.option(fc.string({ minLength: 1, maxLength: 20 })),
           day: fc.integer({ min: 0, max: 4000 }),
           zone,

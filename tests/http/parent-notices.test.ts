@@ -381,6 +381,52 @@ describeEngines('parent notices', (t) => {
     expectProblem(await letter('', otherUnit.token), 404);
   });
 
+  it('offers letters in the languages the municipality enables, Ukrainian included', async () => {
+    const s = await setup(t);
+    await s.assess({ assessedOn: '2026-11-20', rating: { overallLevel: 1 } });
+    await s.assess({ assessedOn: '2026-11-21', rating: { overallLevel: 2 } });
+    const notice = (await s.notices()).find((n) => n.reason === 'zone_change') as Notice;
+    const letter = (query: string) =>
+      t.call('GET', `/v1/parent-notices/${notice.id}/letter?${query}`, { token: s.staff.token });
+    const languages = (token: string) => t.call('GET', '/v1/parent-letter-languages', { token });
+    expect((await languages(s.staff.token)).json()).toEqual({
+      languages: ['da', 'en'],
+      available: ['da', 'en', 'uk'],
+    });
+    // Not enabled yet: a 422 naming the languages on offer.
+    const refused = expectProblem(await letter('language=uk&format=text'), 422);
+    expect(JSON.stringify(refused)).toContain('da, en');
+    // Only the administrator chooses; a language is listed once.
+    const set = (body: unknown, token = s.admin.token) =>
+      t.call('PUT', '/v1/parent-letter-languages', { token, body });
+    expectProblem(await set({ languages: ['uk'] }, s.staff.token), 403);
+    expectProblem(await set({ languages: ['uk', 'uk'] }), 400);
+    expectProblem(await set({ languages: ['da'] }), 400);
+    const chosen = await set({ languages: ['uk'] });
+    expect(chosen.statusCode, chosen.body).toBe(200);
+    expect(chosen.json().languages).toEqual(['da', 'uk']);
+    expectProblem(await letter('language=en'), 422);
+
+    const text = await letter('language=uk&format=text');
+    expect(text.statusCode, text.body).toBe(200);
+    expect(text.headers['content-language']).toBe('uk');
+    expect(text.body).toContain('Тепер оцінка жовта; минулого разу вона була зелена.');
+    expect(text.body).toContain('через 5 років');
+    expect(text.body).toContain('Datatilsynet');
+    // The guide's step titles exist in Danish and English: English in other languages.
+    expect(text.body).toMatch(/\(до \d+ (листопада|грудня) 2026 р\.\)/);
+    const html = await letter('language=uk');
+    expect(html.body).toContain('<html lang="uk">');
+    // The PDF embeds a font with Cyrillic (pdfkit's standard fonts have none).
+    const pdf = await letter('language=uk&format=pdf');
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.rawPayload.toString('latin1')).toMatch(/FontFile2/);
+    expect(pdf.rawPayload.toString('latin1')).toContain('DejaVuSans');
+    // Another municipality's choice is its own.
+    const other = await setup(t);
+    expect((await languages(other.admin.token)).json().languages).toEqual(['da', 'en']);
+  });
+
   it('writes no letter under a violence flag until a leader records the parents informed', async () => {
     const s = await setup(t);
     await s.assess({ assessedOn: '2026-11-21', redFlags: ['violence'] });

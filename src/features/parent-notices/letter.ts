@@ -1,10 +1,17 @@
+import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import type { Letter } from '../../domain/parent-letter.js';
 
 /*
- * The parent letter (domain/parent-letter.ts) as plain text, HTML and PDF. PDF with pdfkit's
- * standard Helvetica (WinAnsi: Danish letters included), A4, as one buffer (a letter is small).
+ * The parent letter (domain/parent-letter.ts) as plain text, HTML and PDF. The PDF embeds DejaVu
+ * Sans (the npm package dejavu-fonts-ttf; pdfkit embeds only the glyphs used): pdfkit's standard
+ * Helvetica knows WinAnsi only, no Cyrillic. A4, as one buffer (a letter is small).
  */
+const require = createRequire(import.meta.url);
+const FONTS = {
+  regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+  bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
+};
 
 export const letterFormats = ['text', 'html', 'pdf'] as const;
 export type LetterFormat = (typeof letterFormats)[number];
@@ -86,12 +93,14 @@ export function letterPdf(letter: Letter): Promise<Buffer> {
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  doc.font('Helvetica-Bold').fontSize(18).text(letter.title);
-  doc.font('Helvetica').fontSize(10).fillColor('#444444').text(letter.from).moveDown();
+  doc.registerFont('regular', FONTS.regular);
+  doc.registerFont('bold', FONTS.bold);
+  doc.font('bold').fontSize(18).text(letter.title);
+  doc.font('regular').fontSize(10).fillColor('#444444').text(letter.from).moveDown();
   doc.fillColor('#000000').fontSize(11).text(letter.greeting).moveDown(0.5);
   for (const section of letter.sections) {
-    doc.moveDown(0.5).font('Helvetica-Bold').fontSize(12).text(section.heading);
-    doc.font('Helvetica').fontSize(11);
+    doc.moveDown(0.5).font('bold').fontSize(12).text(section.heading);
+    doc.font('regular').fontSize(11);
     for (const paragraph of section.paragraphs) doc.text(paragraph).moveDown(0.4);
     if (section.bullets.length > 0) doc.list(section.bullets, { bulletRadius: 2 }).moveDown(0.4);
   }

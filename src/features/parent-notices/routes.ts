@@ -6,19 +6,23 @@ import { jsonResponse } from '../../http/schemas.js';
 import type { RouteDeps } from '../../request/route-deps.js';
 import { letterContentTypes, letterFormats, letterHtml, letterPdf, letterText } from './letter.js';
 import {
+  LetterLanguagesSchema,
   ParentNoticeListQuerySchema,
   ParentNoticePageSchema,
   ParentNoticeParamsSchema,
   ParentNoticeSchema,
   RecordInformedSchema,
   RecordNotInformedSchema,
+  SetLetterLanguagesSchema,
 } from './schemas.js';
 import {
+  getLetterLanguages,
   getNotice,
   listNotices,
   noticeLetter,
   recordInformed,
   recordNotInformed,
+  setLetterLanguages,
 } from './service.js';
 
 const LetterQuerySchema = z.object({
@@ -130,6 +134,35 @@ export const parentNoticeRoutes: FastifyPluginAsyncZod<
   );
 
   app.get(
+    '/v1/parent-letter-languages',
+    {
+      config: { permission: 'parent_notice:read' },
+      schema: {
+        operationId: 'getParentLetterLanguages',
+        tags,
+        summary: 'The languages the municipality offers parent letters in',
+        response: { 200: jsonResponse(LetterLanguagesSchema, 'Danish, then those enabled') },
+      },
+    },
+    async (request) => runner.run(request, getLetterLanguages, null),
+  );
+
+  app.put(
+    '/v1/parent-letter-languages',
+    {
+      config: { permission: 'parent_letter:configure' },
+      schema: {
+        operationId: 'setParentLetterLanguages',
+        tags,
+        summary: 'Choose the languages parent letters are offered in besides Danish',
+        body: SetLetterLanguagesSchema,
+        response: { 200: jsonResponse(LetterLanguagesSchema, 'The languages now offered') },
+      },
+    },
+    async (request) => runner.run(request, setLetterLanguages, request.body),
+  );
+
+  app.get(
     '/v1/parent-notices/:noticeId/letter',
     {
       config: {
@@ -143,8 +176,9 @@ export const parentNoticeRoutes: FastifyPluginAsyncZod<
         description:
           'What was assessed and what the zone means, the steps that involve the parents, and ' +
           'the information of GDPR art. 13/14 (what is recorded, why, who can see it, how long ' +
-          'it is kept, the parents’ rights). Never staff notes. 409 while a violence or abuse ' +
-          'flag leaves the decision to a leader, and for a superseded notice.',
+          'it is kept, the parents’ rights). Never staff notes. Danish, or a language the ' +
+          'municipality enabled (422 otherwise). 409 while a violence or abuse flag leaves the ' +
+          'decision to a leader, and for a superseded notice.',
         params: ParentNoticeParamsSchema,
         querystring: LetterQuerySchema,
         response: {
@@ -156,7 +190,7 @@ export const parentNoticeRoutes: FastifyPluginAsyncZod<
               'application/pdf': { schema: z.string().meta({ format: 'binary' }) },
             },
           },
-          ...problemResponses(404, 409),
+          ...problemResponses(404, 409, 422),
         },
       },
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { informMethods, parentNoticeReasons } from '../../domain/parent-information.js';
+import { letterLanguages, optionalLetterLanguages } from '../../domain/parent-letter.js';
 import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
 import { IsoDateSchema } from '../../http/schemas.js';
 
@@ -90,3 +91,22 @@ export const RecordNotInformedSchema = z
   .strict()
   .meta({ id: 'RecordParentsNotInformed' });
 export type RecordNotInformed = z.output<typeof RecordNotInformedSchema>;
+
+export const LetterLanguagesSchema = z
+  .object({
+    languages: z
+      .array(z.enum(letterLanguages))
+      .describe('The languages letters are offered in: Danish always, then those enabled.'),
+    available: z.array(z.enum(letterLanguages)).describe('Every language lineal has letters in.'),
+  })
+  .meta({ id: 'ParentLetterLanguages' });
+
+export const SetLetterLanguagesSchema = z
+  .object({
+    languages: z
+      .array(z.enum(optionalLetterLanguages))
+      .max(optionalLetterLanguages.length)
+      .refine((l) => new Set(l).size === l.length, 'must not repeat a language')
+      .describe('The languages to offer besides Danish (Danish is always offered).'),
+  })
+  .strict();

@@ -9,8 +9,22 @@ import {
   type ParentNoticeClosing,
   parentNoticeFor,
 } from '../../domain/parent-information.js';
-import { type Letter, type LetterLanguage, parentLetter } from '../../domain/parent-letter.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import {
+  type Letter,
+  type LetterLanguage,
+  letterLanguages,
+  type optionalLetterLanguages,
+  parentLetter,
+} from '../../domain/parent-letter.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationFailedError,
+} from '../../errors.js';
+
+type OptionalLetterLanguage = (typeof optionalLetterLanguages)[number];
+
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { Session } from '../../request/session.js';
 import { appendEvents, type NewEvent } from '../events/outbox.js';
@@ -359,6 +373,16 @@ export async function noticeLetter(
 ): Promise<Letter> {
   const row = await requireNotice(session, trx, input.id);
   session.audit({ resourceId: row.id, childId: row.child_id });
+  const offered = await offeredLanguages(trx, session.municipalityId);
+  if (!offered.includes(input.language)) {
+    throw new ValidationFailedError('The municipality does not offer letters in this language.', [
+      {
+        path: 'query.language',
+        message: `is not offered: choose one of ${offered.join(', ')}`,
+        code: 'language_not_offered',
+      },
+    ]);
+  }
   if (row.status === 'superseded') {
     throw new ConflictError('The assessment was corrected or withdrawn: no letter.', 'superseded');
   }
@@ -415,10 +439,43 @@ export async function noticeLetter(
     previousZone: row.previous_zone as 'green' | 'yellow' | 'red' | null,
     reason: row.reason as 'first_assessment' | 'zone_change',
     steps: steps.map((s) => ({
-      title: (s.title as Record<LetterLanguage, string>)[input.language],
+      // Guides label steps in Danish and English: other languages show the English title.
+      title:
+        (s.title as Partial<Record<LetterLanguage, string>>)[input.language] ??
+        (s.title as { en: string }).en,
       dueOn: s.due_on,
     })),
     retentionYears: input.retentionYears,
     today: session.today,
   });
+}
+
+/** The languages the municipality offers letters in: Danish, then those it enabled. */
+async function offeredLanguages(trx: Transaction<DB>, municipalityId: string) {
+  const row = await trx
+    .selectFrom('municipalities')
+    .select('parent_letter_languages')
+    .where('id', '=', municipalityId)
+    .executeTakeFirstOrThrow();
+  return ['da', ...row.parent_letter_languages] as LetterLanguage[];
+}
+
+export async function getLetterLanguages(session: Session, trx: Transaction<DB>, _input: null) {
+  return {
+    languages: await offeredLanguages(trx, session.municipalityId),
+    available: [...letterLanguages],
+  };
+}
+
+export async function setLetterLanguages(
+  session: Session,
+  trx: Transaction<DB>,
+  input: { languages: OptionalLetterLanguage[] },
+) {
+  await trx
+    .updateTable('municipalities')
+    .set({ parent_letter_languages: input.languages })
+    .where('id', '=', session.municipalityId)
+    .execute();
+  return getLetterLanguages(session, trx, null);
 }
