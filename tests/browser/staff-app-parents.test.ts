@@ -8,6 +8,7 @@ import {
   checkScreen,
   daysFromToday,
   hasChromium,
+  horizontalOverflow,
   launchChromium,
 } from '../support/browser.js';
 import { describeEngines } from '../support/engines.js';
@@ -126,6 +127,23 @@ import {
     expect(download.suggestedFilename()).toMatch(/\.pdf$/);
     const path = await download.path();
     expect(path).toBeTruthy();
+
+    // A one-time link to the parent view for Bo's parents: shown once, opens Bo's view.
+    await bo.locator('button:has-text("Lav forældrelink")').click();
+    const field = bo.locator('input.link-field');
+    await field.waitFor();
+    const url = await field.inputValue();
+    expect(url).toMatch(new RegExp(`^${baseUrl}/parents/#lnpl_[0-9a-f]{32}_`));
+    expect(await bo.textContent()).toContain('én gang');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 900 });
+    await bo.screenshot({ path: join(ARTIFACTS, 'app-parents-link-390.png') });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const parent = await context.newPage();
+    await parent.goto(url);
+    await parent.getByRole('heading', { name: 'Bo' }).waitFor();
+    await parent.close();
 
     // Alma's parents were told at a meeting yesterday.
     const alma = page.locator('li.notice-item:has-text("Alma Holm")');

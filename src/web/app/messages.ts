@@ -258,6 +258,12 @@ export const da = {
   'parents.role': 'Rolle',
   'parents.save': 'Registrér',
   'parents.saved': 'Forældrene er registreret som orienteret.',
+  'parents.linkButton': 'Lav forældrelink',
+  'parents.linkLabel': 'Link til forældrenes visning (vises kun nu)',
+  'parents.linkHint':
+    'Giv linket til forældrene. Det kan åbnes én gang indtil {date} og viser kun dette barn.',
+  'parents.copy': 'Kopiér link',
+  'parents.copied': 'Kopieret',
 
   'outbox.title': 'Udbakke',
   'outbox.intro':
@@ -544,6 +550,12 @@ export const en: Catalogue<MessageKey> = {
   'parents.role': 'Role',
   'parents.save': 'Record',
   'parents.saved': 'The parents are recorded as informed.',
+  'parents.linkButton': 'Make a parent link',
+  'parents.linkLabel': 'Link to the parent view (shown only now)',
+  'parents.linkHint':
+    'Give the link to the parents. It opens once, until {date}, and shows this child only.',
+  'parents.copy': 'Copy link',
+  'parents.copied': 'Copied',
 
   'outbox.title': 'Outbox',
   'outbox.intro': 'Changes saved on this device and not sent yet, and changes lineal refused.',

@@ -88,6 +88,8 @@ function NoticeItem({ notice, name }: { notice: ParentNotice; name: string }) {
   const [saved, setSaved] = useState<'informed' | 'withheld' | undefined>();
   const [recording, setRecording] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [link, setLink] = useState<{ url: string; expiresAt: string } | undefined>();
+  const [copied, setCopied] = useState(false);
   const id = (field: string) => `${field}-${notice.id}`;
   const why =
     notice.reason === 'zone_change' && notice.previousZone
@@ -115,6 +117,22 @@ function NoticeItem({ notice, name }: { notice: ParentNotice; name: string }) {
       a.download = `forældrebrev-${name}.pdf`;
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(problemText(e));
+    }
+  }
+
+  /** A one-time link to the parent view (shown once: only its hash is kept). */
+  async function makeLink() {
+    setError(undefined);
+    try {
+      const made = unwrap(
+        await api.POST('/v1/children/{childId}/parent-links', {
+          params: { path: { childId: notice.childId } },
+          body: { unitId: notice.unitId, validDays: 14 },
+        }),
+      );
+      setLink({ url: `${location.origin}${made.path}`, expiresAt: made.expiresAt });
     } catch (e) {
       setError(problemText(e));
     }
@@ -150,12 +168,39 @@ function NoticeItem({ notice, name }: { notice: ParentNotice; name: string }) {
                   {t('parents.withhold')}
                 </button>
               ) : (
-                <button type="button" class="secondary" onClick={() => void letter()}>
-                  {t('parents.letter')}
-                </button>
+                <>
+                  <button type="button" class="secondary" onClick={() => void letter()}>
+                    {t('parents.letter')}
+                  </button>
+                  {link ? null : (
+                    <button type="button" class="secondary" onClick={() => void makeLink()}>
+                      {t('parents.linkButton')}
+                    </button>
+                  )}
+                </>
               )}
             </div>
           )}
+          {link ? (
+            <div class="inline-form">
+              <label for={id('link')}>{t('parents.linkLabel')}</label>
+              <input id={id('link')} readOnly value={link.url} class="link-field" />
+              <p class="hint">
+                {t('parents.linkHint', { date: i18n.date(link.expiresAt.slice(0, 10)) })}
+              </p>
+              <div class="actions">
+                <button
+                  type="button"
+                  onClick={async () => {
+                    await navigator.clipboard?.writeText(link.url).catch(() => undefined);
+                    setCopied(true);
+                  }}
+                >
+                  {t(copied ? 'parents.copied' : 'parents.copy')}
+                </button>
+              </div>
+            </div>
+          ) : null}
           {withholding ? (
             <form
               class="inline-form"
