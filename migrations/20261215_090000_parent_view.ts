@@ -68,7 +68,6 @@ const parentReads = [
   'parent_notices',
   'audit_log',
   'parent_sessions',
-  'idempotency_keys',
   'self_reports',
 ];
 
@@ -117,6 +116,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`GRANT SELECT, UPDATE (revoked_at) ON parent_sessions TO lineal_app`.execute(db);
 
   await sql`ALTER TABLE lineal_scopes ADD COLUMN child_id uuid`.execute(db);
+  // When a leader recorded the parents informed while the child was at risk (the database's
+  // clock): it lifts the withholding of the parent view for the risks recorded before it.
+  await sql`ALTER TABLE parent_notices ADD COLUMN risk_lifted_at timestamptz`.execute(db);
   await sql`ALTER TABLE audit_log ADD COLUMN unit_ids uuid[]`.execute(db);
   await sql`ALTER TABLE audit_log DROP CONSTRAINT audit_log_principal_kind_check`.execute(db);
   await sql`
@@ -263,13 +265,29 @@ export async function up(db: Kysely<any>): Promise<void> {
       IF NOT pg_has_role('lineal_app', 'lineal_parent', 'MEMBER') THEN
         GRANT lineal_parent TO lineal_app;
       END IF;
+      -- From PostgreSQL 16 inheritance belongs to each grant (rolinherit is only the default of
+      -- new ones): a grant made before, inheriting, is made again without.
+      IF pg_has_role('lineal_app', 'lineal_parent', 'USAGE')
+         AND current_setting('server_version_num')::int >= 160000 THEN
+        EXECUTE 'REVOKE lineal_parent FROM lineal_app';
+        EXECUTE 'GRANT lineal_parent TO lineal_app WITH INHERIT FALSE';
+      END IF;
+      IF pg_has_role('lineal_app', 'lineal_parent', 'USAGE') THEN
+        RAISE EXCEPTION 'lineal_app must not inherit lineal_parent (its policies would hide every '
+          'child from the service): ALTER ROLE lineal_app NOINHERIT, or on PostgreSQL 16 and '
+          'later GRANT lineal_parent TO lineal_app WITH INHERIT FALSE';
+      END IF;
     END
     $$;
   `.execute(db);
   await sql`GRANT USAGE ON SCHEMA public TO lineal_parent`.execute(db);
   await sql.raw(`GRANT SELECT ON ${parentReads.join(', ')} TO lineal_parent`).execute(db);
-  await sql`GRANT INSERT ON audit_log, idempotency_keys TO lineal_parent`.execute(db);
-  await sql`GRANT UPDATE ON consents, idempotency_keys TO lineal_parent`.execute(db);
+  await sql`GRANT INSERT ON audit_log TO lineal_parent`.execute(db);
+  // Revoking a consent, and nothing else of it (the confirmation stays the leader's).
+  await sql`
+    GRANT UPDATE (revoked_at, revoked_by_name, revoked_by_relation, revocation_reason,
+                  revocation_recorded_by) ON consents TO lineal_parent
+  `.execute(db);
   await sql`GRANT UPDATE (revoked_at) ON parent_sessions TO lineal_parent`.execute(db);
   await sql`GRANT USAGE ON SEQUENCE audit_log_id_seq TO lineal_parent`.execute(db);
   for (const fn of [
@@ -355,4 +373,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   `.execute(db);
   await sql`ALTER TABLE audit_log DROP COLUMN unit_ids`.execute(db);
   await sql`ALTER TABLE lineal_scopes DROP COLUMN child_id`.execute(db);
+  await sql`ALTER TABLE parent_notices DROP COLUMN risk_lifted_at`.execute(db);
 }

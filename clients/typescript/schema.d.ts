@@ -1156,7 +1156,7 @@ export interface paths {
         };
         /**
          * Who read or changed the child's data: roles, units and when, newest first
-         * @description From the audit log: every successful use of the child’s data, by role and the units the person or system was limited to (no names). Uses that concerned several children at once (lists, exports) are logged by their criteria and are not listed here.
+         * @description From the audit log: the successful uses of the child’s record and of what this view shows, by role and the units the person or system was limited to (no names). Uses that concerned several children at once (lists, exports) are logged by their criteria, and uses of flags, concern reports and the like are left out: the full log is the dossier, on an access request to the municipality.
          */
         get: operations["getParentAccessLog"];
         put?: never;

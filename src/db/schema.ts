@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, RawBuilder } from 'kysely';
 
 /** Row types as the database stores them. Map them to API shapes at the edge. */
 
@@ -453,6 +453,12 @@ export interface ParentNoticesTable {
   note: string | null;
   closed_at: Date | null;
   closed_by: string | null;
+  /** A leader recorded the parents informed while the child was at risk (migration 20261215). */
+  risk_lifted_at: ColumnType<
+    Date | null,
+    Date | RawBuilder<Date> | null | undefined,
+    Date | RawBuilder<Date> | null
+  >;
   created_at: Generated<Date>;
 }
 

@@ -13,36 +13,46 @@ import type { InvolvedRole } from './guides/definition.js';
 export const parentRiskCategories = ['violence', 'sexual_abuse'] as const;
 
 export interface WithholdingFacts {
-  /** The child's current assessments with red flags (withdrawn or corrected ones do not count). */
-  flagged: readonly { assessedOn: string; redFlags: readonly string[] }[];
+  /**
+   * The child's current assessments with red flags (withdrawn or corrected ones do not count),
+   * with when each was recorded (the database's clock, ISO 8601).
+   */
+  flagged: readonly { recordedAt: string; redFlags: readonly string[] }[];
   /** The child's parent notices (issue 18, point 1) of current assessments. */
   notices: readonly {
-    assessedOn: string;
+    /** When the notice's assessment was recorded (the database's clock). */
+    recordedAt: string;
     status: 'open' | 'informed' | 'not_informed_risk' | 'superseded';
     riskCategories: readonly string[];
+    /**
+     * When a leader recorded the parents informed while the child was at risk (the database's
+     * clock): the one thing that lifts the risks recorded before it.
+     */
+    riskLiftedAt: string | null;
   }[];
 }
 
 /**
  * Whether the parent view must show nothing: while a current assessment carries a red flag of
- * violence or abuse (or a notice records a guide's risk category), until the parents were
- * recorded informed of an assessment made on or after it — which, under such a flag, only a
- * leader records (src/features/parent-notices). Then the view shows nothing at all, as if
- * nothing were shared yet: an empty view tells no more than the child's unit already has.
+ * violence or abuse (or a notice records a guide's risk category), until a leader records the
+ * parents informed after that assessment was recorded — under such a flag only a leader records
+ * it (src/features/parent-notices). Ordered by when things were recorded, not by the dates
+ * typed in: a backdated flag, or staff recording the parents informed of a later assessment,
+ * does not open the view. Then the view shows nothing at all, as if nothing were shared yet.
  */
 export function parentViewWithheld({ flagged, notices }: WithholdingFacts): boolean {
-  const riskDates = [
+  const risks = [
     ...flagged
       .filter((a) =>
         a.redFlags.some((c) => (parentRiskCategories as readonly string[]).includes(c)),
       )
-      .map((a) => a.assessedOn),
+      .map((a) => a.recordedAt),
     ...notices
       .filter((n) => n.riskCategories.length > 0 && n.status !== 'superseded')
-      .map((n) => n.assessedOn),
+      .map((n) => n.recordedAt),
   ];
-  const informed = notices.filter((n) => n.status === 'informed').map((n) => n.assessedOn);
-  return riskDates.some((risk) => !informed.some((on) => on >= risk));
+  const lifts = notices.flatMap((n) => (n.riskLiftedAt ? [n.riskLiftedAt] : []));
+  return risks.some((risk) => !lifts.some((lifted) => lifted >= risk));
 }
 
 /** Whether a step of a child's plan concerns the parents (they take part, or are responsible). */

@@ -153,12 +153,16 @@ export const auditFailuresPlugin = fp(
       const resourceId = (ids.at(-1)?.[1] as string | undefined) ?? childId;
       try {
         const body = request.body as { childId?: unknown } | undefined;
-        const subject = await subjectOf(
-          opts.database,
-          principal.municipalityId,
-          childId ?? (isUuid(body?.childId) ? body.childId : null),
-          ids.at(-1) as [string, string] | undefined,
-        );
+        // A parent's session is about its one child, whatever the request named: nothing a
+        // parent sends puts an entry into another child's trail, nor looks another child up.
+        const subject = principal.childId
+          ? { childId: principal.childId, childTombstone: null }
+          : await subjectOf(
+              opts.database,
+              principal.municipalityId,
+              childId ?? (isUuid(body?.childId) ? body.childId : null),
+              ids.at(-1) as [string, string] | undefined,
+            );
         await auditFailure(
           opts.database,
           principal,

@@ -264,7 +264,8 @@ export class Runner {
 function scopeOf(request: FastifyRequest, session: Session): Scope {
   const { principal } = session;
   // A parent reaches only the parent view's routes; its scope is always its session's.
-  if (principal.kind === 'parent' && principal.municipalityId) {
+  if (principal.kind === 'parent') {
+    if (!principal.municipalityId) throw new Error('a parent session without a municipality');
     return { kind: 'parent', municipalityId: principal.municipalityId, sessionId: principal.id };
   }
   const key = principal.kind === 'api_key' ? { apiKeyId: principal.id } : {};

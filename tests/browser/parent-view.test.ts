@@ -88,6 +88,10 @@ import {
       if (m.type() === 'error' && !m.text().includes('401')) errors.push(m.text());
     });
     await page.goto(`${baseUrl}${path}`);
+    // Nothing is spent until the parent asks (a link scanner opening the page spends nothing).
+    await page.getByRole('button', { name: 'Se oplysningerne' }).waitFor();
+    expect(page.url()).toBe(`${baseUrl}/parents/`);
+    await page.getByRole('button', { name: 'Se oplysningerne' }).click();
     await page.getByRole('heading', { name: 'Alma' }).waitFor();
     expect(page.url()).toBe(`${baseUrl}/parents/`);
     const text = await page.locator('main').innerText();
@@ -125,6 +129,7 @@ import {
     // The spent link, opened again in a new tab, does not open.
     const again = await context.newPage();
     await again.goto(`${baseUrl}${path}`);
+    await again.getByRole('button', { name: 'Se oplysningerne' }).click();
     await again.getByRole('alert').waitFor();
     expect(await again.getByRole('alert').innerText()).toContain('Linket virker ikke');
     await context.close();

@@ -142,6 +142,7 @@ import {
     await page.setViewportSize({ width: 1280, height: 900 });
     const parent = await context.newPage();
     await parent.goto(url);
+    await parent.getByRole('button', { name: 'Se oplysningerne' }).click();
     await parent.getByRole('heading', { name: 'Bo' }).waitFor();
     await parent.close();
 

@@ -28,6 +28,10 @@ function expectProblem(res: Parameters<typeof problem>[0], status: number, slug?
 
 const NOTE = 'Intern note: mor virkede presset ved afhentning';
 
+/** The session id inside a parent token (`lnps_<32 hex>_<secret>`). */
+const sessionIdOf = (token: string) =>
+  token.slice(5, 37).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
 async function setup(t: EngineContext) {
   t.clock.set('2026-11-22T09:00:00.000Z');
   const s = await createScreeningTenant(t);
@@ -194,6 +198,12 @@ describeEngines('parent view', (t) => {
       expect.objectContaining({ who: { kind: 'parent' }, action: 'update', what: 'consent' }),
     );
     expect(JSON.stringify(log)).not.toContain(s.staff.id);
+    // Only uses of the record and of what the view shows: no flags, concern reports, reports.
+    for (const e of log.items as { what: string }[]) {
+      expect(['flag', 'concern_report', 'self_report', 'social_worker_assignment']).not.toContain(
+        e.what,
+      );
+    }
 
     // An hour later the session has ended.
     t.clock.set('2026-11-22T10:00:01.000Z');
@@ -339,6 +349,7 @@ describeEngines('parent view', (t) => {
     // A session opened before the flag: from the flag on it sees nothing at all.
     await s.assess(s.child.id, { assessedOn: '2026-11-19', rating: { overallLevel: 1 } });
     const token = await s.parentOf(s.child.id);
+    const handedOut = await s.link(s.child.id);
     await s.consent(s.child.id);
     const risky = await s.assess(s.child.id, {
       assessedOn: '2026-11-21',
@@ -363,6 +374,16 @@ describeEngines('parent view', (t) => {
       409,
       'parents-not-to-be-informed',
     );
+    // Not even where the child is; and a link handed out before the flag opens nothing now.
+    expect((await t.call('GET', '/v1/parent/child', { token })).json().units).toEqual([]);
+    await expectProblem(await s.open(handedOut.code), 401, 'unauthorized');
+    // Backdating the flag or staff telling the parents of a later assessment does not open it.
+    await s.assess(s.child.id, {
+      assessedOn: '2026-11-22',
+      rating: { overallLevel: 1 },
+      parentsInformed: true,
+    });
+    expect((await t.call('GET', '/v1/parent/assessments', { token })).json().items).toEqual([]);
     // A leader records the parents informed of the risky assessment: the view opens again.
     const notices = await t.call('GET', `/v1/parent-notices?childId=${s.child.id}`, {
       token: s.leader.token,
@@ -382,6 +403,7 @@ describeEngines('parent view', (t) => {
     expect(informed.statusCode, informed.body).toBe(200);
     const after = await t.call('GET', '/v1/parent/assessments', { token });
     expect(after.json().items.map((a: { id: string }) => a.id)).toContain(risky.id);
+    expect((await t.call('GET', '/v1/parent/child', { token })).json().units).toHaveLength(1);
   });
 
   it('the isolation matrix: a parent reaches no other child through any route', async () => {
@@ -450,6 +472,22 @@ describeEngines('parent view', (t) => {
     }
     expect(routes).toBeGreaterThan(80);
     expect(parentRoutes).toBe(7);
+    // A refused request naming the other child is recorded about the parent's own child.
+    const refused = await t.call('POST', `/v1/parent/consents/${theirConsent.id}/revoke`, {
+      token,
+      body: { childId: s.other.id },
+    });
+    expect(refused.statusCode).toBe(400);
+    const trail = await t.asOwner((db) =>
+      db
+        .selectFrom('audit_log')
+        .select(['child_id', 'outcome'])
+        .where('principal_id', '=', sessionIdOf(token))
+        .where('outcome', '<>', 'success')
+        .execute(),
+    );
+    expect(trail.length).toBeGreaterThan(0);
+    expect(trail.filter((e) => e.child_id !== s.child.id)).toEqual([]);
     // The other child's consent is still in force.
     const theirNow = await t.call('GET', `/v1/children/${s.other.id}/consents/${theirConsent.id}`, {
       token: s.admin.token,
@@ -462,9 +500,7 @@ describeEngines('parent view', (t) => {
     await s.assess(s.child.id, { assessedOn: '2026-11-20' });
     await s.assess(s.other.id, { assessedOn: '2026-11-20' });
     const token = await s.parentOf(s.child.id);
-    const sessionId = token
-      .slice(5, 37)
-      .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    const sessionId = sessionIdOf(token);
     const scope: Scope = { kind: 'parent', municipalityId: s.municipality.id, sessionId };
     const seen = await t.database.transaction(scope, async (trx) => {
       const count = async (table: string) =>

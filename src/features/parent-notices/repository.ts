@@ -99,7 +99,7 @@ export async function withholdingFacts(db: Executor, childId: string): Promise<W
   const [flagged, notices] = await Promise.all([
     db
       .selectFrom('assessments')
-      .select(['assessed_on as assessedOn', 'red_flags as redFlags'])
+      .select(['created_at', 'red_flags'])
       .where('child_id', '=', childId)
       .where('status', '=', 'current')
       .where(sql<boolean>`cardinality(red_flags) > 0`)
@@ -107,16 +107,21 @@ export async function withholdingFacts(db: Executor, childId: string): Promise<W
     db
       .selectFrom('parent_notices as n')
       .innerJoin('assessments as a', 'a.id', 'n.assessment_id')
-      .select(['a.assessed_on as assessedOn', 'n.status', 'n.risk_categories as riskCategories'])
+      .select(['a.created_at', 'n.status', 'n.risk_categories', 'n.risk_lifted_at'])
       .where('n.child_id', '=', childId)
       .where('a.status', '=', 'current')
       .execute(),
   ]);
   return {
-    flagged,
+    flagged: flagged.map((a) => ({
+      recordedAt: a.created_at.toISOString(),
+      redFlags: a.red_flags,
+    })),
     notices: notices.map((n) => ({
-      ...n,
+      recordedAt: n.created_at.toISOString(),
       status: n.status as WithholdingFacts['notices'][number]['status'],
+      riskCategories: n.risk_categories,
+      riskLiftedAt: n.risk_lifted_at?.toISOString() ?? null,
     })),
   };
 }

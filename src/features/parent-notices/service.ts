@@ -103,6 +103,7 @@ export async function parentNoticeOf(
       note: carried.note,
       closed_at: carried.closed_at,
       closed_by: carried.closed_by,
+      risk_lifted_at: carried.risk_lifted_at,
     };
   } else if (assessment.parentsInformed && mayClose) {
     closing = {
@@ -111,6 +112,8 @@ export async function parentNoticeOf(
       note: INFORMED_WITH_ASSESSMENT,
       closed_at: session.now,
       closed_by: session.principal.id,
+      // A leader recording the assessment under such a flag with the parents informed.
+      ...(due.riskCategories.length > 0 ? { risk_lifted_at: sql<Date>`now()` } : {}),
     };
   }
   const id = randomUUID();
@@ -245,12 +248,13 @@ async function closeNotice(
 ): Promise<ParentNotice> {
   const row = await requireNotice(session, trx, noticeId, true);
   session.audit({ resourceId: row.id, childId: row.child_id });
+  const childAtRisk = await parentsWithheld(trx, row.child_id);
   const refusal = closingRefusal(
     {
       status: row.status,
       riskCategories: row.risk_categories,
       createdOn: row.assessed_on,
-      childAtRisk: await parentsWithheld(trx, row.child_id),
+      childAtRisk,
     },
     closing,
     { isLeader: isLeader(session) },
@@ -262,6 +266,11 @@ async function closeNotice(
     status: closing.outcome,
     closed_at: session.now,
     closed_by: session.principal.id,
+    // A leader's recording under risk lifts it (src/domain/parent-view.ts), by the database's
+    // clock, which also dates when the flagged assessments were recorded.
+    ...(closing.outcome === 'informed' && (childAtRisk || row.risk_categories.length > 0)
+      ? { risk_lifted_at: sql<Date>`now()` }
+      : {}),
   };
   await trx
     .updateTable('parent_notices')

@@ -74,14 +74,18 @@ export const parentViewRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         },
       },
     },
-    async (request, reply) =>
-      runner.create(
-        request,
-        reply,
-        createLink,
-        { childId: request.params.childId, body: request.body },
-        { location: (link) => `/v1/children/${link.childId}/parent-links` },
-      ),
+    // Not `runner.create`: a replayable response would keep the one-time code in the database.
+    async (request, reply) => {
+      const link = await runner.run(request, createLink, {
+        childId: request.params.childId,
+        body: request.body,
+      });
+      return reply
+        .code(201)
+        .header('location', `/v1/children/${link.childId}/parent-links`)
+        .header('cache-control', 'no-store')
+        .send(link);
+    },
   );
 
   app.get(
@@ -263,9 +267,11 @@ export const parentViewRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         tags: parentTags,
         summary: "Who read or changed the child's data: roles, units and when, newest first",
         description:
-          'From the audit log: every successful use of the child’s data, by role and the units ' +
-          'the person or system was limited to (no names). Uses that concerned several children ' +
-          'at once (lists, exports) are logged by their criteria and are not listed here.',
+          'From the audit log: the successful uses of the child’s record and of what this view ' +
+          'shows, by role and the units the person or system was limited to (no names). Uses ' +
+          'that concerned several children at once (lists, exports) are logged by their ' +
+          'criteria, and uses of flags, concern reports and the like are left out: the full ' +
+          'log is the dossier, on an access request to the municipality.',
         querystring: AccessLogQuerySchema,
         response: { 200: jsonResponse(AccessLogPageSchema, 'One page of the access log') },
       },

@@ -200,10 +200,28 @@ export async function openSession(
   if (!link) throw new UnauthorizedError(NOT_VALID, 'invalid_token');
   const session = generateSessionToken();
   const expires = new Date(now.getTime() + PARENT_SESSION_MINUTES * 60_000);
-  const { rows } = await sql<{ municipality_id: string }>`
+  const { rows } = await sql<{ municipality_id: string; child_id: string }>`
     SELECT * FROM lineal_open_parent_session(${link.id}::uuid, ${link.hash}, ${session.id}::uuid,
       ${session.hash}, ${now}, ${expires}, ${requestId})`.execute(database.db);
-  if (rows.length === 0) throw new UnauthorizedError(NOT_VALID, 'invalid_token');
+  const opened = rows[0];
+  if (!opened) throw new UnauthorizedError(NOT_VALID, 'invalid_token');
+  // While a violence or abuse flag says the parents must not be told anything, a link handed
+  // out before opens nothing: the session ends at once and the answer is the same 401.
+  const scope = {
+    kind: 'parent' as const,
+    municipalityId: opened.municipality_id,
+    sessionId: session.id,
+  };
+  const refused = await database.transaction(scope, async (trx) => {
+    if (!(await parentsWithheld(trx, opened.child_id))) return false;
+    await trx
+      .updateTable('parent_sessions')
+      .set({ revoked_at: now })
+      .where('id', '=', session.id)
+      .execute();
+    return true;
+  });
+  if (refused) throw new UnauthorizedError(NOT_VALID, 'invalid_token');
   return { token: session.token, expiresAt: expires.toISOString() };
 }
 
@@ -236,7 +254,8 @@ export const parentChild: Service<null, z.infer<typeof ParentChildSchema>> = asy
   return {
     givenName: child.given_name,
     birthDate: child.birth_date,
-    units,
+    // Where the child is, never while the parents must not be told anything.
+    units: (await withheld(trx, childId)) ? [] : units,
     sessionExpiresAt: ending.expires_at.toISOString(),
   };
 };

@@ -20,12 +20,18 @@ type OwnReport = Schemas['ParentSelfReport'];
 
 const TOKEN = 'lineal.parents.session';
 const LANG = 'lineal.parents.language';
+const CODE = 'lineal.parents.code';
 
 const messages = {
   title: { da: 'Jeres barns trivsel', en: "Your child's well-being" },
   other: { da: 'English', en: 'Dansk' },
   signOut: { da: 'Log ud', en: 'Sign out' },
   opening: { da: 'Åbner linket …', en: 'Opening the link …' },
+  ready: {
+    da: 'Du har fået et link til at se jeres barns oplysninger. Det kan bruges én gang.',
+    en: "You were given a link to see your child's information. It can be used once.",
+  },
+  open: { da: 'Se oplysningerne', en: 'See the information' },
   loading: { da: 'Henter …', en: 'Loading …' },
   badLink: {
     da: 'Linket virker ikke: det er måske brugt, udløbet eller trukket tilbage. Bed institutionen om et nyt.',
@@ -364,6 +370,7 @@ function label() {
   switcher.textContent = t(messages.other);
   switcher.lang = lang === 'da' ? 'en' : 'da';
   $('sign-out').textContent = t(messages.signOut);
+  $('open-link').textContent = t(messages.open);
   $('h-assessments').textContent = t(messages.assessments);
   $('h-steps').textContent = t(messages.steps);
   $('h-own').textContent = t(messages.own);
@@ -373,24 +380,51 @@ function label() {
   $('footer').textContent = t(messages.footer);
 }
 
-async function start() {
-  label();
-  const code = location.hash.slice(1);
-  if (code.startsWith('lnpl_')) {
-    // Out of the address bar and the history at once: the code works once anyway.
-    history.replaceState(null, '', location.pathname);
-    $('status').textContent = t(messages.opening);
-    const res = await fetch('/v1/parent-sessions', {
+/**
+ * Exchanges the link's code for a session when the parent asks (a button): a link scanner that
+ * runs the page spends nothing. The code is kept in this tab until the exchange answers, so a
+ * failed attempt can be tried again; a refused code is forgotten.
+ */
+async function exchange(code: string) {
+  $('open-link').hidden = true;
+  $('status').textContent = t(messages.opening);
+  let res: Response;
+  try {
+    res = await fetch('/v1/parent-sessions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code }),
     });
-    if (!res.ok) {
-      showError(res.status === 401 ? messages.badLink : messages.failed);
-      return;
-    }
-    token = ((await res.json()) as { token: string }).token;
-    sessionStorage.setItem(TOKEN, token);
+  } catch {
+    res = new Response(null, { status: 503 });
+  }
+  if (!res.ok) {
+    if (res.status === 401) sessionStorage.removeItem(CODE);
+    showError(res.status === 401 ? messages.badLink : messages.failed);
+    if (res.status !== 401) $('open-link').hidden = false;
+    return;
+  }
+  sessionStorage.removeItem(CODE);
+  $('error').hidden = true;
+  token = ((await res.json()) as { token: string }).token;
+  sessionStorage.setItem(TOKEN, token);
+  await run(load);
+}
+
+async function start() {
+  label();
+  const fromLink = location.hash.slice(1);
+  if (fromLink.startsWith('lnpl_')) {
+    // Out of the address bar and the history at once; kept in this tab until it is used.
+    sessionStorage.setItem(CODE, fromLink);
+    history.replaceState(null, '', location.pathname);
+  }
+  const code = sessionStorage.getItem(CODE);
+  if (code) {
+    const button = $('open-link');
+    button.hidden = false;
+    $('status').textContent = t(messages.ready);
+    return;
   }
   if (!token) {
     showError(messages.noLink);
@@ -399,6 +433,10 @@ async function start() {
   await run(load);
 }
 
+$('open-link').addEventListener('click', () => {
+  const code = sessionStorage.getItem(CODE);
+  if (code) void exchange(code);
+});
 $('language').addEventListener('click', () => {
   lang = lang === 'da' ? 'en' : 'da';
   sessionStorage.setItem(LANG, lang);
