@@ -22,8 +22,9 @@ import { useOutbox } from '../use-outbox.js';
 import { fetchRuler, rulerKey } from './Home.js';
 import { nextMissing, useRoster } from './Roster.js';
 import { takeResult } from './results.js';
+import { SelfReportBeside, SelfReportPanel } from './SelfReport.js';
 
-type Assessment = Schemas['Assessment'];
+type Assessment = Schemas['AssessmentView'];
 type Recommendation = Schemas['Recommendation'];
 type RosterChild = Schemas['RoundRoster']['children'][number];
 
@@ -177,6 +178,9 @@ function ChildDetails({
                   : ''}
               </span>
             </p>
+            {data.data.assessment?.selfReport ? (
+              <SelfReportBeside link={data.data.assessment.selfReport} />
+            ) : null}
             <h3>{t('result.why')}</h3>
             <ul class="explanation">
               {(definition
@@ -216,6 +220,7 @@ function ChildDetails({
       <FlagsPanel flags={data.data.flags} offline={data.offline} storedAt={data.storedAt} />
       <ConcernPanel childId={child.childId} />
       <ConsentPanel childId={child.childId} unitId={unitId} />
+      <SelfReportPanel childId={child.childId} unitId={unitId} birthDate={child.birthDate} />
       <HandoverPanel childId={child.childId} />
     </>
   );
