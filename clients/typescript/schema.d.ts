@@ -1139,7 +1139,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a consent: it is no basis for sharing from now on */
+        /**
+         * Revoke a consent: it is no basis for sharing from now on
+         * @description Not one the child gave itself (from 15): 403.
+         */
         post: operations["revokeParentConsent"];
         delete?: never;
         options?: never;

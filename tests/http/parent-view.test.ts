@@ -250,6 +250,35 @@ describeEngines('parent view', (t) => {
     expect(res.json().items).toEqual([{ id: shared.id, reportedOn: '2026-11-10', zone: 'green' }]);
   });
 
+  it("a consent the child gave itself is the child's to revoke, not the parents'", async () => {
+    const s = await setup(t);
+    const teen = await createChild(t, s.admin.token, {
+      unitId: s.unit.id,
+      enrolledFrom: '2024-01-01',
+      givenName: 'Emil',
+      birthDate: '2010-01-01',
+    });
+    const given = await t.call('POST', `/v1/children/${teen.id}/consents`, {
+      token: s.admin.token,
+      body: {
+        purpose: 'interdisciplinary_sharing',
+        recipient: { role: 'unit_leader' },
+        categories: ['assessments'],
+        givenBy: { name: 'Emil', relation: 'child' },
+        givenOn: '2026-11-01',
+      },
+    });
+    expect(given.statusCode, given.body).toBe(201);
+    const token = await s.parentOf(teen.id);
+    await expectProblem(
+      await t.call('POST', `/v1/parent/consents/${given.json().id}/revoke`, {
+        token,
+        body: { revokedBy: { name: 'Mette Jensen', relation: 'parent' } },
+      }),
+      403,
+    );
+  });
+
   it('pages the access log', async () => {
     const s = await setup(t);
     await s.assess(s.child.id, { assessedOn: '2026-11-20' });

@@ -243,11 +243,12 @@ export const parentViewRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, de
         operationId: 'revokeParentConsent',
         tags: parentTags,
         summary: 'Revoke a consent: it is no basis for sharing from now on',
+        description: 'Not one the child gave itself (from 15): 403.',
         params: ParentConsentParamsSchema,
         body: ParentRevokeConsentSchema,
         response: {
           200: jsonResponse(ParentConsentSchema, 'The consent, revoked'),
-          ...problemResponses(404, 409),
+          ...problemResponses(403, 404, 409),
         },
       },
     },

@@ -356,12 +356,18 @@ export const revokeParentConsent: Service<
   if (await withheld(trx, childId)) throw new NotFoundError('consent', consentId);
   const current = await trx
     .selectFrom('consents')
-    .select(['id', 'revoked_at'])
+    .select(['id', 'revoked_at', 'given_by_relation'])
     .where('id', '=', consentId)
     .where('child_id', '=', childId)
     .forUpdate()
     .executeTakeFirst();
   if (!current) throw new NotFoundError('consent', consentId);
+  // A consent the child gave itself (from 15) is the child's to revoke, not the parents'.
+  if (current.given_by_relation === 'child') {
+    throw new ForbiddenError(
+      'The child gave this consent: the child revokes it, through the unit, not the parents.',
+    );
+  }
   if (current.revoked_at) {
     throw new ConflictError(
       `Consent ${consentId} was already revoked on ${current.revoked_at.toISOString()}.`,
