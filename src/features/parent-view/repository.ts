@@ -6,7 +6,8 @@ import type { Executor } from '../../db/database.js';
  * shows that child's rows only, whatever a query says (migrations/20261215_090000_parent_view.ts).
  */
 
-const linkColumns = [
+/** The columns of a link the unit sees (never its code's hash). */
+export const linkColumns = [
   'id',
   'child_id',
   'unit_id',

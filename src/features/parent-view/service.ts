@@ -25,6 +25,7 @@ import {
   consentsOf,
   currentAssessments,
   findLink,
+  linkColumns,
   listLinks,
   parentSteps,
   selfReportsOf,
@@ -119,16 +120,7 @@ export const createLink: Service<
       created_by: session.principal.id,
       expires_at: expires,
     })
-    .returning([
-      'id',
-      'child_id',
-      'unit_id',
-      'handed_to',
-      'created_at',
-      'expires_at',
-      'used_at',
-      'revoked_at',
-    ])
+    .returning(linkColumns)
     .executeTakeFirstOrThrow();
   session.audit({ resourceId: id, childId: child.id });
   return { ...toLink(row, session.now), code, path: `/parents/#${code}` };
@@ -159,16 +151,7 @@ export const revokeLink: Service<string, ParentLink> = async (session, trx, link
     .updateTable('parent_links')
     .set({ revoked_at: session.now, revoked_by: session.principal.id })
     .where('id', '=', linkId)
-    .returning([
-      'id',
-      'child_id',
-      'unit_id',
-      'handed_to',
-      'created_at',
-      'expires_at',
-      'used_at',
-      'revoked_at',
-    ])
+    .returning(linkColumns)
     .executeTakeFirstOrThrow();
   await trx
     .updateTable('parent_sessions')
