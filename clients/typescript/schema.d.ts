@@ -2439,8 +2439,11 @@ export interface components {
             };
             /** @description read, create, update, withdraw, export, … */
             action: string;
-            /** @description The kind of data: assessment, step, consent, … */
-            what: string;
+            /**
+             * @description The kind of data used.
+             * @enum {string}
+             */
+            what: "child" | "enrolment" | "assessment" | "recommendation" | "step" | "consent" | "parent_notice" | "parent_link" | "parent_session" | "handover" | "dossier";
         };
         AcknowledgeFlag: {
             note: string;

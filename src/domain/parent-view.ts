@@ -1,5 +1,3 @@
-import type { InvolvedRole } from './guides/definition.js';
-
 /*
  * The parent view (issue 18, point 2): what a parent who opened the unit's link may see of their
  * child. Pure: the service reads the facts and asks these functions.
@@ -55,14 +53,28 @@ export function parentViewWithheld({ flagged, notices }: WithholdingFacts): bool
   return risks.some((risk) => !lifts.some((lifted) => lifted >= risk));
 }
 
-/** Whether a step of a child's plan concerns the parents (they take part, or are responsible). */
-export function concernsParents(step: {
-  involve: readonly string[];
-  responsible: string;
-}): boolean {
-  const parents: InvolvedRole = 'parents';
-  return step.involve.includes(parents) || step.responsible === parents;
-}
+/**
+ * The uses a parent's access log lists: of what the view itself shows, and of the child's
+ * record as a whole (the child, enrolments, handovers, the dossier). Uses of flags, concern
+ * reports, social-worker assignments, self-reports and the like are left out: they may concern
+ * what the parents are not to know yet, or what the child chose not to share. The full log of a
+ * child is the dossier (an access request to the municipality, art. 15, where restrictions are
+ * weighed).
+ */
+export const parentAccessLogResources = [
+  'child',
+  'enrolment',
+  'assessment',
+  'recommendation',
+  'step',
+  'consent',
+  'parent_notice',
+  'parent_link',
+  'parent_session',
+  'handover',
+  'dossier',
+] as const;
+export type ParentAccessLogResource = (typeof parentAccessLogResources)[number];
 
 /** What the parents' access log says of one audit entry's principal. */
 export type AccessActor =

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   accessActor,
-  concernsParents,
   parentViewWithheld,
   type WithholdingFacts,
 } from '../../src/domain/parent-view.js';
@@ -104,13 +103,7 @@ describe('parentViewWithheld', () => {
   });
 });
 
-describe('concernsParents and accessActor', () => {
-  it('a step concerns the parents when they take part or are responsible', () => {
-    expect(concernsParents({ involve: ['parents', 'ppr'], responsible: 'unit_staff' })).toBe(true);
-    expect(concernsParents({ involve: ['ppr'], responsible: 'parents' })).toBe(true);
-    expect(concernsParents({ involve: ['ppr'], responsible: 'unit_leader' })).toBe(false);
-  });
-
+describe('accessActor', () => {
   it('names roles and units, never a person', () => {
     expect(accessActor({ principalKind: 'api_key', role: 'unit_staff', unitIds: ['u'] })).toEqual({
       kind: 'staff',

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import { parentAccessLogResources } from '../../domain/parent-view.js';
 
 /*
  * The parent view's queries. Each names the child; in a parent's transaction the database
@@ -131,28 +132,6 @@ export function consentsOf(db: Executor, childId: string) {
 }
 
 /**
- * The uses a parent's access log lists: of what the view itself shows, and of the child's
- * record as a whole (the child, enrolments, handovers, the dossier). Uses of flags, concern
- * reports, social-worker assignments, self-reports and the like are left out: they may concern
- * what the parents are not to know yet, or what the child chose not to share. The full log of a
- * child is the dossier (an access request to the municipality, art. 15, where restrictions are
- * weighed).
- */
-export const accessLogResources = [
-  'child',
-  'enrolment',
-  'assessment',
-  'recommendation',
-  'step',
-  'consent',
-  'parent_notice',
-  'parent_link',
-  'parent_session',
-  'handover',
-  'dossier',
-] as const;
-
-/**
  * One page of the child's access log, newest first (`before`: the last id of the previous page):
  * every successful use, except the parent's own reads of the parent view.
  */
@@ -162,7 +141,7 @@ export function accessLog(db: Executor, childId: string, limit: number, before?:
     .select(['id', 'occurred_at', 'principal_kind', 'role', 'unit_ids', 'action', 'resource_type'])
     .where('child_id', '=', childId)
     .where('outcome', '=', 'success')
-    .where('resource_type', 'in', [...accessLogResources])
+    .where('resource_type', 'in', [...parentAccessLogResources])
     // The parent's own reads of this view would drown the rest; their changes are listed.
     .where((eb) => eb.not(eb.and([eb('principal_kind', '=', 'parent'), eb('action', '=', 'read')])))
     .orderBy('id', 'desc')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parentAccessLogResources } from '../../domain/parent-view.js';
 import { PageQuerySchema, pageSchema } from '../../http/pagination.js';
 import { IsoDateSchema } from '../../http/schemas.js';
 
@@ -151,7 +152,7 @@ export const AccessLogEntrySchema = z
       z.object({ kind: z.literal('service').describe('lineal itself (retention, reminders).') }),
     ]),
     action: z.string().describe('read, create, update, withdraw, export, …'),
-    what: z.string().describe('The kind of data: assessment, step, consent, …'),
+    what: z.enum(parentAccessLogResources).describe('The kind of data used.'),
   })
   .meta({ id: 'AccessLogEntry' });
 export const AccessLogQuerySchema = PageQuerySchema;

@@ -4,7 +4,7 @@ import { generateLinkCode, generateSessionToken, parseLinkCode } from '../../aut
 import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { zoneMeaning } from '../../domain/parent-letter.js';
-import { accessActor } from '../../domain/parent-view.js';
+import { accessActor, type ParentAccessLogResource } from '../../domain/parent-view.js';
 import type { RulerDefinition } from '../../domain/rulers/definition.js';
 import { selfReportAudience } from '../../domain/self-report.js';
 import {
@@ -67,8 +67,6 @@ function toLink(row: LinkRow, now: Date): ParentLink {
   };
 }
 
-const withheld = parentsWithheld;
-
 // ---- The unit's side ---------------------------------------------------------------------------
 
 /**
@@ -98,7 +96,7 @@ export const createLink: Service<
       },
     ]);
   }
-  if (await withheld(trx, child.id)) {
+  if (await parentsWithheld(trx, child.id)) {
     throw new ConflictError(
       'A red flag of violence or abuse says the parents must not be informed yet: a leader ' +
         'records when they may be (parent notices), and links can be made from then on.',
@@ -238,7 +236,7 @@ export const parentChild: Service<null, z.infer<typeof ParentChildSchema>> = asy
     givenName: child.given_name,
     birthDate: child.birth_date,
     // Where the child is, never while the parents must not be told anything.
-    units: (await withheld(trx, childId)) ? [] : units,
+    units: (await parentsWithheld(trx, childId)) ? [] : units,
     sessionExpiresAt: ending.expires_at.toISOString(),
   };
 };
@@ -251,7 +249,7 @@ async function unlessWithheld<T>(
 ): Promise<{ items: T[] }> {
   const childId = childOf(session);
   session.audit({ childId });
-  if (await withheld(trx, childId)) return { items: [] };
+  if (await parentsWithheld(trx, childId)) return { items: [] };
   return { items: await list(childId) };
 }
 
@@ -336,7 +334,7 @@ export const revokeParentConsent: Service<
   ReturnType<typeof toParentConsent>
 > = async (session, trx, { consentId, body }) => {
   const childId = childOf(session);
-  if (await withheld(trx, childId)) throw new NotFoundError('consent', consentId);
+  if (await parentsWithheld(trx, childId)) throw new NotFoundError('consent', consentId);
   const current = await trx
     .selectFrom('consents')
     .select(['id', 'revoked_at', 'given_by_relation'])
@@ -382,7 +380,7 @@ export const parentAccessLog: Service<
 > = async (session, trx, { limit, cursor }) => {
   const childId = childOf(session);
   session.audit({ childId });
-  if (await withheld(trx, childId)) return { items: [], nextCursor: null };
+  if (await parentsWithheld(trx, childId)) return { items: [], nextCursor: null };
   const before = cursor === undefined ? undefined : decodeCursor(cursor, CursorSchema)[0];
   const rows = await accessLog(trx, childId, limit, before);
   const page = rows.slice(0, limit);
@@ -408,7 +406,7 @@ export const parentAccessLog: Service<
               }
             : who,
         action: r.action,
-        what: r.resource_type,
+        what: r.resource_type as ParentAccessLogResource,
       };
     }),
     nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,

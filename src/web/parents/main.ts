@@ -116,13 +116,15 @@ const actionNames: Record<string, Text> = {
   export: { da: 'udtrak', en: 'exported' },
   search: { da: 'søgte i', en: 'searched' },
 };
-const whatNames: Record<string, Text> = {
+const whatNames: Record<LogEntry['what'], Text> = {
   child: { da: 'stamoplysninger', en: 'basic data' },
+  enrolment: { da: 'en indskrivning', en: 'an enrolment' },
+  handover: { da: 'en overlevering til et nyt tilbud', en: 'a handover to a new unit' },
+  dossier: { da: 'en aktindsigt', en: 'an access request' },
   assessment: { da: 'en vurdering', en: 'an assessment' },
   recommendation: { da: 'en handleplan', en: 'a plan' },
   step: { da: 'en aftale', en: 'a step' },
   consent: { da: 'et samtykke', en: 'a consent' },
-  parent_view: { da: 'forældrevisningen', en: 'the parent view' },
   parent_session: { da: 'et forældrelink', en: 'a parent link' },
   parent_link: { da: 'et forældrelink', en: 'a parent link' },
   parent_notice: { da: 'orientering af forældre', en: 'parent information' },
@@ -291,7 +293,7 @@ function logItem(e: LogEntry): HTMLElement {
             e.who.units ? e.who.units.join(', ') : t(messages.wholeMunicipality)
           }`;
   const action = actionNames[e.action] ?? { da: e.action, en: e.action };
-  const what = whatNames[e.what] ?? { da: e.what, en: e.what };
+  const what = whatNames[e.what];
   const did =
     e.what === 'parent_session' && e.action === 'create'
       ? t({ da: 'åbnede linket', en: 'opened the link' })
